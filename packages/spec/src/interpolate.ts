@@ -69,7 +69,8 @@ function resolveExpression(expression: string, env: Environment): string {
   const match = EXPRESSION.exec(expression);
   if (match === null) {
     const name = expression.split(/[:?-]/)[0] ?? '';
-    if (!VARIABLE_NAME.test(name)) throw new InterpolationError(`"\${${expression}}" is not a valid variable name`);
+    if (!VARIABLE_NAME.test(name))
+      throw new InterpolationError(`"\${${expression}}" is not a valid variable name`);
     throw new InterpolationError(`"\${${expression}}" uses an unknown operator; use :- - :? or ?`);
   }
   const [, name = '', operator, argument = ''] = match;
@@ -79,17 +80,26 @@ function resolveExpression(expression: string, env: Environment): string {
   const empty = unset || value === '';
   switch (operator) {
     case undefined:
-      if (unset) throw new InterpolationError(`environment variable ${name} is not set (write \${${name}:-default} to give a default)`);
+      if (unset)
+        throw new InterpolationError(
+          `environment variable ${name} is not set (write \${${name}:-default} to give a default)`,
+        );
       return value as string;
     case ':-':
       return empty ? interpolate(argument, env) : (value as string);
     case '-':
       return unset ? interpolate(argument, env) : (value as string);
     case ':?':
-      if (empty) throw new InterpolationError(`environment variable ${name} is required: ${argument || 'it is unset or empty'}`);
+      if (empty)
+        throw new InterpolationError(
+          `environment variable ${name} is required: ${argument || 'it is unset or empty'}`,
+        );
       return value as string;
     default:
-      if (unset) throw new InterpolationError(`environment variable ${name} is required: ${argument || 'it is unset'}`);
+      if (unset)
+        throw new InterpolationError(
+          `environment variable ${name} is required: ${argument || 'it is unset'}`,
+        );
       return value as string;
   }
 }

@@ -23,17 +23,25 @@ export interface LoadOptions {
 
 export function loadWorkload(text: string, options: LoadOptions): LoadResult {
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: true });
+  const documents = parseAllDocuments(text, {
+    lineCounter,
+    merge: true,
+    uniqueKeys: true,
+    prettyErrors: true,
+  });
   if (!Array.isArray(documents)) {
     return { problems: [documentProblem(1, 1, 'the file is empty; expected a workload mapping')] };
   }
   const [document, second] = documents;
-  if (document === undefined) return { problems: [documentProblem(1, 1, 'the file is empty; expected a workload mapping')] };
+  if (document === undefined)
+    return { problems: [documentProblem(1, 1, 'the file is empty; expected a workload mapping')] };
   const syntax = [...documents.flatMap((doc) => doc.errors)].map(syntaxProblem);
   if (syntax.length > 0) return { problems: syntax };
   if (second !== undefined) {
     const { line, col } = lineCounter.linePos(second.range[0]);
-    return { problems: [documentProblem(line, col, 'expected one workload per file, found a second YAML document')] };
+    return {
+      problems: [documentProblem(line, col, 'expected one workload per file, found a second YAML document')],
+    };
   }
   if (!isDocument(document) || document.contents === null) {
     return { problems: [documentProblem(1, 1, 'the file is empty; expected a workload mapping')] };
@@ -63,7 +71,13 @@ function syntaxProblem(error: YAMLError): Problem {
   const position = error.linePos?.[0] ?? { line: 1, col: 1 };
   // The parser appends " at line N, column M:" and a source excerpt; the position is reported separately.
   const message = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? error.message;
-  return { severity: 'error', line: position.line, column: position.col, path: '(yaml)', message: `invalid YAML: ${message}` };
+  return {
+    severity: 'error',
+    line: position.line,
+    column: position.col,
+    path: '(yaml)',
+    message: `invalid YAML: ${message}`,
+  };
 }
 
 /** `FILE:LINE:COL PATH: MESSAGE`, with `warning: ` before the message of a warning. */

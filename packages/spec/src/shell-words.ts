@@ -16,7 +16,8 @@ export function splitShellWords(text: string): string[] {
       else word += char;
     } else if (quote === '"') {
       if (char === '"') quote = undefined;
-      else if (char === '\\' && i + 1 < text.length && '"\\$`'.includes(text[i + 1] as string)) word += text[++i];
+      else if (char === '\\' && i + 1 < text.length && '"\\$`'.includes(text[i + 1] as string))
+        word += text[++i];
       else word += char;
     } else if (char === "'" || char === '"') {
       quote = char;

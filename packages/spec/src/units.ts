@@ -31,7 +31,8 @@ export function parseDuration(input: number | string, bare: BareDurationUnit): n
   DURATION_PART.lastIndex = 0;
   for (let part = DURATION_PART.exec(text); part !== null; part = DURATION_PART.exec(text)) {
     const unitMs = DURATION_UNIT_MS[part[2] as string] as number;
-    if (unitMs >= previousUnitMs) throw new UnitError(`"${input}" repeats a unit or puts a larger one after a smaller one`);
+    if (unitMs >= previousUnitMs)
+      throw new UnitError(`"${input}" repeats a unit or puts a larger one after a smaller one`);
     previousUnitMs = unitMs;
     total += Number(part[1]) * unitMs;
   }
@@ -39,7 +40,13 @@ export function parseDuration(input: number | string, bare: BareDurationUnit): n
 }
 
 const MIB = 1024 * 1024;
-const MEMORY_UNIT_BYTES: Record<string, number> = { b: 1, k: 1024, m: MIB, g: 1024 * MIB, t: 1024 * 1024 * MIB };
+const MEMORY_UNIT_BYTES: Record<string, number> = {
+  b: 1,
+  k: 1024,
+  m: MIB,
+  g: 1024 * MIB,
+  t: 1024 * 1024 * MIB,
+};
 
 /** `512M`, `2G`, `256mb`, `1.5GiB`, `1024k`, `300b`: binary units, as Docker reads them. */
 export const MEMORY_PATTERN = '^\\d+(\\.\\d+)?\\s*([bBkKmMgGtT]([iI]?[bB])?)$';

@@ -1,11 +1,11 @@
 /** Lists, free-form mappings, and mappings whose shape depends on a `type` key. */
 import { isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { closestKey } from '../suggest.ts';
-import { type Field, INVALID, mismatch, nullValueAt } from './field.ts';
+import { describeNode, type Field, INVALID, mismatch, nullValueAt } from './field.ts';
 import type { JsonSchema } from './json-schema.ts';
 
 export function list<T>(item: Field<T>, options: { minItems?: number; expected?: string } = {}): Field<T[]> {
-  const expected = options.expected ?? `a list of ${item.expected.replace(/^an? /, '')}s`;
+  const expected = options.expected ?? `a list (each item ${item.expected})`;
   return {
     expected,
     jsonSchema() {
@@ -17,7 +17,11 @@ export function list<T>(item: Field<T>, options: { minItems?: number; expected?:
       const seq = context.resolve(node);
       if (!isSeq(seq)) return mismatch(seq, path, context, expected);
       if (options.minItems !== undefined && seq.items.length < options.minItems) {
-        return context.error(seq, path, `expected at least ${options.minItems} item(s), got ${seq.items.length}`);
+        return context.error(
+          seq,
+          path,
+          `expected at least ${options.minItems} item(s), got ${seq.items.length}`,
+        );
       }
       const out: T[] = [];
       let valid = true;
@@ -40,7 +44,8 @@ export function record<T>(
   return {
     expected,
     jsonSchema() {
-      if (options.keyPattern === undefined) return { type: 'object', additionalProperties: value.jsonSchema() };
+      if (options.keyPattern === undefined)
+        return { type: 'object', additionalProperties: value.jsonSchema() };
       return {
         type: 'object',
         patternProperties: { [options.keyPattern.source]: value.jsonSchema() },
@@ -61,7 +66,8 @@ export function record<T>(
         const name = String(key);
         if (options.keyPattern && !options.keyPattern.test(name)) {
           const hint = options.keyHint ?? `keys matching ${options.keyPattern.source}`;
-          valid = context.error(pair.key, [...path, name], `"${name}" is not a valid key: use ${hint}`) !== INVALID;
+          valid =
+            context.error(pair.key, [...path, name], `"${name}" is not a valid key: use ${hint}`) !== INVALID;
           continue;
         }
         const parsed = value.parse(pair.value ?? nullValueAt(pair.key), [...path, name], context);
@@ -92,15 +98,23 @@ export function taggedUnion<V extends Record<string, Field<unknown>>>(
       if (!isMap(map)) return mismatch(map, path, context, options.expected);
       const tagNode = map.get(tag, true) as Node | undefined;
       if (tagNode === undefined) {
-        return context.error(map, [...path, tag], `required key is missing; expected one of ${names.join(', ')}`);
+        return context.error(
+          map,
+          [...path, tag],
+          `required key is missing; expected one of ${names.join(', ')}`,
+        );
       }
       const resolved = context.resolve(tagNode);
       const name = isScalar(resolved) ? resolved.value : undefined;
       const variant = typeof name === 'string' ? variants[name] : undefined;
       if (variant === undefined) {
         const suggestion = typeof name === 'string' ? closestKey(name, names) : undefined;
-        const hint = suggestion ? `; did you mean "${suggestion}"?` : '';
-        return mismatch(resolved, [...path, tag], context, `one of ${names.join(', ')}${hint}`);
+        const message = `expected one of ${names.join(', ')}, got ${describeNode(resolved)}`;
+        return context.error(
+          resolved,
+          [...path, tag],
+          suggestion ? `${message}; did you mean "${suggestion}"?` : message,
+        );
       }
       return variant.parse(map, path, context) as Value | typeof INVALID;
     },

@@ -3,7 +3,16 @@
  * problem with its position and path, and describes itself as JSON Schema. The typed result and the JSON
  * Schema therefore come from one source.
  */
-import { isAlias, isMap, isScalar, isSeq, type LineCounter, type Node, Scalar, type Document as YamlDocument } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type Node,
+  Scalar,
+  type Document as YamlDocument,
+} from 'yaml';
 import { type Environment, InterpolationError, interpolate } from '../interpolate.ts';
 import type { JsonSchema } from './json-schema.ts';
 
@@ -113,7 +122,12 @@ export type ScalarValue = string | number | boolean | null;
  * Reads a scalar node, with `${VAR}` filled in for strings. Reports and returns INVALID for a mapping, a
  * list, or a failed substitution.
  */
-export function readScalar(node: Node, path: Path, context: ParseContext, expected: string): ScalarValue | Invalid {
+export function readScalar(
+  node: Node,
+  path: Path,
+  context: ParseContext,
+  expected: string,
+): ScalarValue | Invalid {
   const resolved = context.resolve(node);
   if (!isScalar(resolved)) return mismatch(resolved, path, context, expected);
   const value = resolved.value;

@@ -7,7 +7,9 @@ import { closestKey } from '../suggest.ts';
 import { type Field, INVALID, mismatch, nullValueAt, type ParseContext, type Path } from './field.ts';
 import type { JsonSchema } from './json-schema.ts';
 
-type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<CamelCase<Tail>>}`
+  : S;
 
 export function camelCase(key: string): string {
   return key.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
@@ -76,7 +78,10 @@ export function object<P extends Props>(props: P, options: ObjectOptions = {}): 
       }
       for (const [alias, canonical] of Object.entries(aliases)) {
         const prop = props[canonical] as Prop<unknown, boolean>;
-        properties[alias] = { ...describeProp(prop), description: `Alias of \`${canonical}\`. ${prop.description}` };
+        properties[alias] = {
+          ...describeProp(prop),
+          description: `Alias of \`${canonical}\`. ${prop.description}`,
+        };
       }
       const schema: JsonSchema = { type: 'object', properties, additionalProperties: false };
       if (options.description) schema.description = options.description;
@@ -159,7 +164,13 @@ function collectEntries(map: YAMLMap, path: Path, context: ParseContext): (Entry
     if (isScalar(keyNode) && keyNode.source === '<<') {
       for (const source of mergeSources(pair.value, context)) {
         if (source === INVALID) {
-          own.push(context.error(pair.value ?? keyNode, path, 'a merge key (<<) must refer to a mapping or a list of mappings'));
+          own.push(
+            context.error(
+              pair.value ?? keyNode,
+              path,
+              'a merge key (<<) must refer to a mapping or a list of mappings',
+            ),
+          );
           continue;
         }
         for (const entry of collectEntries(source, path, context)) {

@@ -9,7 +9,7 @@ import {
   parseMemory,
   UnitError,
 } from '../units.ts';
-import { type Field, got, type ScalarValue, reject, scalarField } from './field.ts';
+import { type Field, got, reject, type ScalarValue, scalarField } from './field.ts';
 import { type JsonSchema, orInterpolated } from './json-schema.ts';
 
 const NUMERIC_STRING = /^-?\d+(\.\d+)?$/;
@@ -39,16 +39,23 @@ export function string(options: StringOptions = {}): Field<string> {
     read(value) {
       let text: string;
       if (typeof value === 'string') text = value;
-      else if (options.coerce && (typeof value === 'number' || typeof value === 'boolean')) text = String(value);
+      else if (options.coerce && (typeof value === 'number' || typeof value === 'boolean'))
+        text = String(value);
       else return reject(`expected ${expected}, got ${got(value)}`);
       if (options.minLength !== undefined && text.length < options.minLength) {
-        return reject(text.length === 0 ? `expected ${expected}, got an empty string` : `must be at least ${options.minLength} characters`);
+        return reject(
+          text.length === 0
+            ? `expected ${expected}, got an empty string`
+            : `must be at least ${options.minLength} characters`,
+        );
       }
       if (options.maxLength !== undefined && text.length > options.maxLength) {
         return reject(`must be at most ${options.maxLength} characters, got ${text.length}`);
       }
       if (options.pattern && !options.pattern.test(text)) {
-        return reject(`${JSON.stringify(text)} is not valid: use ${options.patternHint ?? `text matching ${options.pattern.source}`}`);
+        return reject(
+          `${JSON.stringify(text)} is not valid: use ${options.patternHint ?? `text matching ${options.pattern.source}`}`,
+        );
       }
       return text;
     },
@@ -64,7 +71,8 @@ interface NumberOptions {
 
 function describeRange(kind: string, options: NumberOptions): string {
   if (options.above !== undefined) return `${kind} greater than ${options.above}`;
-  if (options.min !== undefined && options.max !== undefined) return `${kind} from ${options.min} to ${options.max}`;
+  if (options.min !== undefined && options.max !== undefined)
+    return `${kind} from ${options.min} to ${options.max}`;
   if (options.min !== undefined) return `${kind} >= ${options.min}`;
   if (options.max !== undefined) return `${kind} <= ${options.max}`;
   return kind;
@@ -83,7 +91,8 @@ function numeric(kind: 'integer' | 'number', options: NumberOptions): Field<numb
     read(value) {
       const number = toNumber(value);
       if (number === undefined) return reject(`expected ${expected}, got ${got(value)}`);
-      if (kind === 'integer' && !Number.isInteger(number)) return reject(`expected ${expected}, got ${got(value)}`);
+      if (kind === 'integer' && !Number.isInteger(number))
+        return reject(`expected ${expected}, got ${got(value)}`);
       const outOfRange =
         (options.min !== undefined && number < options.min) ||
         (options.max !== undefined && number > options.max) ||
@@ -160,7 +169,8 @@ export function duration(options: DurationOptions): Field<number> {
       ],
     }),
     read(value) {
-      if (typeof value !== 'number' && typeof value !== 'string') return reject(`expected ${expected}, got ${got(value)}`);
+      if (typeof value !== 'number' && typeof value !== 'string')
+        return reject(`expected ${expected}, got ${got(value)}`);
       try {
         return parseDuration(value, options.bare);
       } catch (error) {
@@ -198,7 +208,8 @@ export function memory(): Field<number> {
       ],
     }),
     read(value) {
-      if (typeof value !== 'number' && typeof value !== 'string') return reject(`expected ${expected}, got ${got(value)}`);
+      if (typeof value !== 'number' && typeof value !== 'string')
+        return reject(`expected ${expected}, got ${got(value)}`);
       try {
         const bytes = parseMemory(value);
         if (bytes === 0) return reject(`expected ${expected} greater than 0, got ${got(value)}`);

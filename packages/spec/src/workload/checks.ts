@@ -23,7 +23,10 @@ export function checkWorkload(spec: WorkloadSpec, where: Where): boolean {
   };
 
   if (spec.pool.minIdle > spec.pool.maxSize) {
-    error(['pool', 'min_idle'], `min_idle (${spec.pool.minIdle}) cannot exceed max_size (${spec.pool.maxSize})`);
+    error(
+      ['pool', 'min_idle'],
+      `min_idle (${spec.pool.minIdle}) cannot exceed max_size (${spec.pool.maxSize})`,
+    );
   }
 
   checkVolumeTargets(spec, error);
@@ -40,7 +43,10 @@ export function checkWorkload(spec: WorkloadSpec, where: Where): boolean {
     }
     const uploads = spec.sync.mappings.some((mapping) => mapping.direction !== 'download');
     if (spec.sync.policy.interval !== undefined && !uploads) {
-      warn(['sync', 'policy', 'interval'], 'no mapping uploads (direction upload or bidirectional), so interval saves nothing');
+      warn(
+        ['sync', 'policy', 'interval'],
+        'no mapping uploads (direction upload or bidirectional), so interval saves nothing',
+      );
     }
   }
   return valid;
@@ -59,7 +65,8 @@ function checkVolumeTargets(spec: WorkloadSpec, error: (path: Path, message: str
   }
   const names = new Set<string>();
   spec.volumes.custom.forEach((volume, index) => {
-    if (names.has(volume.name)) error(['volumes', 'custom', index, 'name'], `volume name "${volume.name}" is used twice`);
+    if (names.has(volume.name))
+      error(['volumes', 'custom', index, 'name'], `volume name "${volume.name}" is used twice`);
     names.add(volume.name);
     claim(['volumes', 'custom', index], volume.target);
   });

@@ -33,7 +33,8 @@ export function commandLine(options: { shellForString: boolean }): Field<string[
       if (isSeq(resolved)) return words.parse(resolved, path, context);
       const value = readScalar(resolved, path, context, expected);
       if (value === INVALID) return INVALID;
-      if (typeof value !== 'string' || value.trim() === '') return mismatch(resolved, path, context, expected);
+      if (typeof value !== 'string' || value.trim() === '')
+        return mismatch(resolved, path, context, expected);
       if (options.shellForString) return ['/bin/sh', '-c', value];
       try {
         return splitShellWords(value);
@@ -72,7 +73,12 @@ export function environment(): Field<Record<string, string>> {
       let valid = true;
       const put = (name: string, raw: Node, at: (string | number)[], keyNode: Node, text: string | null) => {
         if (!ENV_NAME.test(name)) {
-          valid = context.error(keyNode, at, `"${name}" is not a valid variable name: use letters, digits and _`) !== INVALID;
+          valid =
+            context.error(
+              keyNode,
+              at,
+              `"${name}" is not a valid variable name: use letters, digits and _`,
+            ) !== INVALID;
           return;
         }
         if (Object.hasOwn(out, name)) {
@@ -84,7 +90,8 @@ export function environment(): Field<Record<string, string>> {
           return;
         }
         const inherited = context.env[name];
-        if (inherited === undefined) context.warn(raw, at, `${name} has no value and is not set in the environment; left out`);
+        if (inherited === undefined)
+          context.warn(raw, at, `${name} has no value and is not set in the environment; left out`);
         else out[name] = inherited;
       };
       if (isMap(resolved)) {
@@ -110,7 +117,9 @@ export function environment(): Field<Record<string, string>> {
             return;
           }
           if (typeof entry !== 'string') {
-            valid = context.error(item, [...path, index], `expected a string KEY=value, got ${got(entry)}`) !== INVALID;
+            valid =
+              context.error(item, [...path, index], `expected a string KEY=value, got ${got(entry)}`) !==
+              INVALID;
             return;
           }
           const equals = entry.indexOf('=');
@@ -137,7 +146,9 @@ export function containerPort(): Field<number> {
     },
     read(value) {
       if (typeof value === 'number') {
-        return Number.isInteger(value) && value >= 1 && value <= 65535 ? value : reject(`expected ${expected}, got ${value}`);
+        return Number.isInteger(value) && value >= 1 && value <= 65535
+          ? value
+          : reject(`expected ${expected}, got ${value}`);
       }
       if (typeof value !== 'string') return reject(`expected ${expected}, got ${got(value)}`);
       if (value.includes(':')) {
@@ -198,7 +209,8 @@ export function healthTest(): Field<HealthTest> {
         { type: 'string', minLength: 1 },
         { type: 'array', items: { type: 'string' }, minItems: 2 },
       ],
-      description: 'A list starting with "CMD" runs as it is; "CMD-SHELL" or a plain string runs through /bin/sh -c.',
+      description:
+        'A list starting with "CMD" runs as it is; "CMD-SHELL" or a plain string runs through /bin/sh -c.',
     }),
     parse(node, path, context) {
       const resolved = context.resolve(node);
@@ -208,15 +220,22 @@ export function healthTest(): Field<HealthTest> {
         const [form, ...rest] = argv;
         if (form === 'CMD') return { kind: 'exec', argv: rest };
         if (form === 'CMD-SHELL') {
-          if (rest.length !== 1) return context.error(resolved, path, '"CMD-SHELL" takes exactly one command string');
+          if (rest.length !== 1)
+            return context.error(resolved, path, '"CMD-SHELL" takes exactly one command string');
           return { kind: 'shell', command: rest[0] as string };
         }
-        if (form === 'NONE') return context.error(resolved, path, 'to turn the health check off, leave healthcheck out');
-        return context.error(resolved.items[0] as Node, [...path, 0], `expected "CMD" or "CMD-SHELL", got ${got(form ?? null)}`);
+        if (form === 'NONE')
+          return context.error(resolved, path, 'to turn the health check off, leave healthcheck out');
+        return context.error(
+          resolved.items[0] as Node,
+          [...path, 0],
+          `expected "CMD" or "CMD-SHELL", got ${got(form ?? null)}`,
+        );
       }
       const value = readScalar(resolved, path, context, expected);
       if (value === INVALID) return INVALID;
-      if (typeof value !== 'string' || value.trim() === '') return mismatch(resolved, path, context, expected);
+      if (typeof value !== 'string' || value.trim() === '')
+        return mismatch(resolved, path, context, expected);
       return { kind: 'shell', command: value };
     },
   };
@@ -244,7 +263,12 @@ export function secretReference(): Field<SecretReference> {
           `expected ${expected}, such as \${AWS_SECRET_ACCESS_KEY}; a secret written into a workload file ends up in version control`,
         );
       }
-      if (context.env[name] === undefined) context.warn(resolved, path, `environment variable ${name} is not set now; the sink will fail until it is`);
+      if (context.env[name] === undefined)
+        context.warn(
+          resolved,
+          path,
+          `environment variable ${name} is not set now; the sink will fail until it is`,
+        );
       return { env: name };
     },
   };

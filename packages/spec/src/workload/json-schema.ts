@@ -2,13 +2,15 @@
 import type { JsonSchema } from '../schema/json-schema.ts';
 import { workloadField } from './workload.ts';
 
-export const WORKLOAD_SCHEMA_ID = 'https://boilerhouse.dev/schemas/workload.schema.json';
-
 export function workloadJsonSchema(): JsonSchema {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: WORKLOAD_SCHEMA_ID,
     title: 'Boilerhouse workload',
     ...workloadField.jsonSchema(),
   };
+}
+
+/** The committed file's exact text, so a test can tell when it is stale. */
+export function renderWorkloadJsonSchema(): string {
+  return `${JSON.stringify(workloadJsonSchema(), null, 2)}\n`;
 }

@@ -28,14 +28,20 @@ export function locate(root: Node, path: Path, context: ParseContext): Located {
   return { node, path: written };
 }
 
-function childOf(node: Node, segment: PathSegment, context: ParseContext): { node: Node; segment: PathSegment } | undefined {
+function childOf(
+  node: Node,
+  segment: PathSegment,
+  context: ParseContext,
+): { node: Node; segment: PathSegment } | undefined {
   if (typeof segment === 'number') {
     const item = isSeq(node) ? (node.items[segment] as Node | undefined) : undefined;
     return item === undefined ? undefined : { node: context.resolve(item), segment };
   }
   if (!isMap(node)) return undefined;
   for (const spelling of [segment, ...(SPELLINGS[segment] ?? [])]) {
-    const pair = (node.items as Pair<Node, Node | null>[]).find((item) => isScalar(item.key) && item.key.value === spelling);
+    const pair = (node.items as Pair<Node, Node | null>[]).find(
+      (item) => isScalar(item.key) && item.key.value === spelling,
+    );
     if (pair !== undefined) return { node: context.resolve(pair.value ?? pair.key), segment: spelling };
   }
   return undefined;

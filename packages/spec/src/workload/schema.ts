@@ -26,11 +26,16 @@ const HOUR = 60 * MINUTE;
 const MIB = 1024 * 1024;
 
 export const WORKLOAD_ID = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const ID_HINT = 'lowercase letters, digits and hyphens, starting and ending with a letter or digit (at most 63)';
+const ID_HINT =
+  'lowercase letters, digits and hyphens, starting and ending with a letter or digit (at most 63)';
 
 function limits(defaults: { cpus: number; memory: number; pids: number }) {
   return object({
-    cpus: defaulted(number({ above: 0 }), defaults.cpus, 'CPU cores the container may use (fractions allowed).'),
+    cpus: defaulted(
+      number({ above: 0 }),
+      defaults.cpus,
+      'CPU cores the container may use (fractions allowed).',
+    ),
     memory: defaulted(memory(), defaults.memory, 'Memory limit, in bytes once loaded.'),
     pids: defaulted(integer({ min: 1 }), defaults.pids, 'Most processes and threads the container may run.'),
   });
@@ -113,7 +118,13 @@ const pool = object(
       "Release a claimed instance after its tenant's files have not changed for this long.",
     ),
   },
-  { aliases: { min_size: 'min_idle', file_idle_ttl_ms: 'file_idle_ttl', affinity_timeout_ms: 'affinity_timeout' } },
+  {
+    aliases: {
+      min_size: 'min_idle',
+      file_idle_ttl_ms: 'file_idle_ttl',
+      affinity_timeout_ms: 'affinity_timeout',
+    },
+  },
 );
 
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -133,7 +144,10 @@ const s3Sink = object(
   {
     type: required(oneOf(['s3']), 'An S3-compatible bucket.'),
     bucket: required(
-      string({ pattern: S3_BUCKET, patternHint: 'an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens' }),
+      string({
+        pattern: S3_BUCKET,
+        patternHint: 'an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens',
+      }),
       'The bucket.',
     ),
     region: defaulted(string({ minLength: 1 }), 'us-east-1', 'The region.'),
@@ -142,7 +156,11 @@ const s3Sink = object(
       string({ pattern: /^https?:\/\/[^\s/]+/, patternHint: 'an http:// or https:// URL' }),
       'Endpoint of an S3-compatible server other than AWS.',
     ),
-    force_path_style: defaulted(boolean(), false, 'Address the bucket in the path rather than the host name.'),
+    force_path_style: defaulted(
+      boolean(),
+      false,
+      'Address the bucket in the path rather than the host name.',
+    ),
     credentials: optional(
       object({
         access_key_id: required(secretReference(), 'Access key id.'),
@@ -186,16 +204,16 @@ const policy = object({
 
 const sync = object({
   sink: defaulted(
-    taggedUnion('type', { local: localSink, s3: s3Sink }, { expected: 'a sink: {type: local, ...} or {type: s3, ...}' }),
+    taggedUnion(
+      'type',
+      { local: localSink, s3: s3Sink },
+      { expected: 'a sink: {type: local, ...} or {type: s3, ...}' },
+    ),
     { type: 'local' as const },
     'Where tenant state is kept.',
   ),
   mappings: defaulted(list(mapping), [], 'What moves between the state volume and the sink.'),
-  policy: defaulted(
-    policy,
-    { onClaim: true, onRelease: true, manual: false },
-    'When state moves.',
-  ),
+  policy: defaulted(policy, { onClaim: true, onRelease: true, manual: false }, 'When state moves.'),
 });
 
 const hook = refineField(
@@ -207,7 +225,10 @@ const hook = refineField(
       'fail',
       'On failure: fail the claim or release, carry on, or retry.',
     ),
-    retries: optional(integer({ min: 0, max: 100 }), 'Attempts after the first, with on_error: retry (default 3).'),
+    retries: optional(
+      integer({ min: 0, max: 100 }),
+      'Attempts after the first, with on_error: retry (default 3).',
+    ),
   }),
   (value, report) => {
     if (value.retries !== undefined && value.onError !== 'retry') {
@@ -217,7 +238,11 @@ const hook = refineField(
 );
 
 const hooks = object({
-  post_claim: defaulted(list(hook), [], 'Run after state is restored and the instance is handed to the tenant.'),
+  post_claim: defaulted(
+    list(hook),
+    [],
+    'Run after state is restored and the instance is handed to the tenant.',
+  ),
   pre_release: defaulted(list(hook), [], 'Run before state is saved on release.'),
 });
 
@@ -245,13 +270,21 @@ export const workloadObject = object(
     id: required(string({ pattern: WORKLOAD_ID, patternHint: ID_HINT }), 'Identifier of the workload.'),
     name: optional(string({ minLength: 1 }), 'Display name. Default: the id.'),
     image: required(
-      string({ pattern: /^[^\s]+$/, patternHint: 'an image reference without spaces, e.g. "nanoclaw:latest"' }),
+      string({
+        pattern: /^[^\s]+$/,
+        patternHint: 'an image reference without spaces',
+        expected: 'an image reference such as "nanoclaw:latest"',
+      }),
       'The image to run; it must exist locally.',
     ),
     command: optional(commandLine({ shellForString: false }), "Replaces the image's CMD."),
     entrypoint: optional(commandLine({ shellForString: false }), "Replaces the image's ENTRYPOINT."),
     environment: defaulted(environment(), {}, 'Environment variables. ${VAR} is filled in at load time.'),
-    expose: defaulted(list(containerPort()), [], 'Container ports the workload serves; each gets an endpoint.'),
+    expose: defaulted(
+      list(containerPort()),
+      [],
+      'Container ports the workload serves; each gets an endpoint.',
+    ),
     ports: optional(list(containerPort()), 'Compose spelling of `expose`; container ports only.'),
     volumes: defaulted(volumes, { custom: [] }, 'Per-instance volumes, kept as host directories.'),
     security: defaulted(
@@ -262,7 +295,11 @@ export const workloadObject = object(
       'Security settings.',
     ),
     user: optional(user, 'Compose spelling of `security.user`.'),
-    read_only: defaulted(boolean(), true, 'Mount the root filesystem read-only (volumes and /tmp stay writable).'),
+    read_only: defaulted(
+      boolean(),
+      true,
+      'Mount the root filesystem read-only (volumes and /tmp stay writable).',
+    ),
     network_mode: defaulted(oneOf(['bridge', 'none']), 'bridge', 'bridge, or none for no network at all.'),
     resources: defaulted(resources, { limits: INSTANCE_LIMITS }, 'Resource limits.'),
     deploy: optional(deploy, 'Compose spelling of `resources` (deploy.resources.limits).'),
@@ -273,7 +310,11 @@ export const workloadObject = object(
       'Pool sizing and reservation.',
     ),
     sync: optional(sync, "How the tenant's state is saved and restored."),
-    hooks: defaulted(hooks, { postClaim: [], preRelease: [] }, 'Commands run in the instance around claim and release.'),
+    hooks: defaulted(
+      hooks,
+      { postClaim: [], preRelease: [] },
+      'Commands run in the instance around claim and release.',
+    ),
     docker: optional(docker, 'Gives the workload a filtered Docker socket to start containers of its own.'),
   },
   {
@@ -286,4 +327,3 @@ export const workloadObject = object(
     },
   },
 );
-

@@ -45,14 +45,14 @@ export const workloadField: Field<WorkloadSpec> = {
   parse(node, path, context) {
     const raw = workloadObject.parse(node, path, context);
     if (raw === INVALID) return INVALID;
-    const spec = foldAliases(raw, node, path, context);
+    const spec = foldAliases(raw, node, context);
     if (spec === INVALID) return INVALID;
     return checkWorkload(spec, { node, context }) ? spec : INVALID;
   },
 };
 
 /** Compose spellings (`user`, `ports`, `deploy.resources`) become Boilerhouse's; a clash is an error. */
-function foldAliases(raw: RawWorkload, node: Node, path: Path, context: ParseContext): WorkloadSpec | typeof INVALID {
+function foldAliases(raw: RawWorkload, node: Node, context: ParseContext): WorkloadSpec | typeof INVALID {
   const { user, ports, deploy, name, ...rest } = raw;
   let valid = true;
   const clash = (alias: Path, canonical: string) => {

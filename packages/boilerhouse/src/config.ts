@@ -1,0 +1,38 @@
+/** The daemon's settings, from the environment. */
+import { resolve } from 'node:path';
+import { BadRequestError } from './errors.ts';
+
+export interface Config {
+  /** Database, instance directories and local sinks live here. */
+  dataDir: string;
+  /** Workload files (*.yaml) are read and watched here. */
+  workloadsDir: string;
+  host: string;
+  port: number;
+  /** Host address instance ports are published on. */
+  publishHost: string;
+  /** The statically linked gate binary mounted into every instance. */
+  gateBinary: string;
+}
+
+const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
+
+export function configFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  cwd = process.cwd(),
+): Config {
+  const port = Number(env.BOILERHOUSE_PORT ?? 7070);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new BadRequestError(
+      `BOILERHOUSE_PORT must be a port number, got ${JSON.stringify(env.BOILERHOUSE_PORT)}`,
+    );
+  }
+  return {
+    dataDir: resolve(cwd, env.BOILERHOUSE_DATA_DIR ?? '.data/boilerhouse'),
+    workloadsDir: resolve(cwd, env.BOILERHOUSE_WORKLOADS_DIR ?? 'workloads'),
+    host: env.BOILERHOUSE_HOST ?? '127.0.0.1',
+    port,
+    publishHost: env.BOILERHOUSE_PUBLISH_HOST ?? '127.0.0.1',
+    gateBinary: env.BOILERHOUSE_GATE ?? resolve(PACKAGE_ROOT, 'native/build/boilerhouse-gate'),
+  };
+}

@@ -1,0 +1,82 @@
+/** The activity log: typed events with the tenant, workload and instance they concern. */
+import type { Database } from './database.ts';
+
+export type EventType =
+  | 'instance.created'
+  | 'instance.ready'
+  | 'instance.claimed'
+  | 'instance.released'
+  | 'instance.reserved'
+  | 'instance.reclaimed'
+  | 'instance.destroyed'
+  | 'instance.unhealthy'
+  | 'instance.failed'
+  | 'pool.created'
+  | 'pool.updated'
+  | 'pool.removed'
+  | 'pool.warning'
+  | 'daemon.started'
+  | 'daemon.recovered'
+  | 'daemon.stopped';
+
+export interface ActivityEvent {
+  id: number;
+  at: number;
+  type: EventType;
+  workload: string | null;
+  tenant: string | null;
+  instance: string | null;
+  message: string;
+  data: Record<string, unknown> | null;
+}
+
+export type NewEvent = Omit<ActivityEvent, 'id' | 'workload' | 'tenant' | 'instance' | 'data'> & {
+  workload?: string | null;
+  tenant?: string | null;
+  instance?: string | null;
+  data?: Record<string, unknown>;
+};
+
+interface Row {
+  id: number;
+  at: number;
+  type: EventType;
+  workload: string | null;
+  tenant: string | null;
+  instance: string | null;
+  message: string;
+  data: string | null;
+}
+
+export function insertEvent(db: Database, event: NewEvent): ActivityEvent {
+  const row = db
+    .prepare(
+      `INSERT INTO events (at, type, workload, tenant, instance, message, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    )
+    .get(
+      event.at,
+      event.type,
+      event.workload ?? null,
+      event.tenant ?? null,
+      event.instance ?? null,
+      event.message,
+      event.data === undefined ? null : JSON.stringify(event.data),
+    ) as unknown as Row;
+  return fromRow(row);
+}
+
+/** The newest `limit` events, newest first. */
+export function listEvents(db: Database, limit: number): ActivityEvent[] {
+  const rows = db.prepare('SELECT * FROM events ORDER BY id DESC LIMIT ?').all(limit) as unknown as Row[];
+  return rows.map(fromRow);
+}
+
+/** Keeps the newest `keep` events. */
+export function pruneEvents(db: Database, keep: number): void {
+  db.prepare('DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?').run(keep);
+}
+
+function fromRow(row: Row): ActivityEvent {
+  return { ...row, data: row.data === null ? null : (JSON.parse(row.data) as Record<string, unknown>) };
+}

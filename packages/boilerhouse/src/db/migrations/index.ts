@@ -1,0 +1,7 @@
+/**
+ * Numbered schema migrations, applied in order; the database's `PRAGMA user_version` is the number applied.
+ * Never edit one that has shipped: add the next.
+ */
+import initial from './001-initial.ts';
+
+export const MIGRATIONS: readonly string[] = [initial];

@@ -1,0 +1,235 @@
+/**
+ * Claim(tenant, workload): the tenant's instance, by the cheapest path that has one.
+ *
+ *   hit   the tenant's reserved instance is taken back: no restart, no state download
+ *   warm  a ready instance (started behind its gate) gets the tenant's state, then its gate opens
+ *   cold  below max_size, a new instance is created for the tenant
+ *   full  the oldest reservation of another tenant is evicted to make room, then cold
+ *
+ * Idempotent: a claim for a tenant that has (or is getting) an instance returns that instance.
+ */
+import {
+  findTenantInstance,
+  type Instance,
+  oldestReservation,
+  takeReadyInstance,
+  transition,
+} from '../db/instances.ts';
+import { InstanceFailedError, PoolExhaustedError } from '../errors.ts';
+import type { PoolDeps } from './deps.ts';
+import { destroyInstance, reserveSlot, startContainer } from './lifecycle.ts';
+import { waitUntilReady } from './readiness.ts';
+import type { TenantState } from './tenant-state.ts';
+import type { Workload } from './workloads.ts';
+
+export type ClaimPath = 'hit' | 'warm' | 'cold';
+
+export interface Endpoint {
+  port: number;
+  url: string;
+}
+
+export interface ClaimResult {
+  tenant: string;
+  workload: string;
+  instance: Instance;
+  endpoints: Endpoint[];
+  path: ClaimPath;
+  timingsMs: Record<string, number>;
+}
+
+/** How long a caller is told to wait before retrying an exhausted pool. */
+const RETRY_AFTER_SECONDS = 5;
+/** Gives up after this many rounds of losing races for instances (each round, someone else won). */
+const MAX_ROUNDS = 8;
+
+export function endpointsOf(instance: Instance, publishHost: string): Endpoint[] {
+  const host = publishHost.includes(':') ? `[${publishHost}]` : publishHost;
+  return instance.ports.map(({ port, hostPort }) => ({ port, url: `http://${host}:${hostPort}` }));
+}
+
+class Stopwatch {
+  readonly timings: Record<string, number> = {};
+  readonly #start = performance.now();
+  #last = this.#start;
+
+  lap(step: string): void {
+    const now = performance.now();
+    this.timings[step] = round(now - this.#last);
+    this.#last = now;
+  }
+
+  done(): Record<string, number> {
+    this.timings.total = round(performance.now() - this.#start);
+    return this.timings;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+export class Claims {
+  readonly #deps: PoolDeps;
+  readonly #state: TenantState;
+  /** Claims under way, by workload and tenant, so that concurrent claims share one result. */
+  readonly #inflight = new Map<string, Promise<ClaimResult>>();
+
+  constructor(deps: PoolDeps, state: TenantState) {
+    this.#deps = deps;
+    this.#state = state;
+  }
+
+  claim(workload: Workload, tenant: string): Promise<ClaimResult> {
+    const key = `${workload.id}\u0000${tenant}`;
+    const running = this.#inflight.get(key);
+    if (running !== undefined) return running;
+    const claim = this.#deps.track(this.#claim(workload, tenant)).finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, claim);
+    return claim;
+  }
+
+  /** The claim under way for this tenant, if any. */
+  pending(workload: string, tenant: string): Promise<ClaimResult> | undefined {
+    return this.#inflight.get(`${workload}\u0000${tenant}`);
+  }
+
+  async #claim(workload: Workload, tenant: string): Promise<ClaimResult> {
+    const deps = this.#deps;
+    const clock = new Stopwatch();
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const own = findTenantInstance(deps.db, workload.id, tenant);
+      if (own?.phase === 'claimed') return this.#result(own, 'hit', clock);
+      if (own?.phase === 'reserved') {
+        const hit = await this.#takeBack(workload, own, clock);
+        if (hit !== undefined) return hit;
+        continue;
+      }
+      if (own !== undefined) {
+        // Another daemon task is moving it (a release finishing); look again shortly.
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      if (workload.removed) throw new PoolExhaustedError(workload.id, 0, RETRY_AFTER_SECONDS);
+
+      const ready = takeReadyInstance(deps.db, workload.id, workload.hash, tenant, deps.now());
+      clock.lap('pick');
+      if (ready !== undefined) {
+        deps.kickFill();
+        return this.#activate(workload, ready, 'warm', clock);
+      }
+      const fresh = reserveSlot(deps, workload, { phase: 'claiming', tenant });
+      if (fresh !== undefined) {
+        const started = await startContainer(deps, workload, fresh).catch((error: Error) => {
+          throw new InstanceFailedError(`could not start an instance of ${workload.id}: ${error.message}`, {
+            cause: error,
+          });
+        });
+        clock.lap('create');
+        return this.#activate(workload, started, 'cold', clock);
+      }
+      const victim = oldestReservation(deps.db, workload.id, tenant);
+      if (victim === undefined) {
+        throw new PoolExhaustedError(workload.id, workload.spec.pool.maxSize, RETRY_AFTER_SECONDS);
+      }
+      await this.#state.beforeDestroy(victim);
+      await destroyInstance(deps, victim, 'reserved', `evicted to make room for another tenant`);
+      clock.lap('evict');
+    }
+    throw new PoolExhaustedError(workload.id, workload.spec.pool.maxSize, RETRY_AFTER_SECONDS);
+  }
+
+  /** Affinity hit: the tenant's reserved instance, still running (or paused), is theirs again. */
+  async #takeBack(
+    workload: Workload,
+    reserved: Instance,
+    clock: Stopwatch,
+  ): Promise<ClaimResult | undefined> {
+    const deps = this.#deps;
+    const claiming = transition(deps.db, reserved.id, 'reserved', 'claiming', deps.now(), {
+      reservedUntil: null,
+    });
+    if (claiming === undefined) return undefined;
+    if (workload.spec.pool.reserve === 'pause' && claiming.containerId !== null) {
+      await deps.runtime.unpause(claiming.containerId).catch(() => undefined);
+      clock.lap('unpause');
+    }
+    const claimed = transition(deps.db, claiming.id, 'claiming', 'claimed', deps.now(), {
+      claimedAt: deps.now(),
+    });
+    if (claimed === undefined) return undefined;
+    return this.#finish(claimed, 'hit', clock);
+  }
+
+  /**
+   * Warm and cold: restore the tenant's state into the instance, open its gate so the workload's process
+   * starts, wait until it is ready, and hand it over. A failure destroys the instance.
+   */
+  async #activate(
+    workload: Workload,
+    instance: Instance,
+    path: ClaimPath,
+    clock: Stopwatch,
+  ): Promise<ClaimResult> {
+    const deps = this.#deps;
+    const tenant = instance.tenant as string;
+    try {
+      await this.#state.restore(instance, workload, tenant);
+      clock.lap('restore');
+      await deps.files.openGate(
+        instance.id,
+        { BOILERHOUSE_TENANT: tenant, BOILERHOUSE_INSTANCE: instance.id },
+        5_000,
+      );
+      clock.lap('gate');
+      await waitUntilReady(
+        deps.runtime,
+        {
+          containerId: instance.containerId as string,
+          address: instance.address,
+          ports: workload.spec.expose,
+        },
+        workload.spec.healthcheck,
+      );
+      clock.lap('ready');
+    } catch (error) {
+      await destroyInstance(deps, instance, 'claiming', `claim failed: ${(error as Error).message}`);
+      throw new InstanceFailedError(
+        `instance ${instance.id} of ${workload.id} did not become ready: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const claimed = transition(deps.db, instance.id, 'claiming', 'claimed', deps.now(), {
+      claimedAt: deps.now(),
+    });
+    if (claimed === undefined) {
+      throw new InstanceFailedError(`instance ${instance.id} was destroyed while it was being claimed`);
+    }
+    return this.#finish(claimed, path, clock);
+  }
+
+  /** Records the claim and returns its result. */
+  #finish(instance: Instance, path: ClaimPath, clock: Stopwatch): ClaimResult {
+    const result = this.#result(instance, path, clock);
+    this.#deps.activity.record({
+      type: path === 'hit' ? 'instance.reclaimed' : 'instance.claimed',
+      workload: instance.workload,
+      tenant: instance.tenant,
+      instance: instance.id,
+      message: `${instance.tenant} claimed ${instance.id} (${path}) in ${result.timingsMs.total}ms`,
+      data: { path, timingsMs: result.timingsMs },
+    });
+    return result;
+  }
+
+  #result(instance: Instance, path: ClaimPath, clock: Stopwatch): ClaimResult {
+    return {
+      tenant: instance.tenant as string,
+      workload: instance.workload,
+      instance,
+      endpoints: endpointsOf(instance, this.#deps.publishHost),
+      path,
+      timingsMs: clock.done(),
+    };
+  }
+}

@@ -1,0 +1,65 @@
+/** Turns a workload and one instance into the container to create: locked down, and started behind the gate. */
+import type { WorkloadSpec } from '@boilerhouse/spec';
+import type { ContainerSpec, ImageConfig, Mount } from '../runtime/runtime.ts';
+import { GATE_BINARY_TARGET, GATE_FIFO_TARGET } from './instance-files.ts';
+
+export const LABEL = {
+  managed: 'boilerhouse.managed',
+  daemon: 'boilerhouse.daemon',
+  instance: 'boilerhouse.instance',
+  workload: 'boilerhouse.workload',
+  createdAt: 'boilerhouse.created-at',
+  specHash: 'boilerhouse.spec-hash',
+} as const;
+
+export interface InstanceIdentity {
+  id: string;
+  daemonId: string;
+  specHash: string;
+}
+
+/**
+ * The workload's own command line, as Docker would run it: the workload's entrypoint or the image's, then
+ * its command, or the image's CMD unless the entrypoint was replaced (Docker drops CMD then too).
+ */
+export function workloadArgv(spec: WorkloadSpec, image: ImageConfig): string[] {
+  const entrypoint = spec.entrypoint ?? image.entrypoint;
+  const command = spec.command ?? (spec.entrypoint === undefined ? image.command : []);
+  const argv = [...entrypoint, ...command];
+  if (argv.length === 0) {
+    throw new Error(`neither workload "${spec.id}" nor image ${spec.image} says what to run; set command`);
+  }
+  return argv;
+}
+
+export function containerSpec(
+  spec: WorkloadSpec,
+  image: ImageConfig,
+  instance: InstanceIdentity,
+  mounts: Mount[],
+  publishHost: string,
+): ContainerSpec {
+  const limits = spec.resources.limits;
+  return {
+    name: `boilerhouse-${instance.daemonId}-${instance.id}`,
+    image: spec.image,
+    // The gate holds the workload's process back until the tenant's state is in place, then execs it.
+    entrypoint: [GATE_BINARY_TARGET, GATE_FIFO_TARGET, '--', ...workloadArgv(spec, image)],
+    env: spec.environment,
+    labels: {
+      [LABEL.managed]: 'true',
+      [LABEL.daemon]: instance.daemonId,
+      [LABEL.instance]: instance.id,
+      [LABEL.workload]: spec.id,
+      [LABEL.createdAt]: new Date().toISOString(),
+      [LABEL.specHash]: instance.specHash,
+    },
+    ...(spec.security.user === undefined ? {} : { user: spec.security.user }),
+    readOnlyRootfs: spec.readOnly,
+    networkMode: spec.networkMode,
+    limits: { cpus: limits.cpus, memoryBytes: limits.memory, pids: limits.pids },
+    mounts,
+    expose: spec.expose,
+    publishHost,
+  };
+}

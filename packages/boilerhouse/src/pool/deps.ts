@@ -1,0 +1,23 @@
+/** What the pool modules share, passed down as one typed object rather than imported singletons. */
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../log.ts';
+import type { ContainerRuntime } from '../runtime/runtime.ts';
+import type { Activity } from './activity.ts';
+import type { InstanceFiles } from './instance-files.ts';
+import type { WorkloadRegistry } from './workloads.ts';
+
+export interface PoolDeps {
+  db: Database;
+  runtime: ContainerRuntime;
+  files: InstanceFiles;
+  activity: Activity;
+  log: Logger;
+  workloads: WorkloadRegistry;
+  daemonId: string;
+  publishHost: string;
+  now: () => number;
+  /** Wakes the fill loop (after a claim took a ready instance, or a destroy freed a slot). */
+  kickFill: () => void;
+  /** Runs work that shutdown must wait for. */
+  track: <T>(work: Promise<T>) => Promise<T>;
+}

@@ -1,0 +1,115 @@
+/**
+ * The fill loop: keeps `min_idle` ready instances of each workload's current version (never more than
+ * `max_size` in all), and replaces ready instances of an older version. A failure backs off exponentially
+ * and shows on the pool's status instead of spinning.
+ */
+import { countByPhase, listInstances, transition } from '../db/instances.ts';
+import type { PoolDeps } from './deps.ts';
+import { destroyInstance, reserveSlot, startContainer } from './lifecycle.ts';
+import type { Workload } from './workloads.ts';
+
+const FIRST_BACKOFF_MS = 1_000;
+const LONGEST_BACKOFF_MS = 60_000;
+/** Instances one pool creates at once: container starts are CPU-bound in the engine. */
+const PARALLEL_CREATES = 2;
+
+export interface FillStatus {
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  backoffUntil: number | null;
+}
+
+export class Filler {
+  readonly #deps: PoolDeps;
+  /** Runtime-only: how filling has gone lately, per workload. Not domain state, so not in the DB. */
+  readonly #status = new Map<string, FillStatus>();
+
+  constructor(deps: PoolDeps) {
+    this.#deps = deps;
+  }
+
+  status(workload: string): FillStatus {
+    return (
+      this.#status.get(workload) ?? {
+        consecutiveFailures: 0,
+        lastError: null,
+        lastErrorAt: null,
+        backoffUntil: null,
+      }
+    );
+  }
+
+  /** One pass over every pool. */
+  async fillOnce(): Promise<void> {
+    await Promise.all(this.#deps.workloads.list().map((workload) => this.#fill(workload)));
+  }
+
+  async #fill(workload: Workload): Promise<void> {
+    const deps = this.#deps;
+    const stale = listInstances(deps.db, { workload: workload.id, phase: 'ready' }).filter(
+      (instance) => workload.removed || instance.specHash !== workload.hash,
+    );
+    for (const instance of stale) {
+      const reason = workload.removed ? 'its workload was removed' : `replaced by version ${workload.hash}`;
+      await destroyInstance(deps, instance, 'ready', reason);
+    }
+    if (workload.removed) return;
+    const status = this.status(workload.id);
+    if (status.backoffUntil !== null && deps.now() < status.backoffUntil) return;
+    const counts = countByPhase(deps.db, workload.id, workload.hash);
+    const missing = workload.spec.pool.minIdle - counts.ready - counts.creating;
+    for (let started = 0; started < missing; started += PARALLEL_CREATES) {
+      const batch = Math.min(PARALLEL_CREATES, missing - started);
+      const results = await Promise.all(Array.from({ length: batch }, () => this.#createOne(workload)));
+      if (results.some((created) => !created)) return;
+    }
+  }
+
+  /** Creates one ready instance; false when the pool is full or creation failed. */
+  async #createOne(workload: Workload): Promise<boolean> {
+    const deps = this.#deps;
+    const slot = reserveSlot(deps, workload, { phase: 'creating' });
+    if (slot === undefined) return false;
+    const began = performance.now();
+    try {
+      const started = await deps.track(startContainer(deps, workload, slot));
+      const ready = transition(deps.db, started.id, 'creating', 'ready', deps.now());
+      if (ready === undefined) return false;
+      this.#status.set(workload.id, {
+        consecutiveFailures: 0,
+        lastError: null,
+        lastErrorAt: null,
+        backoffUntil: null,
+      });
+      deps.activity.record({
+        type: 'instance.ready',
+        workload: workload.id,
+        instance: ready.id,
+        message: `instance ${ready.id} ready in ${Math.round(performance.now() - began)}ms`,
+        data: { ms: Math.round(performance.now() - began) },
+      });
+      return true;
+    } catch (error) {
+      const failures = this.status(workload.id).consecutiveFailures + 1;
+      const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** (failures - 1), LONGEST_BACKOFF_MS);
+      const message = (error as Error).message;
+      this.#status.set(workload.id, {
+        consecutiveFailures: failures,
+        lastError: message,
+        lastErrorAt: deps.now(),
+        backoffUntil: deps.now() + backoff,
+      });
+      deps.activity.record(
+        {
+          type: 'pool.warning',
+          workload: workload.id,
+          message: `pool ${workload.id} could not create an instance (${failures} in a row; next try in ${backoff}ms): ${message}`,
+          data: { failures, backoffMs: backoff },
+        },
+        'warn',
+      );
+      return false;
+    }
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * An instance's host directories under `<dataDir>/instances/<id>/`: its volumes, and the gate FIFO its
+ * first process waits on. Named by instance id only: tenant ids never become paths.
+ */
+import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import { chmod, cp, lchown, mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { WorkloadSpec } from '@boilerhouse/spec';
+import type { Mount } from '../runtime/runtime.ts';
+
+const exec = promisify(execFile);
+
+/** Where the gate binary and its FIFO appear inside every container. */
+export const GATE_BINARY_TARGET = '/.boilerhouse/gate';
+export const GATE_DIR_TARGET = '/.boilerhouse/run';
+export const GATE_FIFO_TARGET = `${GATE_DIR_TARGET}/start`;
+
+/**
+ * Whether a volume target names a file (`/app/.env`, `/etc/app.conf`) rather than a directory: its last
+ * segment starts with a dot or has an extension.
+ */
+export function isFileTarget(target: string): boolean {
+  return /^\.|\.[A-Za-z0-9]+$/.test(basename(target));
+}
+
+export class InstanceFiles {
+  readonly root: string;
+  readonly #gateBinary: string;
+
+  constructor(dataDir: string, gateBinary: string) {
+    this.root = join(dataDir, 'instances');
+    this.#gateBinary = gateBinary;
+  }
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  /** The host path of the instance's state volume (what sync moves). */
+  stateDir(id: string): string {
+    return join(this.dir(id), 'volumes', 'state');
+  }
+
+  /** Creates the instance's directories and gate, and returns the mounts its container needs. */
+  async prepare(id: string, spec: WorkloadSpec): Promise<Mount[]> {
+    const dir = this.dir(id);
+    await mkdir(join(dir, 'volumes'), { recursive: true, mode: 0o711 });
+    await mkdir(join(dir, 'gate'), { mode: 0o755 });
+    await exec('mkfifo', ['-m', '0644', join(dir, 'gate', 'start')]);
+    const owner = numericOwner(spec.security.user);
+    const mounts: Mount[] = [
+      { source: this.#gateBinary, target: GATE_BINARY_TARGET, readOnly: true },
+      { source: join(dir, 'gate'), target: GATE_DIR_TARGET, readOnly: true },
+    ];
+    const volumes: [string, { target: string; readOnly: boolean; seed?: string }][] = [];
+    const { state, secrets, comm, custom } = spec.volumes;
+    if (state) volumes.push(['state', state]);
+    if (secrets) volumes.push(['secrets', secrets]);
+    if (comm) volumes.push(['comm', comm]);
+    for (const volume of custom) volumes.push([`custom-${volume.name}`, volume]);
+    for (const [name, volume] of volumes) {
+      const source = join(dir, 'volumes', name);
+      const file = isFileTarget(volume.target);
+      if (file) await writeFile(source, '', { mode: 0o600 });
+      else await mkdir(source, { mode: 0o750 });
+      if (volume.seed !== undefined) await cp(volume.seed, source, { recursive: true, force: true });
+      await giveTo(source, owner, file);
+      mounts.push({ source, target: volume.target, readOnly: volume.readOnly });
+    }
+    return mounts;
+  }
+
+  /**
+   * Lets the instance's workload process start, with `env` added to its environment: writes the go message
+   * to the gate FIFO (see native/gate.c). Until the gate process has opened its end there is no reader
+   * (ENXIO), so this retries briefly, for a just-started container.
+   */
+  async openGate(id: string, env: Record<string, string>, timeoutMs: number): Promise<void> {
+    const fifo = join(this.dir(id), 'gate', 'start');
+    const message = `g${Object.entries(env)
+      .map(([key, value]) => `${key}=${value}\0`)
+      .join('')}`;
+    if (Buffer.byteLength(message) > 60_000) throw new Error('the claim-time environment is over 60 KB');
+    const deadline = Date.now() + timeoutMs;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+      try {
+        const handle = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+        try {
+          await handle.write(message);
+        } finally {
+          await handle.close();
+        }
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENXIO' || Date.now() > deadline) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
+  }
+
+  /** Ids of every instance that has a directory. */
+  async list(): Promise<string[]> {
+    return readdir(this.root).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+  }
+}
+
+interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** `1000` or `1000:1000` -> ids to chown to; a user name cannot be resolved on the host. */
+function numericOwner(user: string | undefined): Owner | undefined {
+  const match = /^(\d+)(?::(\d+))?$/.exec(user ?? '');
+  if (match === null) return undefined;
+  const uid = Number(match[1]);
+  return { uid, gid: match[2] === undefined ? uid : Number(match[2]) };
+}
+
+/**
+ * Makes a volume writable by the workload's user: owned by it when its ids are known, else open to all
+ * (the instance directory itself is not listable by other host users).
+ */
+async function giveTo(path: string, owner: Owner | undefined, file: boolean): Promise<void> {
+  if (owner !== undefined) {
+    await lchown(path, owner.uid, owner.gid);
+    if (file) return;
+    for (const entry of await readdir(path, { recursive: true }))
+      await lchown(join(path, entry), owner.uid, owner.gid);
+  } else {
+    await chmod(path, file ? 0o666 : 0o777);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Bringing one instance into existence and taking it out again. The row is inserted before Docker is
+ * called, so a crash in between leaves a row that recovery finds; nothing is created that no row names.
+ */
+import { randomBytes } from 'node:crypto';
+import { inTransaction } from '../db/database.ts';
+import {
+  deleteInstance,
+  getInstance,
+  type Instance,
+  insertInstance,
+  type Phase,
+  transition,
+  updateInPhase,
+} from '../db/instances.ts';
+import { containerSpec } from './container-spec.ts';
+import type { PoolDeps } from './deps.ts';
+import type { Workload } from './workloads.ts';
+
+export class ImageMissingError extends Error {}
+
+export function newInstanceId(workload: string): string {
+  return `${workload}-${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * Inserts an instance row if the pool has room (every row counts: its container may exist). Returns
+ * undefined when the pool is at `max_size`. Synchronous, so no other claim or fill can interleave.
+ */
+export function reserveSlot(
+  deps: PoolDeps,
+  workload: Workload,
+  fields: { phase: Extract<Phase, 'creating' | 'claiming'>; tenant?: string },
+): Instance | undefined {
+  return inTransaction(deps.db, () => {
+    const { n } = deps.db
+      .prepare('SELECT count(*) AS n FROM instances WHERE workload = ?')
+      .get(workload.id) as {
+      n: number;
+    };
+    if (n >= workload.spec.pool.maxSize) return undefined;
+    const now = deps.now();
+    return insertInstance(deps.db, {
+      id: newInstanceId(workload.id),
+      workload: workload.id,
+      specHash: workload.hash,
+      phase: fields.phase,
+      ...(fields.tenant === undefined ? {} : { tenant: fields.tenant, claimedAt: now }),
+      now,
+    });
+  });
+}
+
+/**
+ * Creates and starts the container of a freshly inserted instance, behind its gate. On failure everything
+ * made so far is removed, the instance is marked failed, and the error is rethrown.
+ */
+export async function startContainer(
+  deps: PoolDeps,
+  workload: Workload,
+  instance: Instance,
+): Promise<Instance> {
+  const { spec } = workload;
+  let containerId: string | undefined;
+  try {
+    const image = await deps.runtime.inspectImage(spec.image);
+    if (image === undefined) {
+      throw new ImageMissingError(
+        `image ${spec.image} is not on this host (there is no registry: build it first)`,
+      );
+    }
+    const mounts = await deps.files.prepare(instance.id, spec);
+    const identity = { id: instance.id, daemonId: deps.daemonId, specHash: workload.hash };
+    containerId = await deps.runtime.create(containerSpec(spec, image, identity, mounts, deps.publishHost));
+    updateInPhase(deps.db, instance.id, instance.phase, { containerId });
+    await deps.runtime.start(containerId);
+    const info = await deps.runtime.inspect(containerId);
+    if (info?.status !== 'running') {
+      throw new Error(
+        `its container is ${info?.status ?? 'gone'} right after start (exit code ${info?.exitCode ?? '?'})`,
+      );
+    }
+    const ports = spec.expose.map((port) => ({ port, hostPort: info?.ports[port] ?? 0 }));
+    updateInPhase(deps.db, instance.id, instance.phase, { ports, address: info.ipAddress ?? null });
+    deps.activity.record({
+      type: 'instance.created',
+      workload: workload.id,
+      tenant: instance.tenant,
+      instance: instance.id,
+      message: `instance ${instance.id} created (container ${containerId.slice(0, 12)})`,
+    });
+    return getInstance(deps.db, instance.id) as Instance;
+  } catch (error) {
+    if (containerId !== undefined) await deps.runtime.remove(containerId).catch(() => undefined);
+    await deps.files.remove(instance.id).catch(() => undefined);
+    const reason = (error as Error).message;
+    deleteInstance(deps.db, instance.id);
+    deps.activity.record(
+      {
+        type: 'instance.failed',
+        workload: workload.id,
+        tenant: instance.tenant,
+        instance: instance.id,
+        message: `instance ${instance.id} could not start: ${reason}`,
+      },
+      'warn',
+    );
+    throw error;
+  }
+}
+
+/**
+ * Destroys an instance that is in one of `from`: marks it destroying, removes its container and
+ * directories, and deletes its row. False when it was not in one of `from` (someone else has it).
+ */
+export async function destroyInstance(
+  deps: PoolDeps,
+  instance: Instance,
+  from: Phase | readonly Phase[],
+  reason: string,
+): Promise<boolean> {
+  const destroying = transition(deps.db, instance.id, from, 'destroying', deps.now(), { reason });
+  if (destroying === undefined) return false;
+  await finishDestroy(deps, destroying);
+  return true;
+}
+
+/** Completes the destruction of an instance already marked destroying (also used by recovery). */
+export async function finishDestroy(deps: PoolDeps, instance: Instance): Promise<void> {
+  if (instance.containerId !== null) await deps.runtime.remove(instance.containerId);
+  await deps.files.remove(instance.id);
+  deleteInstance(deps.db, instance.id);
+  deps.activity.record({
+    type: 'instance.destroyed',
+    workload: instance.workload,
+    tenant: instance.tenant,
+    instance: instance.id,
+    message: `instance ${instance.id} destroyed: ${instance.reason ?? 'no reason given'}`,
+  });
+  deps.kickFill();
+}

@@ -1,0 +1,117 @@
+/**
+ * Watching instances after they are up. Docker is the truth for existence: an instance whose container is
+ * gone or stopped is failed. A running workload's health test runs every `healthcheck.interval`; after
+ * `retries` failures in a row the instance is unhealthy. Idle instances are replaced; a claimed one is
+ * reported through an event and left to its tenant, never silently swapped.
+ */
+import { type Instance, listInstances, transition } from '../db/instances.ts';
+import { LABEL } from './container-spec.ts';
+import type { PoolDeps } from './deps.ts';
+import { destroyInstance, finishDestroy } from './lifecycle.ts';
+import { checkHealth } from './readiness.ts';
+import type { TenantState } from './tenant-state.ts';
+
+interface HealthRecord {
+  lastCheckAt: number;
+  failures: number;
+  reported: boolean;
+}
+
+export class Liveness {
+  readonly #deps: PoolDeps;
+  readonly #state: TenantState;
+  /** Runtime-only bookkeeping of health checks, by instance id. */
+  readonly #health = new Map<string, HealthRecord>();
+
+  constructor(deps: PoolDeps, state: TenantState) {
+    this.#deps = deps;
+    this.#state = state;
+  }
+
+  /** Fails instances whose container vanished or stopped. */
+  async checkExistence(): Promise<void> {
+    const deps = this.#deps;
+    const listedAt = deps.now();
+    const containers = await deps.runtime.list({ [LABEL.daemon]: deps.daemonId });
+    const byId = new Map(containers.map((container) => [container.id, container]));
+    for (const instance of listInstances(deps.db)) {
+      if (!['ready', 'claimed', 'reserved'].includes(instance.phase) || instance.containerId === null)
+        continue;
+      // Reached its phase while the list was being taken: the list may not show its container yet.
+      if (instance.phaseChangedAt >= listedAt) continue;
+      const container = byId.get(instance.containerId);
+      const alive =
+        container !== undefined && (container.status === 'running' || container.status === 'paused');
+      if (!alive) await this.#fail(instance, `its container is ${container?.status ?? 'gone'}`);
+    }
+  }
+
+  /** Runs the health test of every running workload whose interval has come round. */
+  async checkHealth(): Promise<void> {
+    const deps = this.#deps;
+    const now = deps.now();
+    const watched = listInstances(deps.db).filter((instance) => {
+      const spec = deps.workloads.get(instance.workload)?.spec;
+      if (spec?.healthcheck === undefined || instance.containerId === null) return false;
+      return instance.phase === 'claimed' || (instance.phase === 'reserved' && spec.pool.reserve === 'run');
+    });
+    const watchedIds = new Set(watched.map((instance) => instance.id));
+    for (const id of this.#health.keys()) if (!watchedIds.has(id)) this.#health.delete(id);
+    await Promise.all(
+      watched.map(async (instance) => {
+        const spec = deps.workloads.get(instance.workload)?.spec;
+        if (spec?.healthcheck === undefined) return;
+        const record = this.#health.get(instance.id) ?? { lastCheckAt: now, failures: 0, reported: false };
+        this.#health.set(instance.id, record);
+        if (now - record.lastCheckAt < spec.healthcheck.interval) return;
+        record.lastCheckAt = now;
+        const result = await checkHealth(deps.runtime, instance.containerId as string, spec.healthcheck);
+        if (result.healthy) {
+          record.failures = 0;
+          record.reported = false;
+          return;
+        }
+        record.failures++;
+        if (record.failures < spec.healthcheck.retries || record.reported) return;
+        record.reported = true;
+        await this.#unhealthy(instance, result.output);
+      }),
+    );
+  }
+
+  async #unhealthy(instance: Instance, output: string): Promise<void> {
+    const deps = this.#deps;
+    deps.activity.record(
+      {
+        type: 'instance.unhealthy',
+        workload: instance.workload,
+        tenant: instance.tenant,
+        instance: instance.id,
+        message: `instance ${instance.id} is unhealthy: ${output}`,
+      },
+      'warn',
+    );
+    if (instance.phase === 'reserved') {
+      await this.#state.beforeDestroy(instance);
+      await destroyInstance(deps, instance, 'reserved', 'unhealthy while reserved');
+    }
+  }
+
+  async #fail(instance: Instance, reason: string): Promise<void> {
+    const deps = this.#deps;
+    const failed = transition(deps.db, instance.id, instance.phase, 'failed', deps.now(), { reason });
+    if (failed === undefined) return;
+    deps.activity.record(
+      {
+        type: 'instance.failed',
+        workload: instance.workload,
+        tenant: instance.tenant,
+        instance: instance.id,
+        message: `instance ${instance.id} failed: ${reason}`,
+      },
+      'warn',
+    );
+    const destroying = transition(deps.db, instance.id, 'failed', 'destroying', deps.now());
+    if (destroying !== undefined) await finishDestroy(deps, destroying);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Knowing when an instance's workload is up, without waiting for Docker's health-check interval: probe
+ * its port from the host (cheap, sub-millisecond), then run the workload's health test at once and retry
+ * with a short back-off, within `start_period + timeout x retries`.
+ */
+import { connect } from 'node:net';
+import type { HealthcheckSpec, HealthTest } from '@boilerhouse/spec';
+import type { ContainerRuntime } from '../runtime/runtime.ts';
+
+/** How long to wait for a port when the workload has no health check. */
+const PORT_ONLY_DEADLINE_MS = 30_000;
+const FIRST_RETRY_MS = 5;
+const LONGEST_RETRY_MS = 250;
+
+export class NotReadyError extends Error {}
+
+export interface ReadinessTarget {
+  containerId: string;
+  /** The container's address, when its ports can be probed directly. */
+  address: string | null;
+  /** Container ports the workload serves. */
+  ports: number[];
+}
+
+export function healthArgv(test: HealthTest): string[] {
+  return test.kind === 'exec' ? test.argv : ['/bin/sh', '-c', test.command];
+}
+
+export function readinessDeadlineMs(healthcheck: HealthcheckSpec | undefined): number {
+  if (healthcheck === undefined) return PORT_ONLY_DEADLINE_MS;
+  return healthcheck.startPeriod + healthcheck.timeout * healthcheck.retries;
+}
+
+/** Resolves once the instance is ready; rejects with NotReadyError (saying why) when the deadline passes. */
+export async function waitUntilReady(
+  runtime: ContainerRuntime,
+  target: ReadinessTarget,
+  healthcheck: HealthcheckSpec | undefined,
+): Promise<void> {
+  const deadline = Date.now() + readinessDeadlineMs(healthcheck);
+  const [port] = target.ports;
+  if (port !== undefined && target.address !== null) await waitForPort(target.address, port, deadline);
+  if (healthcheck === undefined) return;
+  const argv = healthArgv(healthcheck.test);
+  let lastOutput = '';
+  for (let wait = FIRST_RETRY_MS; ; wait = Math.min(wait * 2, LONGEST_RETRY_MS, healthcheck.startInterval)) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    try {
+      const result = await runtime.exec(target.containerId, argv, {
+        timeoutMs: Math.min(healthcheck.timeout, remaining),
+      });
+      if (result.exitCode === 0) return;
+      lastOutput = result.output.trim() || `exit code ${result.exitCode}`;
+    } catch (error) {
+      const info = await runtime.inspect(target.containerId);
+      if (info === undefined || info.status !== 'running') {
+        throw new NotReadyError(
+          `the container stopped (${info?.status ?? 'gone'}, exit code ${info?.exitCode ?? '?'})`,
+        );
+      }
+      lastOutput = (error as Error).message;
+    }
+    await sleep(wait);
+  }
+  throw new NotReadyError(
+    `the health check did not pass in ${readinessDeadlineMs(healthcheck)}ms: ${lastOutput}`,
+  );
+}
+
+/** Runs the health test once: for liveness checks of a running instance. */
+export async function checkHealth(
+  runtime: ContainerRuntime,
+  containerId: string,
+  healthcheck: HealthcheckSpec,
+): Promise<{ healthy: boolean; output: string }> {
+  try {
+    const result = await runtime.exec(containerId, healthArgv(healthcheck.test), {
+      timeoutMs: healthcheck.timeout,
+    });
+    return { healthy: result.exitCode === 0, output: result.output.trim() || `exit code ${result.exitCode}` };
+  } catch (error) {
+    return { healthy: false, output: (error as Error).message };
+  }
+}
+
+async function waitForPort(address: string, port: number, deadline: number): Promise<void> {
+  for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+    if (await canConnect(address, port, Math.max(1, deadline - Date.now()))) return;
+    if (Date.now() >= deadline) throw new NotReadyError(`nothing listened on port ${port} in time`);
+    await sleep(wait);
+  }
+}
+
+function canConnect(address: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: address, port, timeout: Math.min(timeoutMs, 1_000) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

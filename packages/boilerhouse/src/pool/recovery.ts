@@ -1,0 +1,133 @@
+/**
+ * Start-up reconciliation of the database (domain state) with Docker (existence), for this daemon's own
+ * containers only. Adopts what matches; finishes or rolls back transitions a crash interrupted; removes
+ * containers and directories nothing names; keeps claimed instances running and reservations with the
+ * time they have left.
+ */
+import { type Instance, listInstances, transition } from '../db/instances.ts';
+import type { ContainerSummary } from '../runtime/runtime.ts';
+import { LABEL } from './container-spec.ts';
+import type { PoolDeps } from './deps.ts';
+import { destroyInstance, finishDestroy } from './lifecycle.ts';
+import { reserve } from './release.ts';
+import type { TenantState } from './tenant-state.ts';
+
+export interface RecoveryReport {
+  adopted: number;
+  rolledBack: number;
+  finished: number;
+  failed: number;
+  strayContainers: number;
+  strayDirectories: number;
+}
+
+export async function recover(deps: PoolDeps, state: TenantState): Promise<RecoveryReport> {
+  const report: RecoveryReport = {
+    adopted: 0,
+    rolledBack: 0,
+    finished: 0,
+    failed: 0,
+    strayContainers: 0,
+    strayDirectories: 0,
+  };
+  const containers = await deps.runtime.list({ [LABEL.daemon]: deps.daemonId });
+  const byInstance = new Map(
+    containers.map((container) => [container.labels[LABEL.instance] ?? '', container]),
+  );
+  const instances = listInstances(deps.db);
+
+  for (const instance of instances) {
+    const container = byInstance.get(instance.id);
+    const alive =
+      container !== undefined && (container.status === 'running' || container.status === 'paused');
+    const workload = deps.workloads.get(instance.workload);
+    switch (instance.phase) {
+      case 'creating':
+      case 'claiming':
+        // The claim or creation never completed (its caller saw an error): undo it.
+        await destroyAt(deps, instance, container, `interrupted while ${instance.phase}`);
+        report.rolledBack++;
+        break;
+      case 'destroying':
+      case 'failed':
+        await destroyAt(deps, instance, container, instance.reason ?? `interrupted while ${instance.phase}`);
+        report.finished++;
+        break;
+      case 'releasing':
+        if (!alive || workload === undefined) {
+          await failAt(deps, instance, container, 'its container was lost while it was being released');
+          report.failed++;
+        } else {
+          await state.save(instance, workload);
+          await reserve(deps, workload, instance);
+          report.finished++;
+        }
+        break;
+      default:
+        if (!alive) {
+          await failAt(deps, instance, container, `its container is ${container?.status ?? 'gone'}`);
+          report.failed++;
+        } else if (
+          instance.phase === 'ready' &&
+          (workload === undefined || workload.hash !== instance.specHash)
+        ) {
+          await destroyInstance(deps, instance, 'ready', 'its workload changed while Boilerhouse was down');
+          report.finished++;
+        } else {
+          report.adopted++;
+        }
+    }
+  }
+
+  const known = new Set(instances.map((instance) => instance.id));
+  for (const container of containers) {
+    if (known.has(container.labels[LABEL.instance] ?? '')) continue;
+    await deps.runtime.remove(container.id);
+    report.strayContainers++;
+  }
+  const remaining = new Set(listInstances(deps.db).map((instance) => instance.id));
+  for (const id of await deps.files.list()) {
+    if (remaining.has(id)) continue;
+    await deps.files.remove(id);
+    report.strayDirectories++;
+  }
+  deps.activity.record({
+    type: 'daemon.recovered',
+    message: `recovered: ${report.adopted} adopted, ${report.rolledBack} rolled back, ${report.finished} finished, ${report.failed} failed, ${report.strayContainers} stray containers and ${report.strayDirectories} stray directories removed`,
+    data: { ...report },
+  });
+  return report;
+}
+
+/** Marks destroying (whatever the phase) and removes the container recovery actually found. */
+async function destroyAt(
+  deps: PoolDeps,
+  instance: Instance,
+  container: ContainerSummary | undefined,
+  reason: string,
+) {
+  const destroying = transition(deps.db, instance.id, instance.phase, 'destroying', deps.now(), {
+    reason,
+    containerId: container?.id ?? instance.containerId,
+  });
+  if (destroying !== undefined) await finishDestroy(deps, destroying);
+}
+
+async function failAt(
+  deps: PoolDeps,
+  instance: Instance,
+  container: ContainerSummary | undefined,
+  reason: string,
+) {
+  deps.activity.record(
+    {
+      type: 'instance.failed',
+      workload: instance.workload,
+      tenant: instance.tenant,
+      instance: instance.id,
+      message: `instance ${instance.id} failed: ${reason}`,
+    },
+    'warn',
+  );
+  await destroyAt(deps, instance, container, reason);
+}

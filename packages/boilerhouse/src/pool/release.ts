@@ -1,0 +1,106 @@
+/**
+ * Release(tenant, workload): save the tenant's state, then keep the instance reserved for that tenant for
+ * `affinity_timeout` (running, or paused with `reserve: pause`), or destroy it at once when that is 0.
+ * When a reservation ends it is saved again if needed and destroyed; the pool refills.
+ */
+import { expiredReservations, findTenantInstance, type Instance, transition } from '../db/instances.ts';
+import { NotFoundError } from '../errors.ts';
+import type { Claims } from './claims.ts';
+import type { PoolDeps } from './deps.ts';
+import { destroyInstance } from './lifecycle.ts';
+import type { TenantState } from './tenant-state.ts';
+import type { Workload } from './workloads.ts';
+
+const RELEASE_WAIT_MS = 60_000;
+
+export interface ReleaseResult {
+  tenant: string;
+  workload: string;
+  instance: Instance | null;
+  /** What happened to the instance: kept for the tenant, or destroyed. */
+  outcome: 'reserved' | 'destroyed';
+  timingsMs: { total: number };
+}
+
+export async function release(
+  deps: PoolDeps,
+  claims: Claims,
+  state: TenantState,
+  workload: Workload,
+  tenant: string,
+): Promise<ReleaseResult> {
+  const started = performance.now();
+  await claims.pending(workload.id, tenant)?.catch(() => undefined);
+  let instance = findTenantInstance(deps.db, workload.id, tenant);
+  // A release already under way: wait for it, then answer as it did.
+  for (let waited = 0; instance?.phase === 'releasing' && waited < RELEASE_WAIT_MS; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    instance = findTenantInstance(deps.db, workload.id, tenant);
+  }
+  if (instance === undefined) throw new NotFoundError(`tenant ${tenant} has no instance of ${workload.id}`);
+  const done = (outcome: ReleaseResult['outcome'], kept: Instance | null): ReleaseResult => ({
+    tenant,
+    workload: workload.id,
+    instance: kept,
+    outcome,
+    timingsMs: { total: Math.round((performance.now() - started) * 100) / 100 },
+  });
+  if (instance.phase === 'reserved') return done('reserved', instance);
+  const releasing = transition(deps.db, instance.id, 'claimed', 'releasing', deps.now());
+  if (releasing === undefined) {
+    throw new NotFoundError(
+      `tenant ${tenant}'s instance of ${workload.id} is ${instance.phase}, not claimed`,
+    );
+  }
+  return deps.track(
+    (async () => {
+      await state.save(releasing, workload);
+      deps.activity.record({
+        type: 'instance.released',
+        workload: workload.id,
+        tenant,
+        instance: releasing.id,
+        message: `${tenant} released ${releasing.id}`,
+      });
+      const kept = await reserve(deps, workload, releasing);
+      return kept === undefined ? done('destroyed', null) : done('reserved', kept);
+    })(),
+  );
+}
+
+/** releasing -> reserved (or destroyed when affinity is off or the workload is gone). */
+export async function reserve(
+  deps: PoolDeps,
+  workload: Workload,
+  instance: Instance,
+): Promise<Instance | undefined> {
+  const { affinityTimeout, reserve: mode } = workload.spec.pool;
+  if (affinityTimeout === 0 || workload.removed) {
+    const reason = workload.removed ? 'its workload was removed' : 'released with affinity off';
+    await destroyInstance(deps, instance, 'releasing', reason);
+    return undefined;
+  }
+  if (mode === 'pause' && instance.containerId !== null) await deps.runtime.pause(instance.containerId);
+  const reserved = transition(deps.db, instance.id, 'releasing', 'reserved', deps.now(), {
+    reservedUntil: deps.now() + affinityTimeout,
+  });
+  if (reserved !== undefined) {
+    deps.activity.record({
+      type: 'instance.reserved',
+      workload: workload.id,
+      tenant: instance.tenant,
+      instance: instance.id,
+      message: `${instance.id} reserved for ${instance.tenant} for ${affinityTimeout}ms (${mode === 'pause' ? 'paused' : 'running'})`,
+      data: { reservedUntil: reserved.reservedUntil, mode },
+    });
+  }
+  return reserved;
+}
+
+/** Ends every reservation whose time is up: saved if it changed, then destroyed. */
+export async function expireReservations(deps: PoolDeps, state: TenantState): Promise<void> {
+  for (const instance of expiredReservations(deps.db, deps.now())) {
+    await state.beforeDestroy(instance);
+    await destroyInstance(deps, instance, 'reserved', 'its reservation ended');
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Where tenant state plugs into claim and release. Until the state module lands, instances start from an
+ * empty state volume and nothing is saved: `emptyTenantState` says so explicitly.
+ */
+import type { Instance } from '../db/instances.ts';
+import type { Workload } from './workloads.ts';
+
+export interface TenantState {
+  /** Puts the tenant's saved state into the instance's state volume, before its workload process starts. */
+  restore(instance: Instance, workload: Workload, tenant: string): Promise<void>;
+  /** Saves the instance's state for its tenant; called on release, before the instance is reserved. */
+  save(instance: Instance, workload: Workload): Promise<void>;
+  /** Called before a reserved instance is destroyed, so nothing changed since its last save is lost. */
+  beforeDestroy(instance: Instance): Promise<void>;
+}
+
+export const emptyTenantState: TenantState = {
+  restore: async () => undefined,
+  save: async () => undefined,
+  beforeDestroy: async () => undefined,
+};

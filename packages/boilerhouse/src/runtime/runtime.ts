@@ -1,0 +1,127 @@
+/**
+ * What Boilerhouse needs from a container engine. The Docker Engine API implementation is in docker.ts;
+ * every method talks to the real engine, so tests of this interface run against it too.
+ */
+
+/** A host path mounted into the container. A file source mounts as a file (e.g. secrets at /app/.env). */
+export interface Mount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+export interface ContainerLimits {
+  /** CPU cores, fractions allowed. */
+  cpus: number;
+  memoryBytes: number;
+  pids: number;
+}
+
+/** Everything needed to create one locked-down container. */
+export interface ContainerSpec {
+  /** Container name, unique on the engine. */
+  name: string;
+  image: string;
+  /** Replaces the image's ENTRYPOINT when set. */
+  entrypoint?: string[];
+  /** Replaces the image's CMD when set. */
+  command?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  /** `uid[:gid]` or a name; the image's user when unset. */
+  user?: string;
+  readOnlyRootfs: boolean;
+  networkMode: 'bridge' | 'none';
+  limits: ContainerLimits;
+  mounts: Mount[];
+  /** Container TCP ports to publish, each on a free host port of `publishHost`. */
+  expose: number[];
+  /** Host address published ports bind to (127.0.0.1 unless the operator says otherwise). */
+  publishHost: string;
+}
+
+export type ContainerStatus =
+  | 'created'
+  | 'running'
+  | 'paused'
+  | 'restarting'
+  | 'removing'
+  | 'exited'
+  | 'dead';
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  status: ContainerStatus;
+  labels: Record<string, string>;
+  /** Container port -> published host port. */
+  ports: Record<number, number>;
+  exitCode: number;
+  /** The container's address on its network, when it has one. */
+  ipAddress?: string;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  status: ContainerStatus;
+  labels: Record<string, string>;
+}
+
+export interface ImageConfig {
+  id: string;
+  entrypoint: string[];
+  command: string[];
+  user: string;
+  workingDir: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  /** stdout and stderr interleaved, truncated to the last 4 KiB. */
+  output: string;
+}
+
+export interface ContainerRuntime {
+  /** Resolves when the engine answers; rejects with a RuntimeError saying how it was reached otherwise. */
+  ping(): Promise<void>;
+  /** The image's config, or undefined when the image does not exist locally. */
+  inspectImage(image: string): Promise<ImageConfig | undefined>;
+  /** Creates (does not start) a container; returns its id. */
+  create(spec: ContainerSpec): Promise<string>;
+  start(id: string): Promise<void>;
+  pause(id: string): Promise<void>;
+  unpause(id: string): Promise<void>;
+  /** Removes the container, killing it first if it runs. A container that does not exist is not an error. */
+  remove(id: string): Promise<void>;
+  /** The container's state, or undefined when it does not exist. */
+  inspect(id: string): Promise<ContainerInfo | undefined>;
+  /** Containers (running or not) carrying every one of these labels. */
+  list(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  /** Runs argv in the running container and waits for it, at most `timeoutMs` (then rejects with ExecTimeoutError). */
+  exec(id: string, argv: string[], options: { timeoutMs: number }): Promise<ExecResult>;
+}
+
+/** The engine refused or failed a request; `status` is its HTTP status when it answered. */
+export class RuntimeError extends Error {
+  readonly status: number | undefined;
+  constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'RuntimeError';
+    this.status = options.status;
+  }
+}
+
+export class ContainerNotFoundError extends RuntimeError {
+  constructor(id: string) {
+    super(`no such container: ${id}`, { status: 404 });
+    this.name = 'ContainerNotFoundError';
+  }
+}
+
+export class ExecTimeoutError extends RuntimeError {
+  constructor(argv: string[], timeoutMs: number) {
+    super(`${argv[0] ?? 'command'} did not finish within ${timeoutMs}ms`);
+    this.name = 'ExecTimeoutError';
+  }
+}

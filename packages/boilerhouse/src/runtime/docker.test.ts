@@ -302,7 +302,7 @@ describe('engine', () => {
     expect(await runtime.inspectImage(image)).toMatchObject({
       id: expect.stringMatching(/^sha256:/),
       entrypoint: [],
-      command: ['node', '/app/server.ts'],
+      command: ['node', '/app/server.mjs'],
       user: '1000:1000',
       workingDir: '',
     });

@@ -1,0 +1,239 @@
+/** Claim and release on the real Docker engine, with the echo workload. */
+import { afterEach, describe, expect, test } from 'vitest';
+import { InstanceFailedError, PoolExhaustedError } from '../errors.ts';
+import { echoWorkload, type Harness, instanceDirs, startHarness, waitFor } from '../testing/harness.ts';
+
+let harness: Harness | undefined;
+
+afterEach(async () => {
+  await harness?.cleanup();
+  harness = undefined;
+});
+
+const counter = async (url: string) => Number(await (await fetch(`${url}/counter`)).text());
+
+describe('claim paths', () => {
+  test('warm, then an affinity hit that keeps the very same process, then cold when no instance is ready', async () => {
+    harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 1' }) });
+    const bh = harness.boilerhouse;
+    await waitFor(() => bh.pool('echo').instances.ready === 1, 20_000, 'a ready instance');
+
+    const warm = await bh.claim('alice', 'echo');
+    expect(warm.path).toBe('warm');
+    expect(warm.endpoints).toEqual([
+      { port: 8080, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) },
+    ]);
+    expect(Object.keys(warm.timingsMs)).toEqual(
+      expect.arrayContaining(['restore', 'gate', 'ready', 'total']),
+    );
+    const url = warm.endpoints[0]?.url as string;
+    expect(await counter(url)).toBe(1);
+
+    expect((await bh.release('alice', 'echo')).outcome).toBe('reserved');
+    expect(bh.tenant('alice').instances[0]?.phase).toBe('reserved');
+    // A reserved instance keeps running by default: it still answers.
+    expect(await counter(url)).toBe(2);
+
+    const hit = await bh.claim('alice', 'echo');
+    expect(hit.path).toBe('hit');
+    expect(hit.instance.id).toBe(warm.instance.id);
+    expect(await counter(url)).toBe(3);
+
+    // The fill loop refills behind the warm claim; take the pool's ready instance away, then go cold.
+    await waitFor(() => bh.pool('echo').instances.ready === 1, 20_000, 'a refill');
+    await bh.claim('bob', 'echo');
+    const cold = await bh.claim('carol', 'echo');
+    expect(cold.path).toBe('cold');
+    expect(await counter(cold.endpoints[0]?.url as string)).toBe(1);
+  });
+
+  test('a claim is idempotent: the same tenant gets the same instance', async () => {
+    harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
+    const first = await harness.boilerhouse.claim('ana@example.org', 'echo');
+    const second = await harness.boilerhouse.claim('ana@example.org', 'echo');
+    expect(second.instance.id).toBe(first.instance.id);
+    expect(second.path).toBe('hit');
+  });
+
+  test('50 concurrent claims by one tenant yield one instance', async () => {
+    harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
+    const bh = harness.boilerhouse;
+    const results = await Promise.all(Array.from({ length: 50 }, () => bh.claim('+4915112345678', 'echo')));
+    expect(new Set(results.map((result) => result.instance.id)).size).toBe(1);
+    expect(bh.instances()).toHaveLength(1);
+    expect(await harness.containers()).toHaveLength(1);
+  });
+
+  test('50 tenants against max_size 10: 10 claims and 40 clean "pool exhausted" errors, nothing orphaned', async () => {
+    const text = await echoWorkload({ 'min_idle: 2': 'min_idle: 0', 'max_size: 10': 'max_size: 10' });
+    harness = await startHarness({ 'echo.yaml': text });
+    const bh = harness.boilerhouse;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => bh.claim(`tenant-${i}`, 'echo')),
+    );
+    const claimed = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+    const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+    expect(claimed).toHaveLength(10);
+    expect(refused).toHaveLength(40);
+    for (const error of refused) {
+      expect(error).toBeInstanceOf(PoolExhaustedError);
+      expect((error as PoolExhaustedError).status).toBe(503);
+      expect((error as PoolExhaustedError).retryAfterSeconds).toBeGreaterThan(0);
+    }
+    expect(await harness.containers()).toHaveLength(10);
+    expect(await instanceDirs(harness.dataDir)).toHaveLength(10);
+    for (const instance of bh.instances()) await bh.destroy(instance.id);
+    expect(await harness.containers()).toHaveLength(0);
+    expect(await instanceDirs(harness.dataDir)).toHaveLength(0);
+  });
+});
+
+describe('release and reservations', () => {
+  test('affinity_timeout 0 destroys the instance at release', async () => {
+    const text = await echoWorkload({
+      'min_idle: 2': 'min_idle: 0',
+      'affinity_timeout: 10m': 'affinity_timeout: 0',
+    });
+    harness = await startHarness({ 'echo.yaml': text });
+    const bh = harness.boilerhouse;
+    await bh.claim('alice', 'echo');
+    const released = await bh.release('alice', 'echo');
+    expect(released.outcome).toBe('destroyed');
+    expect(bh.instances()).toHaveLength(0);
+    expect(await harness.containers()).toHaveLength(0);
+  });
+
+  test('reserve: pause freezes the instance while reserved; the hit thaws it', async () => {
+    const text = await echoWorkload({
+      'min_idle: 2': 'min_idle: 0',
+      'max_size: 10': 'max_size: 10\n  reserve: pause',
+    });
+    harness = await startHarness({ 'echo.yaml': text });
+    const bh = harness.boilerhouse;
+    const claim = await bh.claim('alice', 'echo');
+    await bh.release('alice', 'echo');
+    const containerId = claim.instance.containerId as string;
+    expect((await harness.runtime.inspect(containerId))?.status).toBe('paused');
+    const hit = await bh.claim('alice', 'echo');
+    expect(hit.path).toBe('hit');
+    expect((await harness.runtime.inspect(containerId))?.status).toBe('running');
+    expect(await counter(hit.endpoints[0]?.url as string)).toBe(1);
+  });
+
+  test('a reservation ends after affinity_timeout: the instance is destroyed and the pool refills', async () => {
+    const text = await echoWorkload({
+      'min_idle: 2': 'min_idle: 1',
+      'affinity_timeout: 10m': 'affinity_timeout: 300ms',
+    });
+    harness = await startHarness({ 'echo.yaml': text });
+    const bh = harness.boilerhouse;
+    const claim = await bh.claim('alice', 'echo');
+    await bh.release('alice', 'echo');
+    await waitFor(
+      () => bh.instances().every((instance) => instance.id !== claim.instance.id),
+      10_000,
+      'expiry',
+    );
+    await waitFor(() => bh.pool('echo').instances.ready === 1, 20_000, 'a refill');
+    expect(bh.tenant('alice').instances).toEqual([]);
+    // The next claim is a fresh instance: an instance that served one tenant is never given to another.
+    const again = await bh.claim('alice', 'echo');
+    expect(again.path).toBe('warm');
+    expect(again.instance.id).not.toBe(claim.instance.id);
+  });
+
+  test('a full pool evicts the oldest reservation of another tenant to make room', async () => {
+    const text = await echoWorkload({ 'min_idle: 2': 'min_idle: 0', 'max_size: 10': 'max_size: 2' });
+    harness = await startHarness({ 'echo.yaml': text });
+    const bh = harness.boilerhouse;
+    const alice = await bh.claim('alice', 'echo');
+    await bh.release('alice', 'echo');
+    await bh.claim('bob', 'echo');
+    await bh.release('bob', 'echo');
+    const carol = await bh.claim('carol', 'echo');
+    expect(carol.path).toBe('cold');
+    const left = bh.instances();
+    expect(left.map((instance) => instance.tenant).sort()).toEqual(['bob', 'carol']);
+    expect(left.some((instance) => instance.id === alice.instance.id)).toBe(false);
+    // With both slots claimed, a fourth tenant finds nothing to evict.
+    await bh.claim('bob', 'echo');
+    await expect(bh.claim('dave', 'echo')).rejects.toBeInstanceOf(PoolExhaustedError);
+  });
+
+  test('releasing a tenant without an instance is a clear 404', async () => {
+    harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
+    await expect(harness.boilerhouse.release('nobody', 'echo')).rejects.toMatchObject({
+      status: 404,
+      message: 'tenant nobody has no instance of echo',
+    });
+  });
+});
+
+describe('readiness and failures', () => {
+  test('the gate passes claim-time variables to the workload process', async () => {
+    const text = await echoWorkload({
+      'min_idle: 2': 'min_idle: 1',
+      'image: boilerhouse/echo:latest':
+        'image: boilerhouse/echo:latest\ncommand: ["bash", "-c", "echo \\"$BOILERHOUSE_TENANT\\" > /data/tenant && exec node /app/server.mjs"]',
+    });
+    harness = await startHarness({ 'echo.yaml': text });
+    const bh = harness.boilerhouse;
+    await waitFor(() => bh.pool('echo').instances.ready === 1, 20_000, 'a ready instance');
+    const [ready] = bh.instances();
+    const { readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const tenantFile = join(harness.dataDir, 'instances', ready?.id as string, 'volumes', 'state', 'tenant');
+    // Behind the gate, the workload's own command has not run yet.
+    await expect(readFile(tenantFile, 'utf8')).rejects.toThrow();
+    await bh.claim('+4915112345678', 'echo');
+    expect(await readFile(tenantFile, 'utf8')).toBe('+4915112345678\n');
+  });
+
+  test('an instance that never becomes healthy fails the claim and is destroyed', async () => {
+    const text = await echoWorkload({
+      'min_idle: 2': 'min_idle: 0',
+      'start_period: 10s': 'start_period: 0s',
+      'timeout: 2s': 'timeout: 300ms',
+      'retries: 3': 'retries: 2',
+      'test: ["CMD", "bash"': 'test: ["CMD", "false", "bash"',
+    });
+    harness = await startHarness({ 'echo.yaml': text });
+    const bh = harness.boilerhouse;
+    await expect(bh.claim('alice', 'echo')).rejects.toBeInstanceOf(InstanceFailedError);
+    expect(bh.instances()).toEqual([]);
+    expect(await harness.containers()).toHaveLength(0);
+    const types = bh.events(20).map((event) => event.type);
+    expect(types).toContain('instance.destroyed');
+  });
+
+  test('a missing image backs the fill loop off and shows on the pool status', async () => {
+    const text = await echoWorkload({
+      'image: boilerhouse/echo:latest': 'image: boilerhouse/no-such-image:1',
+    });
+    harness = await startHarness({ 'echo.yaml': text });
+    const bh = harness.boilerhouse;
+    const status = await waitFor(() => {
+      const pool = bh.pool('echo');
+      return pool.fill.consecutiveFailures > 0 ? pool : undefined;
+    });
+    expect(status.fill.lastError).toContain('image boilerhouse/no-such-image:1 is not on this host');
+    expect(status.fill.backoffUntil).toBeGreaterThan(Date.now() - 1_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Backing off: one failure per back-off period, not a spin.
+    expect(bh.pool('echo').fill.consecutiveFailures).toBeLessThanOrEqual(2);
+  });
+
+  test('a ready instance whose container dies is replaced', async () => {
+    harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 1' }) });
+    const bh = harness.boilerhouse;
+    const first = await waitFor(() => bh.instances().find((instance) => instance.phase === 'ready'));
+    await harness.runtime.remove(first.containerId as string);
+    const replacement = await waitFor(() =>
+      bh.instances().find((instance) => instance.phase === 'ready' && instance.id !== first.id),
+    );
+    expect(replacement.id).not.toBe(first.id);
+    expect(
+      bh.events(50).some((event) => event.type === 'instance.failed' && event.instance === first.id),
+    ).toBe(true);
+  });
+});

@@ -1,0 +1,160 @@
+/** Restarting the daemon over what a previous run (or a crash) left, on the real Docker engine. */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, expect, test } from 'vitest';
+import { insertInstance } from '../db/instances.ts';
+import { echoWorkload, type Harness, instanceDirs, startHarness, waitFor } from '../testing/harness.ts';
+import { LABEL } from './container-spec.ts';
+
+const harnesses: Harness[] = [];
+
+afterEach(async () => {
+  for (const harness of harnesses.splice(0)) await harness.cleanup();
+});
+
+async function harnessWith(replacements: Record<string, string>): Promise<Harness> {
+  const harness = await startHarness({ 'echo.yaml': await echoWorkload(replacements) });
+  harnesses.push(harness);
+  return harness;
+}
+
+test('a restart keeps claimed instances running and reservations with their remaining time', async () => {
+  const harness = await harnessWith({
+    'min_idle: 2': 'min_idle: 0',
+    'affinity_timeout: 10m': 'affinity_timeout: 1h',
+  });
+  const bh = harness.boilerhouse;
+  const alice = await bh.claim('alice', 'echo');
+  const url = alice.endpoints[0]?.url as string;
+  await fetch(`${url}/counter`);
+  const bob = await bh.claim('bob', 'echo');
+  await bh.release('bob', 'echo');
+  const reservedUntil = bh.tenant('bob').instances[0]?.reservedUntil;
+
+  const restarted = await harness.restart();
+  expect(
+    restarted
+      .instances()
+      .map((i) => [i.tenant, i.phase])
+      .sort(),
+  ).toEqual([
+    ['alice', 'claimed'],
+    ['bob', 'reserved'],
+  ]);
+  // Same process: the counter goes on.
+  expect(await (await fetch(`${url}/counter`)).text()).toBe('2\n');
+  expect(restarted.tenant('bob').instances[0]?.reservedUntil).toBe(reservedUntil);
+  const hit = await restarted.claim('bob', 'echo');
+  expect(hit.path).toBe('hit');
+  expect(hit.instance.id).toBe(bob.instance.id);
+  const report = restarted.events(50).find((event) => event.type === 'daemon.recovered');
+  expect(report?.data).toMatchObject({ adopted: 2, rolledBack: 0, strayContainers: 0 });
+});
+
+test('recovery rolls back interrupted transitions and removes what nothing names', async () => {
+  const harness = await harnessWith({ 'min_idle: 2': 'min_idle: 0' });
+  const bh = harness.boilerhouse;
+  const claimed = await bh.claim('alice', 'echo');
+  await bh.stop();
+
+  // Once stopping, the daemon takes no new claims.
+  await expect(bh.claim('carol', 'echo')).rejects.toMatchObject({ code: 'shutting_down' });
+  // A claim interrupted mid-way: its row says claiming.
+  const now = Date.now();
+  insertInstance(harness.db, {
+    id: 'echo-interrupted',
+    workload: 'echo',
+    specHash: 'x',
+    phase: 'claiming',
+    tenant: 'carol',
+    now,
+  });
+  // A creation interrupted before Docker was called.
+  insertInstance(harness.db, {
+    id: 'echo-half-made',
+    workload: 'echo',
+    specHash: 'x',
+    phase: 'creating',
+    now,
+  });
+  // A stray directory and a stray container of this daemon that no row names.
+  await mkdir(join(harness.dataDir, 'instances', 'echo-stray'), { recursive: true });
+  const stray = await harness.runtime.create({
+    name: `boilerhouse-test-stray-${Date.now()}`,
+    image: 'boilerhouse/echo:latest',
+    env: {},
+    labels: { [LABEL.daemon]: bh.daemonId, [LABEL.instance]: 'echo-stray-container' },
+    readOnlyRootfs: true,
+    networkMode: 'none',
+    limits: { cpus: 0.5, memoryBytes: 64 * 1024 * 1024, pids: 32 },
+    mounts: [],
+    expose: [],
+    publishHost: '127.0.0.1',
+  });
+  // A claimed instance whose container vanished while the daemon was down.
+  await harness.runtime.remove(claimed.instance.containerId as string);
+
+  const restarted = await harness.restart();
+  const report = restarted.events(50).find((event) => event.type === 'daemon.recovered');
+  expect(report?.data).toMatchObject({ rolledBack: 2, failed: 1, strayContainers: 1, strayDirectories: 1 });
+  expect(restarted.instances()).toEqual([]);
+  expect(await harness.runtime.inspect(stray)).toBeUndefined();
+  expect(await instanceDirs(harness.dataDir)).toEqual([]);
+  expect(
+    restarted.events(50).some((e) => e.type === 'instance.failed' && e.instance === claimed.instance.id),
+  ).toBe(true);
+});
+
+test('two daemons on one engine never touch each other', async () => {
+  const first = await harnessWith({ 'min_idle: 2': 'min_idle: 1' });
+  const second = await harnessWith({ 'min_idle: 2': 'min_idle: 1' });
+  await waitFor(() => first.boilerhouse.pool('echo').instances.ready === 1);
+  await waitFor(() => second.boilerhouse.pool('echo').instances.ready === 1);
+  expect(first.boilerhouse.daemonId).not.toBe(second.boilerhouse.daemonId);
+  const mine = await first.containers();
+  await second.restart();
+  // The second daemon's recovery saw the first one's containers on the engine and left them alone.
+  for (const container of mine) expect((await first.runtime.inspect(container.id))?.status).toBe('running');
+  expect(second.boilerhouse.events(20).find((e) => e.type === 'daemon.recovered')?.data).toMatchObject({
+    strayContainers: 0,
+  });
+});
+
+test('changing a workload file replaces idle instances of the old version; claimed ones are kept', async () => {
+  const harness = await harnessWith({ 'min_idle: 2': 'min_idle: 1' });
+  const bh = harness.boilerhouse;
+  const old = await waitFor(() => bh.instances().find((instance) => instance.phase === 'ready'));
+  const claimed = await bh.claim('alice', 'echo');
+  await harness.writeWorkload(
+    'echo.yaml',
+    await echoWorkload({ 'min_idle: 2': 'min_idle: 1', 'pids: 64': 'pids: 80' }),
+  );
+  const fresh = await waitFor(
+    () => bh.instances().find((instance) => instance.phase === 'ready' && instance.specHash !== old.specHash),
+    20_000,
+    'an instance of the new version',
+  );
+  expect(fresh.specHash).toBe(bh.pool('echo').version);
+  await waitFor(() =>
+    bh.instances().every((instance) => instance.id !== old.id || old.id === claimed.instance.id),
+  );
+  expect(bh.instances().find((instance) => instance.id === claimed.instance.id)?.phase).toBe('claimed');
+  expect(bh.events(50).some((event) => event.type === 'pool.updated')).toBe(true);
+});
+
+test('a broken workload file keeps the previous version and says why; a new file is a new pool', async () => {
+  const harness = await harnessWith({ 'min_idle: 2': 'min_idle: 0' });
+  const bh = harness.boilerhouse;
+  const version = bh.pool('echo').version;
+  await harness.writeWorkload('echo.yaml', 'id: echo\nimgae: x\n');
+  const warning = await waitFor(() => bh.events(20).find((event) => event.type === 'pool.warning'));
+  expect(warning.message).toContain('echo.yaml:2:1 imgae: unknown key "imgae"; did you mean "image"?');
+  expect(bh.pool('echo').version).toBe(version);
+
+  await harness.writeWorkload(
+    'second.yaml',
+    (await echoWorkload({ 'min_idle: 2': 'min_idle: 0' })).replace('id: echo', 'id: second'),
+  );
+  await waitFor(() => bh.pools().some((pool) => pool.workload === 'second'));
+  expect((await bh.claim('alice', 'second')).path).toBe('cold');
+});

@@ -1,0 +1,120 @@
+/**
+ * A Boilerhouse on the real Docker engine for tests: its own data and workload directories (so its own
+ * daemon id), short loop periods, and a cleanup that proves nothing was left behind.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Boilerhouse, type BoilerhouseOptions } from '../boilerhouse.ts';
+import { configFromEnv } from '../config.ts';
+import { type Database, openDatabase } from '../db/database.ts';
+import { silentLogger } from '../log.ts';
+import { LABEL } from '../pool/container-spec.ts';
+import { DockerRuntime } from '../runtime/docker.ts';
+
+const ECHO_WORKLOAD = new URL('../../../../workloads/echo.yaml', import.meta.url);
+
+/** The repository's echo workload with some keys replaced, e.g. `{ 'min_idle: 2': 'min_idle: 0' }`. */
+export async function echoWorkload(replacements: Record<string, string> = {}): Promise<string> {
+  let text = await readFile(ECHO_WORKLOAD, 'utf8');
+  for (const [from, to] of Object.entries(replacements)) {
+    if (!text.includes(from)) throw new Error(`echo.yaml has no "${from}" to replace`);
+    text = text.replace(from, to);
+  }
+  return text;
+}
+
+export interface Harness {
+  boilerhouse: Boilerhouse;
+  runtime: DockerRuntime;
+  db: Database;
+  dataDir: string;
+  workloadsDir: string;
+  /** Writes (or replaces) a workload file. */
+  writeWorkload(name: string, text: string): Promise<void>;
+  /** Stops this Boilerhouse and starts another on the same data directory, as after a crash or restart. */
+  restart(): Promise<Boilerhouse>;
+  /** This daemon's containers on the engine. */
+  containers(): ReturnType<DockerRuntime['list']>;
+  /** Stops, then removes every container and directory; returns what was still there before removal. */
+  cleanup(): Promise<{ containers: number }>;
+}
+
+export async function startHarness(
+  workloads: Record<string, string>,
+  options: Partial<Pick<BoilerhouseOptions, 'intervals' | 'state'>> & { start?: boolean } = {},
+): Promise<Harness> {
+  const root = await mkdtemp(join(tmpdir(), 'boilerhouse-test-'));
+  const dataDir = join(root, 'data');
+  const workloadsDir = join(root, 'workloads');
+  await mkdir(workloadsDir, { recursive: true });
+  for (const [name, text] of Object.entries(workloads)) await writeFile(join(workloadsDir, name), text);
+  const runtime = new DockerRuntime();
+  let db = openDatabase(join(dataDir, 'boilerhouse.db'));
+  const make = () =>
+    new Boilerhouse({
+      db,
+      runtime,
+      log: silentLogger,
+      dataDir,
+      workloadsDir,
+      gateBinary: configFromEnv({}).gateBinary,
+      publishHost: '127.0.0.1',
+      env: {},
+      intervals: { fillMs: 100, reservationsMs: 100, existenceMs: 200, healthMs: 100, ...options.intervals },
+      ...(options.state === undefined ? {} : { state: options.state }),
+    });
+  let boilerhouse = make();
+  if (options.start !== false) await boilerhouse.start();
+  const harness: Harness = {
+    get boilerhouse() {
+      return boilerhouse;
+    },
+    runtime,
+    get db() {
+      return db;
+    },
+    dataDir,
+    workloadsDir,
+    writeWorkload: (name, text) => writeFile(join(workloadsDir, name), text),
+    async restart() {
+      await boilerhouse.stop();
+      db.close();
+      db = openDatabase(join(dataDir, 'boilerhouse.db'));
+      boilerhouse = make();
+      await boilerhouse.start();
+      return boilerhouse;
+    },
+    containers: () => runtime.list({ [LABEL.daemon]: boilerhouse.daemonId }),
+    async cleanup() {
+      await boilerhouse.stop();
+      const left = await harness.containers();
+      await Promise.all(left.map((container) => runtime.remove(container.id)));
+      db.close();
+      runtime.close();
+      await rm(root, { recursive: true, force: true });
+      return { containers: left.length };
+    },
+  };
+  return harness;
+}
+
+/** Polls `check` until it returns something truthy, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Instance directories still on disk. */
+export async function instanceDirs(dataDir: string): Promise<string[]> {
+  return readdir(join(dataDir, 'instances')).catch(() => []);
+}

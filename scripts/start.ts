@@ -1,77 +1,63 @@
 /**
- * The main job, as far as the project has come: validate the shipped workloads, then run the echo
- * workload's image locked down on loopback and print its links. Ctrl-C stops and removes it.
- * (Once the Boilerhouse daemon exists, this starts the daemon with its pools instead.)
+ * The main job, as far as the project has come: Boilerhouse serving the echo workload, with a demo
+ * tenant claimed, and the links printed. Ctrl-C stops the daemon (instances keep running, and are adopted
+ * by the next start).
  */
-import { execFile, spawn } from 'node:child_process';
-import { chown, mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, rm, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { formatProblem, loadWorkload, type WorkloadSpec } from '@boilerhouse/spec';
+import { configFromEnv } from '../packages/boilerhouse/src/config.ts';
+import { startDaemon } from '../packages/boilerhouse/src/daemon.ts';
+import { createLogger } from '../packages/boilerhouse/src/log.ts';
 
-const exec = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
+const demoWorkloads = join(root, '.data', 'demo', 'workloads');
 
-async function validateWorkloads(): Promise<Map<string, WorkloadSpec>> {
-  const specs = new Map<string, WorkloadSpec>();
-  const dir = join(root, 'workloads');
-  for (const name of (await readdir(dir)).filter((file) => file.endsWith('.yaml')).sort()) {
-    const file = join('workloads', name);
-    const result = loadWorkload(await readFile(join(dir, name), 'utf8'), { file, env: process.env });
-    for (const problem of result.problems) console.log(formatProblem(file, problem));
-    if (result.spec === undefined) throw new Error(`${file} is not valid`);
-    specs.set(result.spec.id, result.spec);
-    console.log(`workload ${result.spec.id}: valid (${file})`);
-  }
-  return specs;
-}
+// Only the echo workload for now: the NanoClaw images arrive with a later part of the project.
+await rm(demoWorkloads, { recursive: true, force: true });
+await mkdir(demoWorkloads, { recursive: true });
+await symlink(join(root, 'workloads', 'echo.yaml'), join(demoWorkloads, 'echo.yaml'));
 
-async function runEcho(echo: WorkloadSpec): Promise<void> {
-  const stateDir = join(root, '.data', 'demo', 'echo-state');
-  await mkdir(stateDir, { recursive: true });
-  await chown(stateDir, 1000, 1000);
-  const target = echo.volumes.state?.target ?? '/data';
-  const { stdout } = await exec('docker', [
-    'run',
-    '--detach',
-    '--rm',
-    '--read-only',
-    '--cap-drop',
-    'ALL',
-    '--security-opt',
-    'no-new-privileges',
-    '--user',
-    echo.security.user ?? '1000:1000',
-    '--tmpfs',
-    '/tmp',
-    '--volume',
-    `${stateDir}:${target}`,
-    '--label',
-    'boilerhouse.managed=demo',
-    '--publish',
-    `127.0.0.1::${echo.expose[0] ?? 8080}`,
-    echo.image,
-  ]);
-  const id = stdout.trim();
-  const stop = async () => {
-    await exec('docker', ['rm', '--force', id]).catch(() => undefined);
-    process.exit(0);
+const config = configFromEnv({
+  BOILERHOUSE_DATA_DIR: join(root, '.data', 'boilerhouse'),
+  BOILERHOUSE_WORKLOADS_DIR: demoWorkloads,
+  ...process.env,
+});
+const log = createLogger({ level: process.env.BOILERHOUSE_LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
+const daemon = await startDaemon(config, log, process.env);
+
+// Let the pool warm up first, so the demo claim shows the warm path (a restart finds the tenant's instance).
+for (let waited = 0; waited < 30_000; waited += 100) {
+  const pool = (await (await fetch(`${daemon.url}/api/v1/pools/echo`)).json()) as {
+    instances: { ready: number };
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  const port = (await exec('docker', ['port', id, String(echo.expose[0] ?? 8080)])).stdout
-    .trim()
-    .split(':')
-    .pop();
-  const url = `http://127.0.0.1:${port}`;
-  console.log(`\necho workload running (container ${id.slice(0, 12)}), state in ${stateDir}`);
-  console.log(`  ${url}/health`);
-  console.log(`  ${url}/counter   (counts up, kept in the state volume)`);
-  console.log('Ctrl-C stops it.\n');
-  // Follow the container's log: it shows the workload at work and keeps this process alive.
-  const logs = spawn('docker', ['logs', '--follow', id], { stdio: 'inherit' });
-  logs.on('exit', () => process.exit(1));
+  if (pool.instances.ready > 0) break;
+  await new Promise((resolve) => setTimeout(resolve, 100));
 }
+const response = await fetch(`${daemon.url}/api/v1/tenants/demo/claim`, {
+  method: 'POST',
+  body: JSON.stringify({ workload: 'echo' }),
+});
+const claim = (await response.json()) as {
+  endpoints?: { url: string }[];
+  path?: string;
+  timings_ms?: { total: number };
+  error?: { message: string };
+};
+if (!response.ok) throw new Error(`the demo claim failed: ${claim.error?.message}`);
+const echo = claim.endpoints?.[0]?.url;
 
-const specs = await validateWorkloads();
-await runEcho(specs.get('echo') as WorkloadSpec);
+console.log(`
+Boilerhouse is serving the echo workload.
+
+  API                   ${daemon.url}/api/v1/pools
+  demo tenant's echo    ${echo}/counter   (claimed ${claim.path} in ${claim.timings_ms?.total}ms; counts up in its state)
+
+Try:  curl -X POST ${daemon.url}/api/v1/tenants/alice/claim -d '{"workload":"echo"}'
+Ctrl-C stops Boilerhouse; its instances keep running and the next start adopts them.
+`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void daemon.stop().then(() => process.exit(0));
+  });
+}

@@ -7,7 +7,13 @@ import type { Environment } from '@boilerhouse/spec';
 import type { Database } from './db/database.ts';
 import type { ActivityEvent } from './db/events.ts';
 import { listEvents } from './db/events.ts';
-import { countByPhase, type Instance, listInstances, listTenantInstances } from './db/instances.ts';
+import {
+  countByPhase,
+  getInstance,
+  type Instance,
+  listInstances,
+  listTenantInstances,
+} from './db/instances.ts';
 import { daemonId } from './db/meta.ts';
 import { BadRequestError, NotFoundError, ShuttingDownError } from './errors.ts';
 import type { Logger } from './log.ts';
@@ -187,7 +193,7 @@ export class Boilerhouse {
 
   /** Destroys an instance on an operator's request, whatever its phase (a claimed one loses its tenant). */
   async destroy(id: string): Promise<void> {
-    const instance = listInstances(this.#deps.db).find((candidate) => candidate.id === id);
+    const instance = getInstance(this.#deps.db, id);
     if (instance === undefined) throw new NotFoundError(`no instance ${id}`);
     if (instance.phase === 'reserved') await this.#state.beforeDestroy(instance);
     const destroyed = await this.#track(

@@ -142,28 +142,40 @@ export function transition(
   now: number,
   changes: TransitionChanges = {},
 ): Instance | undefined {
-  const sets = ['phase = ?', 'phase_changed_at = ?'];
-  const values: SqlValue[] = [to, now];
-  for (const [key, value] of Object.entries(changes) as [keyof TransitionChanges, unknown][]) {
-    if (value === undefined) continue;
-    sets.push(`${COLUMNS[key]} = ?`);
-    values.push(key === 'ports' ? JSON.stringify(value) : (value as SqlValue));
-  }
-  const phases = typeof from === 'string' ? [from] : from;
-  const row = db
-    .prepare(
-      `UPDATE instances SET ${sets.join(', ')}
-       WHERE id = ? AND phase IN (${phases.map(() => '?').join(', ')}) RETURNING *`,
-    )
-    .get(...values, id, ...phases);
-  return row === undefined ? undefined : fromRow(row as unknown as Row);
+  return update(db, id, from, { phase: to, phase_changed_at: now, ...columnsOf(changes) });
 }
 
 /** Sets fields without changing the phase, only while the instance is in `phase`. */
 export function updateInPhase(db: Database, id: string, phase: Phase, changes: TransitionChanges): boolean {
-  const instance = getInstance(db, id);
-  if (instance === undefined || instance.phase !== phase) return false;
-  return transition(db, id, phase, phase, instance.phaseChangedAt, changes) !== undefined;
+  return update(db, id, phase, columnsOf(changes)) !== undefined;
+}
+
+function columnsOf(changes: TransitionChanges): Record<string, SqlValue> {
+  const columns: Record<string, SqlValue> = {};
+  for (const [key, value] of Object.entries(changes) as [keyof TransitionChanges, unknown][]) {
+    if (value === undefined) continue;
+    columns[COLUMNS[key]] = key === 'ports' ? JSON.stringify(value) : (value as SqlValue);
+  }
+  return columns;
+}
+
+/** One conditional UPDATE: the row changes only while its phase is one of `from`. */
+function update(
+  db: Database,
+  id: string,
+  from: Phase | readonly Phase[],
+  columns: Record<string, SqlValue>,
+): Instance | undefined {
+  const names = Object.keys(columns);
+  if (names.length === 0) return getInstance(db, id);
+  const phases = typeof from === 'string' ? [from] : from;
+  const row = db
+    .prepare(
+      `UPDATE instances SET ${names.map((name) => `${name} = ?`).join(', ')}
+       WHERE id = ? AND phase IN (${phases.map(() => '?').join(', ')}) RETURNING *`,
+    )
+    .get(...Object.values(columns), id, ...phases);
+  return row === undefined ? undefined : fromRow(row as unknown as Row);
 }
 
 /** The instance serving (or reserved for) this tenant, if any. */

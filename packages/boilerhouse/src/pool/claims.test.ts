@@ -174,7 +174,7 @@ describe('readiness and failures', () => {
     const text = await echoWorkload({
       'min_idle: 2': 'min_idle: 1',
       'image: boilerhouse/echo:latest':
-        'image: boilerhouse/echo:latest\ncommand: ["bash", "-c", "echo \\"$BOILERHOUSE_TENANT\\" > /data/tenant && exec node /app/server.mjs"]',
+        'image: boilerhouse/echo:latest\ncommand: ["bash", "-c", "echo \\"$BOILERHOUSE_TENANT\\" > /data/tenant && exec node /app/server.cjs"]',
     });
     harness = await startHarness({ 'echo.yaml': text });
     const bh = harness.boilerhouse;

@@ -18,7 +18,7 @@ import {
 import { InstanceFailedError, PoolExhaustedError } from '../errors.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance, reserveSlot, startContainer } from './lifecycle.ts';
-import { waitUntilReady } from './readiness.ts';
+import { agentRunner, waitUntilReady } from './readiness.ts';
 import type { TenantState } from './tenant-state.ts';
 import type { Workload } from './workloads.ts';
 
@@ -35,8 +35,11 @@ export interface ClaimResult {
   instance: Instance;
   endpoints: Endpoint[];
   path: ClaimPath;
-  timingsMs: Record<string, number>;
+  /** Milliseconds per step (pick, restore, gate, ready = port + health, ...) and in total. */
+  timingsMs: Timings;
 }
+
+export type Timings = Record<string, number> & { total: number };
 
 /** How long a caller is told to wait before retrying an exhausted pool. */
 const RETRY_AFTER_SECONDS = 5;
@@ -59,9 +62,8 @@ class Stopwatch {
     this.#last = now;
   }
 
-  done(): Record<string, number> {
-    this.timings.total = round(performance.now() - this.#start);
-    return this.timings;
+  done(): Timings {
+    return { ...this.timings, total: round(performance.now() - this.#start) };
   }
 }
 
@@ -110,13 +112,12 @@ export class Claims {
         await new Promise((resolve) => setTimeout(resolve, 10));
         continue;
       }
-      if (workload.removed) throw new PoolExhaustedError(workload.id, 0, RETRY_AFTER_SECONDS);
 
       const ready = takeReadyInstance(deps.db, workload.id, workload.hash, tenant, deps.now());
       clock.lap('pick');
       if (ready !== undefined) {
-        deps.kickFill();
-        return this.#activate(workload, ready, 'warm', clock);
+        // Refill once this claim is done: a container start meanwhile would compete with its workload's boot.
+        return this.#activate(workload, ready, 'warm', clock).finally(() => deps.kickFill());
       }
       const fresh = reserveSlot(deps, workload, { phase: 'claiming', tenant });
       if (fresh !== undefined) {
@@ -182,7 +183,7 @@ export class Claims {
         5_000,
       );
       clock.lap('gate');
-      await waitUntilReady(
+      const ready = await waitUntilReady(
         deps.runtime,
         {
           containerId: instance.containerId as string,
@@ -190,8 +191,11 @@ export class Claims {
           ports: workload.spec.expose,
         },
         workload.spec.healthcheck,
+        agentRunner(deps.runtime, instance.containerId as string, deps.files.runDir(instance.id)),
       );
       clock.lap('ready');
+      clock.timings.port = round(ready.port);
+      clock.timings.health = round(ready.health);
     } catch (error) {
       await destroyInstance(deps, instance, 'claiming', `claim failed: ${(error as Error).message}`);
       throw new InstanceFailedError(

@@ -1,7 +1,8 @@
 /** Turns a workload and one instance into the container to create: locked down, and started behind the gate. */
 import type { WorkloadSpec } from '@boilerhouse/spec';
 import type { ContainerSpec, ImageConfig, Mount } from '../runtime/runtime.ts';
-import { GATE_BINARY_TARGET, GATE_FIFO_TARGET } from './instance-files.ts';
+import { GATE_BINARY_TARGET, GATE_DIR_TARGET } from './instance-files.ts';
+import { healthArgv } from './readiness.ts';
 
 export const LABEL = {
   managed: 'boilerhouse.managed',
@@ -40,11 +41,20 @@ export function containerSpec(
   publishHost: string,
 ): ContainerSpec {
   const limits = spec.resources.limits;
+  const health = spec.healthcheck === undefined ? [] : healthArgv(spec.healthcheck.test);
   return {
     name: `boilerhouse-${instance.daemonId}-${instance.id}`,
     image: spec.image,
-    // The gate holds the workload's process back until the tenant's state is in place, then execs it.
-    entrypoint: [GATE_BINARY_TARGET, GATE_FIFO_TARGET, '--', ...workloadArgv(spec, image)],
+    // The gate holds the workload's process back until the tenant's state is in place, then execs it;
+    // given the health test, it also leaves an agent that runs it without a `docker exec`.
+    entrypoint: [
+      GATE_BINARY_TARGET,
+      GATE_DIR_TARGET,
+      String(health.length),
+      ...health,
+      '--',
+      ...workloadArgv(spec, image),
+    ],
     env: spec.environment,
     labels: {
       [LABEL.managed]: 'true',

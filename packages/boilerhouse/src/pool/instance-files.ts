@@ -15,7 +15,7 @@ const exec = promisify(execFile);
 /** Where the gate binary and its FIFO appear inside every container. */
 export const GATE_BINARY_TARGET = '/.boilerhouse/gate';
 export const GATE_DIR_TARGET = '/.boilerhouse/run';
-export const GATE_FIFO_TARGET = `${GATE_DIR_TARGET}/start`;
+export const GATE_FIFOS = ['start', 'health-request', 'health-response'] as const;
 
 /**
  * Whether a volume target names a file (`/app/.env`, `/etc/app.conf`) rather than a directory: its last
@@ -38,6 +38,11 @@ export class InstanceFiles {
     return join(this.root, id);
   }
 
+  /** The host directory holding the instance's gate and health-agent FIFOs. */
+  runDir(id: string): string {
+    return join(this.dir(id), 'gate');
+  }
+
   /** The host path of the instance's state volume (what sync moves). */
   stateDir(id: string): string {
     return join(this.dir(id), 'volumes', 'state');
@@ -48,8 +53,10 @@ export class InstanceFiles {
     const dir = this.dir(id);
     await mkdir(join(dir, 'volumes'), { recursive: true, mode: 0o711 });
     await mkdir(join(dir, 'gate'), { mode: 0o755 });
-    await exec('mkfifo', ['-m', '0644', join(dir, 'gate', 'start')]);
     const owner = numericOwner(spec.security.user);
+    await exec('mkfifo', ['-m', '0600', ...GATE_FIFOS.map((name) => join(dir, 'gate', name))]);
+    // The workload's user reads the start and request FIFOs and writes the response one.
+    for (const name of GATE_FIFOS) await giveTo(join(dir, 'gate', name), owner, true);
     const mounts: Mount[] = [
       { source: this.#gateBinary, target: GATE_BINARY_TARGET, readOnly: true },
       { source: join(dir, 'gate'), target: GATE_DIR_TARGET, readOnly: true },

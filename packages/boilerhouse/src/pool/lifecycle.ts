@@ -125,6 +125,34 @@ export async function destroyInstance(
   return true;
 }
 
+/**
+ * An instance found broken (its container gone or stopped): reported as failed, then destroyed.
+ * `containerId` names the container actually found, when it differs from the row's.
+ */
+export async function failInstance(
+  deps: PoolDeps,
+  instance: Instance,
+  reason: string,
+  containerId: string | null = instance.containerId,
+): Promise<void> {
+  const destroying = transition(deps.db, instance.id, instance.phase, 'destroying', deps.now(), {
+    reason,
+    containerId,
+  });
+  if (destroying === undefined) return;
+  deps.activity.record(
+    {
+      type: 'instance.failed',
+      workload: instance.workload,
+      tenant: instance.tenant,
+      instance: instance.id,
+      message: `instance ${instance.id} failed: ${reason}`,
+    },
+    'warn',
+  );
+  await finishDestroy(deps, destroying);
+}
+
 /** Completes the destruction of an instance already marked destroying (also used by recovery). */
 export async function finishDestroy(deps: PoolDeps, instance: Instance): Promise<void> {
   if (instance.containerId !== null) await deps.runtime.remove(instance.containerId);

@@ -4,11 +4,11 @@
  * `retries` failures in a row the instance is unhealthy. Idle instances are replaced; a claimed one is
  * reported through an event and left to its tenant, never silently swapped.
  */
-import { type Instance, listInstances, transition } from '../db/instances.ts';
+import { type Instance, listInstances } from '../db/instances.ts';
 import { LABEL } from './container-spec.ts';
 import type { PoolDeps } from './deps.ts';
-import { destroyInstance, finishDestroy } from './lifecycle.ts';
-import { checkHealth } from './readiness.ts';
+import { destroyInstance, failInstance } from './lifecycle.ts';
+import { agentRunner, checkHealth } from './readiness.ts';
 import type { TenantState } from './tenant-state.ts';
 
 interface HealthRecord {
@@ -42,7 +42,7 @@ export class Liveness {
       const container = byId.get(instance.containerId);
       const alive =
         container !== undefined && (container.status === 'running' || container.status === 'paused');
-      if (!alive) await this.#fail(instance, `its container is ${container?.status ?? 'gone'}`);
+      if (!alive) await failInstance(deps, instance, `its container is ${container?.status ?? 'gone'}`);
     }
   }
 
@@ -65,7 +65,8 @@ export class Liveness {
         this.#health.set(instance.id, record);
         if (now - record.lastCheckAt < spec.healthcheck.interval) return;
         record.lastCheckAt = now;
-        const result = await checkHealth(deps.runtime, instance.containerId as string, spec.healthcheck);
+        const run = agentRunner(deps.runtime, instance.containerId as string, deps.files.runDir(instance.id));
+        const result = await checkHealth(run, spec.healthcheck);
         if (result.healthy) {
           record.failures = 0;
           record.reported = false;
@@ -95,23 +96,5 @@ export class Liveness {
       await this.#state.beforeDestroy(instance);
       await destroyInstance(deps, instance, 'reserved', 'unhealthy while reserved');
     }
-  }
-
-  async #fail(instance: Instance, reason: string): Promise<void> {
-    const deps = this.#deps;
-    const failed = transition(deps.db, instance.id, instance.phase, 'failed', deps.now(), { reason });
-    if (failed === undefined) return;
-    deps.activity.record(
-      {
-        type: 'instance.failed',
-        workload: instance.workload,
-        tenant: instance.tenant,
-        instance: instance.id,
-        message: `instance ${instance.id} failed: ${reason}`,
-      },
-      'warn',
-    );
-    const destroying = transition(deps.db, instance.id, 'failed', 'destroying', deps.now());
-    if (destroying !== undefined) await finishDestroy(deps, destroying);
   }
 }

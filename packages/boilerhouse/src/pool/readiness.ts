@@ -5,7 +5,8 @@
  */
 import { connect } from 'node:net';
 import type { HealthcheckSpec, HealthTest } from '@boilerhouse/spec';
-import type { ContainerRuntime } from '../runtime/runtime.ts';
+import type { ContainerRuntime, ExecResult } from '../runtime/runtime.ts';
+import { AgentUnavailableError, runViaAgent } from './health-agent.ts';
 
 /** How long to wait for a port when the workload has no health check. */
 const PORT_ONLY_DEADLINE_MS = 30_000;
@@ -22,6 +23,27 @@ export interface ReadinessTarget {
   ports: number[];
 }
 
+/** Runs the health test in an instance; rejects when it could not be run at all. */
+export type HealthRunner = (argv: string[], timeoutMs: number) => Promise<ExecResult>;
+
+/** Through `docker exec`: works for any running container. */
+export function execRunner(runtime: ContainerRuntime, containerId: string): HealthRunner {
+  return (argv, timeoutMs) => runtime.exec(containerId, argv, { timeoutMs });
+}
+
+/** Through the gate's health agent (a fork in the container), falling back to `docker exec`. */
+export function agentRunner(runtime: ContainerRuntime, containerId: string, runDir: string): HealthRunner {
+  const exec = execRunner(runtime, containerId);
+  return async (argv, timeoutMs) => {
+    try {
+      return await runViaAgent(runDir, timeoutMs);
+    } catch (error) {
+      if (error instanceof AgentUnavailableError) return exec(argv, timeoutMs);
+      throw error;
+    }
+  };
+}
+
 export function healthArgv(test: HealthTest): string[] {
   return test.kind === 'exec' ? test.argv : ['/bin/sh', '-c', test.command];
 }
@@ -31,26 +53,34 @@ export function readinessDeadlineMs(healthcheck: HealthcheckSpec | undefined): n
   return healthcheck.startPeriod + healthcheck.timeout * healthcheck.retries;
 }
 
+/** How long each readiness stage took, in ms. */
+export interface ReadinessTimings {
+  port: number;
+  health: number;
+}
+
 /** Resolves once the instance is ready; rejects with NotReadyError (saying why) when the deadline passes. */
 export async function waitUntilReady(
   runtime: ContainerRuntime,
   target: ReadinessTarget,
   healthcheck: HealthcheckSpec | undefined,
-): Promise<void> {
+  run: HealthRunner = execRunner(runtime, target.containerId),
+): Promise<ReadinessTimings> {
+  const began = performance.now();
   const deadline = Date.now() + readinessDeadlineMs(healthcheck);
   const [port] = target.ports;
   if (port !== undefined && target.address !== null) await waitForPort(target.address, port, deadline);
-  if (healthcheck === undefined) return;
+  const portDone = performance.now();
+  const timings = () => ({ port: portDone - began, health: performance.now() - portDone });
+  if (healthcheck === undefined) return timings();
   const argv = healthArgv(healthcheck.test);
   let lastOutput = '';
   for (let wait = FIRST_RETRY_MS; ; wait = Math.min(wait * 2, LONGEST_RETRY_MS, healthcheck.startInterval)) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     try {
-      const result = await runtime.exec(target.containerId, argv, {
-        timeoutMs: Math.min(healthcheck.timeout, remaining),
-      });
-      if (result.exitCode === 0) return;
+      const result = await run(argv, Math.min(healthcheck.timeout, remaining));
+      if (result.exitCode === 0) return timings();
       lastOutput = result.output.trim() || `exit code ${result.exitCode}`;
     } catch (error) {
       const info = await runtime.inspect(target.containerId);
@@ -70,14 +100,11 @@ export async function waitUntilReady(
 
 /** Runs the health test once: for liveness checks of a running instance. */
 export async function checkHealth(
-  runtime: ContainerRuntime,
-  containerId: string,
+  run: HealthRunner,
   healthcheck: HealthcheckSpec,
 ): Promise<{ healthy: boolean; output: string }> {
   try {
-    const result = await runtime.exec(containerId, healthArgv(healthcheck.test), {
-      timeoutMs: healthcheck.timeout,
-    });
+    const result = await run(healthArgv(healthcheck.test), healthcheck.timeout);
     return { healthy: result.exitCode === 0, output: result.output.trim() || `exit code ${result.exitCode}` };
   } catch (error) {
     return { healthy: false, output: (error as Error).message };

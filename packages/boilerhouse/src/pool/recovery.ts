@@ -8,7 +8,7 @@ import { type Instance, listInstances, transition } from '../db/instances.ts';
 import type { ContainerSummary } from '../runtime/runtime.ts';
 import { LABEL } from './container-spec.ts';
 import type { PoolDeps } from './deps.ts';
-import { destroyInstance, finishDestroy } from './lifecycle.ts';
+import { destroyInstance, failInstance, finishDestroy } from './lifecycle.ts';
 import { reserve } from './release.ts';
 import type { TenantState } from './tenant-state.ts';
 
@@ -55,7 +55,12 @@ export async function recover(deps: PoolDeps, state: TenantState): Promise<Recov
         break;
       case 'releasing':
         if (!alive || workload === undefined) {
-          await failAt(deps, instance, container, 'its container was lost while it was being released');
+          await failInstance(
+            deps,
+            instance,
+            'its container was lost while it was being released',
+            container?.id ?? null,
+          );
           report.failed++;
         } else {
           await state.save(instance, workload);
@@ -65,7 +70,12 @@ export async function recover(deps: PoolDeps, state: TenantState): Promise<Recov
         break;
       default:
         if (!alive) {
-          await failAt(deps, instance, container, `its container is ${container?.status ?? 'gone'}`);
+          await failInstance(
+            deps,
+            instance,
+            `its container is ${container?.status ?? 'gone'}`,
+            container?.id ?? null,
+          );
           report.failed++;
         } else if (
           instance.phase === 'ready' &&
@@ -111,23 +121,4 @@ async function destroyAt(
     containerId: container?.id ?? instance.containerId,
   });
   if (destroying !== undefined) await finishDestroy(deps, destroying);
-}
-
-async function failAt(
-  deps: PoolDeps,
-  instance: Instance,
-  container: ContainerSummary | undefined,
-  reason: string,
-) {
-  deps.activity.record(
-    {
-      type: 'instance.failed',
-      workload: instance.workload,
-      tenant: instance.tenant,
-      instance: instance.id,
-      message: `instance ${instance.id} failed: ${reason}`,
-    },
-    'warn',
-  );
-  await destroyAt(deps, instance, container, reason);
 }

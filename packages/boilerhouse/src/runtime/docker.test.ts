@@ -79,7 +79,7 @@ describe('a container created from a full spec', () => {
   beforeAll(async () => {
     const spec = testSpec({
       entrypoint: ['node'],
-      command: ['/app/server.ts'],
+      command: ['/app/server.cjs'],
       env: { GREETING: 'hello world', STATE_DIR: '/data' },
       labels: { ...runLabel, 'boilerhouse.role': 'full' },
       user: '1000:1000',
@@ -115,7 +115,7 @@ describe('a container created from a full spec', () => {
       Config: { Entrypoint: string[]; Cmd: string[]; User: string; Env: string[] };
       HostConfig: Record<string, unknown>;
     }>('GET', `/containers/${id}/json`);
-    expect(raw.Config).toMatchObject({ Entrypoint: ['node'], Cmd: ['/app/server.ts'], User: '1000:1000' });
+    expect(raw.Config).toMatchObject({ Entrypoint: ['node'], Cmd: ['/app/server.cjs'], User: '1000:1000' });
     expect(raw.Config.Env).toContain('GREETING=hello world');
     expect(raw.HostConfig).toMatchObject({
       ReadonlyRootfs: true,
@@ -302,7 +302,7 @@ describe('engine', () => {
     expect(await runtime.inspectImage(image)).toMatchObject({
       id: expect.stringMatching(/^sha256:/),
       entrypoint: [],
-      command: ['node', '/app/server.mjs'],
+      command: ['node', '/app/server.cjs'],
       user: '1000:1000',
       workingDir: '',
     });

@@ -97,6 +97,18 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  /**
+   * Memory the container uses now, in bytes, less the page cache the kernel can drop (cgroup v1 `cache`,
+   * v2 `inactive_file`), as `docker stats` reports it.
+   */
+  async memoryUsage(id: string): Promise<number> {
+    const stats = await this.engine.json<{
+      memory_stats?: { usage?: number; stats?: { cache?: number; inactive_file?: number } };
+    }>('GET', `${containerPath(id)}/stats?stream=false`);
+    const memory = stats.memory_stats ?? {};
+    return (memory.usage ?? 0) - (memory.stats?.inactive_file ?? memory.stats?.cache ?? 0);
+  }
+
   async list(labels: Record<string, string>): Promise<ContainerSummary[]> {
     const filters = JSON.stringify({
       label: Object.entries(labels).map(([key, value]) => `${key}=${value}`),

@@ -6,9 +6,14 @@
  *                  tenant's state can be seen moving between claims
  *   anything else  echoes the request back as JSON (method, path, headers, body)
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage } from 'node:http';
-import { join } from 'node:path';
+// CommonJS on purpose: Node boots a CommonJS server in about half the time of an ES module (~50 ms
+// against ~90 ms here), and the echo server's boot is most of a warm claim.
+const { mkdir, readFile, rename, writeFile } =
+  require('node:fs/promises') as typeof import('node:fs/promises');
+const { createServer } = require('node:http') as typeof import('node:http');
+const { join } = require('node:path') as typeof import('node:path');
+
+type IncomingMessage = import('node:http').IncomingMessage;
 
 const port = Number(process.env.PORT ?? 8080);
 const stateDir = process.env.STATE_DIR ?? '/data';

@@ -156,13 +156,9 @@ export class Boilerhouse {
 
   async release(tenant: string, workloadId: string): Promise<ReleaseResult> {
     this.#refuseWhenStopping();
-    const result = await release(
-      this.#deps,
-      this.#claims,
-      this.#state,
-      this.#workload(workloadId),
-      parseTenantId(tenant),
-    );
+    // A removed workload's instances can still be released: that is how they end.
+    const workload = this.#workload(workloadId, { includeRemoved: true });
+    const result = await release(this.#deps, this.#claims, this.#state, workload, parseTenantId(tenant));
     this.#deps.kickFill();
     return result;
   }

@@ -1,6 +1,5 @@
 /** The daemon's settings, from the environment. */
 import { resolve } from 'node:path';
-import { BadRequestError } from './errors.ts';
 
 export interface Config {
   /** Database, instance directories and local sinks live here. */
@@ -23,9 +22,7 @@ export function configFromEnv(
 ): Config {
   const port = Number(env.BOILERHOUSE_PORT ?? 7070);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new BadRequestError(
-      `BOILERHOUSE_PORT must be a port number, got ${JSON.stringify(env.BOILERHOUSE_PORT)}`,
-    );
+    throw new Error(`BOILERHOUSE_PORT must be a port number, got ${JSON.stringify(env.BOILERHOUSE_PORT)}`);
   }
   return {
     dataDir: resolve(cwd, env.BOILERHOUSE_DATA_DIR ?? '.data/boilerhouse'),

@@ -36,5 +36,8 @@ if (import.meta.main) {
     err: (text) => process.stderr.write(text),
     env: process.env,
   };
-  process.exitCode = await runCli(process.argv.slice(2), io);
+  process.exitCode = await runCli(process.argv.slice(2), io).catch((error: Error) => {
+    io.err(`boilerhouse: ${error.message}\n`);
+    return 1;
+  });
 }

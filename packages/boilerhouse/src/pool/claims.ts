@@ -46,6 +46,23 @@ const RETRY_AFTER_SECONDS = 5;
 /** Gives up after this many rounds of losing races for instances (each round, someone else won). */
 const MAX_ROUNDS = 8;
 
+/** Longest wait for a tenant's instance to leave a transitional phase before a claim gives up. */
+const MOVING_WAIT_MS = 120_000;
+
+async function waitWhileMoving(deps: PoolDeps, instance: Instance): Promise<void> {
+  const deadline = Date.now() + MOVING_WAIT_MS;
+  while (
+    findTenantInstance(deps.db, instance.workload, instance.tenant as string)?.phase === instance.phase
+  ) {
+    if (Date.now() > deadline) {
+      throw new InstanceFailedError(
+        `instance ${instance.id} has been ${instance.phase} for too long; try again`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 export function endpointsOf(instance: Instance, publishHost: string): Endpoint[] {
   const host = publishHost.includes(':') ? `[${publishHost}]` : publishHost;
   return instance.ports.map(({ port, hostPort }) => ({ port, url: `http://${host}:${hostPort}` }));
@@ -108,8 +125,9 @@ export class Claims {
         continue;
       }
       if (own !== undefined) {
-        // Another daemon task is moving it (a release finishing); look again shortly.
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        // A release of this tenant's instance is finishing (saving its state): wait for it, then take it back.
+        await waitWhileMoving(deps, own);
+        round--;
         continue;
       }
 

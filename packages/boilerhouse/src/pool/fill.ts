@@ -54,7 +54,11 @@ export class Filler {
       const reason = workload.removed ? 'its workload was removed' : `replaced by version ${workload.hash}`;
       await destroyInstance(deps, instance, 'ready', reason);
     }
-    if (workload.removed) return;
+    if (workload.removed) {
+      const counts = countByPhase(deps.db, workload.id);
+      if (Object.values(counts).every((count) => count === 0)) deps.workloads.forget(workload.id);
+      return;
+    }
     const status = this.status(workload.id);
     if (status.backoffUntil !== null && deps.now() < status.backoffUntil) return;
     const counts = countByPhase(deps.db, workload.id, workload.hash);

@@ -26,7 +26,7 @@ import { InstanceFiles } from './pool/instance-files.ts';
 import { destroyInstance } from './pool/lifecycle.ts';
 import { Liveness } from './pool/liveness.ts';
 import { type RecoveryReport, recover } from './pool/recovery.ts';
-import { expireReservations, type ReleaseResult, release } from './pool/release.ts';
+import { expireReservations, type ReleaseResult, reclaimWriters, release } from './pool/release.ts';
 import { emptyTenantState, type TenantState } from './pool/tenant-state.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
 import type { ContainerRuntime } from './runtime/runtime.ts';
@@ -130,7 +130,10 @@ export class Boilerhouse {
       new Loop(
         'reservations',
         this.#intervals.reservationsMs,
-        () => expireReservations(this.#deps, this.#state),
+        async () => {
+          await expireReservations(this.#deps, this.#state);
+          await reclaimWriters(this.#deps);
+        },
         log,
       ),
       new Loop('existence', this.#intervals.existenceMs, () => this.#liveness.checkExistence(), log),

@@ -160,6 +160,27 @@ describe('release and reservations', () => {
     await expect(bh.claim('dave', 'echo')).rejects.toBeInstanceOf(PoolExhaustedError);
   });
 
+  test('a reserved instance that writes to its state claims itself back for its tenant', async () => {
+    harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
+    const bh = harness.boilerhouse;
+    const claim = await bh.claim('alice', 'echo');
+    await bh.release('alice', 'echo');
+    expect(bh.tenant('alice').instances[0]?.phase).toBe('reserved');
+    // Still running while reserved, it keeps serving; this request writes its counter to the state volume.
+    await counter(claim.endpoints[0]?.url as string);
+    await waitFor(
+      () => bh.tenant('alice').instances[0]?.phase === 'claimed',
+      10_000,
+      'the instance to claim itself back',
+    );
+    const event = bh.events(20).find((candidate) => candidate.type === 'instance.reclaimed');
+    expect(event).toMatchObject({
+      tenant: 'alice',
+      instance: claim.instance.id,
+      data: { reason: 'state written while reserved' },
+    });
+  });
+
   test('releasing a tenant without an instance is a clear 404', async () => {
     harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
     await expect(harness.boilerhouse.release('nobody', 'echo')).rejects.toMatchObject({

@@ -3,11 +3,18 @@
  * `affinity_timeout` (running, or paused with `reserve: pause`), or destroy it at once when that is 0.
  * When a reservation ends it is saved again if needed and destroyed; the pool refills.
  */
-import { expiredReservations, findTenantInstance, type Instance, transition } from '../db/instances.ts';
+import {
+  expiredReservations,
+  findTenantInstance,
+  type Instance,
+  listInstances,
+  transition,
+} from '../db/instances.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Claims } from './claims.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance } from './lifecycle.ts';
+import { lastWriteAt } from './state-writes.ts';
 import type { TenantState } from './tenant-state.ts';
 import type { Workload } from './workloads.ts';
 
@@ -95,6 +102,31 @@ export async function reserve(
     });
   }
   return reserved;
+}
+
+/**
+ * A reserved instance that kept running and wrote to its state since it was reserved is claimed back for
+ * its tenant (reserved -> claimed), so what it wrote is saved with its next release.
+ */
+export async function reclaimWriters(deps: PoolDeps): Promise<void> {
+  for (const instance of listInstances(deps.db, { phase: 'reserved' })) {
+    if (deps.workloads.get(instance.workload)?.spec.pool.reserve !== 'run') continue;
+    const wroteAt = await lastWriteAt(deps.files.stateDir(instance.id));
+    if (wroteAt <= instance.phaseChangedAt) continue;
+    const claimed = transition(deps.db, instance.id, 'reserved', 'claimed', deps.now(), {
+      reservedUntil: null,
+      claimedAt: deps.now(),
+    });
+    if (claimed === undefined) continue;
+    deps.activity.record({
+      type: 'instance.reclaimed',
+      workload: instance.workload,
+      tenant: instance.tenant,
+      instance: instance.id,
+      message: `${instance.id} wrote to its state while reserved; claimed back for ${instance.tenant}`,
+      data: { reason: 'state written while reserved' },
+    });
+  }
 }
 
 /** Ends every reservation whose time is up: saved if it changed, then destroyed. */

@@ -27,9 +27,10 @@ import { destroyInstance } from './pool/lifecycle.ts';
 import { Liveness } from './pool/liveness.ts';
 import { type RecoveryReport, recover } from './pool/recovery.ts';
 import { expireReservations, type ReleaseResult, reclaimWriters, release } from './pool/release.ts';
-import { emptyTenantState, type TenantState } from './pool/tenant-state.ts';
+import type { TenantState } from './pool/tenant-state.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
 import type { ContainerRuntime } from './runtime/runtime.ts';
+import { SyncedTenantState } from './state/tenant-state.ts';
 import { parseTenantId } from './tenant.ts';
 
 export interface BoilerhouseOptions {
@@ -90,7 +91,7 @@ export class Boilerhouse {
   constructor(options: BoilerhouseOptions) {
     this.activity = new Activity(options.db, options.log);
     this.daemonId = daemonId(options.db);
-    this.#state = options.state ?? emptyTenantState;
+
     this.#intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
     this.workloads = new WorkloadRegistry({
       dir: options.workloadsDir,
@@ -111,6 +112,15 @@ export class Boilerhouse {
       kickFill: () => this.#fillLoop.kick(),
       track: (work) => this.#track(work),
     };
+    this.#state =
+      options.state ??
+      new SyncedTenantState({
+        dataDir: options.dataDir,
+        env: options.env,
+        files: this.#deps.files,
+        workloads: this.workloads,
+        activity: this.activity,
+      });
     this.#claims = new Claims(this.#deps, this.#state);
     this.#filler = new Filler(this.#deps);
     this.#liveness = new Liveness(this.#deps, this.#state);

@@ -28,8 +28,10 @@ export class NotFoundError extends BoilerhouseError {
 /** No instance can be had now: every slot is claimed and nothing can be evicted. */
 export class PoolExhaustedError extends BoilerhouseError {
   readonly retryAfterSeconds: number;
-  constructor(workload: string, maxSize: number, retryAfterSeconds: number) {
-    super(503, 'pool_exhausted', `pool "${workload}" is exhausted: all ${maxSize} instances are in use`);
+  constructor(workload: string, maxSize: number, retryAfterSeconds: number, cause?: unknown) {
+    super(503, 'pool_exhausted', `pool "${workload}" is exhausted: all ${maxSize} instances are in use`, {
+      cause,
+    });
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
@@ -38,6 +40,13 @@ export class PoolExhaustedError extends BoilerhouseError {
 export class InstanceFailedError extends BoilerhouseError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(502, 'instance_failed', message, options);
+  }
+}
+
+/** Tenant state could not be saved; nothing was given up that was not saved. */
+export class SaveFailedError extends BoilerhouseError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(502, 'save_failed', message, options);
   }
 }
 

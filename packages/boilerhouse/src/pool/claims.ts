@@ -151,7 +151,10 @@ export class Claims {
       if (victim === undefined) {
         throw new PoolExhaustedError(workload.id, workload.spec.pool.maxSize, RETRY_AFTER_SECONDS);
       }
-      await this.#state.beforeDestroy(victim);
+      // Its state is saved first; if that fails, the reservation stays and the pool is full.
+      await this.#state.beforeDestroy(victim).catch((error: Error) => {
+        throw new PoolExhaustedError(workload.id, workload.spec.pool.maxSize, RETRY_AFTER_SECONDS, error);
+      });
       await destroyInstance(deps, victim, 'reserved', `evicted to make room for another tenant`);
       clock.lap('evict');
     }

@@ -120,13 +120,13 @@ export class InstanceFiles {
   }
 }
 
-interface Owner {
+export interface Owner {
   uid: number;
   gid: number;
 }
 
 /** `1000` or `1000:1000` -> ids to chown to; a user name cannot be resolved on the host. */
-function numericOwner(user: string | undefined): Owner | undefined {
+export function numericOwner(user: string | undefined): Owner | undefined {
   const match = /^(\d+)(?::(\d+))?$/.exec(user ?? '');
   if (match === null) return undefined;
   const uid = Number(match[1]);

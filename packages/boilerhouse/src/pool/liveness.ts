@@ -93,8 +93,12 @@ export class Liveness {
       'warn',
     );
     if (instance.phase === 'reserved') {
-      await this.#state.beforeDestroy(instance);
-      await destroyInstance(deps, instance, 'reserved', 'unhealthy while reserved');
+      // Destroyed only once its state is saved; otherwise it stays reserved until its reservation ends.
+      const saved = await this.#state.beforeDestroy(instance).then(
+        () => true,
+        () => false,
+      );
+      if (saved) await destroyInstance(deps, instance, 'reserved', 'unhealthy while reserved');
     }
   }
 }

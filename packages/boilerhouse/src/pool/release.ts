@@ -10,7 +10,7 @@ import {
   listInstances,
   transition,
 } from '../db/instances.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, SaveFailedError } from '../errors.ts';
 import type { Claims } from './claims.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance } from './lifecycle.ts';
@@ -61,7 +61,16 @@ export async function release(
   }
   return deps.track(
     (async () => {
-      await state.save(releasing, workload);
+      try {
+        await state.save(releasing, workload);
+      } catch (error) {
+        // Never reserve (or destroy) what was not saved: the tenant keeps the instance, data and all.
+        transition(deps.db, releasing.id, 'releasing', 'claimed', deps.now());
+        throw new SaveFailedError(
+          `release of ${tenant}'s ${workload.id} failed: saving its state failed (${(error as Error).message}); the instance stays claimed`,
+          { cause: error },
+        );
+      }
       deps.activity.record({
         type: 'instance.released',
         workload: workload.id,
@@ -132,7 +141,11 @@ export async function reclaimWriters(deps: PoolDeps): Promise<void> {
 /** Ends every reservation whose time is up: saved if it changed, then destroyed. */
 export async function expireReservations(deps: PoolDeps, state: TenantState): Promise<void> {
   for (const instance of expiredReservations(deps.db, deps.now())) {
-    await state.beforeDestroy(instance);
-    await destroyInstance(deps, instance, 'reserved', 'its reservation ended');
+    // A failed save keeps the reservation; the next tick tries again.
+    const saved = await state.beforeDestroy(instance).then(
+      () => true,
+      () => false,
+    );
+    if (saved) await destroyInstance(deps, instance, 'reserved', 'its reservation ended');
   }
 }

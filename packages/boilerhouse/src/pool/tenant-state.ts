@@ -1,6 +1,6 @@
 /**
- * Where tenant state plugs into claim and release. Until the state module lands, instances start from an
- * empty state volume and nothing is saved: `emptyTenantState` says so explicitly.
+ * Where tenant state plugs into claim and release (implemented by state/tenant-state.ts). A failure of
+ * any of these rejects, and the caller then gives up nothing that was not saved.
  */
 import type { Instance } from '../db/instances.ts';
 import type { Workload } from './workloads.ts';
@@ -13,9 +13,3 @@ export interface TenantState {
   /** Called before a reserved instance is destroyed, so nothing changed since its last save is lost. */
   beforeDestroy(instance: Instance): Promise<void>;
 }
-
-export const emptyTenantState: TenantState = {
-  restore: async () => undefined,
-  save: async () => undefined,
-  beforeDestroy: async () => undefined,
-};

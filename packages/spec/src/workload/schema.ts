@@ -213,6 +213,11 @@ const sync = object({
     'Where tenant state is kept.',
   ),
   mappings: defaulted(list(mapping), [], 'What moves between the state volume and the sink.'),
+  retention: defaulted(
+    integer({ min: 1 }),
+    10,
+    'Saves kept per tenant; older ones are pruned, never anything a kept save needs.',
+  ),
   policy: defaulted(policy, { onClaim: true, onRelease: true, manual: false }, 'When state moves.'),
 });
 

@@ -1,0 +1,269 @@
+/** Saves and restores through the snapshot store, on a local sink and real files. */
+import { lstat, mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { Readable } from 'node:stream';
+import type { SyncMapping } from '@boilerhouse/spec';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { saveBase } from './keys.ts';
+import { MappingSet } from './mappings.ts';
+import { LocalSink } from './sinks/local.ts';
+import type { Sink } from './sinks/sink.ts';
+import { SnapshotStore } from './snapshots.ts';
+
+let root: string;
+let sink: LocalSink;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'snapshots-'));
+  sink = new LocalSink(join(root, 'sink'));
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** The reference workload's mappings. */
+const REFERENCE: SyncMapping[] = [
+  { path: 'data/sessions', direction: 'bidirectional', mode: 'sync' },
+  { path: 'groups', direction: 'bidirectional', mode: 'sync' },
+  { path: 'data/registered_groups.json', direction: 'bidirectional', mode: 'copy' },
+  { path: 'store/auth_info_baileys', direction: 'bidirectional', mode: 'sync' },
+  { path: 'store', pattern: '*.db*', direction: 'upload', mode: 'copy' },
+];
+
+async function tree(dir: string, files: Record<string, string>): Promise<string> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+}
+
+async function read(dir: string, path: string): Promise<string | undefined> {
+  return readFile(join(dir, path), 'utf8').catch(() => undefined);
+}
+
+const store = (target: Sink = sink) =>
+  new SnapshotStore(target, saveBase(undefined, '+4915112345678', 'nanoclaw'));
+
+describe('overlapping mappings', () => {
+  test('each file follows its most specific mapping; what no mapping covers is not saved', async () => {
+    const state = await tree(join(root, 'state'), {
+      'data/sessions/main/session.jsonl': 'session',
+      'data/registered_groups.json': '{"main":{}}',
+      'data/ipc/main/pending.json': 'transient',
+      'groups/main/CLAUDE.md': '# memory',
+      'store/auth_info_baileys/creds.json': 'creds',
+      'store/messages.db': 'not really sqlite',
+      'store/notes.txt': 'uncovered',
+    });
+    const mappings = new MappingSet(REFERENCE);
+    const saved = await store().save(state, mappings, 'i-1');
+    expect(saved).toMatchObject({ seq: 1, changed: true, files: 5 });
+    const target = join(root, 'restored');
+    await mkdir(target);
+    const restored = await store().restore(target, mappings);
+    expect(restored.seq).toBe(1);
+    expect(await read(target, 'data/sessions/main/session.jsonl')).toBe('session');
+    expect(await read(target, 'data/registered_groups.json')).toBe('{"main":{}}');
+    expect(await read(target, 'groups/main/CLAUDE.md')).toBe('# memory');
+    expect(await read(target, 'store/auth_info_baileys/creds.json')).toBe('creds');
+    // Upload-only: saved, but never restored over a live one.
+    expect(await read(target, 'store/messages.db')).toBeUndefined();
+    // Not covered by any mapping: neither saved nor restored.
+    expect(await read(target, 'data/ipc/main/pending.json')).toBeUndefined();
+    expect(await read(target, 'store/notes.txt')).toBeUndefined();
+    const manifest = await store().manifest(1);
+    expect(manifest.files.map((file) => file.path)).toEqual([
+      'data/registered_groups.json',
+      'data/sessions/main/session.jsonl',
+      'groups/main/CLAUDE.md',
+      'store/auth_info_baileys/creds.json',
+      'store/messages.db',
+    ]);
+  });
+
+  test('sink_path relocates files in the sink, and a restore maps them back', async () => {
+    const state = await tree(join(root, 'state'), { 'data/sessions/a.json': 'a' });
+    const mappings = new MappingSet([
+      { path: 'data/sessions', sinkPath: 'sessions', direction: 'bidirectional', mode: 'sync' },
+    ]);
+    await store().save(state, mappings, 'i-1');
+    expect((await store().manifest(1)).files[0]?.path).toBe('sessions/a.json');
+    // The workload moved its sessions; the saves follow through the mapping.
+    const moved = new MappingSet([
+      { path: 'var/sessions', sinkPath: 'sessions', direction: 'bidirectional', mode: 'sync' },
+    ]);
+    const target = join(root, 'restored');
+    await mkdir(target);
+    await store().restore(target, moved);
+    expect(await read(target, 'var/sessions/a.json')).toBe('a');
+  });
+});
+
+describe('incremental saves', () => {
+  test('nothing changed: no new save; one file changed: only it is uploaded', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 50; i++) files[`notes/${i}.txt`] = `note ${i}`;
+    files['big.bin'] = 'x'.repeat(300 * 1024);
+    const state = await tree(join(root, 'state'), files);
+    const mappings = new MappingSet([{ path: '.', direction: 'bidirectional', mode: 'sync' }]);
+    expect(await store().save(state, mappings, 'i-1')).toMatchObject({
+      seq: 1,
+      changed: true,
+      uploadedFiles: 51,
+    });
+    expect(await store().save(state, mappings, 'i-1')).toMatchObject({
+      seq: 1,
+      changed: false,
+      uploadedFiles: 0,
+    });
+    await writeFile(join(state, 'notes/7.txt'), 'changed');
+    expect(await store().save(state, mappings, 'i-1')).toMatchObject({
+      seq: 2,
+      changed: true,
+      uploadedFiles: 1,
+    });
+    const target = join(root, 'restored');
+    await mkdir(target);
+    await store().restore(target, mappings);
+    expect(await read(target, 'notes/7.txt')).toBe('changed');
+    expect(await read(target, 'notes/8.txt')).toBe('note 8');
+    expect((await read(target, 'big.bin'))?.length).toBe(300 * 1024);
+  });
+
+  test('sync mirrors deletions; copy keeps what the instance no longer has', async () => {
+    const state = await tree(join(root, 'state'), {
+      'mirror/a': 'a',
+      'mirror/b': 'b',
+      'keep/a': 'a',
+      'keep/b': 'b',
+    });
+    const mappings = new MappingSet([
+      { path: 'mirror', direction: 'bidirectional', mode: 'sync' },
+      { path: 'keep', direction: 'bidirectional', mode: 'copy' },
+    ]);
+    await store().save(state, mappings, 'i-1');
+    await unlink(join(state, 'mirror/b'));
+    await unlink(join(state, 'keep/b'));
+    await store().save(state, mappings, 'i-1');
+    const target = join(root, 'restored');
+    await mkdir(target);
+    await store().restore(target, mappings);
+    expect([await read(target, 'mirror/a'), await read(target, 'mirror/b')]).toEqual(['a', undefined]);
+    expect([await read(target, 'keep/a'), await read(target, 'keep/b')]).toEqual(['a', 'b']);
+  });
+});
+
+describe('never a mix', () => {
+  /** A sink that fails every put after the first `allowed`. */
+  function failingAfter(allowed: number): Sink {
+    let puts = 0;
+    return {
+      description: 'failing',
+      put: async (key: string, body: Buffer | Readable, options?: { length?: number }) => {
+        if (++puts > allowed) throw new Error(`connection reset while writing ${key}`);
+        await sink.put(key, body, options);
+      },
+      get: (key) => sink.get(key),
+      getStream: (key) => sink.getStream(key),
+      exists: (key) => sink.exists(key),
+      list: (prefix) => sink.list(prefix),
+      delete: (keys) => sink.delete(keys),
+    };
+  }
+
+  test('a save that fails half-way leaves the previous save whole, and a restore reads exactly it', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 20; i++) files[`f${i}`] = `first ${i}`;
+    files.large = 'L'.repeat(400 * 1024);
+    const state = await tree(join(root, 'state'), files);
+    const mappings = new MappingSet([{ path: '.', direction: 'bidirectional', mode: 'sync' }]);
+    await store().save(state, mappings, 'i-1');
+    for (let i = 0; i < 20; i++) await writeFile(join(state, `f${i}`), `second ${i}`);
+    await writeFile(join(state, 'large'), 'M'.repeat(400 * 1024));
+    // Each failure point: after the blob, after the pack, after the manifest (before HEAD).
+    for (const allowed of [0, 1, 2]) {
+      await expect(store(failingAfter(allowed)).save(state, mappings, 'i-1')).rejects.toThrow(
+        'connection reset',
+      );
+      expect(await store().head()).toBe(1);
+      const target = join(root, `restored-${allowed}`);
+      await mkdir(target);
+      await store().restore(target, mappings);
+      for (let i = 0; i < 20; i++) expect(await read(target, `f${i}`)).toBe(`first ${i}`);
+      expect((await read(target, 'large'))?.[0]).toBe('L');
+    }
+  });
+});
+
+describe('SQLite', () => {
+  test('a database is captured consistently while the tenant writes; its WAL is never saved on its own', async () => {
+    const state = join(root, 'state');
+    await mkdir(join(state, 'store'), { recursive: true });
+    const path = join(state, 'store', 'messages.db');
+    const tenant = new DatabaseSync(path);
+    tenant.exec('PRAGMA journal_mode = WAL; CREATE TABLE messages (id INTEGER PRIMARY KEY, body TEXT)');
+    const insert = tenant.prepare('INSERT INTO messages (body) VALUES (?)');
+    for (let i = 0; i < 2_000; i++) insert.run(`message ${i} ${'x'.repeat(200)}`);
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        insert.run(`during save ${i}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const mappings = new MappingSet([
+      { path: 'store', pattern: '*.db*', direction: 'bidirectional', mode: 'copy' },
+    ]);
+    const saved = await store().save(state, mappings, 'i-1');
+    writing = false;
+    await writer;
+    tenant.close();
+    expect(saved.changed).toBe(true);
+    const manifest = await store().manifest(1);
+    expect(manifest.files.map((file) => [file.path, file.sqlite])).toEqual([['store/messages.db', true]]);
+    const target = join(root, 'restored');
+    await mkdir(target);
+    await store().restore(target, mappings);
+    const restored = new DatabaseSync(join(target, 'store', 'messages.db'));
+    expect(restored.prepare('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' });
+    const { n } = restored.prepare('SELECT count(*) AS n FROM messages').get() as { n: number };
+    expect(n).toBeGreaterThanOrEqual(2_000);
+    restored.close();
+  });
+});
+
+test('symbolic links in the state volume are never followed', async () => {
+  const secret = await tree(join(root, 'host'), { 'secret.txt': 'host secret' });
+  const state = await tree(join(root, 'state'), { 'ok.txt': 'ok' });
+  await symlink(join(secret, 'secret.txt'), join(state, 'leak.txt'));
+  await symlink(secret, join(state, 'leakdir'));
+  const mappings = new MappingSet([{ path: '.', direction: 'bidirectional', mode: 'sync' }]);
+  await store().save(state, mappings, 'i-1');
+  expect((await store().manifest(1)).files.map((file) => file.path)).toEqual(['ok.txt']);
+});
+
+test('retention keeps the newest saves and everything they need; a save can be rolled back to', async () => {
+  const state = await tree(join(root, 'state'), { 'shared.txt': 'same in every save', 'v.txt': 'v1' });
+  const mappings = new MappingSet([{ path: '.', direction: 'bidirectional', mode: 'sync' }]);
+  for (let version = 1; version <= 5; version++) {
+    await writeFile(join(state, 'v.txt'), `v${version}`);
+    await store().save(state, mappings, 'i-1');
+  }
+  const pruned = await store().prune(2);
+  expect(pruned.saves).toBe(3);
+  expect((await store().list()).map((save) => save.seq)).toEqual([5, 4]);
+  const rolled = await store().rollBack(4);
+  expect(rolled).toBe(6);
+  const target = join(root, 'restored');
+  await mkdir(target);
+  await store().restore(target, mappings);
+  expect([await read(target, 'v.txt'), await read(target, 'shared.txt')]).toEqual([
+    'v4',
+    'same in every save',
+  ]);
+  expect((await lstat(join(target, 'v.txt'))).isFile()).toBe(true);
+});

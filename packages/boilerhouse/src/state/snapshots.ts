@@ -1,0 +1,377 @@
+/**
+ * A tenant's saves of one workload in a sink: content-addressed objects, a manifest per save, and a HEAD
+ * pointer written last. So a save interrupted at any point (process killed, connection cut, sink failing)
+ * leaves the previous save whole, and a restore reads exactly one complete save. Saves are incremental:
+ * files unchanged since the last save are not read or uploaded again, and small files travel packed
+ * together (per-object requests dominate small files).
+ */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lchown, mkdir, open, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { type CapturedFile, copyDatabases, openCaptured, scanState } from './capture.ts';
+import { blobKey, headKey, packKey, parseSaveKey, saveKey } from './keys.ts';
+import { type Manifest, type ManifestFile, parseManifest, type SaveSummary, summarize } from './manifest.ts';
+import type { MappingSet } from './mappings.ts';
+import { type Sink, SinkNotFoundError } from './sinks/sink.ts';
+
+/** Files up to this size go into packs; larger ones are objects of their own. */
+const SMALL_FILE_BYTES = 256 * 1024;
+const PACK_BYTES = 8 * 1024 * 1024;
+const PARALLEL_REQUESTS = 8;
+
+export interface SaveResult {
+  /** The save now at HEAD; undefined when there is no save at all. */
+  seq: number | undefined;
+  /** False when nothing had changed since the last save (no new save was written). */
+  changed: boolean;
+  files: number;
+  uploadedFiles: number;
+  uploadedBytes: number;
+}
+
+export interface RestoreResult {
+  seq: number | undefined;
+  files: number;
+  bytes: number;
+}
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export class SnapshotStore {
+  readonly #sink: Sink;
+  readonly #base: string;
+  /** Manifests are immutable once written, so a copy read once stays true. */
+  readonly #manifests = new Map<number, Manifest>();
+
+  constructor(sink: Sink, base: string) {
+    this.#sink = sink;
+    this.#base = base;
+  }
+
+  /** The newest complete save, if any. */
+  async head(): Promise<number | undefined> {
+    try {
+      const { seq } = JSON.parse((await this.#sink.get(headKey(this.#base))).toString('utf8')) as {
+        seq: number;
+      };
+      return seq;
+    } catch (error) {
+      if (error instanceof SinkNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async manifest(seq: number): Promise<Manifest> {
+    const cached = this.#manifests.get(seq);
+    if (cached !== undefined) return cached;
+    const key = saveKey(this.#base, seq);
+    const manifest = parseManifest((await this.#sink.get(key)).toString('utf8'), key);
+    this.#manifests.set(seq, manifest);
+    return manifest;
+  }
+
+  /** Every save still kept, newest first. */
+  async list(): Promise<SaveSummary[]> {
+    const seqs = (await this.#sink.list(`${this.#base}saves/`))
+      .map((key) => parseSaveKey(this.#base, key))
+      .filter((seq): seq is number => seq !== undefined)
+      .sort((a, b) => b - a);
+    return Promise.all(seqs.map(async (seq) => summarize(await this.manifest(seq))));
+  }
+
+  /** Saves what the mappings upload from `stateDir`, unless nothing changed since the last save. */
+  async save(stateDir: string, mappings: MappingSet, instance: string): Promise<SaveResult> {
+    const headSeq = await this.head();
+    const previous = headSeq === undefined ? undefined : await this.manifest(headSeq);
+    const earlier = new Map(previous?.files.map((file) => [file.path, file]));
+    const scan = await scanState(stateDir, mappings);
+    const unchanged = (file: CapturedFile) => earlier.get(file.sinkPath)?.seen === file.seen;
+    const scanned = new Set(scan.files.map((file) => file.sinkPath));
+    // Files no longer on the instance stay in the save when their mapping only adds (copy) or only restores.
+    const carried = (previous?.files ?? []).filter((file) => {
+      if (scanned.has(file.path)) return false;
+      const mapping = mappings.locate(file.path)?.mapping;
+      return mapping !== undefined && (mapping.mode === 'copy' || mapping.direction === 'download');
+    });
+    const dirs = [...new Set(scan.dirs)].sort();
+    const same =
+      previous !== undefined &&
+      scan.files.every(unchanged) &&
+      scan.files.length + carried.length === previous.files.length &&
+      JSON.stringify(dirs) === JSON.stringify(previous.dirs);
+    if (same)
+      return {
+        seq: headSeq,
+        changed: false,
+        files: previous.files.length,
+        uploadedFiles: 0,
+        uploadedBytes: 0,
+      };
+
+    const capture = await copyDatabases(scan.files, (file) => !unchanged(file));
+    try {
+      const entries: ManifestFile[] = [...carried];
+      const small: CapturedFile[] = [];
+      const large: CapturedFile[] = [];
+      for (const file of capture.files) {
+        const before = earlier.get(file.sinkPath);
+        if (before !== undefined && unchanged(file)) entries.push(before);
+        else if (file.size <= SMALL_FILE_BYTES) small.push(file);
+        else large.push(file);
+      }
+      let uploadedBytes = 0;
+      await inParallel(large, PARALLEL_REQUESTS, async (file) => {
+        const { entry, uploaded } = await this.#putBlob(stateDir, file);
+        entries.push(entry);
+        uploadedBytes += uploaded;
+      });
+      for (const pack of await this.#putPacks(stateDir, small)) {
+        entries.push(...pack.entries);
+        uploadedBytes += pack.bytes;
+      }
+      const manifest: Manifest = {
+        version: 1,
+        seq: (headSeq ?? 0) + 1,
+        createdAt: new Date().toISOString(),
+        instance,
+        files: entries.sort((a, b) => a.path.localeCompare(b.path)),
+        dirs,
+      };
+      await this.#publish(manifest);
+      return {
+        seq: manifest.seq,
+        changed: true,
+        files: entries.length,
+        uploadedFiles: small.length + large.length,
+        uploadedBytes,
+      };
+    } finally {
+      await capture.dispose();
+    }
+  }
+
+  /**
+   * Writes save `seq` (default: HEAD) into `stateDir`, which must be empty and unused: instances restore
+   * behind their gate, before the workload's process starts, so nothing sees a partial state. Only files
+   * whose current mapping downloads them come back.
+   */
+  async restore(stateDir: string, mappings: MappingSet, options: { seq?: number; owner?: Owner } = {}) {
+    const seq = options.seq ?? (await this.head());
+    if (seq === undefined) return { seq, files: 0, bytes: 0 } satisfies RestoreResult;
+    const manifest = await this.manifest(seq);
+    const wanted = manifest.files.flatMap((file) => {
+      const target = mappings.locate(file.path);
+      return target === undefined || target.mapping.direction === 'upload'
+        ? []
+        : [{ file, path: target.path }];
+    });
+    const write = async (path: string, file: ManifestFile, content: Buffer | undefined) => {
+      const target = join(stateDir, path);
+      await makeParents(stateDir, dirname(path), options.owner);
+      const handle = await open(
+        target,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        file.mode,
+      );
+      try {
+        if (content !== undefined) {
+          await handle.writeFile(content);
+        } else {
+          const hash = createHash('sha256');
+          for await (const chunk of await this.#sink.getStream(blobKey(this.#base, file.sha256))) {
+            hash.update(chunk as Buffer);
+            await handle.write(chunk as Buffer);
+          }
+          if (hash.digest('hex') !== file.sha256)
+            throw new Error(`${file.path}: the saved content is damaged`);
+        }
+        await handle.chmod(file.mode);
+      } finally {
+        await handle.close();
+      }
+      if (options.owner !== undefined) await lchown(target, options.owner.uid, options.owner.gid);
+      await utimes(target, file.mtimeMs / 1000, file.mtimeMs / 1000);
+    };
+    const byPack = new Map<string, typeof wanted>();
+    const blobs: typeof wanted = [];
+    for (const item of wanted) {
+      if (item.file.pack === undefined) blobs.push(item);
+      else byPack.set(item.file.pack, [...(byPack.get(item.file.pack) ?? []), item]);
+    }
+    await inParallel([...byPack.entries()], PARALLEL_REQUESTS, async ([pack, items]) => {
+      const content = await this.#sink.get(packKey(this.#base, pack));
+      for (const { file, path } of items) {
+        const slice = content.subarray(file.offset ?? 0, (file.offset ?? 0) + file.size);
+        if (createHash('sha256').update(slice).digest('hex') !== file.sha256) {
+          throw new Error(`${file.path}: the saved content is damaged`);
+        }
+        await write(path, file, slice);
+      }
+    });
+    await inParallel(blobs, PARALLEL_REQUESTS, ({ file, path }) => write(path, file, undefined));
+    for (const dir of manifest.dirs) {
+      const target = mappings.locate(dir);
+      if (target !== undefined && target.mapping.direction !== 'upload') {
+        await makeParents(stateDir, target.path, options.owner);
+      }
+    }
+    const bytes = wanted.reduce((sum, { file }) => sum + file.size, 0);
+    return { seq, files: wanted.length, bytes } satisfies RestoreResult;
+  }
+
+  /** Makes save `seq` the newest again, as a new save with the same content (nothing is copied). */
+  async rollBack(seq: number): Promise<number> {
+    const old = await this.manifest(seq);
+    const next = ((await this.head()) ?? 0) + 1;
+    await this.#publish({ ...old, seq: next, createdAt: new Date().toISOString() });
+    return next;
+  }
+
+  /**
+   * Keeps the newest `keep` saves and deletes the rest, then every object no kept save refers to. Callers
+   * run it only while no save of this tenant is under way.
+   */
+  async prune(keep: number): Promise<{ saves: number; objects: number }> {
+    const seqs = (await this.list()).map((save) => save.seq);
+    const headSeq = await this.head();
+    const kept = seqs.slice(0, Math.max(1, keep));
+    if (headSeq !== undefined && !kept.includes(headSeq)) kept.push(headSeq);
+    const dropped = seqs.filter((seq) => !kept.includes(seq));
+    await this.#sink.delete(dropped.map((seq) => saveKey(this.#base, seq)));
+    for (const seq of dropped) this.#manifests.delete(seq);
+    const needed = new Set<string>();
+    for (const seq of kept) {
+      for (const file of (await this.manifest(seq)).files) {
+        needed.add(
+          file.pack === undefined ? blobKey(this.#base, file.sha256) : packKey(this.#base, file.pack),
+        );
+      }
+    }
+    const objects = [
+      ...(await this.#sink.list(`${this.#base}blobs/`)),
+      ...(await this.#sink.list(`${this.#base}packs/`)),
+    ].filter((key) => !needed.has(key));
+    await this.#sink.delete(objects);
+    return { saves: dropped.length, objects: objects.length };
+  }
+
+  /** The manifest, then HEAD: until HEAD moves, readers see the previous save. */
+  async #publish(manifest: Manifest): Promise<void> {
+    await this.#sink.put(saveKey(this.#base, manifest.seq), Buffer.from(JSON.stringify(manifest)));
+    this.#manifests.set(manifest.seq, manifest);
+    await this.#sink.put(headKey(this.#base), Buffer.from(JSON.stringify({ seq: manifest.seq })));
+  }
+
+  async #putBlob(stateDir: string, file: CapturedFile): Promise<{ entry: ManifestFile; uploaded: number }> {
+    const hash = createHash('sha256');
+    const reader = await openCaptured(stateDir, file);
+    try {
+      for await (const chunk of reader.createReadStream({ autoClose: false, start: 0 }))
+        hash.update(chunk as Buffer);
+    } finally {
+      await reader.close();
+    }
+    const sha256 = hash.digest('hex');
+    const entry = manifestEntry(file, sha256);
+    const key = blobKey(this.#base, sha256);
+    if (await this.#sink.exists(key)) return { entry, uploaded: 0 };
+    const again = await openCaptured(stateDir, file);
+    try {
+      await this.#sink.put(key, again.createReadStream({ autoClose: false }), { length: file.size });
+    } finally {
+      await again.close();
+    }
+    return { entry, uploaded: file.size };
+  }
+
+  /** Reads small files and uploads them in packs of up to PACK_BYTES. */
+  async #putPacks(
+    stateDir: string,
+    files: CapturedFile[],
+  ): Promise<{ entries: ManifestFile[]; bytes: number }[]> {
+    const contents = new Map<CapturedFile, Buffer>();
+    await inParallel(files, 32, async (file) => {
+      const handle = await openCaptured(stateDir, file);
+      try {
+        contents.set(file, await handle.readFile());
+      } finally {
+        await handle.close();
+      }
+    });
+    const packs: CapturedFile[][] = [];
+    let current: CapturedFile[] = [];
+    let size = 0;
+    for (const file of files) {
+      const length = contents.get(file)?.length ?? 0;
+      if (current.length > 0 && size + length > PACK_BYTES) {
+        packs.push(current);
+        current = [];
+        size = 0;
+      }
+      current.push(file);
+      size += length;
+    }
+    if (current.length > 0) packs.push(current);
+    const results: { entries: ManifestFile[]; bytes: number }[] = [];
+    await inParallel(packs, PARALLEL_REQUESTS, async (members) => {
+      const entries: ManifestFile[] = [];
+      let offset = 0;
+      for (const file of members) {
+        const content = contents.get(file) as Buffer;
+        const entry = manifestEntry(
+          { ...file, size: content.length },
+          createHash('sha256').update(content).digest('hex'),
+        );
+        entries.push({ ...entry, offset });
+        offset += content.length;
+      }
+      const body = Buffer.concat(members.map((file) => contents.get(file) as Buffer));
+      const pack = createHash('sha256').update(body).digest('hex');
+      await this.#sink.put(packKey(this.#base, pack), body);
+      results.push({ entries: entries.map((entry) => ({ ...entry, pack })), bytes: body.length });
+    });
+    return results;
+  }
+}
+
+function manifestEntry(file: CapturedFile, sha256: string): ManifestFile {
+  return {
+    path: file.sinkPath,
+    size: file.size,
+    mode: file.mode,
+    mtimeMs: file.mtimeMs,
+    sha256,
+    ...(file.sqlite ? { sqlite: true } : {}),
+    seen: file.seen,
+  };
+}
+
+/** Creates the directories of `relative` under `root` (never following links), owned by `owner`. */
+async function makeParents(root: string, relative: string, owner: Owner | undefined): Promise<void> {
+  if (relative === '.' || relative === '') return;
+  let path = root;
+  for (const segment of relative.split('/')) {
+    path = join(path, segment);
+    const created = await mkdir(path, { mode: 0o755 }).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EEXIST') return false;
+        throw error;
+      },
+    );
+    if (created && owner !== undefined) await lchown(path, owner.uid, owner.gid);
+  }
+}
+
+/** Runs `work` over `items`, at most `limit` at a time; the first failure rejects (the rest still settle). */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++] as T);
+  });
+  await Promise.all(workers);
+}

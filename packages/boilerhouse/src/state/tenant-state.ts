@@ -1,0 +1,138 @@
+/**
+ * Tenant state on claim and release: restore the tenant's newest save into a new instance before its
+ * workload starts, and save the instance's state before it is reserved or destroyed. One save or restore
+ * per instance at a time; saves of unchanged state are skipped.
+ */
+import type { Environment } from '@boilerhouse/spec';
+import type { Instance } from '../db/instances.ts';
+import type { Activity } from '../pool/activity.ts';
+import { type InstanceFiles, numericOwner } from '../pool/instance-files.ts';
+import type { TenantState } from '../pool/tenant-state.ts';
+import type { Workload, WorkloadRegistry } from '../pool/workloads.ts';
+import { saveBase } from './keys.ts';
+import { MappingSet } from './mappings.ts';
+import { openSink } from './sinks/open.ts';
+import type { Sink } from './sinks/sink.ts';
+import { type SaveResult, SnapshotStore } from './snapshots.ts';
+
+export interface SyncedStateOptions {
+  dataDir: string;
+  env: Environment;
+  files: InstanceFiles;
+  workloads: WorkloadRegistry;
+  activity: Activity;
+}
+
+export class SyncedTenantState implements TenantState {
+  readonly #options: SyncedStateOptions;
+  /** One sink per workload version (an S3 client keeps its connections). */
+  readonly #sinks = new Map<string, Sink>();
+  /** The save or restore under way per instance, so they never overlap. */
+  readonly #busy = new Map<string, Promise<unknown>>();
+
+  constructor(options: SyncedStateOptions) {
+    this.#options = options;
+  }
+
+  /** The saves of one tenant of one workload. */
+  store(workload: Workload, tenant: string): SnapshotStore {
+    const sync = workload.spec.sync;
+    if (sync === undefined) throw new Error(`workload ${workload.id} has no state volume, so no saves`);
+    let sink = this.#sinks.get(workload.hash);
+    if (sink === undefined) {
+      sink = openSink(sync.sink, { dataDir: this.#options.dataDir, env: this.#options.env });
+      this.#sinks.set(workload.hash, sink);
+    }
+    const prefix = sync.sink.type === 's3' ? sync.sink.prefix : undefined;
+    return new SnapshotStore(sink, saveBase(prefix, tenant, workload.id));
+  }
+
+  async restore(instance: Instance, workload: Workload, tenant: string): Promise<void> {
+    const sync = workload.spec.sync;
+    if (sync === undefined || !sync.policy.onClaim) return;
+    const began = performance.now();
+    const owner = numericOwner(workload.spec.security.user);
+    const result = await this.#exclusive(instance.id, () =>
+      this.store(workload, tenant).restore(
+        this.#options.files.stateDir(instance.id),
+        new MappingSet(sync.mappings),
+        {
+          ...(owner === undefined ? {} : { owner }),
+        },
+      ),
+    );
+    if (result.seq === undefined) return;
+    this.#options.activity.record({
+      type: 'state.restored',
+      workload: workload.id,
+      tenant,
+      instance: instance.id,
+      message: `restored save ${result.seq} of ${tenant} (${result.files} files, ${result.bytes} bytes) in ${Math.round(performance.now() - began)}ms`,
+      data: { seq: result.seq, files: result.files, bytes: result.bytes },
+    });
+  }
+
+  async save(instance: Instance, workload: Workload): Promise<void> {
+    if (workload.spec.sync?.policy.onRelease) await this.saveNow(instance, workload, 'release');
+  }
+
+  async beforeDestroy(instance: Instance): Promise<void> {
+    const workload = this.#options.workloads.get(instance.workload);
+    if (workload !== undefined) await this.saveNow(instance, workload, 'destroy');
+  }
+
+  /** Saves the instance's state for its tenant now, whatever the policy (skipped when nothing changed). */
+  async saveNow(instance: Instance, workload: Workload, why: string): Promise<SaveResult | undefined> {
+    const sync = workload.spec.sync;
+    if (sync === undefined || instance.tenant === null) return undefined;
+    const tenant = instance.tenant;
+    const began = performance.now();
+    const store = this.store(workload, tenant);
+    try {
+      const result = await this.#exclusive(instance.id, async () => {
+        const saved = await store.save(
+          this.#options.files.stateDir(instance.id),
+          new MappingSet(sync.mappings),
+          instance.id,
+        );
+        if (saved.changed) await store.prune(sync.retention);
+        return saved;
+      });
+      if (result.changed) {
+        this.#options.activity.record({
+          type: 'state.saved',
+          workload: workload.id,
+          tenant,
+          instance: instance.id,
+          message: `saved ${tenant}'s state as save ${result.seq} on ${why} (${result.uploadedFiles} of ${result.files} files uploaded, ${result.uploadedBytes} bytes) in ${Math.round(performance.now() - began)}ms`,
+          data: { why, ...result },
+        });
+      }
+      return result;
+    } catch (error) {
+      this.#options.activity.record(
+        {
+          type: 'state.failed',
+          workload: workload.id,
+          tenant,
+          instance: instance.id,
+          message: `saving ${tenant}'s state on ${why} failed: ${(error as Error).message}`,
+          data: { why },
+        },
+        'warn',
+      );
+      throw error;
+    }
+  }
+
+  async #exclusive<T>(instanceId: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#busy.get(instanceId) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(work);
+    this.#busy.set(instanceId, run);
+    try {
+      return await run;
+    } finally {
+      if (this.#busy.get(instanceId) === run) this.#busy.delete(instanceId);
+    }
+  }
+}

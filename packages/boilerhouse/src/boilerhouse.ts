@@ -15,21 +15,24 @@ import {
   listTenantInstances,
 } from './db/instances.ts';
 import { daemonId } from './db/meta.ts';
-import { BadRequestError, NotFoundError, ShuttingDownError } from './errors.ts';
+import { BadRequestError, ConflictError, NotFoundError, ShuttingDownError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { Loop } from './loop.ts';
 import { Activity } from './pool/activity.ts';
 import { type ClaimResult, Claims, endpointsOf } from './pool/claims.ts';
 import type { PoolDeps } from './pool/deps.ts';
 import { Filler, type FillStatus } from './pool/fill.ts';
+import { IdleWatcher } from './pool/idle.ts';
 import { InstanceFiles } from './pool/instance-files.ts';
 import { destroyInstance } from './pool/lifecycle.ts';
 import { Liveness } from './pool/liveness.ts';
 import { type RecoveryReport, recover } from './pool/recovery.ts';
 import { expireReservations, type ReleaseResult, reclaimWriters, release } from './pool/release.ts';
-import type { TenantState } from './pool/tenant-state.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
 import type { ContainerRuntime } from './runtime/runtime.ts';
+import { IntervalSaves } from './state/interval-saves.ts';
+import type { SaveSummary } from './state/manifest.ts';
+import type { SaveResult } from './state/snapshots.ts';
 import { SyncedTenantState } from './state/tenant-state.ts';
 import { parseTenantId } from './tenant.ts';
 
@@ -43,7 +46,6 @@ export interface BoilerhouseOptions {
   publishHost: string;
   /** For `${VAR}` in workload files. */
   env: Environment;
-  state?: TenantState;
   /** Loop periods, shortened by tests. */
   intervals?: Partial<LoopIntervals>;
 }
@@ -81,7 +83,9 @@ export class Boilerhouse {
   readonly #claims: Claims;
   readonly #filler: Filler;
   readonly #liveness: Liveness;
-  readonly #state: TenantState;
+  readonly #state: SyncedTenantState;
+  readonly #idle: IdleWatcher;
+  readonly #intervalSaves: IntervalSaves;
   readonly #intervals: LoopIntervals;
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #stopping = new AbortController();
@@ -112,19 +116,26 @@ export class Boilerhouse {
       kickFill: () => this.#fillLoop.kick(),
       track: (work) => this.#track(work),
     };
-    this.#state =
-      options.state ??
-      new SyncedTenantState({
-        dataDir: options.dataDir,
-        env: options.env,
-        files: this.#deps.files,
-        workloads: this.workloads,
-        activity: this.activity,
-      });
+    this.#state = new SyncedTenantState({
+      dataDir: options.dataDir,
+      env: options.env,
+      files: this.#deps.files,
+      workloads: this.workloads,
+      activity: this.activity,
+    });
     this.#claims = new Claims(this.#deps, this.#state);
     this.#filler = new Filler(this.#deps);
     this.#liveness = new Liveness(this.#deps, this.#state);
     this.#fillLoop = new Loop('fill', this.#intervals.fillMs, () => this.#filler.fillOnce(), options.log);
+    this.#idle = new IdleWatcher(this.#deps, (instance) =>
+      this.release(instance.tenant as string, instance.workload),
+    );
+    this.#intervalSaves = new IntervalSaves({
+      db: options.db,
+      workloads: this.workloads,
+      state: this.#state,
+      log: options.log,
+    });
   }
 
   /** Loads the workloads, reconciles with Docker, and starts the loops. */
@@ -147,6 +158,13 @@ export class Boilerhouse {
         log,
       ),
       new Loop('existence', this.#intervals.existenceMs, () => this.#liveness.checkExistence(), log),
+      new Loop('idle', this.#intervals.reservationsMs, () => this.#idle.tick(), log),
+      new Loop(
+        'interval-saves',
+        this.#intervals.reservationsMs,
+        () => this.#intervalSaves.tick(Date.now()),
+        log,
+      ),
       new Loop('health', this.#intervals.healthMs, () => this.#liveness.checkHealth(), log),
     ].map((loop) => loop.run(signal));
     this.activity.record({ type: 'daemon.started', message: `Boilerhouse ${this.daemonId} started` });
@@ -158,6 +176,7 @@ export class Boilerhouse {
     if (this.#stopping.signal.aborted) return;
     this.#stopping.abort();
     await Promise.all(this.#loops);
+    this.#idle.stop();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     this.activity.record({ type: 'daemon.stopped', message: `Boilerhouse ${this.daemonId} stopped` });
   }
@@ -210,6 +229,79 @@ export class Boilerhouse {
     );
     if (!destroyed)
       throw new NotFoundError(`instance ${id} changed while it was being destroyed; look again`);
+  }
+
+  /** The tenant's saves of a workload, newest first, and which one is current. */
+  async snapshots(
+    tenant: string,
+    workloadId: string,
+  ): Promise<{ head: number | null; saves: SaveSummary[] }> {
+    const store = this.#stateStore(
+      this.#workload(workloadId, { includeRemoved: true }),
+      parseTenantId(tenant),
+    );
+    return { head: (await store.head()) ?? null, saves: await store.list() };
+  }
+
+  /**
+   * Makes an older save the tenant's current one, while the tenant is released: its reserved instance (if
+   * any) is saved and destroyed first, so the next claim restores the chosen save.
+   */
+  async restoreSnapshot(tenant: string, workloadId: string, seq: number): Promise<{ head: number }> {
+    const workload = this.#workload(workloadId, { includeRemoved: true });
+    const id = parseTenantId(tenant);
+    const store = this.#stateStore(workload, id);
+    const saves = await store.list();
+    if (!saves.some((save) => save.seq === seq)) {
+      throw new NotFoundError(
+        `tenant ${id} has no save ${seq} of ${workload.id}; it has ${saves.map((save) => save.seq).join(', ') || 'none'}`,
+      );
+    }
+    const own = listTenantInstances(this.#deps.db, id).find((instance) => instance.workload === workload.id);
+    if (own !== undefined && own.phase !== 'reserved') {
+      throw new ConflictError(
+        `tenant ${id} has a ${own.phase} instance of ${workload.id}; release it before restoring a save`,
+      );
+    }
+    if (own !== undefined) {
+      await this.#state.beforeDestroy(own);
+      await this.#track(destroyInstance(this.#deps, own, 'reserved', `tenant restores save ${seq}`));
+    }
+    return { head: await store.rollBack(seq) };
+  }
+
+  /** `manual` sync: saves the tenant's instance now (upload). */
+  async sync(tenant: string, workloadId: string, direction: string): Promise<SaveResult | undefined> {
+    const workload = this.#workload(workloadId);
+    const id = parseTenantId(tenant);
+    if (!workload.spec.sync?.policy.manual) {
+      throw new ConflictError(`manual sync is off for ${workload.id} (sync.policy.manual)`);
+    }
+    if (direction === 'download') {
+      throw new BadRequestError(
+        'direction "download" is not available on a running instance: state is restored at claim; to go back to an older save, release and POST .../snapshots/{seq}/restore',
+      );
+    }
+    if (direction !== 'upload')
+      throw new BadRequestError(
+        `field "direction" must be "upload" or "download", got ${JSON.stringify(direction)}`,
+      );
+    const own = listTenantInstances(this.#deps.db, id).find((instance) => instance.workload === workload.id);
+    if (own === undefined || (own.phase !== 'claimed' && own.phase !== 'reserved')) {
+      throw new NotFoundError(`tenant ${id} has no running instance of ${workload.id} to save`);
+    }
+    return this.#state.saveNow(own, workload, 'manual');
+  }
+
+  /** When each claimed instance will be released for idleness (pool.file_idle_ttl), by instance id. */
+  idleReleaseAt(instance: Instance): number | undefined {
+    return this.#idle.releaseAt(instance);
+  }
+
+  #stateStore(workload: Workload, tenant: string) {
+    if (workload.spec.sync === undefined)
+      throw new NotFoundError(`workload ${workload.id} keeps no tenant state`);
+    return this.#state.store(workload, tenant);
   }
 
   events(limit: number): ActivityEvent[] {

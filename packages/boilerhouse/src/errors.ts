@@ -25,6 +25,13 @@ export class NotFoundError extends BoilerhouseError {
   }
 }
 
+/** The request conflicts with the tenant's current state (e.g. restoring a save while claimed). */
+export class ConflictError extends BoilerhouseError {
+  constructor(message: string) {
+    super(409, 'conflict', message);
+  }
+}
+
 /** No instance can be had now: every slot is claimed and nothing can be evicted. */
 export class PoolExhaustedError extends BoilerhouseError {
   readonly retryAfterSeconds: number;

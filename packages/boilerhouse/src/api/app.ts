@@ -6,26 +6,33 @@ import { Hono } from 'hono';
 import type { Boilerhouse } from '../boilerhouse.ts';
 import { BadRequestError, BoilerhouseError, PoolExhaustedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { claimView, eventView, instanceView, poolView, releaseView, tenantView } from './views.ts';
+import { claimView, eventView, instanceView, poolView, releaseView, saveView, tenantView } from './views.ts';
 
-/** Reads `{"workload": "..."}` from a request body, naming what is wrong with it. */
-async function workloadFromBody(request: Request): Promise<string> {
-  const text = await request.text();
+/** Reads a JSON object from a request body, naming what is wrong with it; `shape` shows what to send. */
+async function jsonBody(request: Request, shape: string): Promise<Record<string, unknown>> {
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(await request.text());
   } catch {
-    throw new BadRequestError('the request body is not valid JSON; send {"workload": "<id>"}');
+    throw new BadRequestError(`the request body is not valid JSON; send ${shape}`);
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BadRequestError('the request body must be a JSON object: {"workload": "<id>"}');
+    throw new BadRequestError(`the request body must be a JSON object: ${shape}`);
   }
-  const workload = (body as Record<string, unknown>).workload;
-  if (workload === undefined) throw new BadRequestError('field "workload" is required');
-  if (typeof workload !== 'string' || workload === '') {
-    throw new BadRequestError(`field "workload" must be a non-empty string, got ${JSON.stringify(workload)}`);
+  return body as Record<string, unknown>;
+}
+
+function stringField(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  if (value === undefined) throw new BadRequestError(`field "${name}" is required`);
+  if (typeof value !== 'string' || value === '') {
+    throw new BadRequestError(`field "${name}" must be a non-empty string, got ${JSON.stringify(value)}`);
   }
-  return workload;
+  return value;
+}
+
+async function workloadFromBody(request: Request): Promise<string> {
+  return stringField(await jsonBody(request, '{"workload": "<id>"}'), 'workload');
 }
 
 export function createApp(boilerhouse: Boilerhouse, log: Logger): Hono {
@@ -43,7 +50,38 @@ export function createApp(boilerhouse: Boilerhouse, log: Logger): Hono {
     return c.json(releaseView(await boilerhouse.release(c.req.param('tenant'), workload)));
   });
 
-  app.get('/api/v1/tenants/:tenant', (c) => c.json(tenantView(boilerhouse.tenant(c.req.param('tenant')))));
+  app.post('/api/v1/tenants/:tenant/sync', async (c) => {
+    const body = await jsonBody(c.req.raw, '{"workload": "<id>", "direction": "upload"}');
+    const workload = stringField(body, 'workload');
+    const direction = stringField(body, 'direction');
+    const result = await boilerhouse.sync(c.req.param('tenant'), workload, direction);
+    return c.json({ tenant: c.req.param('tenant'), workload, direction, save: result ?? null });
+  });
+
+  app.get('/api/v1/tenants/:tenant/snapshots', async (c) => {
+    const workload = c.req.query('workload');
+    if (workload === undefined || workload === '') throw new BadRequestError('query "workload" is required');
+    const { head, saves } = await boilerhouse.snapshots(c.req.param('tenant'), workload);
+    return c.json({
+      tenant: c.req.param('tenant'),
+      workload,
+      head,
+      saves: saves.map(saveView),
+    });
+  });
+
+  app.post('/api/v1/tenants/:tenant/snapshots/:seq/restore', async (c) => {
+    const workload = await workloadFromBody(c.req.raw);
+    const raw = c.req.param('seq');
+    if (!/^\d+$/.test(raw))
+      throw new BadRequestError(`save number must be a whole number, got ${JSON.stringify(raw)}`);
+    const result = await boilerhouse.restoreSnapshot(c.req.param('tenant'), workload, Number(raw));
+    return c.json({ tenant: c.req.param('tenant'), workload, restored: Number(raw), head: result.head });
+  });
+
+  app.get('/api/v1/tenants/:tenant', (c) =>
+    c.json(tenantView(boilerhouse.tenant(c.req.param('tenant')), boilerhouse)),
+  );
 
   app.get('/api/v1/pools', (c) => c.json({ pools: boilerhouse.pools().map(poolView) }));
   app.get('/api/v1/pools/:workload', (c) => c.json(poolView(boilerhouse.pool(c.req.param('workload')))));

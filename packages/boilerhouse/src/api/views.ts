@@ -4,10 +4,11 @@ import type { ActivityEvent } from '../db/events.ts';
 import type { Instance } from '../db/instances.ts';
 import type { ClaimResult, Endpoint } from '../pool/claims.ts';
 import type { ReleaseResult } from '../pool/release.ts';
+import type { SaveSummary } from '../state/manifest.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function instanceView(instance: Instance, endpoints?: Endpoint[]) {
+export function instanceView(instance: Instance, endpoints?: Endpoint[], idleReleaseAt?: number) {
   return {
     id: instance.id,
     workload: instance.workload,
@@ -21,6 +22,7 @@ export function instanceView(instance: Instance, endpoints?: Endpoint[]) {
     phase_changed_at: iso(instance.phaseChangedAt),
     claimed_at: iso(instance.claimedAt),
     reserved_until: iso(instance.reservedUntil),
+    ...(idleReleaseAt === undefined ? {} : { idle_release_at: iso(idleReleaseAt) }),
   };
 }
 
@@ -67,9 +69,21 @@ export function eventView(event: ActivityEvent) {
   return { ...event, at: iso(event.at) };
 }
 
-export function tenantView(status: ReturnType<Boilerhouse['tenant']>) {
+export function tenantView(status: ReturnType<Boilerhouse['tenant']>, boilerhouse: Boilerhouse) {
   return {
     tenant: status.tenant,
-    instances: status.instances.map((instance) => instanceView(instance, instance.endpoints)),
+    instances: status.instances.map((instance) =>
+      instanceView(instance, instance.endpoints, boilerhouse.idleReleaseAt(instance)),
+    ),
+  };
+}
+
+export function saveView(save: SaveSummary) {
+  return {
+    seq: save.seq,
+    created_at: save.createdAt,
+    instance: save.instance,
+    files: save.files,
+    bytes: save.bytes,
   };
 }

@@ -13,6 +13,7 @@ import {
 import { NotFoundError, SaveFailedError } from '../errors.ts';
 import type { Claims } from './claims.ts';
 import type { PoolDeps } from './deps.ts';
+import { countedPaths } from './idle.ts';
 import { destroyInstance } from './lifecycle.ts';
 import { lastWriteAt } from './state-writes.ts';
 import type { TenantState } from './tenant-state.ts';
@@ -120,7 +121,7 @@ export async function reserve(
 export async function reclaimWriters(deps: PoolDeps): Promise<void> {
   for (const instance of listInstances(deps.db, { phase: 'reserved' })) {
     if (deps.workloads.get(instance.workload)?.spec.pool.reserve !== 'run') continue;
-    const wroteAt = await lastWriteAt(deps.files.stateDir(instance.id));
+    const wroteAt = await lastWriteAt(deps.files.stateDir(instance.id), countedPaths(deps, instance));
     if (wroteAt <= instance.phaseChangedAt) continue;
     const claimed = transition(deps.db, instance.id, 'reserved', 'claimed', deps.now(), {
       reservedUntil: null,

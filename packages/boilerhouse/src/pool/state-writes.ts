@@ -1,22 +1,26 @@
 /**
- * When an instance last wrote to its state volume: the newest modification time of anything in it. A
- * reserved instance that keeps running (an assistant still hearing its channels) and writes there claims
- * itself back for its tenant, so nothing it does while reserved goes unsaved.
+ * When an instance last wrote to its state: the newest modification time under the paths its sync
+ * mappings cover (the whole volume when it has none), so transient files such as NanoClaw's `data/ipc/`
+ * neither keep an instance claimed nor wake a reserved one. Restores keep the saved modification times, so
+ * what Boilerhouse itself wrote does not count as the tenant writing.
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** The newest mtime (ms) of the directory and everything below it; 0 when it does not exist. */
-export async function lastWriteAt(dir: string): Promise<number> {
+/** Whether a path (relative to the state volume) holds state that counts; directories are walked regardless. */
+export type Counts = (relative: string) => boolean;
+
+/** The newest mtime (ms) of the counted files and directories below `dir`; 0 when there are none. */
+export async function lastWriteAt(dir: string, counts: Counts = () => true): Promise<number> {
   let newest = 0;
-  const visit = async (path: string): Promise<void> => {
-    const stats = await lstat(path).catch(() => undefined);
+  const visit = async (relative: string): Promise<void> => {
+    const stats = await lstat(relative === '' ? dir : join(dir, relative)).catch(() => undefined);
     if (stats === undefined) return;
-    newest = Math.max(newest, stats.mtimeMs, stats.ctimeMs);
+    if (relative !== '' && counts(relative)) newest = Math.max(newest, stats.mtimeMs);
     if (!stats.isDirectory()) return;
-    const entries = await readdir(path).catch(() => [] as string[]);
-    for (const entry of entries) await visit(join(path, entry));
+    const entries = await readdir(relative === '' ? dir : join(dir, relative)).catch(() => [] as string[]);
+    for (const entry of entries) await visit(relative === '' ? entry : `${relative}/${entry}`);
   };
-  await visit(dir);
+  await visit('');
   return newest;
 }

@@ -42,7 +42,7 @@ export interface Harness {
 
 export async function startHarness(
   workloads: Record<string, string>,
-  options: Partial<Pick<BoilerhouseOptions, 'intervals' | 'state'>> & { start?: boolean } = {},
+  options: Partial<Pick<BoilerhouseOptions, 'intervals'>> & { start?: boolean } = {},
 ): Promise<Harness> {
   const root = await mkdtemp(join(tmpdir(), 'boilerhouse-test-'));
   const dataDir = join(root, 'data');
@@ -62,7 +62,6 @@ export async function startHarness(
       publishHost: '127.0.0.1',
       env: {},
       intervals: { fillMs: 100, reservationsMs: 100, existenceMs: 200, healthMs: 100, ...options.intervals },
-      ...(options.state === undefined ? {} : { state: options.state }),
     });
   let boilerhouse = make();
   if (options.start !== false) await boilerhouse.start();

@@ -16,15 +16,26 @@
  * LENGTH bytes of output from RUN_DIR/health-response. A fork inside the container costs a few
  * milliseconds where `docker exec` costs 60-90; exit code 124 means the test timed out and was killed.
  *
+ *   boilerhouse-gate --run TIMEOUT_MS -- COMMAND [ARG...]
+ *
+ * Runs a lifecycle hook (started by Boilerhouse with `docker exec`) in a process group of its own, passing
+ * its stdout and stderr through. When it overruns TIMEOUT_MS the whole group gets SIGTERM, then SIGKILL a
+ * second later, and the exit code is 124 (with a last line on stderr saying so); otherwise it is the
+ * command's (128 + signal when a signal ended it). Either way nothing is left running in the group.
+ *
  * Statically linked: it runs in images that have no libc, shell or anything else.
  */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,62 +70,193 @@ static long now_ms(void) {
   return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* Runs the health test once; returns its exit code (124 on timeout) and up to MAX_OUTPUT bytes of output. */
-static int run_health_test(char **argv, long timeout_ms, char *output, size_t *output_length) {
-  int pipe_fds[2];
-  *output_length = 0;
-  if (pipe(pipe_fds) != 0) return 125;
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
-    return 125;
+/* Where a running command's output goes: called with STDOUT_FILENO or STDERR_FILENO and each chunk. */
+typedef void (*output_sink)(int stream, const char *data, size_t length);
+
+struct run_options {
+  long timeout_ms;
+  /* On timeout the group gets SIGTERM, then SIGKILL this much later; 0 sends SIGKILL at once. */
+  long kill_grace_ms;
+  /* stdout and stderr through pipes of their own (order between them is lost), or one pipe for both. */
+  int separate_streams;
+  output_sink sink;
+};
+
+/* Once SIGKILL is sent, how long to wait for the group to go (a process stuck in the kernel may not). */
+#define GIVE_UP_MS 1000
+/* At most this much output is read after the group is gone, from processes that left it but hold a pipe. */
+#define MAX_DRAIN 65536
+
+/* Reads what one pipe has now; returns the bytes read, 0 at end of file (and closes it), -1 when empty. */
+static ssize_t read_pipe(int *fd, int stream, output_sink sink) {
+  char buffer[4096];
+  ssize_t got;
+  do {
+    got = read(*fd, buffer, sizeof buffer);
+  } while (got < 0 && errno == EINTR);
+  if (got > 0) {
+    sink(stream, buffer, (size_t)got);
+    return got;
   }
+  if (got == 0 || errno != EAGAIN) {
+    close(*fd);
+    *fd = -1;
+    return 0;
+  }
+  return -1;
+}
+
+/*
+ * Runs argv in a process group of its own, passing its output to the sink, and waits for it at most
+ * timeout_ms. When the command ends in time, whatever it left running in its group is stopped the same way
+ * as on a timeout (SIGTERM, then SIGKILL): a hook or health test must not leave processes behind. Processes
+ * that leave the group (setsid) are not followed; that is how a command starts something meant to outlive it.
+ * The caller must be a child subreaper, so that orphans of the group are reparented to it and reaped here:
+ * PID 1 of a container is often a process that never reaps what it did not start, and a zombie would keep
+ * its group alive forever. Returns the command's exit code (128 + signal when a signal ended it), 124 when it
+ * timed out (and sets *timed_out: a command may exit 124 of its own), 125 when it could not be started.
+ */
+static int run_in_group(char **argv, const struct run_options *options, int *timed_out) {
+  sigset_t child_signal, old_mask;
+  sigemptyset(&child_signal);
+  sigaddset(&child_signal, SIGCHLD);
+  /* SIGCHLD is read from a signalfd, polled with the pipes: no handler, no race with the poll timeout. */
+  sigprocmask(SIG_BLOCK, &child_signal, &old_mask);
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+  int events = signalfd(-1, &child_signal, SFD_CLOEXEC | SFD_NONBLOCK);
+  int code = 125;
+  *timed_out = 0;
+  if (events < 0 || pipe2(out_pipe, O_CLOEXEC) != 0 ||
+      (options->separate_streams && pipe2(err_pipe, O_CLOEXEC) != 0)) {
+    goto done;
+  }
+  pid_t pid = fork();
+  if (pid < 0) goto done;
   if (pid == 0) {
     setpgid(0, 0);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
     signal(SIGPIPE, SIG_DFL);
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    dup2(pipe_fds[1], STDERR_FILENO);
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
+    dup2(out_pipe[1], STDOUT_FILENO);
+    dup2(options->separate_streams ? err_pipe[1] : out_pipe[1], STDERR_FILENO);
     execvp(argv[0], argv);
     fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
   }
-  close(pipe_fds[1]);
-  long deadline = now_ms() + timeout_ms;
-  int timed_out = 0;
-  char buffer[1024];
+  /* Also here, so that the group exists before this process might signal it. */
+  setpgid(pid, pid);
+  close(out_pipe[1]);
+  out_pipe[1] = -1;
+  if (err_pipe[1] >= 0) {
+    close(err_pipe[1]);
+    err_pipe[1] = -1;
+  }
+  fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
+  if (err_pipe[0] >= 0) fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
+
+  int status = 0, exited = 0, term_sent = 0, kill_sent = 0;
+  long deadline = now_ms() + options->timeout_ms, kill_at = 0, give_up_at = 0;
   for (;;) {
-    long left = deadline - now_ms();
-    if (left <= 0) {
-      timed_out = 1;
-      break;
-    }
-    struct pollfd reader = {.fd = pipe_fds[0], .events = POLLIN};
-    int ready = poll(&reader, 1, (int)left);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) continue;
-    ssize_t got = read(pipe_fds[0], buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break; /* the test closed its output: it is done or about to be */
-    /* Keep the last MAX_OUTPUT bytes. */
-    for (ssize_t i = 0; i < got; i++) {
-      if (*output_length == MAX_OUTPUT) {
-        memmove(output, output + 1, MAX_OUTPUT - 1);
-        (*output_length)--;
+    /* Reap everything that ended: the command, and orphans of its group reparented to this process. */
+    for (;;) {
+      int reaped_status;
+      pid_t reaped = waitpid(-1, &reaped_status, WNOHANG);
+      if (reaped <= 0) break;
+      if (reaped == pid) {
+        status = reaped_status;
+        exited = 1;
       }
-      output[(*output_length)++] = buffer[i];
     }
+    long now = now_ms();
+    if (!exited && !*timed_out && now >= deadline) *timed_out = 1;
+    if (exited || *timed_out) {
+      if (!term_sent && !kill_sent) {
+        /* The first signal: the command overran, or it ended and what it left behind must go. */
+        if (options->kill_grace_ms > 0) {
+          kill(-pid, SIGTERM);
+          term_sent = 1;
+          kill_at = now + options->kill_grace_ms;
+        } else {
+          kill(-pid, SIGKILL);
+          kill_sent = 1;
+          give_up_at = now + GIVE_UP_MS;
+        }
+      } else if (!kill_sent && now >= kill_at) {
+        kill(-pid, SIGKILL);
+        kill_sent = 1;
+        give_up_at = now + GIVE_UP_MS;
+      }
+      if (kill(-pid, 0) < 0 && errno == ESRCH) break; /* the group is gone: nothing writes to the pipes */
+      if (kill_sent && now >= give_up_at) break;
+    }
+    long wake_at = !(exited || *timed_out) ? deadline : kill_sent ? give_up_at : kill_at;
+    struct pollfd fds[3] = {
+        {.fd = events, .events = POLLIN},
+        {.fd = out_pipe[0], .events = POLLIN},
+        {.fd = err_pipe[0], .events = POLLIN},
+    };
+    long left = wake_at - now;
+    int ready = poll(fds, 3, left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left);
+    if (ready <= 0) continue;
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo info;
+      while (read(events, &info, sizeof info) > 0) {
+      }
+    }
+    if (fds[1].revents) read_pipe(&out_pipe[0], STDOUT_FILENO, options->sink);
+    if (fds[2].revents) read_pipe(&err_pipe[0], STDERR_FILENO, options->sink);
   }
-  close(pipe_fds[0]);
-  if (timed_out) kill(-pid, SIGKILL);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  /* What the group wrote before it went is still in the pipes. */
+  size_t drained = 0;
+  ssize_t got = 1;
+  while (drained < MAX_DRAIN && got != 0 && (out_pipe[0] >= 0 || err_pipe[0] >= 0)) {
+    got = 0;
+    for (int i = 0; i < 2; i++) {
+      int *fd = i == 0 ? &out_pipe[0] : &err_pipe[0];
+      if (*fd < 0) continue;
+      ssize_t one = read_pipe(fd, i == 0 ? STDOUT_FILENO : STDERR_FILENO, options->sink);
+      if (one > 0) got += one;
+    }
+    drained += (size_t)got;
   }
-  if (timed_out) return 124;
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  if (*timed_out) {
+    code = 124;
+  } else if (!exited) {
+    code = 125;
+  } else if (WIFEXITED(status)) {
+    code = WEXITSTATUS(status);
+  } else {
+    code = 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  }
+done:
+  for (int i = 0; i < 2; i++) {
+    if (out_pipe[i] >= 0) close(out_pipe[i]);
+    if (err_pipe[i] >= 0) close(err_pipe[i]);
+  }
+  if (events >= 0) close(events);
+  sigprocmask(SIG_SETMASK, &old_mask, NULL);
+  return code;
+}
+
+/* The last MAX_OUTPUT bytes of the health test's output, stdout and stderr together. */
+static char health_output[MAX_OUTPUT];
+static size_t health_output_length;
+
+static void keep_health_output(int stream, const char *data, size_t length) {
+  (void)stream;
+  if (length >= MAX_OUTPUT) {
+    memcpy(health_output, data + length - MAX_OUTPUT, MAX_OUTPUT);
+    health_output_length = MAX_OUTPUT;
+    return;
+  }
+  size_t drop = health_output_length + length > MAX_OUTPUT ? health_output_length + length - MAX_OUTPUT : 0;
+  memmove(health_output, health_output + drop, health_output_length - drop);
+  health_output_length -= drop;
+  memcpy(health_output + health_output_length, data, length);
+  health_output_length += length;
+}
+
+static void forward_output(int stream, const char *data, size_t length) {
+  write_all(stream, data, length);
 }
 
 /* The health agent: serves health-test requests until the container ends. Never returns. */
@@ -123,7 +265,9 @@ static void serve_health(const char *run_dir, char **argv) {
   snprintf(request_path, sizeof request_path, "%s/health-request", run_dir);
   snprintf(response_path, sizeof response_path, "%s/health-response", run_dir);
   signal(SIGPIPE, SIG_IGN);
-  static char output[MAX_OUTPUT];
+  prctl(PR_SET_CHILD_SUBREAPER, 1); /* see run_in_group */
+  /* A health test is killed at once: it has no work worth finishing, and liveness waits on it. */
+  struct run_options options = {.kill_grace_ms = 0, .separate_streams = 0, .sink = keep_health_output};
   for (;;) {
     int fd = open_retrying(request_path, O_RDONLY);
     if (fd < 0) _exit(125);
@@ -141,19 +285,45 @@ static void serve_health(const char *run_dir, char **argv) {
     unsigned long id = 0;
     long timeout_ms = 0;
     if (sscanf(request, "%lu %ld", &id, &timeout_ms) != 2 || timeout_ms <= 0) continue;
-    size_t output_length = 0;
-    int code = run_health_test(argv, timeout_ms, output, &output_length);
+    health_output_length = 0;
+    options.timeout_ms = timeout_ms;
+    int timed_out;
+    int code = run_in_group(argv, &options, &timed_out);
     int out = open_retrying(response_path, O_WRONLY);
     if (out < 0) continue;
     char head[64];
-    int head_length = snprintf(head, sizeof head, "%lu %d %zu\n", id, code, output_length);
+    int head_length = snprintf(head, sizeof head, "%lu %d %zu\n", id, code, health_output_length);
     write_all(out, head, (size_t)head_length);
-    write_all(out, output, output_length);
+    write_all(out, health_output, health_output_length);
     close(out);
   }
 }
 
+/*
+ * --run: a lifecycle hook, started with `docker exec`, which has no way to stop what it started. So the
+ * timeout is kept here, inside the container, where the whole process group can be killed.
+ */
+static int run_hook(int argc, char **argv) {
+  char *end = NULL;
+  long timeout_ms = argc > 2 ? strtol(argv[2], &end, 10) : 0;
+  if (argc < 5 || end == argv[2] || *end != '\0' || timeout_ms <= 0 || strcmp(argv[3], "--") != 0) {
+    fprintf(stderr, "usage: %s --run TIMEOUT_MS -- COMMAND [ARG...]\n", argv[0]);
+    return 125;
+  }
+  /* A reader that went away must not end this process before it has stopped the command. */
+  signal(SIGPIPE, SIG_IGN);
+  prctl(PR_SET_CHILD_SUBREAPER, 1); /* see run_in_group */
+  struct run_options options = {
+      .timeout_ms = timeout_ms, .kill_grace_ms = 1000, .separate_streams = 1, .sink = forward_output};
+  int timed_out;
+  int code = run_in_group(argv + 4, &options, &timed_out);
+  /* Boilerhouse tells a timeout from a command's own exit code 124 by this last line. */
+  if (timed_out) fprintf(stderr, "boilerhouse-gate: timed out after %ld ms; stopped\n", timeout_ms);
+  return code;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--run") == 0) return run_hook(argc, argv);
   int health_argc = argc > 2 ? atoi(argv[2]) : -1;
   int separator = 3 + health_argc;
   if (argc < 5 || health_argc < 0 || separator + 1 >= argc || strcmp(argv[separator], "--") != 0) {

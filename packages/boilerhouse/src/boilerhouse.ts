@@ -23,13 +23,14 @@ import { type ClaimResult, Claims, endpointsOf } from './pool/claims.ts';
 import type { PoolDeps } from './pool/deps.ts';
 import { Filler, type FillStatus } from './pool/fill.ts';
 import { IdleWatcher } from './pool/idle.ts';
-import { InstanceFiles } from './pool/instance-files.ts';
+import { InstanceFiles, numericOwner } from './pool/instance-files.ts';
 import { destroyInstance } from './pool/lifecycle.ts';
 import { Liveness } from './pool/liveness.ts';
 import { type RecoveryReport, recover } from './pool/recovery.ts';
 import { expireReservations, type ReleaseResult, reclaimWriters, release } from './pool/release.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
 import type { ContainerRuntime } from './runtime/runtime.ts';
+import { loadSecretKey, TenantSecrets } from './secrets/index.ts';
 import { IntervalSaves } from './state/interval-saves.ts';
 import type { SaveSummary } from './state/manifest.ts';
 import type { SaveResult } from './state/snapshots.ts';
@@ -88,12 +89,17 @@ export class Boilerhouse {
   readonly #intervalSaves: IntervalSaves;
   readonly #intervals: LoopIntervals;
   readonly #inflight = new Set<Promise<unknown>>();
+  readonly #env: Environment;
+  readonly #dataDir: string;
+  #secrets: TenantSecrets | undefined;
   readonly #stopping = new AbortController();
   readonly #fillLoop: Loop;
   #loops: Promise<void>[] = [];
 
   constructor(options: BoilerhouseOptions) {
     this.activity = new Activity(options.db, options.log);
+    this.#env = options.env;
+    this.#dataDir = options.dataDir;
     this.daemonId = daemonId(options.db);
 
     this.#intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
@@ -114,6 +120,7 @@ export class Boilerhouse {
       publishHost: options.publishHost,
       now: Date.now,
       kickFill: () => this.#fillLoop.kick(),
+      writeSecrets: (instanceId, workload, tenant) => this.#writeSecrets(instanceId, workload, tenant),
       track: (work) => this.#track(work),
     };
     this.#state = new SyncedTenantState({
@@ -141,6 +148,8 @@ export class Boilerhouse {
   /** Loads the workloads, reconciles with Docker, and starts the loops. */
   async start(): Promise<RecoveryReport> {
     await this.#deps.runtime.ping();
+    const key = await loadSecretKey(this.#env, this.#dataDir);
+    this.#secrets = new TenantSecrets(this.#deps.db, key.key);
     await this.workloads.load();
     const report = await recover(this.#deps, this.#state);
     const signal = this.#stopping.signal;
@@ -291,6 +300,45 @@ export class Boilerhouse {
       throw new NotFoundError(`tenant ${id} has no running instance of ${workload.id} to save`);
     }
     return this.#state.saveNow(own, workload, 'manual');
+  }
+
+  /** Stores a tenant's secrets for a workload (encrypted); they reach its instance at the next claim. */
+  putSecrets(tenant: string, workloadId: string, values: unknown): { keys: string[] } {
+    const workload = this.#workload(workloadId);
+    if (workload.spec.volumes.secrets === undefined) {
+      throw new BadRequestError(`workload ${workload.id} has no secrets volume (volumes.secrets)`);
+    }
+    return { keys: this.#secretStore().put(parseTenantId(tenant), workload.id, values) };
+  }
+
+  /** The names (never the values) of a tenant's secrets, per workload. */
+  secretNames(tenant: string) {
+    return this.#secretStore().list(parseTenantId(tenant));
+  }
+
+  deleteSecrets(tenant: string, workloadId: string): boolean {
+    return this.#secretStore().delete(
+      parseTenantId(tenant),
+      this.#workload(workloadId, { includeRemoved: true }).id,
+    );
+  }
+
+  #secretStore(): TenantSecrets {
+    if (this.#secrets === undefined) throw new ShuttingDownError();
+    return this.#secrets;
+  }
+
+  async #writeSecrets(instanceId: string, workload: Workload, tenant: string): Promise<void> {
+    const target = workload.spec.volumes.secrets?.target;
+    if (target === undefined) return;
+    const owner = numericOwner(workload.spec.security.user);
+    await this.#secretStore().materialize(
+      tenant,
+      workload.id,
+      this.#deps.files.secretsDir(instanceId),
+      target,
+      owner,
+    );
   }
 
   /** When each claimed instance will be released for idleness (pool.file_idle_ttl), by instance id. */

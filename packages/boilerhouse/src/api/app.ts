@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { Boilerhouse } from '../boilerhouse.ts';
-import { BadRequestError, BoilerhouseError, PoolExhaustedError } from '../errors.ts';
+import { BadRequestError, BoilerhouseError, NotFoundError, PoolExhaustedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { claimView, eventView, instanceView, poolView, releaseView, saveView, tenantView } from './views.ts';
 
@@ -77,6 +77,34 @@ export function createApp(boilerhouse: Boilerhouse, log: Logger): Hono {
       throw new BadRequestError(`save number must be a whole number, got ${JSON.stringify(raw)}`);
     const result = await boilerhouse.restoreSnapshot(c.req.param('tenant'), workload, Number(raw));
     return c.json({ tenant: c.req.param('tenant'), workload, restored: Number(raw), head: result.head });
+  });
+
+  app.put('/api/v1/tenants/:tenant/secrets', async (c) => {
+    const body = await jsonBody(c.req.raw, '{"workload": "<id>", "values": {"KEY": "value"}}');
+    const workload = stringField(body, 'workload');
+    if (body.values === undefined) throw new BadRequestError('field "values" is required');
+    const { keys } = boilerhouse.putSecrets(c.req.param('tenant'), workload, body.values);
+    return c.json({ tenant: c.req.param('tenant'), workload, keys });
+  });
+
+  app.get('/api/v1/tenants/:tenant/secrets', (c) =>
+    c.json({
+      tenant: c.req.param('tenant'),
+      secrets: boilerhouse.secretNames(c.req.param('tenant')).map((entry) => ({
+        workload: entry.workload,
+        keys: entry.keys,
+        updated_at: new Date(entry.updatedAt).toISOString(),
+      })),
+    }),
+  );
+
+  app.delete('/api/v1/tenants/:tenant/secrets', (c) => {
+    const workload = c.req.query('workload');
+    if (workload === undefined || workload === '') throw new BadRequestError('query "workload" is required');
+    if (!boilerhouse.deleteSecrets(c.req.param('tenant'), workload)) {
+      throw new NotFoundError(`tenant ${c.req.param('tenant')} has no secrets for ${workload}`);
+    }
+    return c.body(null, 204);
   });
 
   app.get('/api/v1/tenants/:tenant', (c) =>

@@ -11,6 +11,8 @@ export type EventType =
   | 'instance.destroyed'
   | 'instance.unhealthy'
   | 'instance.failed'
+  | 'hook.succeeded'
+  | 'hook.failed'
   | 'state.restored'
   | 'state.saved'
   | 'state.failed'

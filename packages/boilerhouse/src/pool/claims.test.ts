@@ -258,3 +258,34 @@ describe('readiness and failures', () => {
     ).toBe(true);
   });
 });
+
+describe('lifecycle hooks', () => {
+  test('post_claim runs after the workload is ready; a failing pre_release keeps the instance claimed', async () => {
+    const text = await echoWorkload({
+      'min_idle: 2': 'min_idle: 0',
+      'healthcheck:': [
+        'hooks:',
+        '  post_claim:',
+        '    - command: echo "claimed by $BOILERHOUSE_TENANT" > /data/hello',
+        '  pre_release:',
+        '    - command: test ! -e /data/block',
+        '      timeout: 2s',
+        'healthcheck:',
+      ].join('\n'),
+    });
+    harness = await startHarness({ 'echo.yaml': text });
+    const bh = harness.boilerhouse;
+    const claim = await bh.claim('alice', 'echo');
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const stateDir = join(harness.dataDir, 'instances', claim.instance.id, 'volumes', 'state');
+    expect(await readFile(join(stateDir, 'hello'), 'utf8')).toBe('claimed by alice\n');
+    await writeFile(join(stateDir, 'block'), '');
+    await expect(bh.release('alice', 'echo')).rejects.toMatchObject({
+      code: 'hook_failed',
+      message: 'hooks.pre_release[0] (/bin/sh) exited with 1',
+    });
+    expect(bh.tenant('alice').instances[0]?.phase).toBe('claimed');
+    expect(bh.events(20).some((event) => event.type === 'hook.failed')).toBe(true);
+  });
+});

@@ -15,9 +15,10 @@ import {
   takeReadyInstance,
   transition,
 } from '../db/instances.ts';
-import { InstanceFailedError, PoolExhaustedError } from '../errors.ts';
+import { BoilerhouseError, InstanceFailedError, PoolExhaustedError } from '../errors.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance, reserveSlot, startContainer } from './lifecycle.ts';
+import { runLifecycleHooks } from './lifecycle-hooks.ts';
 import { agentRunner, waitUntilReady } from './readiness.ts';
 import type { TenantState } from './tenant-state.ts';
 import type { Workload } from './workloads.ts';
@@ -197,6 +198,7 @@ export class Claims {
     const tenant = instance.tenant as string;
     try {
       await this.#state.restore(instance, workload, tenant);
+      await deps.writeSecrets(instance.id, workload, tenant);
       clock.lap('restore');
       await deps.files.openGate(
         instance.id,
@@ -217,8 +219,13 @@ export class Claims {
       clock.lap('ready');
       clock.timings.port = round(ready.port);
       clock.timings.health = round(ready.health);
+      if (workload.spec.hooks.postClaim.length > 0) {
+        await runLifecycleHooks(deps, instance, workload.spec.hooks.postClaim, 'post_claim');
+        clock.lap('hooks');
+      }
     } catch (error) {
       await destroyInstance(deps, instance, 'claiming', `claim failed: ${(error as Error).message}`);
+      if (error instanceof BoilerhouseError) throw error;
       throw new InstanceFailedError(
         `instance ${instance.id} of ${workload.id} did not become ready: ${(error as Error).message}`,
         { cause: error },

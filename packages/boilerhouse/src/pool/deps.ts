@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import type { ContainerRuntime } from '../runtime/runtime.ts';
 import type { Activity } from './activity.ts';
 import type { InstanceFiles } from './instance-files.ts';
-import type { WorkloadRegistry } from './workloads.ts';
+import type { Workload, WorkloadRegistry } from './workloads.ts';
 
 export interface PoolDeps {
   db: Database;
@@ -18,6 +18,8 @@ export interface PoolDeps {
   now: () => number;
   /** Wakes the fill loop (after a claim took a ready instance, or a destroy freed a slot). */
   kickFill: () => void;
+  /** Writes the tenant's secrets into a claimed instance's secrets volume. */
+  writeSecrets: (instanceId: string, workload: Workload, tenant: string) => Promise<void>;
   /** Runs work that shutdown must wait for. */
   track: <T>(work: Promise<T>) => Promise<T>;
 }

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { WorkloadSpec } from '@boilerhouse/spec';
 import type { Mount } from '../runtime/runtime.ts';
+import { MemoryDirs, prepareSecretsVolume } from '../secrets/index.ts';
 
 const exec = promisify(execFile);
 
@@ -28,10 +29,12 @@ export function isFileTarget(target: string): boolean {
 export class InstanceFiles {
   readonly root: string;
   readonly #gateBinary: string;
+  readonly #memory: MemoryDirs;
 
   constructor(dataDir: string, gateBinary: string) {
     this.root = join(dataDir, 'instances');
     this.#gateBinary = gateBinary;
+    this.#memory = new MemoryDirs(dataDir);
   }
 
   dir(id: string): string {
@@ -64,7 +67,11 @@ export class InstanceFiles {
     const volumes: [string, { target: string; readOnly: boolean; seed?: string }][] = [];
     const { state, secrets, comm, custom } = spec.volumes;
     if (state) volumes.push(['state', state]);
-    if (secrets) volumes.push(['secrets', secrets]);
+    if (secrets) {
+      // Secrets live in memory only; they are written into this (empty) volume when a tenant claims.
+      const source = await prepareSecretsVolume(await this.#memory.create(id), secrets.target, owner);
+      mounts.push({ source, target: secrets.target, readOnly: true });
+    }
     if (comm) volumes.push(['comm', comm]);
     for (const volume of custom) volumes.push([`custom-${volume.name}`, volume]);
     for (const [name, volume] of volumes) {
@@ -107,16 +114,23 @@ export class InstanceFiles {
     }
   }
 
-  async remove(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+  /** The in-memory directory behind the instance's secrets volume. */
+  secretsDir(id: string): string {
+    return this.#memory.dir(id);
   }
 
-  /** Ids of every instance that has a directory. */
+  async remove(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
+    await this.#memory.remove(id);
+  }
+
+  /** Ids of every instance that has a directory, on disk or in memory. */
   async list(): Promise<string[]> {
-    return readdir(this.root).catch((error: NodeJS.ErrnoException) => {
+    const onDisk = await readdir(this.root).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];
       throw error;
     });
+    return [...new Set([...onDisk, ...(await this.#memory.list())])];
   }
 }
 

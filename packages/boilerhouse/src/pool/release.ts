@@ -15,6 +15,7 @@ import type { Claims } from './claims.ts';
 import type { PoolDeps } from './deps.ts';
 import { countedPaths } from './idle.ts';
 import { destroyInstance } from './lifecycle.ts';
+import { runLifecycleHooks } from './lifecycle-hooks.ts';
 import { lastWriteAt } from './state-writes.ts';
 import type { TenantState } from './tenant-state.ts';
 import type { Workload } from './workloads.ts';
@@ -62,6 +63,13 @@ export async function release(
   }
   return deps.track(
     (async () => {
+      try {
+        await runLifecycleHooks(deps, releasing, workload.spec.hooks.preRelease, 'pre_release');
+      } catch (error) {
+        // A failing pre_release hook (on_error: fail) stops the release: the tenant keeps its instance.
+        transition(deps.db, releasing.id, 'releasing', 'claimed', deps.now());
+        throw error;
+      }
       try {
         await state.save(releasing, workload);
       } catch (error) {

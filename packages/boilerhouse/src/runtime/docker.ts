@@ -17,6 +17,7 @@ import {
   type ContainerRuntime,
   type ContainerSpec,
   type ContainerSummary,
+  type ExecOptions,
   type ExecResult,
   ExecTimeoutError,
   type ImageConfig,
@@ -120,13 +121,22 @@ export class DockerRuntime implements ContainerRuntime {
     return raw.map(toSummary);
   }
 
-  async exec(id: string, argv: string[], options: { timeoutMs: number }): Promise<ExecResult> {
+  async exec(id: string, argv: string[], options: ExecOptions): Promise<ExecResult> {
     // One deadline for all three calls; aborting destroys the in-flight request. The engine has no way to
     // kill an exec, so a timed-out process keeps running in the container until it ends on its own.
     const signal = AbortSignal.timeout(options.timeoutMs);
     try {
       const created = await this.#containerJson<{ Id: string }>(id, 'POST', 'exec', {
-        body: { Cmd: argv, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false },
+        body: {
+          Cmd: argv,
+          AttachStdout: true,
+          AttachStderr: true,
+          AttachStdin: false,
+          Tty: false,
+          ...(options.env === undefined
+            ? {}
+            : { Env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`) }),
+        },
         signal,
       });
       const execPath = `/exec/${encodeURIComponent(created.Id)}`;

@@ -82,6 +82,12 @@ export interface ExecResult {
   output: string;
 }
 
+export interface ExecOptions {
+  timeoutMs: number;
+  /** Added to the container's environment for this command only. */
+  env?: Record<string, string>;
+}
+
 export interface ContainerRuntime {
   /** Resolves when the engine answers; rejects with a RuntimeError saying how it was reached otherwise. */
   ping(): Promise<void>;
@@ -99,7 +105,7 @@ export interface ContainerRuntime {
   /** Containers (running or not) carrying every one of these labels. */
   list(labels: Record<string, string>): Promise<ContainerSummary[]>;
   /** Runs argv in the running container and waits for it, at most `timeoutMs` (then rejects with ExecTimeoutError). */
-  exec(id: string, argv: string[], options: { timeoutMs: number }): Promise<ExecResult>;
+  exec(id: string, argv: string[], options: ExecOptions): Promise<ExecResult>;
 }
 
 /** The engine refused or failed a request; `status` is its HTTP status when it answered. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { SaveFailedError } from '../errors.ts';
 import { echoWorkload, type Harness, startHarness } from '../testing/harness.ts';
+import { S3RVER_CREDENTIALS, startS3Server } from './sinks/s3-server.ts';
 
 let harness: Harness | undefined;
 
@@ -58,4 +59,49 @@ test('a release whose save fails keeps the instance claimed, with its data', asy
   // Once the sink works again, the release goes through.
   await rm(sinkDir, { force: true });
   expect((await bh.release('alice', 'echo')).outcome).toBe('reserved');
+});
+
+test("with an S3 sink, a tenant's state goes to the bucket and comes back on a new instance", async () => {
+  const server = await startS3Server('tenant-state');
+  try {
+    const text = await echoWorkload({
+      'min_idle: 2': 'min_idle: 0',
+      'affinity_timeout: 10m': 'affinity_timeout: 0',
+      '    type: local\n    path: sinks/echo': [
+        '    type: s3',
+        '    bucket: tenant-state',
+        `    endpoint: ${server.endpoint}`,
+        '    force_path_style: true',
+        '    prefix: boilerhouse/${tenantId}/',
+        '    credentials:',
+        '      access_key_id: ${TEST_S3_KEY}',
+        '      secret_access_key: ${TEST_S3_SECRET}',
+      ].join('\n'),
+    });
+    harness = await startHarness(
+      { 'echo.yaml': text },
+      {
+        env: {
+          TEST_S3_KEY: S3RVER_CREDENTIALS.accessKeyId,
+          TEST_S3_SECRET: S3RVER_CREDENTIALS.secretAccessKey,
+        },
+      },
+    );
+    const bh = harness.boilerhouse;
+    const first = await bh.claim('+4915112345678', 'echo');
+    await counter(first.endpoints[0]?.url as string);
+    await bh.release('+4915112345678', 'echo');
+    const second = await bh.claim('+4915112345678', 'echo');
+    expect(await counter(second.endpoints[0]?.url as string)).toBe(2);
+    const { head, saves } = await bh.snapshots('+4915112345678', 'echo');
+    expect(head).toBe(1);
+    expect(saves).toHaveLength(1);
+    // Nothing in the activity log carries the credentials.
+    const log = JSON.stringify(bh.events(100));
+    expect(log).not.toContain(S3RVER_CREDENTIALS.secretAccessKey);
+  } finally {
+    await harness?.cleanup();
+    harness = undefined;
+    await server.stop();
+  }
 });

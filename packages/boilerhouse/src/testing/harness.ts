@@ -11,6 +11,7 @@ import { type Database, openDatabase } from '../db/database.ts';
 import { silentLogger } from '../log.ts';
 import { LABEL } from '../pool/container-spec.ts';
 import { DockerRuntime } from '../runtime/docker.ts';
+import { MemoryDirs } from '../secrets/index.ts';
 
 const ECHO_WORKLOAD = new URL('../../../../workloads/echo.yaml', import.meta.url);
 
@@ -42,7 +43,7 @@ export interface Harness {
 
 export async function startHarness(
   workloads: Record<string, string>,
-  options: Partial<Pick<BoilerhouseOptions, 'intervals'>> & { start?: boolean } = {},
+  options: Partial<Pick<BoilerhouseOptions, 'intervals' | 'env'>> & { start?: boolean } = {},
 ): Promise<Harness> {
   const root = await mkdtemp(join(tmpdir(), 'boilerhouse-test-'));
   const dataDir = join(root, 'data');
@@ -60,7 +61,7 @@ export async function startHarness(
       workloadsDir,
       gateBinary: configFromEnv({}).gateBinary,
       publishHost: '127.0.0.1',
-      env: {},
+      env: options.env ?? {},
       intervals: { fillMs: 100, reservationsMs: 100, existenceMs: 200, healthMs: 100, ...options.intervals },
     });
   let boilerhouse = make();
@@ -92,6 +93,7 @@ export async function startHarness(
       db.close();
       runtime.close();
       await rm(root, { recursive: true, force: true });
+      await rm(new MemoryDirs(dataDir).root, { recursive: true, force: true });
       return { containers: left.length };
     },
   };

@@ -3,5 +3,6 @@
  * Never edit one that has shipped: add the next.
  */
 import initial from './001-initial.ts';
+import secrets from './002-secrets.ts';
 
-export const MIGRATIONS: readonly string[] = [initial];
+export const MIGRATIONS: readonly string[] = [initial, secrets];

@@ -27,7 +27,13 @@ import { InstanceFiles, numericOwner } from './pool/instance-files.ts';
 import { destroyInstance } from './pool/lifecycle.ts';
 import { Liveness } from './pool/liveness.ts';
 import { type RecoveryReport, recover } from './pool/recovery.ts';
-import { expireReservations, type ReleaseResult, reclaimWriters, release } from './pool/release.ts';
+import {
+  expireReservations,
+  type ReleaseResult,
+  ReleaseRetries,
+  reclaimWriters,
+  release,
+} from './pool/release.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
 import type { ContainerRuntime } from './runtime/runtime.ts';
 import { loadSecretKey, TenantSecrets } from './secrets/index.ts';
@@ -86,6 +92,7 @@ export class Boilerhouse {
   readonly #liveness: Liveness;
   readonly #state: SyncedTenantState;
   readonly #idle: IdleWatcher;
+  readonly #releaseRetries: ReleaseRetries;
   readonly #intervalSaves: IntervalSaves;
   readonly #intervals: LoopIntervals;
   readonly #inflight = new Set<Promise<unknown>>();
@@ -134,6 +141,7 @@ export class Boilerhouse {
     this.#filler = new Filler(this.#deps);
     this.#liveness = new Liveness(this.#deps, this.#state);
     this.#fillLoop = new Loop('fill', this.#intervals.fillMs, () => this.#filler.fillOnce(), options.log);
+    this.#releaseRetries = new ReleaseRetries(this.#deps, this.#state);
     this.#idle = new IdleWatcher(this.#deps, (instance) =>
       this.release(instance.tenant as string, instance.workload),
     );
@@ -163,6 +171,7 @@ export class Boilerhouse {
         async () => {
           await expireReservations(this.#deps, this.#state);
           await reclaimWriters(this.#deps);
+          await this.#releaseRetries.tick();
         },
         log,
       ),

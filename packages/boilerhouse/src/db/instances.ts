@@ -10,12 +10,19 @@ export type Phase =
   | 'claiming'
   | 'claimed'
   | 'releasing'
+  | 'release_failed'
   | 'reserved'
   | 'destroying'
   | 'failed';
 
 /** Phases in which an instance belongs to a tenant. */
-export const TENANT_PHASES: readonly Phase[] = ['claiming', 'claimed', 'releasing', 'reserved'];
+export const TENANT_PHASES: readonly Phase[] = [
+  'claiming',
+  'claimed',
+  'releasing',
+  'release_failed',
+  'reserved',
+];
 
 export interface PortMapping {
   port: number;
@@ -183,7 +190,7 @@ export function findTenantInstance(db: Database, workload: string, tenant: strin
   const row = db
     .prepare(
       `SELECT * FROM instances WHERE workload = ? AND tenant = ?
-       AND phase IN ('claiming', 'claimed', 'releasing', 'reserved')`,
+       AND phase IN ('claiming', 'claimed', 'releasing', 'release_failed', 'reserved')`,
     )
     .get(workload, tenant);
   return row === undefined ? undefined : fromRow(row as unknown as Row);
@@ -193,7 +200,7 @@ export function findTenantInstance(db: Database, workload: string, tenant: strin
 export function listTenantInstances(db: Database, tenant: string): Instance[] {
   const rows = db
     .prepare(
-      `SELECT * FROM instances WHERE tenant = ? AND phase IN ('claiming', 'claimed', 'releasing', 'reserved')
+      `SELECT * FROM instances WHERE tenant = ? AND phase IN ('claiming', 'claimed', 'releasing', 'release_failed', 'reserved')
        ORDER BY workload`,
     )
     .all(tenant);
@@ -255,6 +262,7 @@ export function countByPhase(db: Database, workload: string, specHash?: string):
     claiming: 0,
     claimed: 0,
     releasing: 0,
+    release_failed: 0,
     reserved: 0,
     destroying: 0,
     failed: 0,

@@ -120,6 +120,12 @@ export class Claims {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const own = findTenantInstance(deps.db, workload.id, tenant);
       if (own?.phase === 'claimed') return this.#result(own, 'hit', clock);
+      if (own?.phase === 'release_failed') {
+        // Its release could not save; the tenant is back, so it is simply theirs again (data intact).
+        const back = transition(deps.db, own.id, 'release_failed', 'claimed', deps.now(), { reason: null });
+        if (back !== undefined) return this.#finish(back, 'hit', clock);
+        continue;
+      }
       if (own?.phase === 'reserved') {
         const hit = await this.#takeBack(workload, own, clock);
         if (hit !== undefined) return hit;

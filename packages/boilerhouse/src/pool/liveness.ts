@@ -53,7 +53,8 @@ export class Liveness {
     const watched = listInstances(deps.db).filter((instance) => {
       const spec = deps.workloads.get(instance.workload)?.spec;
       if (spec?.healthcheck === undefined || instance.containerId === null) return false;
-      return instance.phase === 'claimed' || (instance.phase === 'reserved' && spec.pool.reserve === 'run');
+      if (instance.phase === 'claimed' || instance.phase === 'release_failed') return true;
+      return instance.phase === 'reserved' && spec.pool.reserve === 'run';
     });
     const watchedIds = new Set(watched.map((instance) => instance.id));
     for (const id of this.#health.keys()) if (!watchedIds.has(id)) this.#health.delete(id);

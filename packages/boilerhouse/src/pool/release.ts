@@ -55,7 +55,8 @@ export async function release(
     timingsMs: { total: Math.round((performance.now() - started) * 100) / 100 },
   });
   if (instance.phase === 'reserved') return done('reserved', instance);
-  const releasing = transition(deps.db, instance.id, 'claimed', 'releasing', deps.now());
+  // A claimed instance, or one whose earlier release could not save: release (again) now.
+  const releasing = transition(deps.db, instance.id, ['claimed', 'release_failed'], 'releasing', deps.now());
   if (releasing === undefined) {
     throw new NotFoundError(
       `tenant ${tenant}'s instance of ${workload.id} is ${instance.phase}, not claimed`,
@@ -70,27 +71,77 @@ export async function release(
         transition(deps.db, releasing.id, 'releasing', 'claimed', deps.now());
         throw error;
       }
-      try {
-        await state.save(releasing, workload);
-      } catch (error) {
-        // Never reserve (or destroy) what was not saved: the tenant keeps the instance, data and all.
-        transition(deps.db, releasing.id, 'releasing', 'claimed', deps.now());
-        throw new SaveFailedError(
-          `release of ${tenant}'s ${workload.id} failed: saving its state failed (${(error as Error).message}); the instance stays claimed`,
-          { cause: error },
-        );
-      }
-      deps.activity.record({
-        type: 'instance.released',
-        workload: workload.id,
-        tenant,
-        instance: releasing.id,
-        message: `${tenant} released ${releasing.id}`,
-      });
-      const kept = await reserve(deps, workload, releasing);
+      const kept = await saveThenReserve(deps, state, workload, releasing);
       return kept === undefined ? done('destroyed', null) : done('reserved', kept);
     })(),
   );
+}
+
+/**
+ * Saves a releasing instance, then reserves (or destroys) it. When the save fails, the instance and its
+ * data stay, in phase release_failed, and the save is retried with back-off (ReleaseRetries).
+ */
+async function saveThenReserve(
+  deps: PoolDeps,
+  state: TenantState,
+  workload: Workload,
+  releasing: Instance,
+): Promise<Instance | undefined> {
+  try {
+    await state.save(releasing, workload);
+  } catch (error) {
+    const reason = `saving its state failed: ${(error as Error).message}`;
+    transition(deps.db, releasing.id, 'releasing', 'release_failed', deps.now(), { reason });
+    throw new SaveFailedError(
+      `release of ${releasing.tenant}'s ${workload.id} could not save its state (${(error as Error).message}); the instance and its data are kept (release_failed) and the save is retried`,
+      { cause: error },
+    );
+  }
+  deps.activity.record({
+    type: 'instance.released',
+    workload: workload.id,
+    tenant: releasing.tenant,
+    instance: releasing.id,
+    message: `${releasing.tenant} released ${releasing.id}`,
+  });
+  return reserve(deps, workload, releasing);
+}
+
+const FIRST_RETRY_MS = 2_000;
+const LONGEST_RETRY_MS = 5 * 60_000;
+
+/** Retries the saves of releases that failed, with exponential back-off, until they succeed. */
+export class ReleaseRetries {
+  readonly #deps: PoolDeps;
+  readonly #state: TenantState;
+  /** Runtime-only: attempts so far and when the next is due, per instance. */
+  readonly #schedule = new Map<string, { attempts: number; nextAt: number }>();
+
+  constructor(deps: PoolDeps, state: TenantState) {
+    this.#deps = deps;
+    this.#state = state;
+  }
+
+  async tick(): Promise<void> {
+    const deps = this.#deps;
+    const failed = listInstances(deps.db, { phase: 'release_failed' });
+    const ids = new Set(failed.map((instance) => instance.id));
+    for (const id of this.#schedule.keys()) if (!ids.has(id)) this.#schedule.delete(id);
+    for (const instance of failed) {
+      const workload = deps.workloads.get(instance.workload);
+      const schedule = this.#schedule.get(instance.id) ?? {
+        attempts: 0,
+        nextAt: deps.now() + FIRST_RETRY_MS,
+      };
+      this.#schedule.set(instance.id, schedule);
+      if (workload === undefined || deps.now() < schedule.nextAt) continue;
+      const releasing = transition(deps.db, instance.id, 'release_failed', 'releasing', deps.now());
+      if (releasing === undefined) continue;
+      schedule.attempts++;
+      schedule.nextAt = deps.now() + Math.min(FIRST_RETRY_MS * 2 ** schedule.attempts, LONGEST_RETRY_MS);
+      await deps.track(saveThenReserve(deps, this.#state, workload, releasing)).catch(() => undefined);
+    }
+  }
 }
 
 /** releasing -> reserved (or destroyed when affinity is off or the workload is gone). */

@@ -1,9 +1,9 @@
 /** Tenant state across claims, on the real Docker engine with the echo workload and a local sink. */
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { SaveFailedError } from '../errors.ts';
-import { echoWorkload, type Harness, startHarness } from '../testing/harness.ts';
+import { echoWorkload, type Harness, startHarness, waitFor } from '../testing/harness.ts';
 import { S3RVER_CREDENTIALS, startS3Server } from './sinks/s3-server.ts';
 
 let harness: Harness | undefined;
@@ -39,7 +39,7 @@ test("a tenant's state follows it to a new instance: saved at release, restored 
   expect(await counter(other.endpoints[0]?.url as string)).toBe(1);
 });
 
-test('a release whose save fails keeps the instance claimed, with its data', async () => {
+test('a release whose save fails keeps the instance and its data (release_failed) and retries until saved', async () => {
   const text = await echoWorkload({ 'min_idle: 2': 'min_idle: 0' });
   harness = await startHarness({ 'echo.yaml': text });
   const bh = harness.boilerhouse;
@@ -49,16 +49,22 @@ test('a release whose save fails keeps the instance claimed, with its data', asy
   // The sink directory cannot be written: every save fails.
   const sinkDir = join(harness.dataDir, 'sinks');
   await rm(sinkDir, { recursive: true, force: true });
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(sinkDir, 'not a directory');
   await chmod(sinkDir, 0o400);
   await expect(bh.release('alice', 'echo')).rejects.toBeInstanceOf(SaveFailedError);
-  expect(bh.tenant('alice').instances[0]?.phase).toBe('claimed');
+  const [failed] = bh.tenant('alice').instances;
+  expect(failed?.phase).toBe('release_failed');
+  expect(failed?.reason).toMatch(/^saving its state failed: /);
   expect(await counter(url)).toBe(2);
   expect(bh.events(20).some((event) => event.type === 'state.failed')).toBe(true);
-  // Once the sink works again, the release goes through.
+  // The tenant comes back before the save went through: the same instance, data and all.
+  const back = await bh.claim('alice', 'echo');
+  expect([back.path, back.instance.id]).toEqual(['hit', claim.instance.id]);
+  await expect(bh.release('alice', 'echo')).rejects.toBeInstanceOf(SaveFailedError);
+  // Once the sink works again, the retry saves and reserves it.
   await rm(sinkDir, { force: true });
-  expect((await bh.release('alice', 'echo')).outcome).toBe('reserved');
+  await waitFor(() => bh.tenant('alice').instances[0]?.phase === 'reserved', 20_000, 'the retried release');
+  expect((await bh.snapshots('alice', 'echo')).head).toBe(1);
 });
 
 test("with an S3 sink, a tenant's state goes to the bucket and comes back on a new instance", async () => {

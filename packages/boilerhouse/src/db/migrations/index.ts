@@ -4,5 +4,6 @@
  */
 import initial from './001-initial.ts';
 import secrets from './002-secrets.ts';
+import releaseFailed from './003-release-failed.ts';
 
-export const MIGRATIONS: readonly string[] = [initial, secrets];
+export const MIGRATIONS: readonly string[] = [initial, secrets, releaseFailed];

@@ -1,7 +1,14 @@
 /** Claim and release on the real Docker engine, with the echo workload. */
 import { afterEach, describe, expect, test } from 'vitest';
 import { InstanceFailedError, PoolExhaustedError } from '../errors.ts';
-import { echoWorkload, type Harness, instanceDirs, startHarness, waitFor } from '../testing/harness.ts';
+import {
+  counter,
+  echoWorkload,
+  type Harness,
+  instanceDirs,
+  startHarness,
+  waitFor,
+} from '../testing/harness.ts';
 
 let harness: Harness | undefined;
 
@@ -9,8 +16,6 @@ afterEach(async () => {
   await harness?.cleanup();
   harness = undefined;
 });
-
-const counter = async (url: string) => Number(await (await fetch(`${url}/counter`)).text());
 
 describe('claim paths', () => {
   test('warm, then an affinity hit that keeps the very same process, then cold when no instance is ready', async () => {

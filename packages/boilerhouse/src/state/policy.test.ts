@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { createApp } from '../api/app.ts';
 import { silentLogger } from '../log.ts';
-import { echoWorkload, type Harness, startHarness, waitFor } from '../testing/harness.ts';
+import { counter, echoWorkload, type Harness, startHarness, waitFor } from '../testing/harness.ts';
 
 let harness: Harness | undefined;
 
@@ -12,8 +12,6 @@ afterEach(async () => {
   await harness?.cleanup();
   harness = undefined;
 });
-
-const counter = async (url: string) => Number(await (await fetch(`${url}/counter`)).text());
 
 test('an instance whose mapped state sees no writes for file_idle_ttl is released; unmapped writes do not count', async () => {
   const text = await echoWorkload({

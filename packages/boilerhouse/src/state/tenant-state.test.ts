@@ -3,7 +3,7 @@ import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { SaveFailedError } from '../errors.ts';
-import { echoWorkload, type Harness, startHarness, waitFor } from '../testing/harness.ts';
+import { counter, echoWorkload, type Harness, startHarness, waitFor } from '../testing/harness.ts';
 import { S3RVER_CREDENTIALS, startS3Server } from './sinks/s3-server.ts';
 
 let harness: Harness | undefined;
@@ -12,8 +12,6 @@ afterEach(async () => {
   await harness?.cleanup();
   harness = undefined;
 });
-
-const counter = async (url: string) => Number(await (await fetch(`${url}/counter`)).text());
 
 test("a tenant's state follows it to a new instance: saved at release, restored before the workload starts", async () => {
   const text = await echoWorkload({
@@ -65,6 +63,27 @@ test('a release whose save fails keeps the instance and its data (release_failed
   await rm(sinkDir, { force: true });
   await waitFor(() => bh.tenant('alice').instances[0]?.phase === 'reserved', 20_000, 'the retried release');
   expect((await bh.snapshots('alice', 'echo')).head).toBe(1);
+});
+
+test('a restore that fails (a damaged save) fails the claim cleanly and leaves nothing behind', async () => {
+  const text = await echoWorkload({
+    'min_idle: 2': 'min_idle: 0',
+    'affinity_timeout: 10m': 'affinity_timeout: 0',
+  });
+  harness = await startHarness({ 'echo.yaml': text });
+  const bh = harness.boilerhouse;
+  const claim = await bh.claim('alice', 'echo');
+  await counter(claim.endpoints[0]?.url as string);
+  await bh.release('alice', 'echo');
+  const { readdir } = await import('node:fs/promises');
+  const packs = join(harness.dataDir, 'sinks', 'echo', 'alice', 'echo', 'packs');
+  for (const name of await readdir(packs)) await writeFile(join(packs, name), 'damaged');
+  await expect(bh.claim('alice', 'echo')).rejects.toMatchObject({
+    code: 'instance_failed',
+    message: expect.stringContaining('the saved content is damaged'),
+  });
+  expect(bh.instances()).toEqual([]);
+  expect(await harness.containers()).toEqual([]);
 });
 
 test("with an S3 sink, a tenant's state goes to the bucket and comes back on a new instance", async () => {

@@ -100,6 +100,11 @@ export async function startHarness(
   return harness;
 }
 
+/** GET /counter of an echo instance: counts up in its state volume. */
+export async function counter(url: string): Promise<number> {
+  return Number(await (await fetch(`${url}/counter`)).text());
+}
+
 /** Polls `check` until it returns something truthy, or fails after `timeoutMs`. */
 export async function waitFor<T>(
   check: () => T | Promise<T>,

@@ -35,43 +35,100 @@ export interface Capture {
   dispose(): Promise<void>;
 }
 
-/** The files and empty directories of the state volume that the mappings save (upload or bidirectional). */
-export async function scanState(stateDir: string, mappings: MappingSet): Promise<Omit<Capture, 'dispose'>> {
-  const files: CapturedFile[] = [];
+/** What the last save knew of a file, to skip reading it again when it has not changed. */
+export interface KnownFile {
+  seen: string;
+  sqlite?: boolean;
+}
+
+/** How many files are examined at once: the scan is bound by file-system latency, not CPU. */
+const PARALLEL_STATS = 32;
+
+/**
+ * The files and empty directories of the state volume that the mappings save (upload or bidirectional).
+ * Files whose fingerprint matches `known` (the last save) are not opened at all.
+ */
+export async function scanState(
+  stateDir: string,
+  mappings: MappingSet,
+  known: ReadonlyMap<string, KnownFile> = new Map(),
+): Promise<Omit<Capture, 'dispose'>> {
+  const candidates: { relative: string; sinkPath: string }[] = [];
   const dirs: string[] = [];
-  const visit = async (relative: string): Promise<boolean> => {
-    const absolute = join(stateDir, relative);
-    const stats = await lstat(absolute).catch(() => undefined);
-    if (stats === undefined || stats.isSymbolicLink()) return false;
-    if (stats.isDirectory()) {
-      let saved = false;
-      for (const name of (await readdir(absolute).catch(() => [] as string[])).sort()) {
-        if (await visit(relative === '.' ? name : `${relative}/${name}`)) saved = true;
+  // Walks directories (never through links) and picks the files a mapping saves; true when anything below is saved.
+  const walk = async (relative: string): Promise<boolean> => {
+    const entries = await readdir(join(stateDir, relative), { withFileTypes: true }).catch(() => []);
+    let saved = false;
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = relative === '.' ? entry.name : `${relative}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (await walk(path)) saved = true;
+        continue;
       }
-      const governed = relative === '.' ? undefined : mappings.govern(relative);
-      if (!saved && governed !== undefined && governed.mapping.direction !== 'download')
-        dirs.push(governed.sinkPath);
-      return saved || governed !== undefined;
+      if (!entry.isFile() || SQLITE_SIDE_FILES.test(path)) continue;
+      const governed = mappings.govern(path);
+      if (governed === undefined || governed.mapping.direction === 'download') continue;
+      candidates.push({ relative: path, sinkPath: governed.sinkPath });
+      saved = true;
     }
-    if (!stats.isFile() || SQLITE_SIDE_FILES.test(relative)) return false;
-    const governed = mappings.govern(relative);
-    if (governed === undefined || governed.mapping.direction === 'download') return false;
-    const sqlite = await hasSqliteHeader(absolute);
-    const wal = sqlite ? await lstat(`${absolute}-wal`).catch(() => undefined) : undefined;
-    files.push({
-      path: relative,
-      sinkPath: governed.sinkPath,
-      size: stats.size,
-      mode: stats.mode & 0o7777,
-      mtimeMs: stats.mtimeMs,
-      seen: [stats.ino, stats.size, stats.mtimeMs, wal?.size ?? '', wal?.mtimeMs ?? ''].join(':'),
-      sqlite,
-      source: absolute,
-    });
-    return true;
+    const governed = relative === '.' ? undefined : mappings.govern(relative);
+    if (!saved && governed !== undefined && governed.mapping.direction !== 'download')
+      dirs.push(governed.sinkPath);
+    return saved || governed !== undefined;
   };
-  for (const root of mappings.roots()) await visit(root);
-  return { files, dirs };
+  for (const root of mappings.roots()) {
+    const stats = await lstat(join(stateDir, root)).catch(() => undefined);
+    if (stats?.isDirectory()) await walk(root);
+    else if (stats?.isFile()) {
+      const governed = mappings.govern(root);
+      if (governed !== undefined && governed.mapping.direction !== 'download') {
+        candidates.push({ relative: root, sinkPath: governed.sinkPath });
+      }
+    }
+  }
+  const files: (CapturedFile | undefined)[] = new Array(candidates.length);
+  let next = 0;
+  const examine = async () => {
+    while (next < candidates.length) {
+      const index = next++;
+      const { relative, sinkPath } = candidates[index] as { relative: string; sinkPath: string };
+      files[index] = await examineFile(stateDir, relative, sinkPath, known.get(sinkPath));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_STATS, candidates.length) }, examine));
+  return { files: files.filter((file): file is CapturedFile => file !== undefined), dirs };
+}
+
+async function examineFile(
+  stateDir: string,
+  relative: string,
+  sinkPath: string,
+  known: KnownFile | undefined,
+): Promise<CapturedFile | undefined> {
+  const absolute = join(stateDir, relative);
+  const stats = await lstat(absolute).catch(() => undefined);
+  if (stats === undefined || !stats.isFile()) return undefined;
+  const fingerprint = async (sqlite: boolean) => {
+    const wal = sqlite ? await lstat(`${absolute}-wal`).catch(() => undefined) : undefined;
+    return [stats.ino, stats.size, stats.mtimeMs, wal?.size ?? '', wal?.mtimeMs ?? ''].join(':');
+  };
+  // Unchanged since the last save (same fingerprint, as the same kind of file): no need to open it.
+  let sqlite = known?.sqlite === true;
+  let seen = await fingerprint(sqlite);
+  if (known === undefined || known.seen !== seen) {
+    sqlite = await hasSqliteHeader(absolute);
+    seen = await fingerprint(sqlite);
+  }
+  return {
+    path: relative,
+    sinkPath,
+    size: stats.size,
+    mode: stats.mode & 0o7777,
+    mtimeMs: stats.mtimeMs,
+    seen,
+    sqlite,
+    source: absolute,
+  };
 }
 
 /**

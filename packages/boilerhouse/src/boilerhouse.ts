@@ -34,6 +34,7 @@ import {
   reclaimWriters,
   release,
 } from './pool/release.ts';
+import { ReservedWrites } from './pool/reserved-writes.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
 import type { ContainerRuntime } from './runtime/runtime.ts';
 import { loadSecretKey, TenantSecrets } from './secrets/index.ts';
@@ -127,6 +128,7 @@ export class Boilerhouse {
       publishHost: options.publishHost,
       now: Date.now,
       kickFill: () => this.#fillLoop.kick(),
+      reservedWrites: new ReservedWrites(),
       writeSecrets: (instanceId, workload, tenant) => this.#writeSecrets(instanceId, workload, tenant),
       track: (work) => this.#track(work),
     };

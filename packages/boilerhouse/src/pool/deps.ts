@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import type { ContainerRuntime } from '../runtime/runtime.ts';
 import type { Activity } from './activity.ts';
 import type { InstanceFiles } from './instance-files.ts';
+import type { ReservedWrites } from './reserved-writes.ts';
 import type { Workload, WorkloadRegistry } from './workloads.ts';
 
 export interface PoolDeps {
@@ -20,6 +21,8 @@ export interface PoolDeps {
   kickFill: () => void;
   /** Writes the tenant's secrets into a claimed instance's secrets volume. */
   writeSecrets: (instanceId: string, workload: Workload, tenant: string) => Promise<void>;
+  /** What reserved instances' state looked like when they were reserved. */
+  reservedWrites: ReservedWrites;
   /** Runs work that shutdown must wait for. */
   track: <T>(work: Promise<T>) => Promise<T>;
 }

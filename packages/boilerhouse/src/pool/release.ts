@@ -13,10 +13,8 @@ import {
 import { NotFoundError, SaveFailedError } from '../errors.ts';
 import type { Claims } from './claims.ts';
 import type { PoolDeps } from './deps.ts';
-import { countedPaths } from './idle.ts';
 import { destroyInstance } from './lifecycle.ts';
 import { runLifecycleHooks } from './lifecycle-hooks.ts';
-import { lastWriteAt } from './state-writes.ts';
 import type { TenantState } from './tenant-state.ts';
 import type { Workload } from './workloads.ts';
 
@@ -157,6 +155,7 @@ export async function reserve(
     return undefined;
   }
   if (mode === 'pause' && instance.containerId !== null) await deps.runtime.pause(instance.containerId);
+  else await deps.reservedWrites.mark(deps, instance);
   const reserved = transition(deps.db, instance.id, 'releasing', 'reserved', deps.now(), {
     reservedUntil: deps.now() + affinityTimeout,
   });
@@ -178,10 +177,11 @@ export async function reserve(
  * its tenant (reserved -> claimed), so what it wrote is saved with its next release.
  */
 export async function reclaimWriters(deps: PoolDeps): Promise<void> {
-  for (const instance of listInstances(deps.db, { phase: 'reserved' })) {
+  const reserved = listInstances(deps.db, { phase: 'reserved' });
+  deps.reservedWrites.keepOnly(new Set(reserved.map((instance) => instance.id)));
+  for (const instance of reserved) {
     if (deps.workloads.get(instance.workload)?.spec.pool.reserve !== 'run') continue;
-    const wroteAt = await lastWriteAt(deps.files.stateDir(instance.id), countedPaths(deps, instance));
-    if (wroteAt <= instance.phaseChangedAt) continue;
+    if (!(await deps.reservedWrites.wrote(deps, instance))) continue;
     const claimed = transition(deps.db, instance.id, 'reserved', 'claimed', deps.now(), {
       reservedUntil: null,
       claimedAt: deps.now(),

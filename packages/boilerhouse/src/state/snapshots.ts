@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lchown, mkdir, open, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Owner } from '../pool/instance-files.ts';
 import { type CapturedFile, copyDatabases, openCaptured, scanState } from './capture.ts';
 import { blobKey, headKey, packKey, parseSaveKey, saveKey } from './keys.ts';
 import { type Manifest, type ManifestFile, parseManifest, type SaveSummary, summarize } from './manifest.ts';
@@ -35,11 +36,6 @@ export interface RestoreResult {
   seq: number | undefined;
   files: number;
   bytes: number;
-}
-
-export interface Owner {
-  uid: number;
-  gid: number;
 }
 
 export class SnapshotStore {

@@ -7,8 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lchown, mkdir, open, utimes } from 'node:fs/promises';
+import { chmod, lchown, mkdir, open, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Owner } from '../pool/instance-files.ts';
 import { type CapturedFile, copyDatabases, openCaptured, scanState } from './capture.ts';
 import { blobKey, headKey, packKey, parseSaveKey, saveKey } from './keys.ts';
@@ -169,27 +171,34 @@ export class SnapshotStore {
     const write = async (path: string, file: ManifestFile, content: Buffer | undefined) => {
       const target = join(stateDir, path);
       await makeParents(stateDir, dirname(path), options.owner);
-      const handle = await open(
-        target,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        file.mode,
-      );
-      try {
-        if (content !== undefined) {
+      const create = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+      if (content !== undefined) {
+        const handle = await open(target, create, file.mode);
+        try {
           await handle.writeFile(content);
-        } else {
-          const hash = createHash('sha256');
-          for await (const chunk of await this.#sink.getStream(blobKey(this.#base, file.sha256))) {
-            hash.update(chunk as Buffer);
-            await handle.write(chunk as Buffer);
-          }
-          if (hash.digest('hex') !== file.sha256)
-            throw new Error(`${file.path}: the saved content is damaged`);
+        } finally {
+          await handle.close();
         }
-        await handle.chmod(file.mode);
-      } finally {
-        await handle.close();
+      } else {
+        // Streamed: the download, the hash and the disk work side by side rather than taking turns.
+        const hash = createHash('sha256');
+        const hashing = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            hash.update(chunk);
+            done(null, chunk);
+          },
+        });
+        // The write stream closes the handle when it finishes, or fails.
+        const output = (await open(target, create, file.mode)).createWriteStream();
+        const input = await this.#sink.getStream(blobKey(this.#base, file.sha256)).catch((error: Error) => {
+          output.destroy();
+          throw error;
+        });
+        await pipeline(input, hashing, output);
+        if (hash.digest('hex') !== file.sha256) throw new Error(`${file.path}: the saved content is damaged`);
       }
+      // The mode given at creation is masked by the umask; set it exactly.
+      await chmod(target, file.mode);
       if (options.owner !== undefined) await lchown(target, options.owner.uid, options.owner.gid);
       await utimes(target, file.mtimeMs / 1000, file.mtimeMs / 1000);
     };

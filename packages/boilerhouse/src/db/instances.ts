@@ -23,6 +23,7 @@ export const TENANT_PHASES: readonly Phase[] = [
   'release_failed',
   'reserved',
 ];
+const IN_TENANT_PHASES = `phase IN (${TENANT_PHASES.map((phase) => `'${phase}'`).join(', ')})`;
 
 export interface PortMapping {
   port: number;
@@ -190,7 +191,7 @@ export function findTenantInstance(db: Database, workload: string, tenant: strin
   const row = db
     .prepare(
       `SELECT * FROM instances WHERE workload = ? AND tenant = ?
-       AND phase IN ('claiming', 'claimed', 'releasing', 'release_failed', 'reserved')`,
+       AND ${IN_TENANT_PHASES}`,
     )
     .get(workload, tenant);
   return row === undefined ? undefined : fromRow(row as unknown as Row);
@@ -200,7 +201,7 @@ export function findTenantInstance(db: Database, workload: string, tenant: strin
 export function listTenantInstances(db: Database, tenant: string): Instance[] {
   const rows = db
     .prepare(
-      `SELECT * FROM instances WHERE tenant = ? AND phase IN ('claiming', 'claimed', 'releasing', 'release_failed', 'reserved')
+      `SELECT * FROM instances WHERE tenant = ? AND ${IN_TENANT_PHASES}
        ORDER BY workload`,
     )
     .all(tenant);

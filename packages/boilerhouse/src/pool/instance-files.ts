@@ -10,13 +10,14 @@ import { promisify } from 'node:util';
 import type { WorkloadSpec } from '@boilerhouse/spec';
 import type { Mount } from '../runtime/runtime.ts';
 import { MemoryDirs, prepareSecretsVolume } from '../secrets/index.ts';
+import { HEALTH_REQUEST_FIFO, HEALTH_RESPONSE_FIFO } from './health-agent.ts';
 
 const exec = promisify(execFile);
 
 /** Where the gate binary and its FIFO appear inside every container. */
 export const GATE_BINARY_TARGET = '/.boilerhouse/gate';
 export const GATE_DIR_TARGET = '/.boilerhouse/run';
-export const GATE_FIFOS = ['start', 'health-request', 'health-response'] as const;
+export const GATE_FIFOS = ['start', HEALTH_REQUEST_FIFO, HEALTH_RESPONSE_FIFO] as const;
 
 /**
  * Whether a volume target names a file (`/app/.env`, `/etc/app.conf`) rather than a directory: its last

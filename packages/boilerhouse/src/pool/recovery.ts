@@ -9,7 +9,7 @@ import type { ContainerSummary } from '../runtime/runtime.ts';
 import { LABEL } from './container-spec.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance, failInstance, finishDestroy } from './lifecycle.ts';
-import { reserve } from './release.ts';
+import { saveThenReserve } from './release.ts';
 import type { TenantState } from './tenant-state.ts';
 
 export interface RecoveryReport {
@@ -63,8 +63,8 @@ export async function recover(deps: PoolDeps, state: TenantState): Promise<Recov
           );
           report.failed++;
         } else {
-          await state.save(instance, workload);
-          await reserve(deps, workload, instance);
+          // A failing save leaves it release_failed, retried like any other failed release.
+          await saveThenReserve(deps, state, workload, instance).catch(() => undefined);
           report.finished++;
         }
         break;

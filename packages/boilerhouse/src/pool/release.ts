@@ -79,7 +79,7 @@ export async function release(
  * Saves a releasing instance, then reserves (or destroys) it. When the save fails, the instance and its
  * data stay, in phase release_failed, and the save is retried with back-off (ReleaseRetries).
  */
-async function saveThenReserve(
+export async function saveThenReserve(
   deps: PoolDeps,
   state: TenantState,
   workload: Workload,

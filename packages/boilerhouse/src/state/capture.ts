@@ -138,7 +138,7 @@ async function examineFile(
 export async function copyDatabases(
   files: CapturedFile[],
   changed: (file: CapturedFile) => boolean,
-): Promise<Capture> {
+): Promise<Pick<Capture, 'files' | 'dispose'>> {
   let scratch: string | undefined;
   for (const file of files) {
     if (!file.sqlite || !changed(file)) continue;
@@ -150,7 +150,6 @@ export async function copyDatabases(
   }
   return {
     files,
-    dirs: [],
     dispose: async () => {
       if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
     },

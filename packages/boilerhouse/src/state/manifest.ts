@@ -7,10 +7,17 @@ export interface ManifestFile {
   /** Permission bits. */
   mode: number;
   mtimeMs: number;
+  /** Of the content; for a chunked file, of its chunks' hashes, one per line. */
   sha256: string;
-  /** A blob of its own (keyed by `sha256`), or a slice of a pack starting at `offset`. */
+  /** A small file is a slice of a pack, starting at `offset`. */
   pack?: string;
   offset?: number;
+  /**
+   * A large file is chunks of `chunkBytes` (the last may be shorter), each a blob keyed by its SHA-256:
+   * they travel in parallel, and a save uploads only the chunks the last save does not have.
+   */
+  chunks?: string[];
+  chunkBytes?: number;
   /** Captured through SQLite's backup API. */
   sqlite?: boolean;
   /** What the file looked like on the instance when saved (inode, size, mtime, and its WAL's), to skip unchanged files. */
@@ -62,6 +69,32 @@ export function parseManifest(text: string, key: string): Manifest {
     if (typeof file.path !== 'string' || file.path.startsWith('/') || file.path.split('/').includes('..')) {
       throw new Error(`${key} names a file outside the state volume: ${JSON.stringify(file.path)}`);
     }
+    if (!holdsContent(file)) throw new Error(`${key} does not say where ${file.path}'s content is`);
   }
   return manifest;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** A file is in a pack, or in whole chunks that add up to its size. */
+function holdsContent(file: ManifestFile): boolean {
+  if (!Number.isSafeInteger(file.size) || file.size < 0) return false;
+  if (file.pack !== undefined) return SHA256.test(file.pack) && Number.isSafeInteger(file.offset);
+  const { chunks, chunkBytes } = file;
+  return (
+    Array.isArray(chunks) &&
+    chunks.every((chunk) => SHA256.test(chunk)) &&
+    Number.isSafeInteger(chunkBytes) &&
+    (chunkBytes as number) > 0 &&
+    chunks.length === Math.ceil(file.size / (chunkBytes as number))
+  );
+}
+
+/** Where each chunk of a chunked file goes in it. */
+export function chunkSpans(file: ManifestFile): { sha256: string; offset: number; length: number }[] {
+  const { chunks = [], chunkBytes = 0 } = file;
+  return chunks.map((sha256, index) => {
+    const offset = index * chunkBytes;
+    return { sha256, offset, length: Math.min(chunkBytes, file.size - offset) };
+  });
 }

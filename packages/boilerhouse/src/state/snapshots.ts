@@ -2,25 +2,33 @@
  * A tenant's saves of one workload in a sink: content-addressed objects, a manifest per save, and a HEAD
  * pointer written last. So a save interrupted at any point (process killed, connection cut, sink failing)
  * leaves the previous save whole, and a restore reads exactly one complete save. Saves are incremental:
- * files unchanged since the last save are not read or uploaded again, and small files travel packed
- * together (per-object requests dominate small files).
+ * files unchanged since the last save are not read or uploaded again, small files travel packed
+ * together (per-object requests dominate small files), and large files travel as chunks, in parallel,
+ * of which only those the last save lacks are uploaded.
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, lchown, mkdir, open, utimes } from 'node:fs/promises';
+import { chmod, type FileHandle, lchown, mkdir, open, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Owner } from '../pool/instance-files.ts';
 import { type CapturedFile, copyDatabases, openCaptured, scanState } from './capture.ts';
+import { inParallel, Slots } from './concurrency.ts';
 import { blobKey, headKey, packKey, parseSaveKey, saveKey } from './keys.ts';
-import { type Manifest, type ManifestFile, parseManifest, type SaveSummary, summarize } from './manifest.ts';
+import {
+  chunkSpans,
+  type Manifest,
+  type ManifestFile,
+  parseManifest,
+  type SaveSummary,
+  summarize,
+} from './manifest.ts';
 import type { MappingSet } from './mappings.ts';
 import { type Sink, SinkNotFoundError } from './sinks/sink.ts';
 
-/** Files up to this size go into packs; larger ones are objects of their own. */
+/** Files up to this size go into packs; larger ones are cut into chunks. */
 const SMALL_FILE_BYTES = 256 * 1024;
 const PACK_BYTES = 8 * 1024 * 1024;
+const CHUNK_BYTES = 8 * 1024 * 1024;
 const PARALLEL_REQUESTS = 8;
 const PARALLEL_WRITES = 32;
 
@@ -123,8 +131,12 @@ export class SnapshotStore {
         else large.push(file);
       }
       let uploadedBytes = 0;
+      // Objects a published save refers to are whole; anything else may be the torn leftover of a
+      // save that died, so it is uploaded again.
+      const stored = new Set(previous?.files.flatMap((file) => file.chunks ?? []));
+      const requests = new Slots(PARALLEL_REQUESTS);
       await inParallel(large, PARALLEL_REQUESTS, async (file) => {
-        const { entry, uploaded } = await this.#putBlob(stateDir, file);
+        const { entry, uploaded } = await this.#putChunks(stateDir, file, stored, requests);
         entries.push(entry);
         uploadedBytes += uploaded;
       });
@@ -168,34 +180,15 @@ export class SnapshotStore {
         ? []
         : [{ file, path: target.path }];
     });
-    const write = async (path: string, file: ManifestFile, content: Buffer | undefined) => {
+    const create = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    const write = async (path: string, file: ManifestFile, fill: (handle: FileHandle) => Promise<void>) => {
       const target = join(stateDir, path);
       await makeParents(stateDir, dirname(path), options.owner);
-      const create = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-      if (content !== undefined) {
-        const handle = await open(target, create, file.mode);
-        try {
-          await handle.writeFile(content);
-        } finally {
-          await handle.close();
-        }
-      } else {
-        // Streamed: the download, the hash and the disk work side by side rather than taking turns.
-        const hash = createHash('sha256');
-        const hashing = new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            hash.update(chunk);
-            done(null, chunk);
-          },
-        });
-        // The write stream closes the handle when it finishes, or fails.
-        const output = (await open(target, create, file.mode)).createWriteStream();
-        const input = await this.#sink.getStream(blobKey(this.#base, file.sha256)).catch((error: Error) => {
-          output.destroy();
-          throw error;
-        });
-        await pipeline(input, hashing, output);
-        if (hash.digest('hex') !== file.sha256) throw new Error(`${file.path}: the saved content is damaged`);
+      const handle = await open(target, create, file.mode);
+      try {
+        await fill(handle);
+      } finally {
+        await handle.close();
       }
       // The mode given at creation is masked by the umask; set it exactly.
       await chmod(target, file.mode);
@@ -203,23 +196,34 @@ export class SnapshotStore {
       await utimes(target, file.mtimeMs / 1000, file.mtimeMs / 1000);
     };
     const byPack = new Map<string, typeof wanted>();
-    const blobs: typeof wanted = [];
+    const chunked: typeof wanted = [];
     for (const item of wanted) {
-      if (item.file.pack === undefined) blobs.push(item);
+      if (item.file.pack === undefined) chunked.push(item);
       else byPack.set(item.file.pack, [...(byPack.get(item.file.pack) ?? []), item]);
     }
-    await inParallel([...byPack.entries()], PARALLEL_REQUESTS, async ([pack, items]) => {
-      const content = await this.#sink.get(packKey(this.#base, pack));
+    const requests = new Slots(PARALLEL_REQUESTS);
+    const packs = inParallel([...byPack.entries()], PARALLEL_REQUESTS, async ([pack, items]) => {
+      const content = await requests.run(() => this.#sink.get(packKey(this.#base, pack)));
       // Creating files is the slow part on most disks: write a pack's files many at a time.
       await inParallel(items, PARALLEL_WRITES, async ({ file, path }) => {
         const slice = content.subarray(file.offset ?? 0, (file.offset ?? 0) + file.size);
-        if (createHash('sha256').update(slice).digest('hex') !== file.sha256) {
-          throw new Error(`${file.path}: the saved content is damaged`);
-        }
-        await write(path, file, slice);
+        checkContent(file, slice, file.sha256);
+        await write(path, file, (handle) => writeAt(handle, slice, 0));
       });
     });
-    await inParallel(blobs, PARALLEL_REQUESTS, ({ file, path }) => write(path, file, undefined));
+    // Each chunk is fetched, checked and written at its place, many at once across files.
+    const large = inParallel(chunked, PARALLEL_REQUESTS, ({ file, path }) =>
+      write(path, file, (handle) =>
+        inParallel(chunkSpans(file), PARALLEL_REQUESTS, (span) =>
+          requests.run(async () => {
+            const content = await this.#sink.get(blobKey(this.#base, span.sha256));
+            checkContent(file, content, span.sha256, span.length);
+            await writeAt(handle, content, span.offset);
+          }),
+        ),
+      ),
+    );
+    await Promise.all([packs, large]);
     for (const dir of manifest.dirs) {
       const target = mappings.locate(dir);
       if (target !== undefined && target.mapping.direction !== 'upload') {
@@ -253,9 +257,8 @@ export class SnapshotStore {
     const needed = new Set<string>();
     for (const seq of kept) {
       for (const file of (await this.manifest(seq)).files) {
-        needed.add(
-          file.pack === undefined ? blobKey(this.#base, file.sha256) : packKey(this.#base, file.pack),
-        );
+        if (file.pack !== undefined) needed.add(packKey(this.#base, file.pack));
+        for (const chunk of file.chunks ?? []) needed.add(blobKey(this.#base, chunk));
       }
     }
     const objects = [
@@ -273,26 +276,52 @@ export class SnapshotStore {
     await this.#sink.put(headKey(this.#base), Buffer.from(JSON.stringify({ seq: manifest.seq })));
   }
 
-  async #putBlob(stateDir: string, file: CapturedFile): Promise<{ entry: ManifestFile; uploaded: number }> {
-    const hash = createHash('sha256');
+  /**
+   * Reads a large file chunk by chunk (to its end as it is now) and uploads the chunks `stored` lacks,
+   * several at once: reading waits for a free request, so memory holds at most one chunk per request.
+   */
+  async #putChunks(
+    stateDir: string,
+    file: CapturedFile,
+    stored: Set<string>,
+    requests: Slots,
+  ): Promise<{ entry: ManifestFile; uploaded: number }> {
+    const chunks: string[] = [];
+    const uploads: Promise<void>[] = [];
+    let failure: unknown;
+    let size = 0;
+    let uploaded = 0;
     const reader = await openCaptured(stateDir, file);
     try {
-      for await (const chunk of reader.createReadStream({ autoClose: false, start: 0 }))
-        hash.update(chunk as Buffer);
+      while (failure === undefined) {
+        const release = await requests.take();
+        const chunk = await readAt(reader, size, CHUNK_BYTES).catch((error: unknown) => {
+          release();
+          throw error;
+        });
+        const sha256 = createHash('sha256').update(chunk).digest('hex');
+        if (chunk.length > 0) chunks.push(sha256);
+        size += chunk.length;
+        if (chunk.length === 0 || stored.has(sha256)) release();
+        else {
+          stored.add(sha256);
+          uploaded += chunk.length;
+          const put = this.#sink.put(blobKey(this.#base, sha256), chunk);
+          const noted = put.catch((error: unknown) => {
+            failure ??= error;
+          });
+          uploads.push(noted.finally(release));
+        }
+        if (chunk.length < CHUNK_BYTES) break;
+      }
     } finally {
+      await Promise.all(uploads);
       await reader.close();
     }
-    const sha256 = hash.digest('hex');
-    const entry = manifestEntry(file, sha256);
-    const key = blobKey(this.#base, sha256);
-    if (await this.#sink.exists(key)) return { entry, uploaded: 0 };
-    const again = await openCaptured(stateDir, file);
-    try {
-      await this.#sink.put(key, again.createReadStream({ autoClose: false }), { length: file.size });
-    } finally {
-      await again.close();
-    }
-    return { entry, uploaded: file.size };
+    if (failure !== undefined) throw failure;
+    const sha256 = createHash('sha256').update(chunks.join('\n')).digest('hex');
+    const entry = { ...manifestEntry({ ...file, size }, sha256), chunks, chunkBytes: CHUNK_BYTES };
+    return { entry, uploaded };
   }
 
   /** Reads small files and uploads them in packs of up to PACK_BYTES. */
@@ -301,7 +330,7 @@ export class SnapshotStore {
     files: CapturedFile[],
   ): Promise<{ entries: ManifestFile[]; bytes: number }[]> {
     const contents = new Map<CapturedFile, Buffer>();
-    await inParallel(files, 32, async (file) => {
+    await inParallel(files, PARALLEL_WRITES, async (file) => {
       const handle = await openCaptured(stateDir, file);
       try {
         contents.set(file, await handle.readFile());
@@ -374,11 +403,35 @@ async function makeParents(root: string, relative: string, owner: Owner | undefi
   }
 }
 
-/** Runs `work` over `items`, at most `limit` at a time; the first failure rejects (the rest still settle). */
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  });
-  await Promise.all(workers);
+/** Writes all of `content` into the file at `position`. */
+async function writeAt(handle: FileHandle, content: Buffer, position: number): Promise<void> {
+  let written = 0;
+  while (written < content.length) {
+    const { bytesWritten } = await handle.write(
+      content,
+      written,
+      content.length - written,
+      position + written,
+    );
+    written += bytesWritten;
+  }
+}
+
+/** Up to `length` bytes from `position`; fewer only at the end of the file. */
+async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, filled);
+}
+
+/** Refuses content that is not what the save recorded (a damaged or foreign object). */
+function checkContent(file: ManifestFile, content: Buffer, sha256: string, length = content.length): void {
+  if (content.length !== length || createHash('sha256').update(content).digest('hex') !== sha256) {
+    throw new Error(`${file.path}: the saved content is damaged`);
+  }
 }

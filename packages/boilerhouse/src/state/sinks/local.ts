@@ -6,20 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import {
-  type FileHandle,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  rmdir,
-  stat,
-  unlink,
-} from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
-import { checkedBody } from './body.ts';
 import { checkKey, checkPrefix, compareKeys, TEMP_MARK } from './keys.ts';
 import { type Sink, SinkError, SinkNotFoundError } from './sink.ts';
 
@@ -35,17 +23,16 @@ export class LocalSink implements Sink {
     this.description = `local:${this.#root}`;
   }
 
-  async put(key: string, body: Buffer | Readable, options: { length?: number } = {}): Promise<void> {
+  async put(key: string, body: Buffer): Promise<void> {
     const path = this.#path(key);
     const dir = dirname(path);
     let temp: string | undefined;
     try {
-      const source = checkedBody(body, options.length);
       const created = await mkdir(dir, { recursive: true });
       const file = await this.#openTemp(dir);
       temp = file.path;
       try {
-        await writeAll(file.handle, source);
+        await file.handle.writeFile(body);
         await file.handle.sync();
       } finally {
         await file.handle.close();
@@ -56,7 +43,6 @@ export class LocalSink implements Sink {
       for (const folder of foldersToSync(dir, created)) await syncDir(folder);
     } catch (error) {
       if (temp !== undefined) await unlink(temp).catch(() => {});
-      if (!Buffer.isBuffer(body)) body.destroy(); // the caller's source is not left open
       throw new SinkError(`put ${key} in ${this.description} failed: ${messageOf(error)}`, { cause: error });
     }
   }
@@ -67,32 +53,6 @@ export class LocalSink implements Sink {
       return await readFile(path);
     } catch (error) {
       throw this.#readError('get', key, error);
-    }
-  }
-
-  async getStream(key: string): Promise<Readable> {
-    const path = this.#path(key);
-    let handle: FileHandle | undefined;
-    try {
-      // Open first so a missing key rejects here rather than as a stream error later.
-      handle = await open(path, 'r');
-      if (!(await handle.stat()).isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
-      return handle.createReadStream();
-    } catch (error) {
-      await handle?.close();
-      throw this.#readError('getStream', key, error);
-    }
-  }
-
-  async exists(key: string): Promise<boolean> {
-    const path = this.#path(key);
-    try {
-      return (await stat(path)).isFile();
-    } catch (error) {
-      if (MISSING.has(codeOf(error))) return false;
-      throw new SinkError(`exists ${key} in ${this.description} failed: ${messageOf(error)}`, {
-        cause: error,
-      });
     }
   }
 
@@ -162,11 +122,6 @@ export class LocalSink implements Sink {
       cause: error,
     });
   }
-}
-
-async function writeAll(handle: FileHandle, body: Buffer | Readable): Promise<void> {
-  if (Buffer.isBuffer(body)) return handle.writeFile(body);
-  for await (const chunk of body) await handle.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
 }
 
 /** Appends every non-temporary file under `dir` to `keys` as `<key prefix>/<name>`. */

@@ -37,7 +37,7 @@ export class S3Errors {
     return out;
   }
 
-  /** For get, getStream: a SinkNotFoundError for a missing object, else a SinkError. */
+  /** For get: a SinkNotFoundError for a missing object, else a SinkError. */
   readError(operation: string, key: string, error: unknown): Error {
     return isNotFound(error) ? new SinkNotFoundError(key) : this.sinkError(operation, key, error);
   }

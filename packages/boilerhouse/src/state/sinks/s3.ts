@@ -1,24 +1,19 @@
 /**
  * A sink in an S3 bucket (AWS or any S3-compatible server), under an optional key prefix. S3 makes every
- * PutObject and completed multipart upload visible whole, so put needs no temporary key; an upload that
- * fails is aborted.
+ * PutObject visible whole, so put needs no temporary key. Objects are a few MiB at most (the snapshot store
+ * chunks large files), so each is one PutObject of a known length: no multipart uploads to abort.
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { Readable } from 'node:stream';
 import {
-  AbortMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
-  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { checkedBody } from './body.ts';
 import { checkKey, checkPrefix, compareKeys } from './keys.ts';
-import { isNotFound, S3Errors } from './s3-errors.ts';
+import { S3Errors } from './s3-errors.ts';
 import type { Sink } from './sink.ts';
 
 export interface S3Credentials {
@@ -47,8 +42,6 @@ export interface S3SinkOptions {
   pageSize?: number;
 }
 
-/** Bodies up to this size go in one PutObject; larger ones and streams in parts of this size. */
-const PART_SIZE = 8 * 1024 * 1024;
 /** The snapshot store sends many small requests at once; reuse connections, up to this many. */
 const MAX_SOCKETS = 32;
 
@@ -93,80 +86,32 @@ export class S3Sink implements Sink {
     });
   }
 
-  async put(key: string, body: Buffer | Readable, options: { length?: number } = {}): Promise<void> {
+  async put(key: string, body: Buffer): Promise<void> {
     checkKey(key);
-    const Key = this.#prefix + key;
     try {
-      const source = checkedBody(body, options.length);
-      if (Buffer.isBuffer(source) && source.length <= PART_SIZE) {
-        const length = source.length;
-        await this.#client.send(
-          new PutObjectCommand({ Bucket: this.#bucket, Key, Body: source, ContentLength: length }),
-        );
-      } else {
-        await this.#upload(Key, source);
-      }
+      await this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.#prefix + key,
+          Body: body,
+          ContentLength: body.length,
+        }),
+      );
     } catch (error) {
-      if (!Buffer.isBuffer(body)) body.destroy(); // the caller's source is not left open
       throw this.#errors.sinkError('put', key, error);
     }
   }
 
-  /** A multipart upload (a single PutObject when the body fits in one part); aborted if it fails. */
-  async #upload(Key: string, Body: Buffer | Readable): Promise<void> {
-    const params = { Bucket: this.#bucket, Key, Body };
-    // We abort a failed upload ourselves: the SDK's own abort would replace the upload's error with the
-    // abort's when that fails too (s3rver has no AbortMultipartUpload), losing what went wrong.
-    const upload = new Upload({ client: this.#client, params, partSize: PART_SIZE, leavePartsOnError: true });
-    try {
-      await upload.done();
-    } catch (error) {
-      const { uploadId: UploadId } = upload;
-      if (UploadId !== undefined) {
-        const abort = new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId });
-        await this.#client.send(abort).catch(() => {}); // best effort: parts left behind only cost space
-      }
-      throw error;
-    }
-  }
-
   async get(key: string): Promise<Buffer> {
-    const stream = await this.#open('get', key);
-    const chunks: Buffer[] = [];
-    try {
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-    } catch (error) {
-      throw this.#errors.sinkError('get', key, error);
-    }
-    return Buffer.concat(chunks);
-  }
-
-  getStream(key: string): Promise<Readable> {
-    return this.#open('getStream', key);
-  }
-
-  async #open(operation: string, key: string): Promise<Readable> {
     checkKey(key);
     try {
       const { Body } = await this.#client.send(
         new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }),
       );
-      // In Node the SDK's body is the HTTP response, a Readable.
-      if (!(Body instanceof Readable)) throw new Error('the response has no readable body');
-      return Body;
+      if (Body === undefined) throw new Error('the response has no body');
+      return Buffer.from(await Body.transformToByteArray());
     } catch (error) {
-      throw this.#errors.readError(operation, key, error);
-    }
-  }
-
-  async exists(key: string): Promise<boolean> {
-    checkKey(key);
-    try {
-      await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }));
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw this.#errors.sinkError('exists', key, error);
+      throw this.#errors.readError('get', key, error);
     }
   }
 

@@ -6,22 +6,17 @@
  * Keys are `/`-separated, relative, and never contain `..` or empty segments. A sink never puts a
  * credential into an error message, a log line or its description.
  */
-import type { Readable } from 'node:stream';
-
 export interface Sink {
   /** Where it is, for messages and the API, without credentials: `local:/var/lib/...`, `s3://bucket/prefix`. */
   readonly description: string;
   /**
-   * Stores an object whole: a reader sees the previous object or the new one, never a part of it, even
-   * when the writer dies mid-way.
+   * Stores an object whole (objects are at most a few MiB: the snapshot store cuts large files into
+   * chunks). A put that fails may leave a torn object behind on some S3-compatible servers; the snapshot
+   * store never trusts an object no published save refers to, and checks every object's hash on restore.
    */
-  put(key: string, body: Buffer | Readable, options?: { length?: number }): Promise<void>;
+  put(key: string, body: Buffer): Promise<void>;
   /** The whole object; rejects with SinkNotFoundError when there is none. */
   get(key: string): Promise<Buffer>;
-  /** The object as a stream, for large objects; rejects with SinkNotFoundError when there is none. */
-  getStream(key: string): Promise<Readable>;
-  /** Whether the object exists. */
-  exists(key: string): Promise<boolean>;
   /** Every key that starts with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Deletes the objects; keys that do not exist are not an error. */

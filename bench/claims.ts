@@ -6,6 +6,7 @@
  *
  *   npm run bench -- [--samples 200] [--json]
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +14,11 @@ import { parseArgs } from 'node:util';
 import { loadWorkload, type WorkloadSpec } from '@boilerhouse/spec';
 import { serve } from '@hono/node-server';
 import { createApp } from '../packages/boilerhouse/src/api/app.ts';
+import { Auth } from '../packages/boilerhouse/src/api/auth.ts';
 import { Boilerhouse } from '../packages/boilerhouse/src/boilerhouse.ts';
 import { configFromEnv } from '../packages/boilerhouse/src/config.ts';
-import { openDatabase } from '../packages/boilerhouse/src/db/database.ts';
+import { type Database, openDatabase } from '../packages/boilerhouse/src/db/database.ts';
+import { createToken, hashSecret } from '../packages/boilerhouse/src/db/tokens.ts';
 import { silentLogger } from '../packages/boilerhouse/src/log.ts';
 import { LABEL } from '../packages/boilerhouse/src/pool/container-spec.ts';
 import { InstanceFiles } from '../packages/boilerhouse/src/pool/instance-files.ts';
@@ -36,6 +39,7 @@ const say = (text: string) => {
 
 interface Bench {
   boilerhouse: Boilerhouse;
+  db: Database;
   /** Stops the daemon and removes its containers; returns how many no instance row named (orphans). */
   stop(): Promise<number>;
 }
@@ -63,6 +67,7 @@ async function boilerhouseWith(name: string, replacements: Record<string, string
   daemonIds.push(boilerhouse.daemonId);
   return {
     boilerhouse,
+    db,
     async stop() {
       await boilerhouse.stop();
       const left = await runtime.list({ [LABEL.daemon]: boilerhouse.daemonId });
@@ -188,16 +193,26 @@ async function hits(mode: 'run' | 'pause'): Promise<number> {
 /** Claims per second from 8 concurrent HTTP clients, each claiming and releasing its own tenant. */
 async function throughput(): Promise<number> {
   const bench = await boilerhouseWith('throughput', { 'min_idle: 2': 'min_idle: 0' });
-  const app = createApp(bench.boilerhouse, silentLogger);
+  // With auth on, as a daemon runs: every request is authenticated with a scoped token.
+  const auth = new Auth(bench.db, hashSecret(randomBytes(32).toString('hex')));
+  const app = createApp(bench.boilerhouse, { auth, db: bench.db, log: silentLogger });
+  const { token } = createToken(bench.db, {
+    name: 'bench',
+    scopes: ['tenants:claim'],
+    expiresAt: null,
+    now: Date.now(),
+  });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
   });
   const address = server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/api/v1`;
   const call = (tenant: string, action: string) =>
-    fetch(`${base}/tenants/${tenant}/${action}`, { method: 'POST', body: '{"workload":"echo"}' }).then((r) =>
-      r.json(),
-    );
+    fetch(`${base}/tenants/${tenant}/${action}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: '{"workload":"echo"}',
+    }).then((r) => r.json());
   const clients = Array.from({ length: 8 }, (_, i) => `client-${i}`);
   await Promise.all(clients.map((tenant) => call(tenant, 'claim')));
   let claims = 0;

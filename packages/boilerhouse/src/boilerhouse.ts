@@ -6,13 +6,14 @@
 import type { Environment } from '@boilerhouse/spec';
 import type { Database } from './db/database.ts';
 import type { ActivityEvent } from './db/events.ts';
-import { listEvents } from './db/events.ts';
+import { lastEventId, listEvents, listEventsAfter } from './db/events.ts';
 import {
   countByPhase,
   getInstance,
   type Instance,
   listInstances,
   listTenantInstances,
+  type Phase,
 } from './db/instances.ts';
 import { daemonId } from './db/meta.ts';
 import { BadRequestError, ConflictError, NotFoundError, ShuttingDownError } from './errors.ts';
@@ -26,6 +27,7 @@ import { IdleWatcher } from './pool/idle.ts';
 import { InstanceFiles, numericOwner } from './pool/instance-files.ts';
 import { destroyInstance } from './pool/lifecycle.ts';
 import { Liveness } from './pool/liveness.ts';
+import { PoolOverrides, type PoolSize } from './pool/pool-overrides.ts';
 import { type RecoveryReport, recover } from './pool/recovery.ts';
 import {
   expireReservations,
@@ -79,6 +81,8 @@ export interface PoolStatus {
   removed: boolean;
   minIdle: number;
   maxSize: number;
+  /** The sizes an operator set through the API (scale, drain), over the file's. */
+  scaled: PoolSize;
   instances: ReturnType<typeof countByPhase>;
   fill: FillStatus;
 }
@@ -115,6 +119,7 @@ export class Boilerhouse {
       dir: options.workloadsDir,
       env: options.env,
       activity: this.activity,
+      overrides: new PoolOverrides(options.db),
       onChange: () => this.#fillLoop.kick(),
     });
     this.#deps = {
@@ -235,8 +240,83 @@ export class Boilerhouse {
     return this.#poolStatus(this.#workload(workloadId, { includeRemoved: true }));
   }
 
-  instances(): Instance[] {
-    return listInstances(this.#deps.db);
+  instances(filter: { workload?: string; phase?: Phase } = {}): Instance[] {
+    return listInstances(this.#deps.db, filter);
+  }
+
+  /** Every tenant that has an instance now, with its instances. */
+  tenants(): { tenant: string; instances: Instance[] }[] {
+    const byTenant = new Map<string, Instance[]>();
+    for (const instance of listInstances(this.#deps.db)) {
+      if (instance.tenant === null) continue;
+      byTenant.set(instance.tenant, [...(byTenant.get(instance.tenant) ?? []), instance]);
+    }
+    return [...byTenant.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([tenant, instances]) => ({ tenant, instances }));
+  }
+
+  /** Sets (null: clears) the pool's sizes over the workload file's; the fill loop acts on them at once. */
+  scale(workloadId: string, changes: { minIdle?: number | null; maxSize?: number | null }): PoolStatus {
+    const workload = this.workloads.scale(this.#workload(workloadId).id, changes, Date.now());
+    return this.#poolStatus(workload);
+  }
+
+  /**
+   * Stops keeping instances warm (min_idle 0 until scaled again) and destroys the ready ones. Tenants'
+   * instances are left to their tenancy.
+   */
+  async drain(workloadId: string): Promise<PoolStatus> {
+    const workload = this.workloads.scale(this.#workload(workloadId).id, { minIdle: 0 }, Date.now());
+    const ready = listInstances(this.#deps.db, { workload: workload.id, phase: 'ready' });
+    await Promise.all(
+      ready.map((instance) =>
+        this.#track(destroyInstance(this.#deps, instance, 'ready', 'pool drained by an operator')),
+      ),
+    );
+    return this.#poolStatus(workload);
+  }
+
+  /** Writes a workload file (validated as files are) and loads it. */
+  async applyWorkload(id: string, text: string): Promise<{ workload: Workload; created: boolean }> {
+    this.#refuseWhenStopping();
+    return this.workloads.apply(id, text);
+  }
+
+  /**
+   * Drains the pool, then deletes the workload's file. Tenants holding instances refuse it (409) unless
+   * `force`, which releases them first, saving their state as any release does.
+   */
+  async deleteWorkload(id: string, options: { force: boolean }): Promise<void> {
+    this.#refuseWhenStopping();
+    const workload = this.#workload(id);
+    const held = listInstances(this.#deps.db, { workload: workload.id }).filter(
+      (instance) => instance.tenant !== null && instance.phase !== 'reserved',
+    );
+    if (held.length > 0 && !options.force) {
+      const tenants = [...new Set(held.map((instance) => instance.tenant))].join(', ');
+      throw new ConflictError(
+        `${held.length} instance(s) of ${workload.id} are held by tenants (${tenants}); release them or delete with ?force=true`,
+      );
+    }
+    await this.drain(workload.id);
+    for (const instance of held) await this.release(instance.tenant as string, workload.id);
+    for (const instance of listInstances(this.#deps.db, { workload: workload.id, phase: 'reserved' })) {
+      await this.#state.beforeDestroy(instance);
+      await this.#track(destroyInstance(this.#deps, instance, 'reserved', `workload ${workload.id} deleted`));
+    }
+    await this.workloads.remove(workload.id);
+  }
+
+  /** The container output of an instance: the last `tail` lines, then (with `follow`) what comes. */
+  async instanceLogs(
+    id: string,
+    options: { tail: number; follow: boolean; signal: AbortSignal },
+  ): Promise<AsyncIterable<Buffer>> {
+    const instance = getInstance(this.#deps.db, id);
+    if (instance === undefined) throw new NotFoundError(`no instance ${id}`);
+    if (instance.containerId === null) throw new ConflictError(`instance ${id} has no container yet`);
+    return this.#deps.runtime.logs(instance.containerId, options);
   }
 
   /** Destroys an instance on an operator's request, whatever its phase (a claimed one loses its tenant). */
@@ -363,6 +443,16 @@ export class Boilerhouse {
     return this.#state.store(workload, tenant);
   }
 
+  /** The newest event's id (0 when there is none). */
+  lastEventId(): number {
+    return lastEventId(this.#deps.db);
+  }
+
+  /** Events after `id`, oldest first, at most `limit`: for resuming a stream. */
+  eventsAfter(id: number, limit: number): ActivityEvent[] {
+    return listEventsAfter(this.#deps.db, id, limit);
+  }
+
   events(limit: number): ActivityEvent[] {
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new BadRequestError(`limit must be an integer from 1 to 1000, got ${limit}`);
@@ -390,6 +480,7 @@ export class Boilerhouse {
       removed: workload.removed,
       minIdle: workload.spec.pool.minIdle,
       maxSize: workload.spec.pool.maxSize,
+      scaled: workload.scaled,
       instances: countByPhase(this.#deps.db, workload.id),
       fill: this.#filler.status(workload.id),
     };

@@ -2,9 +2,11 @@
  * The daemon: configuration -> database, Docker runtime, Boilerhouse, HTTP server. Stops gracefully on
  * SIGTERM/SIGINT: no new requests, loops stopped, transitions in flight finished; instances keep running.
  */
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app.ts';
+import { Auth, adminKey } from './api/auth.ts';
 import { Boilerhouse } from './boilerhouse.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
@@ -15,8 +17,12 @@ export interface Daemon {
   boilerhouse: Boilerhouse;
   /** The API's base URL. */
   url: string;
+  /** A new admin key, made on this first start; shown once (only its hash is kept). */
+  generatedAdminKey?: string;
   stop(): Promise<void>;
 }
+
+const STREAM_GRACE_MS = 500;
 
 export async function startDaemon(
   config: Config,
@@ -24,6 +30,8 @@ export async function startDaemon(
   env: Record<string, string | undefined>,
 ): Promise<Daemon> {
   const db = openDatabase(join(config.dataDir, 'boilerhouse.db'));
+  // Settled before anything starts: a refused auth setting must not leave containers behind.
+  const key = adminKey(db, env, config.host);
   const runtime = new DockerRuntime();
   const boilerhouse = new Boilerhouse({
     db,
@@ -36,7 +44,7 @@ export async function startDaemon(
     env,
   });
   await boilerhouse.start();
-  const app = createApp(boilerhouse, log);
+  const app = createApp(boilerhouse, { auth: new Auth(db, key.hash), db, log });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
       resolve(started),
@@ -52,10 +60,16 @@ export async function startDaemon(
   return {
     boilerhouse,
     url,
+    ...(key.generated === undefined ? {} : { generatedAdminKey: key.generated }),
     stop() {
       stopping ??= (async () => {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        (server as Server).closeIdleConnections();
         await boilerhouse.stop();
+        // Streams (events, logs) never end by themselves; answers in flight get a moment to finish.
+        const grace = setTimeout(() => (server as Server).closeAllConnections(), STREAM_GRACE_MS);
+        await closed;
+        clearTimeout(grace);
         runtime.close();
         db.close();
       })();

@@ -25,6 +25,20 @@ export class NotFoundError extends BoilerhouseError {
   }
 }
 
+/** No credentials, or credentials that are not (or no longer) valid. */
+export class UnauthorizedError extends BoilerhouseError {
+  constructor(message: string) {
+    super(401, 'unauthorized', message);
+  }
+}
+
+/** Valid credentials without the scope the route needs. */
+export class ForbiddenError extends BoilerhouseError {
+  constructor(message: string) {
+    super(403, 'forbidden', message);
+  }
+}
+
 /** The request conflicts with the tenant's current state (e.g. restoring a save while claimed). */
 export class ConflictError extends BoilerhouseError {
   constructor(message: string) {

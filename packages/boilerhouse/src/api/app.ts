@@ -1,146 +1,246 @@
 /**
- * The daemon's HTTP API. JSON everywhere; every error is `{"error": {"code", "message"}}`, produced in
- * `onError` only, so handlers never catch.
+ * The daemon's HTTP API, assembled from route descriptions (routes/*): each request is given an id, then
+ * authenticated, authorised for the route's scope, validated against the route's schemas, and handled.
+ * Every error is `{"error": {"code", "message", "request_id", "details"?}}`, produced in `onError` only,
+ * so handlers never catch.
  */
+
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Boilerhouse } from '../boilerhouse.ts';
-import { BadRequestError, BoilerhouseError, NotFoundError, PoolExhaustedError } from '../errors.ts';
+import type { Database } from '../db/database.ts';
+import { BadRequestError, BoilerhouseError, PoolExhaustedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { claimView, eventView, instanceView, poolView, releaseView, saveView, tenantView } from './views.ts';
+import type { Auth, Principal } from './auth.ts';
+import { openApiDocument } from './openapi.ts';
+import { type ApiContext, type Route, route } from './route.ts';
+import { eventRoutes } from './routes/events.ts';
+import { instanceRoutes } from './routes/instances.ts';
+import { tenantRoutes } from './routes/tenants.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { workloadRoutes } from './routes/workloads.ts';
+import { check, compileRoute, ValidationError } from './validation.ts';
 
-/** Reads a JSON object from a request body, naming what is wrong with it; `shape` shows what to send. */
-async function jsonBody(request: Request, shape: string): Promise<Record<string, unknown>> {
-  let body: unknown;
-  try {
-    body = JSON.parse(await request.text());
-  } catch {
-    throw new BadRequestError(`the request body is not valid JSON; send ${shape}`);
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new BadRequestError(`the request body must be a JSON object: ${shape}`);
-  }
-  return body as Record<string, unknown>;
+/** What the API needs of the metrics (see ../metrics). */
+export interface ApiMetrics {
+  render(): Promise<{ contentType: string; body: string }>;
+  observeHttp(method: string, route: string, status: number, seconds: number): void;
 }
 
-function stringField(body: Record<string, unknown>, name: string): string {
-  const value = body[name];
-  if (value === undefined) throw new BadRequestError(`field "${name}" is required`);
-  if (typeof value !== 'string' || value === '') {
-    throw new BadRequestError(`field "${name}" must be a non-empty string, got ${JSON.stringify(value)}`);
+export interface AppOptions {
+  auth: Auth;
+  db: Database;
+  log: Logger;
+  metrics?: ApiMetrics;
+  /** Request bodies larger than this are refused (413). Default 1 MiB. */
+  maxBodyBytes?: number;
+}
+
+type Variables = { requestId: string; route: string };
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{ Variables: Variables }> {
+  const { auth, db, log, metrics } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const app = new Hono<{ Variables: Variables }>();
+
+  const routes: Route[] = [
+    route({
+      method: 'get',
+      path: '/api/v1/health',
+      tag: 'system',
+      summary: 'Whether the daemon is up (no token needed)',
+      scope: 'public',
+      responses: { 200: 'Up' },
+      handle: (c) => c.json({ status: 'ok', daemon: boilerhouse.daemonId }),
+    }),
+    ...tokenRoutes(db),
+    ...workloadRoutes(boilerhouse),
+    ...tenantRoutes(boilerhouse),
+    ...instanceRoutes(boilerhouse),
+    ...eventRoutes(boilerhouse),
+  ];
+  if (metrics !== undefined) {
+    routes.push(
+      route({
+        method: 'get',
+        path: '/metrics',
+        tag: 'system',
+        summary: 'Prometheus metrics (text exposition format)',
+        scope: 'read',
+        mediaType: 'text/plain',
+        responses: { 200: 'The metrics' },
+        handle: async (c) => {
+          const { contentType, body } = await metrics.render();
+          return c.body(body, 200, { 'Content-Type': contentType });
+        },
+      }),
+    );
   }
-  return value;
-}
-
-async function workloadFromBody(request: Request): Promise<string> {
-  return stringField(await jsonBody(request, '{"workload": "<id>"}'), 'workload');
-}
-
-export function createApp(boilerhouse: Boilerhouse, log: Logger): Hono {
-  const app = new Hono();
-
-  app.get('/api/v1/health', (c) => c.json({ status: 'ok', daemon: boilerhouse.daemonId }));
-
-  app.post('/api/v1/tenants/:tenant/claim', async (c) => {
-    const workload = await workloadFromBody(c.req.raw);
-    return c.json(claimView(await boilerhouse.claim(c.req.param('tenant'), workload)));
+  const openApiRoute = route({
+    method: 'get',
+    path: '/api/v1/openapi.json',
+    tag: 'system',
+    summary: 'This document',
+    scope: 'read',
+    responses: { 200: 'The OpenAPI 3.1 document' },
+    handle: (c) => c.json(document),
   });
+  routes.push(openApiRoute);
+  const document = openApiDocument(routes, VERSION);
 
-  app.post('/api/v1/tenants/:tenant/release', async (c) => {
-    const workload = await workloadFromBody(c.req.raw);
-    return c.json(releaseView(await boilerhouse.release(c.req.param('tenant'), workload)));
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('X-Request-Id');
+    const requestId =
+      incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomBytes(8).toString('hex');
+    c.set('requestId', requestId);
+    c.header('X-Request-Id', requestId);
+    const started = performance.now();
+    await next();
+    const seconds = (performance.now() - started) / 1000;
+    const routeTemplate = c.get('route') ?? 'unmatched';
+    metrics?.observeHttp(c.req.method, routeTemplate, c.res.status, seconds);
+    const fields = {
+      request_id: requestId,
+      method: c.req.method,
+      route: routeTemplate,
+      status: c.res.status,
+      ms: Math.round(seconds * 10_000) / 10,
+    };
+    if (c.res.status >= 500) log.error(fields, 'request failed');
+    else if (c.req.method === 'GET' && c.res.status < 400) log.debug(fields, 'request');
+    else log.info(fields, 'request');
   });
-
-  app.post('/api/v1/tenants/:tenant/sync', async (c) => {
-    const body = await jsonBody(c.req.raw, '{"workload": "<id>", "direction": "upload"}');
-    const workload = stringField(body, 'workload');
-    const direction = stringField(body, 'direction');
-    const result = await boilerhouse.sync(c.req.param('tenant'), workload, direction);
-    return c.json({ tenant: c.req.param('tenant'), workload, direction, save: result ?? null });
-  });
-
-  app.get('/api/v1/tenants/:tenant/snapshots', async (c) => {
-    const workload = c.req.query('workload');
-    if (workload === undefined || workload === '') throw new BadRequestError('query "workload" is required');
-    const { head, saves } = await boilerhouse.snapshots(c.req.param('tenant'), workload);
-    return c.json({
-      tenant: c.req.param('tenant'),
-      workload,
-      head,
-      saves: saves.map(saveView),
-    });
-  });
-
-  app.post('/api/v1/tenants/:tenant/snapshots/:seq/restore', async (c) => {
-    const workload = await workloadFromBody(c.req.raw);
-    const raw = c.req.param('seq');
-    if (!/^\d+$/.test(raw))
-      throw new BadRequestError(`save number must be a whole number, got ${JSON.stringify(raw)}`);
-    const result = await boilerhouse.restoreSnapshot(c.req.param('tenant'), workload, Number(raw));
-    return c.json({ tenant: c.req.param('tenant'), workload, restored: Number(raw), head: result.head });
-  });
-
-  app.put('/api/v1/tenants/:tenant/secrets', async (c) => {
-    const body = await jsonBody(c.req.raw, '{"workload": "<id>", "values": {"KEY": "value"}}');
-    const workload = stringField(body, 'workload');
-    if (body.values === undefined) throw new BadRequestError('field "values" is required');
-    const { keys } = boilerhouse.putSecrets(c.req.param('tenant'), workload, body.values);
-    return c.json({ tenant: c.req.param('tenant'), workload, keys });
-  });
-
-  app.get('/api/v1/tenants/:tenant/secrets', (c) =>
-    c.json({
-      tenant: c.req.param('tenant'),
-      secrets: boilerhouse.secretNames(c.req.param('tenant')).map((entry) => ({
-        workload: entry.workload,
-        keys: entry.keys,
-        updated_at: new Date(entry.updatedAt).toISOString(),
-      })),
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) =>
+        errorResponse(
+          c,
+          413,
+          'payload_too_large',
+          `the request body is over the limit of ${maxBodyBytes} bytes`,
+        ),
     }),
   );
 
-  app.delete('/api/v1/tenants/:tenant/secrets', (c) => {
-    const workload = c.req.query('workload');
-    if (workload === undefined || workload === '') throw new BadRequestError('query "workload" is required');
-    if (!boilerhouse.deleteSecrets(c.req.param('tenant'), workload)) {
-      throw new NotFoundError(`tenant ${c.req.param('tenant')} has no secrets for ${workload}`);
+  for (const definition of routes) {
+    const validators = compileRoute(definition);
+    app.on(definition.method.toUpperCase(), honoPath(definition.path), async (c) => {
+      c.set('route', definition.path);
+      let principal: Principal = { id: 'anonymous', scopes: [] };
+      if (definition.scope !== 'public') {
+        principal = auth.authenticate(c.req.header('Authorization'));
+        auth.authorize(principal, definition.scope);
+      }
+      const params = c.req.param() as Record<string, string>;
+      if (validators.params) check(validators.params, params, 'path');
+      const query: Record<string, unknown> = Object.fromEntries(new URL(c.req.url).searchParams);
+      if (validators.query) check(validators.query, query, 'query');
+      let body: unknown;
+      if (definition.body) {
+        body = await jsonBody(c.req.raw, definition.body.required);
+        if (validators.body && body !== undefined) check(validators.body, body, 'body');
+      } else if (definition.rawBody) {
+        body = await textBody(c.req.raw, definition.rawBody.mediaTypes);
+      } else if ((await c.req.raw.text()) !== '') {
+        throw new BadRequestError(
+          `${definition.method.toUpperCase()} ${definition.path} takes no request body`,
+        );
+      }
+      return definition.handle(c as unknown as ApiContext, { params, query, body, principal });
+    });
+  }
+
+  const templates = routes.map((definition) => ({
+    method: definition.method.toUpperCase(),
+    pattern: new RegExp(`^${definition.path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+  }));
+  app.notFound((c) => {
+    const allowed = templates.filter((t) => t.pattern.test(c.req.path)).map((t) => t.method);
+    if (allowed.length > 0) {
+      c.header('Allow', allowed.join(', '));
+      return errorResponse(
+        c,
+        405,
+        'method_not_allowed',
+        `${c.req.method} is not allowed on ${c.req.path}; use ${allowed.join(' or ')}`,
+      );
     }
-    return c.body(null, 204);
+    return errorResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`);
   });
-
-  app.get('/api/v1/tenants/:tenant', (c) =>
-    c.json(tenantView(boilerhouse.tenant(c.req.param('tenant')), boilerhouse)),
-  );
-
-  app.get('/api/v1/pools', (c) => c.json({ pools: boilerhouse.pools().map(poolView) }));
-  app.get('/api/v1/pools/:workload', (c) => c.json(poolView(boilerhouse.pool(c.req.param('workload')))));
-
-  app.get('/api/v1/instances', (c) =>
-    c.json({ instances: boilerhouse.instances().map((i) => instanceView(i)) }),
-  );
-  app.delete('/api/v1/instances/:id', async (c) => {
-    await boilerhouse.destroy(c.req.param('id'));
-    return c.body(null, 204);
-  });
-
-  app.get('/api/v1/events', (c) => {
-    const raw = c.req.query('limit') ?? '100';
-    if (!/^\d+$/.test(raw))
-      throw new BadRequestError(`query "limit" must be a whole number, got ${JSON.stringify(raw)}`);
-    return c.json({ events: boilerhouse.events(Number(raw)).map(eventView) });
-  });
-
-  app.notFound((c) =>
-    c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404),
-  );
 
   app.onError((error, c) => {
     if (error instanceof BoilerhouseError) {
       if (error instanceof PoolExhaustedError) c.header('Retry-After', String(error.retryAfterSeconds));
-      return c.json({ error: { code: error.code, message: error.message } }, error.status as 400);
+      if (error.status === 401) c.header('WWW-Authenticate', 'Bearer');
+      const details =
+        error instanceof ValidationError
+          ? error.details
+          : 'problems' in error
+            ? (error.problems as { path: string; message: string }[])
+            : undefined;
+      return errorResponse(c, error.status, error.code, error.message, details);
     }
-    log.error({ error, method: c.req.method, path: c.req.path }, 'request failed');
-    return c.json({ error: { code: 'internal', message: error.message } }, 500);
+    log.error(
+      { error, request_id: c.get('requestId'), method: c.req.method, path: c.req.path },
+      'request failed',
+    );
+    return errorResponse(c, 500, 'internal', error.message);
   });
 
   return app;
+}
+
+/** `/api/v1/tenants/{tenant}` -> `/api/v1/tenants/:tenant`. */
+function honoPath(path: string): string {
+  return path.replace(/\{([^}]+)\}/g, ':$1');
+}
+
+function errorResponse(
+  c: { get(key: 'requestId'): string; json: (body: unknown, status: never) => Response },
+  status: number,
+  code: string,
+  message: string,
+  details?: { path: string; message: string }[],
+): Response {
+  const error = { code, message, request_id: c.get('requestId'), ...(details ? { details } : {}) };
+  return c.json({ error }, status as never);
+}
+
+/** The JSON body, or undefined when it is empty and not required. */
+async function jsonBody(request: Request, required: boolean): Promise<unknown> {
+  const text = await request.text();
+  if (text.trim() === '') {
+    if (required) throw new BadRequestError('the request needs a JSON body');
+    return undefined;
+  }
+  const type = request.headers.get('Content-Type');
+  if (type !== null && !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
+    throw new BadRequestError(`the request body must be JSON (Content-Type: application/json), not ${type}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new BadRequestError(`the request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function textBody(request: Request, mediaTypes: string[]): Promise<string> {
+  const type = (request.headers.get('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!mediaTypes.includes(type)) {
+    throw new BadRequestError(
+      `the request body must be one of ${mediaTypes.join(', ')} (Content-Type), not ${type || 'unspecified'}`,
+    );
+  }
+  const text = await request.text();
+  if (text.trim() === '') throw new BadRequestError('the request body is empty');
+  return text;
 }

@@ -77,6 +77,19 @@ export function listEvents(db: Database, limit: number): ActivityEvent[] {
   return rows.map(fromRow);
 }
 
+/** Up to `limit` events after `id`, oldest first. */
+export function listEventsAfter(db: Database, id: number, limit: number): ActivityEvent[] {
+  const rows = db
+    .prepare('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?')
+    .all(id, limit) as unknown as Row[];
+  return rows.map(fromRow);
+}
+
+/** The newest event's id (0 when there is none). */
+export function lastEventId(db: Database): number {
+  return (db.prepare('SELECT coalesce(max(id), 0) AS id FROM events').get() as { id: number }).id;
+}
+
 /** Keeps the newest `keep` events. */
 export function pruneEvents(db: Database, keep: number): void {
   db.prepare('DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?').run(keep);

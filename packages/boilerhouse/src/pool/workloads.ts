@@ -1,18 +1,34 @@
 /**
  * The workloads Boilerhouse serves, read from the workload directory (one YAML file each) and re-read when
  * a file appears, changes or goes. Each version of a spec has a hash; instances remember the hash they were
- * made from, so the pool can replace idle instances of an old version.
+ * made from, so the pool can replace idle instances of an old version. Files can also be written and
+ * removed through the API (apply, remove): validated exactly as files are, and written atomically.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { watch } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type Environment, formatProblem, loadWorkload, type WorkloadSpec } from '@boilerhouse/spec';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import {
+  type Environment,
+  formatProblem,
+  loadWorkload,
+  type PoolSpec,
+  type Problem,
+  type WorkloadSpec,
+} from '@boilerhouse/spec';
+import { BadRequestError, BoilerhouseError, NotFoundError } from '../errors.ts';
 import type { Activity } from './activity.ts';
+import { type PoolOverrides, type PoolSize, withChanges } from './pool-overrides.ts';
 
 export interface Workload {
   id: string;
+  /** The file's spec, with the operator's pool sizes (scale, drain) applied. */
   spec: WorkloadSpec;
+  /** The pool block as the file has it. */
+  filePool: PoolSpec;
+  /** The sizes an operator set through the API, if any. */
+  scaled: PoolSize;
+  /** Of the file's spec: a resize is not a new version. */
   hash: string;
   file: string;
   /** The file is gone: no new instances; existing ones finish their tenancy. */
@@ -20,6 +36,19 @@ export interface Workload {
 }
 
 const RELOAD_DEBOUNCE_MS = 150;
+
+/** A workload body the API was given that does not load; `problems` say where, as for files. */
+export class WorkloadInvalidError extends BoilerhouseError {
+  readonly problems: { path: string; message: string }[];
+  constructor(file: string, problems: Problem[]) {
+    const errors = problems.filter((problem) => problem.severity === 'error');
+    super(400, 'invalid_workload', `the workload is not valid: ${formatProblem(file, errors[0] as Problem)}`);
+    this.problems = errors.map((problem) => ({
+      path: `${file}:${problem.line}:${problem.column} ${problem.path}`,
+      message: problem.message,
+    }));
+  }
+}
 
 export function specHash(spec: WorkloadSpec): string {
   return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 12);
@@ -31,11 +60,21 @@ export class WorkloadRegistry {
   readonly #activity: Activity;
   readonly #workloads = new Map<string, Workload>();
   readonly #onChange: () => void;
+  readonly #overrides: PoolOverrides;
+  /** Loads run one at a time: the watcher and the API both start them. */
+  #loading: Promise<void> = Promise.resolve();
 
-  constructor(options: { dir: string; env: Environment; activity: Activity; onChange: () => void }) {
+  constructor(options: {
+    dir: string;
+    env: Environment;
+    activity: Activity;
+    overrides: PoolOverrides;
+    onChange: () => void;
+  }) {
     this.#dir = options.dir;
     this.#env = options.env;
     this.#activity = options.activity;
+    this.#overrides = options.overrides;
     this.#onChange = options.onChange;
   }
 
@@ -56,7 +95,15 @@ export class WorkloadRegistry {
    * Reads every workload file. A file with errors is reported (and its previous version, if any, kept);
    * a new id is a new pool, a new hash an updated one, a missing id a removed one.
    */
-  async load(): Promise<void> {
+  load(): Promise<void> {
+    this.#loading = this.#loading.then(
+      () => this.#loadNow(),
+      () => this.#loadNow(),
+    );
+    return this.#loading;
+  }
+
+  async #loadNow(): Promise<void> {
     const names = (await readdir(this.#dir).catch(() => [] as string[]))
       .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
       .sort();
@@ -112,7 +159,16 @@ export class WorkloadRegistry {
     const hash = specHash(spec);
     const previous = this.#workloads.get(spec.id);
     if (previous !== undefined && previous.hash === hash && !previous.removed) return;
-    this.#workloads.set(spec.id, { id: spec.id, spec, hash, file, removed: false });
+    const scaled = this.#overrides.get(spec.id);
+    this.#workloads.set(spec.id, {
+      id: spec.id,
+      spec: { ...spec, pool: { ...spec.pool, ...scaled } },
+      filePool: spec.pool,
+      scaled,
+      hash,
+      file,
+      removed: false,
+    });
     this.#activity.record({
       type: previous === undefined ? 'pool.created' : 'pool.updated',
       workload: spec.id,
@@ -122,6 +178,62 @@ export class WorkloadRegistry {
           : `pool ${spec.id} updated (version ${hash}); idle instances of the old version are replaced`,
       data: { hash },
     });
+  }
+
+  /** Sets (or with null, clears) the operator's pool sizes of a workload. */
+  scale(id: string, changes: { minIdle?: number | null; maxSize?: number | null }, now: number): Workload {
+    const workload = this.#workloads.get(id);
+    if (workload === undefined) throw new NotFoundError(`no workload "${id}"`);
+    const scaled = withChanges(this.#overrides.get(id), changes);
+    const pool = { ...workload.filePool, ...scaled };
+    if (pool.minIdle > pool.maxSize) {
+      throw new BadRequestError(
+        `min_idle (${pool.minIdle}) cannot be more than max_size (${pool.maxSize}) for pool ${id}`,
+      );
+    }
+    this.#overrides.save(id, scaled, now);
+    workload.scaled = scaled;
+    workload.spec = { ...workload.spec, pool };
+    this.#activity.record({
+      type: 'pool.updated',
+      workload: id,
+      message: `pool ${id} scaled: min_idle ${pool.minIdle}, max_size ${pool.maxSize}`,
+      data: { minIdle: pool.minIdle, maxSize: pool.maxSize },
+    });
+    this.#onChange();
+    return workload;
+  }
+
+  /**
+   * Validates `text` as a workload file for `id` and writes it (atomically) over the workload's file, or
+   * to `<id>.yaml` for a new workload; then reloads. JSON is YAML, so either is stored as it came.
+   */
+  async apply(id: string, text: string): Promise<{ workload: Workload; created: boolean }> {
+    const existing = this.#workloads.get(id);
+    const file = existing !== undefined && !existing.removed ? existing.file : join(this.#dir, `${id}.yaml`);
+    const name = basename(file);
+    const { spec, problems } = loadWorkload(text, { file, env: this.#env });
+    if (spec === undefined) throw new WorkloadInvalidError(name, problems);
+    if (spec.id !== id) {
+      throw new BadRequestError(`the body defines workload "${spec.id}", but the URL names "${id}"`);
+    }
+    const other = this.list().find((workload) => workload.id !== id && workload.file === file);
+    if (other !== undefined) throw new BadRequestError(`${name} already holds workload "${other.id}"`);
+    await writeAtomically(file, text);
+    await this.load();
+    const workload = this.#workloads.get(id);
+    if (workload === undefined || workload.removed)
+      throw new Error(`workload ${id} did not load from ${name}`);
+    return { workload, created: existing === undefined || existing.removed };
+  }
+
+  /** Deletes the workload's file and reloads; its pool is removed (instances end with their tenancy). */
+  async remove(id: string): Promise<void> {
+    const workload = this.#workloads.get(id);
+    if (workload === undefined || workload.removed) throw new NotFoundError(`no workload "${id}"`);
+    await unlink(workload.file);
+    this.#overrides.clear(id);
+    await this.load();
   }
 
   /** Re-reads the directory when it changes, until `signal` aborts. */
@@ -134,4 +246,20 @@ export class WorkloadRegistry {
     watcher.on('error', () => undefined);
     signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   }
+}
+
+/** Writes beside the target (a name the loader skips), syncs, then renames over it. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const temp = join(file, '..', `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o644);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, file).catch(async (error: unknown) => {
+    await unlink(temp).catch(() => {});
+    throw error;
+  });
 }

@@ -11,6 +11,7 @@ import {
 } from './docker-mapping.ts';
 import { EngineClient, engineError, type RequestOptions, readBody } from './engine-client.ts';
 import { ExecOutput } from './exec-output.ts';
+import { payloads } from './frames.ts';
 import {
   type ContainerInfo,
   ContainerNotFoundError,
@@ -155,6 +156,21 @@ export class DockerRuntime implements ContainerRuntime {
       if (signal.aborted) throw new ExecTimeoutError(argv, options.timeoutMs);
       throw error;
     }
+  }
+
+  async logs(
+    id: string,
+    options: { tail: number; follow: boolean; signal: AbortSignal },
+  ): Promise<AsyncIterable<Buffer>> {
+    const path = `${containerPath(id)}/logs?stdout=1&stderr=1&tail=${options.tail}${options.follow ? '&follow=1' : ''}`;
+    const response = await this.engine.open('GET', path, { signal: options.signal });
+    const status = response.statusCode ?? 0;
+    if (status === 404) {
+      response.resume();
+      throw new ContainerNotFoundError(id);
+    }
+    if (status >= 400) throw engineError('GET', path, status, await readBody(response));
+    return payloads(response);
   }
 
   /** Closes the engine connections this runtime keeps open. */

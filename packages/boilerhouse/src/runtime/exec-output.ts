@@ -1,13 +1,13 @@
 /**
- * Reads the engine's multiplexed exec stream (no TTY): frames of an 8-byte header — stream type, three zero
- * bytes, big-endian payload length — then the payload. stdout and stderr stay interleaved in arrival order,
- * and only the tail is kept, so a chatty command cannot grow the daemon's memory.
+ * The output of an exec, from the engine's multiplexed stream (see frames.ts). stdout and stderr stay
+ * interleaved in arrival order, and only the tail is kept, so a chatty command cannot grow the daemon's
+ * memory.
  */
-const headerBytes = 8;
+import { FrameSplitter } from './frames.ts';
 
 export class ExecOutput {
   readonly #limit: number;
-  #pending: Buffer = Buffer.alloc(0);
+  readonly #frames = new FrameSplitter();
   #tail: Buffer = Buffer.alloc(0);
   #seen = 0;
 
@@ -16,15 +16,7 @@ export class ExecOutput {
   }
 
   push(chunk: Buffer): void {
-    let buffer = this.#pending.length > 0 ? Buffer.concat([this.#pending, chunk]) : chunk;
-    while (buffer.length >= headerBytes) {
-      const size = buffer.readUInt32BE(4);
-      if (buffer.length < headerBytes + size) break;
-      this.#keep(buffer.subarray(headerBytes, headerBytes + size));
-      buffer = buffer.subarray(headerBytes + size);
-    }
-    // Copy, so a retained partial frame does not pin the whole chunk it came in.
-    this.#pending = Buffer.from(buffer);
+    for (const payload of this.#frames.push(chunk)) this.#keep(payload);
   }
 
   /** The last `limitBytes` of output, as text. */

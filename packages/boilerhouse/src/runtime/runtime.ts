@@ -106,6 +106,11 @@ export interface ContainerRuntime {
   list(labels: Record<string, string>): Promise<ContainerSummary[]>;
   /** Runs argv in the running container and waits for it, at most `timeoutMs` (then rejects with ExecTimeoutError). */
   exec(id: string, argv: string[], options: ExecOptions): Promise<ExecResult>;
+  /** The container's output (stdout and stderr interleaved): the last `tail` lines, then, with `follow`, more as it comes until `signal` aborts. */
+  logs(
+    id: string,
+    options: { tail: number; follow: boolean; signal: AbortSignal },
+  ): Promise<AsyncIterable<Buffer>>;
 }
 
 /** The engine refused or failed a request; `status` is its HTTP status when it answered. */

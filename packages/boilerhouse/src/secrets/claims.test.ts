@@ -1,11 +1,10 @@
 /** Tenant secrets reaching their instance, on the real Docker engine, through the API. */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createApp } from '../api/app.ts';
-import { silentLogger } from '../log.ts';
+import { type TestApi, testApi } from '../testing/api.ts';
 import { echoWorkload, type Harness, startHarness } from '../testing/harness.ts';
 
 let harness: Harness;
-let app: ReturnType<typeof createApp>;
+let app: TestApi;
 
 beforeAll(async () => {
   const text = await echoWorkload({
@@ -13,7 +12,7 @@ beforeAll(async () => {
     '  state:\n    target: /data': '  state:\n    target: /data\n  secrets:\n    target: /secrets/.env',
   });
   harness = await startHarness({ 'echo.yaml': text });
-  app = createApp(harness.boilerhouse, silentLogger);
+  app = testApi(harness);
 });
 
 afterAll(async () => {

@@ -2,8 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { createApp } from '../api/app.ts';
-import { silentLogger } from '../log.ts';
+import { testApi } from '../testing/api.ts';
 import { counter, echoWorkload, type Harness, startHarness, waitFor } from '../testing/harness.ts';
 
 let harness: Harness | undefined;
@@ -74,7 +73,7 @@ test('manual saves, the list of saves, and going back to an older save through t
     'affinity_timeout: 10m': 'affinity_timeout: 1h',
   });
   harness = await startHarness({ 'echo.yaml': text });
-  const app = createApp(harness.boilerhouse, silentLogger);
+  const app = testApi(harness);
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await app.request(path, {
       method,
@@ -116,7 +115,7 @@ test('manual saves, the list of saves, and going back to an older save through t
   ).toMatchObject({
     error: {
       code: 'bad_request',
-      message: 'field "direction" must be "upload" or "download", got "sideways"',
+      message: 'body.direction: must be one of "upload", "download", got "sideways"',
     },
   });
 });

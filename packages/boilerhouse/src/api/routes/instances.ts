@@ -1,0 +1,88 @@
+/** Instances: listing, destroying, and their containers' output. */
+import { stream } from 'hono/streaming';
+import type { Boilerhouse } from '../../boilerhouse.ts';
+import type { Phase } from '../../db/instances.ts';
+import { route, schemas } from '../route.ts';
+import { instanceView } from '../views.ts';
+
+const PHASES: Phase[] = [
+  'creating',
+  'ready',
+  'claiming',
+  'claimed',
+  'releasing',
+  'release_failed',
+  'reserved',
+  'destroying',
+  'failed',
+];
+
+export function instanceRoutes(boilerhouse: Boilerhouse) {
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/instances',
+      tag: 'instances',
+      summary: 'Instances, oldest first',
+      scope: 'read',
+      query: {
+        workload: { schema: schemas.workload, description: 'Only this workload' },
+        phase: { schema: { enum: PHASES }, description: 'Only this phase' },
+      },
+      responses: { 200: 'The instances' },
+      handle: (c, { query }) =>
+        c.json({
+          instances: boilerhouse
+            .instances(query as { workload?: string; phase?: Phase })
+            .map((instance) => instanceView(instance)),
+        }),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/v1/instances/{id}',
+      tag: 'instances',
+      summary: 'Destroy an instance, whatever its phase (a claimed one loses its tenant)',
+      scope: 'workloads:write',
+      params: { id: schemas.instance },
+      responses: { 204: 'Destroyed', 404: 'No such instance' },
+      handle: async (c, { params }) => {
+        await boilerhouse.destroy(params.id as string);
+        return c.body(null, 204);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/instances/{id}/logs',
+      tag: 'instances',
+      summary: "The instance container's output (stdout and stderr), optionally followed",
+      scope: 'read',
+      params: { id: schemas.instance },
+      query: {
+        tail: {
+          schema: { type: 'integer', minimum: 0, maximum: 100_000 },
+          description: 'Lines to show from the end (default 200)',
+        },
+        follow: { schema: { type: 'boolean' }, description: 'Keep the response open and send new output' },
+      },
+      mediaType: 'text/plain',
+      responses: { 200: 'The output, as text', 404: 'No such instance' },
+      handle: async (c, { params, query }) => {
+        const abort = new AbortController();
+        const output = await boilerhouse.instanceLogs(params.id as string, {
+          tail: (query.tail as number | undefined) ?? 200,
+          follow: query.follow === true,
+          signal: abort.signal,
+        });
+        c.header('Content-Type', 'text/plain; charset=utf-8');
+        return stream(c, async (body) => {
+          body.onAbort(() => abort.abort());
+          try {
+            for await (const chunk of output) await body.write(chunk);
+          } catch (error) {
+            if (!abort.signal.aborted) throw error;
+          }
+        });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,202 @@
+/** Tenants: claim and release, their saves, and their secrets. */
+import type { Boilerhouse } from '../../boilerhouse.ts';
+import { NotFoundError } from '../../errors.ts';
+import { route, schemas, workloadBody } from '../route.ts';
+import { claimView, releaseView, saveView, tenantView } from '../views.ts';
+
+const tenantParam = { tenant: schemas.tenant };
+
+export function tenantRoutes(boilerhouse: Boilerhouse) {
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/tenants',
+      tag: 'tenants',
+      summary: 'Tenants that hold an instance now, with their instances',
+      scope: 'read',
+      responses: { 200: 'The tenants' },
+      handle: (c) =>
+        c.json({
+          tenants: boilerhouse.tenants().map(({ tenant, instances }) => ({
+            tenant,
+            instances: instances.map((instance) => ({
+              id: instance.id,
+              workload: instance.workload,
+              phase: instance.phase,
+            })),
+          })),
+        }),
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/tenants/{tenant}',
+      tag: 'tenants',
+      summary: "A tenant's instances, their endpoints and idle-release countdowns",
+      scope: 'read',
+      params: tenantParam,
+      responses: { 200: 'The tenant' },
+      handle: (c, { params }) => c.json(tenantView(boilerhouse.tenant(params.tenant as string), boilerhouse)),
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/tenants/{tenant}/claim',
+      tag: 'tenants',
+      summary: 'Claim an instance of a workload for the tenant (its own again if it has one)',
+      scope: 'tenants:claim',
+      params: tenantParam,
+      body: workloadBody,
+      responses: {
+        200: 'The claimed instance, its endpoints, the claim path and timings',
+        503: 'The pool is exhausted (Retry-After) or the daemon is stopping',
+      },
+      handle: async (c, { params, body }) =>
+        c.json(
+          claimView(
+            await boilerhouse.claim(params.tenant as string, (body as { workload: string }).workload),
+          ),
+        ),
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/tenants/{tenant}/release',
+      tag: 'tenants',
+      summary: "Release the tenant's instance: save its state, then reserve it for the tenant",
+      scope: 'tenants:claim',
+      params: tenantParam,
+      body: workloadBody,
+      responses: {
+        200: 'What happened to the instance',
+        502: 'The save failed; the instance and its data are kept',
+      },
+      handle: async (c, { params, body }) =>
+        c.json(
+          releaseView(
+            await boilerhouse.release(params.tenant as string, (body as { workload: string }).workload),
+          ),
+        ),
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/tenants/{tenant}/sync',
+      tag: 'state',
+      summary: "Save the tenant's running instance now (sync.policy.manual)",
+      description:
+        'Only "upload" is available: state is restored at claim; to go back to an older save, release and restore it.',
+      scope: 'tenants:write',
+      params: tenantParam,
+      body: {
+        schema: {
+          type: 'object',
+          properties: { workload: schemas.workload, direction: { enum: ['upload', 'download'] } },
+          required: ['workload', 'direction'],
+          additionalProperties: false,
+        },
+        required: true,
+      },
+      responses: { 200: 'The save made (null when nothing changed)' },
+      handle: async (c, { params, body }) => {
+        const { workload, direction } = body as { workload: string; direction: string };
+        const result = await boilerhouse.sync(params.tenant as string, workload, direction);
+        return c.json({ tenant: params.tenant, workload, direction, save: result ?? null });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/tenants/{tenant}/snapshots',
+      tag: 'state',
+      summary: "The tenant's saves of a workload, newest first, and which is current",
+      scope: 'read',
+      params: tenantParam,
+      query: { workload: { schema: schemas.workload, required: true, description: 'The workload' } },
+      responses: { 200: 'The saves' },
+      handle: async (c, { params, query }) => {
+        const workload = query.workload as string;
+        const { head, saves } = await boilerhouse.snapshots(params.tenant as string, workload);
+        return c.json({ tenant: params.tenant, workload, head, saves: saves.map(saveView) });
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/tenants/{tenant}/snapshots/{seq}/restore',
+      tag: 'state',
+      summary: 'Make an older save current again (while the tenant is released)',
+      scope: 'tenants:write',
+      params: {
+        ...tenantParam,
+        seq: { type: 'string', pattern: '^[0-9]{1,12}$', description: 'a save number' },
+      },
+      body: workloadBody,
+      responses: { 200: 'The new current save', 409: 'The tenant holds an instance' },
+      handle: async (c, { params, body }) => {
+        const { workload } = body as { workload: string };
+        const seq = Number(params.seq);
+        const result = await boilerhouse.restoreSnapshot(params.tenant as string, workload, seq);
+        return c.json({ tenant: params.tenant, workload, restored: seq, head: result.head });
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/api/v1/tenants/{tenant}/secrets',
+      tag: 'secrets',
+      summary: "Store the tenant's secrets for a workload (encrypted; written into its next instance)",
+      scope: 'tenants:write',
+      params: tenantParam,
+      body: {
+        schema: {
+          type: 'object',
+          properties: {
+            workload: schemas.workload,
+            values: {
+              type: 'object',
+              description: 'names (environment-variable style) to values',
+              additionalProperties: { type: 'string' },
+            },
+          },
+          required: ['workload', 'values'],
+          additionalProperties: false,
+        },
+        required: true,
+      },
+      responses: { 200: 'The names stored (never the values)' },
+      handle: (c, { params, body }) => {
+        const { workload, values } = body as { workload: string; values: unknown };
+        const { keys } = boilerhouse.putSecrets(params.tenant as string, workload, values);
+        return c.json({ tenant: params.tenant, workload, keys });
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/tenants/{tenant}/secrets',
+      tag: 'secrets',
+      summary: "The names (never the values) of the tenant's secrets, per workload",
+      scope: 'read',
+      params: tenantParam,
+      responses: { 200: 'The names' },
+      handle: (c, { params }) =>
+        c.json({
+          tenant: params.tenant,
+          secrets: boilerhouse.secretNames(params.tenant as string).map((entry) => ({
+            workload: entry.workload,
+            keys: entry.keys,
+            updated_at: new Date(entry.updatedAt).toISOString(),
+          })),
+        }),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/v1/tenants/{tenant}/secrets',
+      tag: 'secrets',
+      summary: "Delete the tenant's secrets for a workload",
+      scope: 'tenants:write',
+      params: tenantParam,
+      query: { workload: { schema: schemas.workload, required: true, description: 'The workload' } },
+      responses: { 204: 'Deleted', 404: 'There were none' },
+      handle: (c, { params, query }) => {
+        if (!boilerhouse.deleteSecrets(params.tenant as string, query.workload as string)) {
+          throw new NotFoundError(`tenant ${params.tenant} has no secrets for ${query.workload}`);
+        }
+        return c.body(null, 204);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,158 @@
+/** Workloads (their files, through the API) and their pools. */
+import { readFile } from 'node:fs/promises';
+import { workloadJsonSchema } from '@boilerhouse/spec';
+import type { Boilerhouse } from '../../boilerhouse.ts';
+import { NotFoundError } from '../../errors.ts';
+import { type JsonSchema, route, schemas } from '../route.ts';
+import { poolView } from '../views.ts';
+
+const workloadParam = { workload: schemas.workload };
+const idParam = { id: schemas.workload };
+
+export function workloadRoutes(boilerhouse: Boilerhouse) {
+  const find = (id: string) => {
+    const workload = boilerhouse.workloads.get(id);
+    if (workload === undefined || workload.removed) throw new NotFoundError(`no workload "${id}"`);
+    return workload;
+  };
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/workloads',
+      tag: 'workloads',
+      summary: 'The workloads served',
+      scope: 'read',
+      responses: { 200: 'The workloads' },
+      handle: (c) =>
+        c.json({
+          workloads: boilerhouse.workloads.list().map((workload) => ({
+            id: workload.id,
+            name: workload.spec.name ?? workload.id,
+            version: workload.hash,
+            file: workload.file,
+            removed: workload.removed,
+            image: workload.spec.image,
+            min_idle: workload.spec.pool.minIdle,
+            max_size: workload.spec.pool.maxSize,
+          })),
+        }),
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/workloads/{id}',
+      tag: 'workloads',
+      summary: 'A workload and the text of its file',
+      scope: 'read',
+      params: idParam,
+      responses: { 200: 'The workload', 404: 'No such workload' },
+      handle: async (c, { params }) => {
+        const workload = find(params.id as string);
+        return c.json({
+          id: workload.id,
+          name: workload.spec.name ?? workload.id,
+          version: workload.hash,
+          file: workload.file,
+          removed: workload.removed,
+          source: await readFile(workload.file, 'utf8'),
+        });
+      },
+    }),
+    route({
+      method: 'put',
+      path: '/api/v1/workloads/{id}',
+      tag: 'workloads',
+      summary: 'Create or replace a workload from a workload file (YAML or JSON)',
+      description:
+        'Validated exactly as a file in the workloads directory is, then written there atomically. Problems come back as `details`, each with FILE:LINE:COL and the field path.',
+      scope: 'workloads:write',
+      params: idParam,
+      rawBody: {
+        mediaTypes: ['application/yaml', 'application/json', 'text/yaml'],
+        schema: workloadJsonSchema() as JsonSchema,
+        description: 'A workload file',
+      },
+      responses: { 200: 'The workload as loaded', 400: 'The file is not valid' },
+      handle: async (c, { params, body }) => {
+        const { workload, created } = await boilerhouse.applyWorkload(params.id as string, body as string);
+        return c.json({ id: workload.id, version: workload.hash, file: workload.file, created });
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/api/v1/workloads/{id}',
+      tag: 'workloads',
+      summary: "Drain the workload's pool, then delete its file",
+      scope: 'workloads:write',
+      params: idParam,
+      query: {
+        force: {
+          schema: { type: 'boolean' },
+          description: "Release tenants' instances first (saving their state) instead of refusing",
+        },
+      },
+      responses: { 204: 'Deleted', 409: 'Tenants hold instances (and force was not given)' },
+      handle: async (c, { params, query }) => {
+        await boilerhouse.deleteWorkload(params.id as string, { force: query.force === true });
+        return c.body(null, 204);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/pools',
+      tag: 'pools',
+      summary: 'Every pool: sizes, instances by phase, filling status',
+      scope: 'read',
+      responses: { 200: 'The pools' },
+      handle: (c) => c.json({ pools: boilerhouse.pools().map(poolView) }),
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/pools/{workload}',
+      tag: 'pools',
+      summary: "One workload's pool",
+      scope: 'read',
+      params: workloadParam,
+      responses: { 200: 'The pool', 404: 'No such workload' },
+      handle: (c, { params }) => c.json(poolView(boilerhouse.pool(params.workload as string))),
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/pools/{workload}/scale',
+      tag: 'pools',
+      summary: "Set the pool's sizes over the workload file's (null goes back to the file's)",
+      scope: 'workloads:write',
+      params: workloadParam,
+      body: {
+        schema: {
+          type: 'object',
+          properties: {
+            min_idle: { type: ['integer', 'null'], minimum: 0, maximum: 1000 },
+            max_size: { type: ['integer', 'null'], minimum: 1, maximum: 1000 },
+          },
+          minProperties: 1,
+          additionalProperties: false,
+        },
+        required: true,
+      },
+      responses: { 200: 'The pool' },
+      handle: (c, { params, body }) => {
+        const { min_idle, max_size } = body as { min_idle?: number | null; max_size?: number | null };
+        return c.json(
+          poolView(boilerhouse.scale(params.workload as string, { minIdle: min_idle, maxSize: max_size })),
+        );
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/v1/pools/{workload}/drain',
+      tag: 'pools',
+      summary: 'Stop keeping instances warm (min_idle 0) and destroy the ready ones',
+      description:
+        "Tenants' instances are left to their tenancy. Scale min_idle up (or to null) to fill again.",
+      scope: 'workloads:write',
+      params: workloadParam,
+      responses: { 200: 'The pool' },
+      handle: async (c, { params }) => c.json(poolView(await boilerhouse.drain(params.workload as string))),
+    }),
+  ];
+}

@@ -55,6 +55,11 @@ export function poolView(pool: PoolStatus) {
     removed: pool.removed,
     min_idle: pool.minIdle,
     max_size: pool.maxSize,
+    /** What an operator set over the file's sizes (scale, drain). */
+    scaled: {
+      ...(pool.scaled.minIdle === undefined ? {} : { min_idle: pool.scaled.minIdle }),
+      ...(pool.scaled.maxSize === undefined ? {} : { max_size: pool.scaled.maxSize }),
+    },
     instances: pool.instances,
     fill: {
       consecutive_failures: pool.fill.consecutiveFailures,

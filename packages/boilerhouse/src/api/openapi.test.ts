@@ -1,0 +1,64 @@
+/** The OpenAPI document: valid OpenAPI 3.1, and exactly the routes the app serves. */
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { type TestApi, testApi } from '../testing/api.ts';
+import { echoWorkload, type Harness, startHarness } from '../testing/harness.ts';
+
+let harness: Harness;
+let api: TestApi;
+// biome-ignore lint/suspicious/noExplicitAny: the document is read as plain JSON.
+let document: any;
+
+beforeAll(async () => {
+  harness = await startHarness(
+    { 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) },
+    { start: false },
+  );
+  api = testApi(harness);
+  const response = await api.request('/api/v1/openapi.json');
+  expect(response.status).toBe(200);
+  document = await response.json();
+});
+
+afterAll(async () => {
+  await harness.cleanup();
+});
+
+test('is a valid OpenAPI 3.1 document', async () => {
+  const validator = new Validator();
+  const result = await validator.validate(document);
+  expect(result.errors ?? []).toEqual([]);
+  expect(result.valid).toBe(true);
+  expect(document.openapi).toBe('3.1.0');
+});
+
+test('documents every route the app answers, and only those', async () => {
+  const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(
+    ([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+  );
+  expect(documented.length).toBeGreaterThan(25);
+  for (const entry of documented) {
+    const [method, path] = entry.split(' ') as [string, string];
+    const concrete = path.replace(
+      /\{[^}]+\}/g,
+      (name) =>
+        ({ '{seq}': '1', '{id}': 'abcdef012345', '{tenant}': 'alice', '{workload}': 'echo' })[name] ?? 'x',
+    );
+    const response = await api.raw(concrete, { method });
+    // Unauthenticated: every route but health answers 401, which proves it is there; none is 404/405.
+    expect([entry, response.status]).toEqual([entry, path === '/api/v1/health' ? 200 : 401]);
+  }
+});
+
+test('request schemas in the document are the ones that validate requests', async () => {
+  const claim = document.paths['/api/v1/tenants/{tenant}/claim'].post;
+  expect(claim.requestBody.content['application/json'].schema).toMatchObject({
+    required: ['workload'],
+    additionalProperties: false,
+  });
+  expect(claim['x-scope']).toBe('tenants:claim');
+  const put = document.paths['/api/v1/workloads/{id}'].put;
+  expect(Object.keys(put.requestBody.content)).toContain('application/yaml');
+  expect(put.requestBody.content['application/yaml'].schema.properties).toHaveProperty('pool');
+  expect(document.paths['/api/v1/health'].get.security).toEqual([]);
+});

@@ -41,6 +41,9 @@ describe('claim and release', () => {
     const tenant = await json(await app.request('/api/v1/tenants/alice'));
     expect(tenant.instances).toHaveLength(1);
     expect(tenant.instances[0].endpoints).toEqual(body.endpoints);
+    // echo's file_idle_ttl is 5 minutes: the countdown starts at the claim, before the first scan.
+    const idleAt = Date.parse(tenant.instances[0].idle_release_at);
+    expect(idleAt).toBeGreaterThan(Date.now() + 4 * 60_000);
 
     const release = await post('/api/v1/tenants/alice/release', { workload: 'echo' });
     expect(release.status).toBe(200);

@@ -40,7 +40,7 @@ async function readEvents(response: Response, count: number): Promise<SseEvent[]
           .filter((line) => !line.startsWith(':'))
           .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]),
       );
-      if (fields.data !== undefined) events.push({ id: fields.id, data: JSON.parse(fields.data) });
+      if (fields.data !== undefined) events.push({ id: fields.id ?? '', data: JSON.parse(fields.data) });
       end = buffer.indexOf('\n\n');
     }
   }

@@ -1,43 +1,96 @@
-/** The `boilerhouse` command: dispatches to one module per command group. */
-import { runServe } from './serve.ts';
-import { runWorkloadCommand } from './workload.ts';
+/** The `boilerhouse` command (also `bh`): the list of commands and the process's entry point. */
+import { basename } from 'node:path';
+import { DEFAULT_URL } from './client.ts';
+import { type Command, twoColumns, usageLine } from './command.ts';
+import { events } from './events.ts';
+import type { Io } from './io.ts';
+import { logs } from './logs.ts';
+import { poolsGroup } from './pools.ts';
+import { dispatch, type Entry, isGroup } from './run.ts';
+import { secretsGroup } from './secrets.ts';
+import { serve } from './serve.ts';
+import { snapshotsGroup } from './snapshots.ts';
+import { status } from './status.ts';
+import { claim, release, tenantGroup, tenants } from './tenants.ts';
+import { tokensGroup } from './tokens.ts';
+import { workloadGroup } from './workload.ts';
 
-const USAGE = `usage: boilerhouse <command>
+export type { Io } from './io.ts';
 
-commands:
-  serve                       run the daemon (BOILERHOUSE_DATA_DIR, BOILERHOUSE_WORKLOADS_DIR,
-                              BOILERHOUSE_HOST=127.0.0.1, BOILERHOUSE_PORT=7070)
-  workload validate FILE...   check workload files; prints FILE:LINE:COL PATH: MESSAGE per problem
-  workload schema             print the JSON Schema of workload files
-`;
+/** Every command, in the order the top-level help lists them. */
+const ENTRIES: Entry[] = [
+  serve,
+  status,
+  workloadGroup,
+  poolsGroup,
+  claim,
+  release,
+  tenants,
+  tenantGroup,
+  snapshotsGroup,
+  secretsGroup,
+  logs,
+  events,
+  tokensGroup,
+];
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  env: Readonly<Record<string, string | undefined>>;
+function usage(prog: string): string {
+  const commands = ENTRIES.flatMap((entry) => (isGroup(entry) ? entry.commands : [entry]));
+  const rows = commands.map(
+    (command: Command) =>
+      [
+        usageLine('', command)
+          .replace(/ \[options\]$/, '')
+          .trim(),
+        command.summary,
+      ] as const,
+  );
+  return [
+    `usage: ${prog} <command> [options]`,
+    '',
+    'Boilerhouse keeps warm containers per workload and hands them to tenants. This command runs the',
+    'daemon (serve) and drives it through its HTTP API.',
+    '',
+    'commands:',
+    ...twoColumns(rows),
+    '',
+    'options of every API command:',
+    ...twoColumns([
+      ['--url URL', `the API address (default: $BOILERHOUSE_URL, else ${DEFAULT_URL})`],
+      ['--token TOKEN', 'the API token (default: $BOILERHOUSE_TOKEN)'],
+      ['--json', "print the API's JSON instead of a table"],
+      ['-h, --help', 'help for any command or group, with examples'],
+    ]),
+    '',
+    'examples:',
+    `  ${prog} serve`,
+    `  ${prog} workload apply workloads/echo.yaml`,
+    `  ${prog} claim alice --workload echo`,
+    `  ${prog} status`,
+    `  ${prog} release alice --workload echo`,
+    '',
+    'Exit status: 0 success, 1 failure (the reason on one line of stderr), 2 usage error.',
+    '',
+  ].join('\n');
 }
 
 /** Runs one command line and returns the exit code: 0 success, 1 failure, 2 usage error. */
-export async function runCli(args: string[], io: Io): Promise<number> {
-  const [group, ...rest] = args;
-  if (group === undefined || group === '--help' || group === '-h' || group === 'help') {
-    io.out(USAGE);
-    return group === undefined ? 2 : 0;
-  }
-  if (group === 'workload') return runWorkloadCommand(rest, io, USAGE);
-  if (group === 'serve') return runServe(rest, io);
-  io.err(`boilerhouse: unknown command "${group}"\n\n${USAGE}`);
-  return 2;
+export function runCli(args: string[], io: Io): Promise<number> {
+  return dispatch(args, io, ENTRIES, usage);
 }
 
 if (import.meta.main) {
+  // bin/bh and bin/boilerhouse set argv[0] to their own name (`exec -a`), so messages use the name typed.
+  const prog = basename(process.argv0) === 'bh' ? 'bh' : 'boilerhouse';
   const io: Io = {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     env: process.env,
+    prog,
+    errIsTty: process.stderr.isTTY === true,
   };
   process.exitCode = await runCli(process.argv.slice(2), io).catch((error: Error) => {
-    io.err(`boilerhouse: ${error.message}\n`);
+    io.err(`${prog}: ${error.message}\n`);
     return 1;
   });
 }

@@ -2,26 +2,42 @@
 import { configFromEnv } from '../config.ts';
 import { startDaemon } from '../daemon.ts';
 import { createLogger } from '../log.ts';
-import type { Io } from './main.ts';
+import type { Command } from './command.ts';
 
-export async function runServe(args: string[], io: Io): Promise<number> {
-  if (args.length > 0) {
-    io.err(
-      `boilerhouse serve takes no arguments (settings come from BOILERHOUSE_* variables), got: ${args.join(' ')}\n`,
-    );
-    return 2;
-  }
-  const config = configFromEnv(io.env);
-  const log = createLogger({ level: io.env.BOILERHOUSE_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
-  const daemon = await startDaemon(config, log, io.env);
-  io.out(`Boilerhouse API: ${daemon.url}/api/v1\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'stopping');
-      void daemon.stop().then(resolve);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
-  return 0;
-}
+export const serve: Command = {
+  path: ['serve'],
+  args: '',
+  summary: 'run the daemon',
+  description:
+    'Runs the Boilerhouse daemon until SIGTERM or SIGINT. Settings come from the environment:\n' +
+    '  BOILERHOUSE_DATA_DIR       database, instance directories, local sinks (default .data/boilerhouse)\n' +
+    '  BOILERHOUSE_WORKLOADS_DIR  workload files, watched (default workloads)\n' +
+    '  BOILERHOUSE_HOST, _PORT    where the API listens (default 127.0.0.1:7070)\n' +
+    '  BOILERHOUSE_API_KEY        the admin token (default: generated on first start and printed once)\n' +
+    '  BOILERHOUSE_LOG_LEVEL      debug for more detail',
+  options: {},
+  api: false,
+  examples: ['serve', 'BOILERHOUSE_PORT=7171 BOILERHOUSE_WORKLOADS_DIR=./workloads serve'],
+  async run({ io }) {
+    const config = configFromEnv(io.env);
+    const log = createLogger({ level: io.env.BOILERHOUSE_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+    const daemon = await startDaemon(config, log, io.env);
+    io.out(`Boilerhouse API: ${daemon.url}/api/v1\n`);
+    if (daemon.generatedAdminKey !== undefined) {
+      // Made on this first start; the daemon keeps only its hash, so this is the one chance to see it.
+      io.out(
+        `Admin key (shown only this once; keep it, or set BOILERHOUSE_API_KEY): ${daemon.generatedAdminKey}\n` +
+          `  export BOILERHOUSE_TOKEN=${daemon.generatedAdminKey}\n`,
+      );
+    }
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        log.info({ signal }, 'stopping');
+        void daemon.stop().then(resolve);
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+    return 0;
+  },
+};

@@ -1,44 +1,178 @@
-/** `boilerhouse workload validate FILE...` and `boilerhouse workload schema`. */
+/**
+ * `workload validate|schema` (local: no daemon needed) and `workload list|apply|delete` (through the API).
+ */
 import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { formatProblem, loadWorkload, workloadJsonSchema } from '@boilerhouse/spec';
-import type { Io } from './main.ts';
+import type { WorkloadApplied, WorkloadSummary } from './api-types.ts';
+import { ApiError, path } from './client.ts';
+import type { Command, Group } from './command.ts';
+import { print } from './output.ts';
+import { withProgress } from './progress.ts';
+import { formatTable } from './table.ts';
 
-export async function runWorkloadCommand(args: string[], io: Io, usage: string): Promise<number> {
-  const [action, ...rest] = args;
-  if (action === 'validate') {
-    if (rest.length === 0) {
-      io.err(`boilerhouse workload validate: name at least one workload file\n\n${usage}`);
-      return 2;
+const validate: Command = {
+  path: ['workload', 'validate'],
+  args: 'FILE...',
+  summary: 'check workload files without a daemon',
+  description:
+    'Checks workload files as the daemon would, without one. Prints FILE:LINE:COL PATH: MESSAGE per problem\n' +
+    'on stdout and a summary on stderr; exits 1 when any file has an error (warnings alone pass).\n' +
+    '${VAR} in a file is filled from this environment.',
+  options: {},
+  api: false,
+  examples: ['workload validate workloads/*.yaml'],
+  async run({ io, positionals }) {
+    let failed = 0;
+    for (const file of positionals) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        io.out(`${file}: cannot read the file: ${readFailure(error as NodeJS.ErrnoException)}\n`);
+        failed++;
+        continue;
+      }
+      const result = loadWorkload(text, { file, env: io.env });
+      for (const problem of result.problems) io.out(`${formatProblem(file, problem)}\n`);
+      if (result.spec === undefined) failed++;
     }
-    return validateFiles(rest, io);
-  }
-  if (action === 'schema' && rest.length === 0) {
+    const valid = positionals.length - failed;
+    io.err(`${valid} of ${positionals.length} workload file${positionals.length === 1 ? '' : 's'} valid\n`);
+    return failed === 0 ? 0 : 1;
+  },
+};
+
+const schema: Command = {
+  path: ['workload', 'schema'],
+  args: '',
+  summary: 'print the JSON Schema of workload files',
+  description:
+    'Prints the JSON Schema of workload files, for editors (yaml-language-server) and other tools.',
+  options: {},
+  api: false,
+  examples: ['workload schema > workload.schema.json'],
+  async run({ io }) {
     io.out(`${JSON.stringify(workloadJsonSchema(), null, 2)}\n`);
     return 0;
-  }
-  io.err(`boilerhouse workload: unknown action "${action ?? ''}"\n\n${usage}`);
-  return 2;
-}
+  },
+};
 
-/** Prints every problem of every file; exit code 1 when any file has an error (warnings alone pass). */
-async function validateFiles(files: string[], io: Io): Promise<number> {
-  let failed = 0;
-  for (const file of files) {
+const list: Command = {
+  path: ['workload', 'list'],
+  args: '',
+  summary: 'list the workloads the daemon serves',
+  options: {},
+  api: true,
+  examples: ['workload list', 'workload list --json'],
+  async run(context) {
+    const body = await context.client().request<{ workloads: WorkloadSummary[] }>('GET', '/workloads');
+    print(context, body, ({ workloads }) =>
+      formatTable(
+        [
+          { header: 'id', value: (w) => w.id },
+          { header: 'name', value: (w) => w.name },
+          { header: 'image', value: (w) => w.image },
+          { header: 'version', value: (w) => w.version },
+          { header: 'min idle', value: (w) => w.min_idle },
+          { header: 'max size', value: (w) => w.max_size },
+          { header: 'state', value: (w) => (w.removed ? 'removed' : 'active') },
+        ],
+        workloads,
+        'no workloads (add one with "workload apply FILE")',
+      ),
+    );
+    return 0;
+  },
+};
+
+const apply: Command = {
+  path: ['workload', 'apply'],
+  args: 'FILE',
+  summary: 'create or update a workload from its file',
+  description:
+    'Sends a workload file to the daemon, which validates it with its own environment and creates the\n' +
+    "workload or updates it (idle instances of the old version are replaced). The id is the file's `id:`\n" +
+    'unless --id names it. Problems print as FILE:LINE:COL PATH: MESSAGE, as `workload validate` prints them.',
+  options: {
+    id: { type: 'string', value: 'ID', description: "the workload's id (default: the file's `id:`)" },
+  },
+  api: true,
+  examples: ['workload apply workloads/echo.yaml', 'workload apply my-echo.yaml --id echo-staging'],
+  async run(context) {
+    const [file] = context.positionals as [string];
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (error) {
-      io.out(`${file}: cannot read the file: ${readFailure(error as NodeJS.ErrnoException)}\n`);
-      failed++;
-      continue;
+      throw new Error(`cannot read ${file}: ${readFailure(error as NodeJS.ErrnoException)}`);
     }
-    const result = loadWorkload(text, { file, env: io.env });
-    for (const problem of result.problems) io.out(`${formatProblem(file, problem)}\n`);
-    if (result.spec === undefined) failed++;
+    const json = extname(file) === '.json';
+    const id = context.string('id') ?? workloadIdOf(text, json);
+    if (id === undefined) throw new Error(`${file} has no top-level "id:"; add one or pass --id`);
+    const request = context.client().request<WorkloadApplied>('PUT', path`/workloads/${id}`, {
+      text: { body: text, contentType: json ? 'application/json' : 'application/yaml' },
+    });
+    const body = await withProgress(context.io, `applying ${file}`, request).catch((error: unknown) => {
+      throw error instanceof ApiError ? withLocalFile(error, file) : error;
+    });
+    print(
+      context,
+      body,
+      (applied) =>
+        `${applied.created ? 'created' : 'updated'} workload ${applied.id} (version ${applied.version})\n`,
+    );
+    return 0;
+  },
+};
+
+const remove: Command = {
+  path: ['workload', 'delete'],
+  args: 'ID',
+  summary: 'stop serving a workload',
+  description:
+    'Removes a workload: no new instances; idle ones are destroyed. Refused (409) while tenants still hold\n' +
+    'instances of it, unless --force, which releases them first (their state is saved).',
+  options: { force: { type: 'boolean', description: 'delete even while tenants hold instances' } },
+  api: true,
+  examples: ['workload delete echo', 'workload delete echo --force'],
+  async run(context) {
+    const [id] = context.positionals as [string];
+    const request = context.client().request<void>('DELETE', path`/workloads/${id}`, {
+      query: { force: context.flag('force') ? 'true' : undefined },
+    });
+    await withProgress(context.io, `deleting workload ${id}`, request);
+    if (!context.json) context.io.out(`deleted workload ${id}\n`);
+    return 0;
+  },
+};
+
+export const workloadGroup: Group = {
+  name: 'workload',
+  summary: 'check, list, apply and delete workloads',
+  commands: [validate, schema, list, apply, remove],
+};
+
+/** The top-level `id:` of a workload file, without validating the rest (the daemon does that). */
+export function workloadIdOf(text: string, json: boolean): string | undefined {
+  if (json) {
+    try {
+      const id = (JSON.parse(text) as { id?: unknown }).id;
+      return typeof id === 'string' ? id : undefined;
+    } catch {
+      return undefined;
+    }
   }
-  const valid = files.length - failed;
-  io.err(`${valid} of ${files.length} workload file${files.length === 1 ? '' : 's'} valid\n`);
-  return failed === 0 ? 0 : 1;
+  return /^id:[ \t]*(["']?)([^"'\s#]+)\1[ \t]*(?:#.*)?$/m.exec(text)?.[2];
+}
+
+/** The daemon names problems by its own copy of the file; name them by the file the user has. */
+function withLocalFile(error: ApiError, file: string): ApiError {
+  const details = error.details.map((detail) => {
+    const match = /^(.*):(\d+):(\d+)(\s.*)?$/s.exec(detail.path);
+    return match === null ? detail : { ...detail, path: `${file}:${match[2]}:${match[3]}${match[4] ?? ''}` };
+  });
+  return new ApiError(error.status, error.code, error.message, error.requestId, details, error.body);
 }
 
 function readFailure(error: NodeJS.ErrnoException): string {

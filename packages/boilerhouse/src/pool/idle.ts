@@ -25,6 +25,8 @@ interface Watched {
   watcher: FSWatcher | undefined;
   lastWriteAt: number;
   lastScanAt: number;
+  /** lastWriteAt as the previous tick saw it, to tell when writes pushed the deadline out (a reset). */
+  seenWriteAt: number;
 }
 
 export class IdleWatcher {
@@ -38,11 +40,15 @@ export class IdleWatcher {
     this.#release = release;
   }
 
-  /** When the instance will be released for idleness, if it is watched. */
+  /**
+   * When a claimed instance will be released for idleness. Until its first scan (right after the claim)
+   * the claim itself is the last write.
+   */
   releaseAt(instance: Instance): number | undefined {
     const ttl = this.#deps.workloads.get(instance.workload)?.spec.pool.fileIdleTtl;
+    if (ttl === undefined || instance.phase !== 'claimed') return undefined;
     const watched = this.#watched.get(instance.id);
-    return ttl === undefined || watched === undefined ? undefined : watched.lastWriteAt + ttl;
+    return Math.max(watched?.lastWriteAt ?? 0, instance.claimedAt ?? 0) + ttl;
   }
 
   async tick(): Promise<void> {
@@ -61,7 +67,7 @@ export class IdleWatcher {
       const ttl = deps.workloads.get(instance.workload)?.spec.pool.fileIdleTtl as number;
       let watched = this.#watched.get(instance.id);
       if (watched === undefined) {
-        watched = { watcher: this.#watch(instance), lastWriteAt: 0, lastScanAt: 0 };
+        watched = { watcher: this.#watch(instance), lastWriteAt: 0, lastScanAt: 0, seenWriteAt: 0 };
         this.#watched.set(instance.id, watched);
       }
       if (now - watched.lastScanAt >= SCAN_EVERY_MS || now - watched.lastWriteAt >= ttl) {
@@ -69,7 +75,12 @@ export class IdleWatcher {
         const scanned = await lastWriteAt(deps.files.stateDir(instance.id), countedPaths(deps, instance));
         watched.lastWriteAt = Math.max(watched.lastWriteAt, scanned, instance.claimedAt ?? 0);
       }
+      if (watched.seenWriteAt !== 0 && watched.lastWriteAt > watched.seenWriteAt) {
+        deps.activity.signals.emit({ type: 'idle.reset', workload: instance.workload });
+      }
+      watched.seenWriteAt = watched.lastWriteAt;
       if (now - watched.lastWriteAt < ttl) continue;
+      deps.activity.signals.emit({ type: 'idle.expired', workload: instance.workload });
       deps.log.info(
         { instance: instance.id, tenant: instance.tenant, idleMs: now - watched.lastWriteAt },
         'idle release',

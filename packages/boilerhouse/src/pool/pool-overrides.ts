@@ -34,7 +34,10 @@ export class PoolOverrides {
   }
 
   save(workload: string, size: PoolSize, now: number): void {
-    if (size.minIdle === undefined && size.maxSize === undefined) return this.clear(workload);
+    if (size.minIdle === undefined && size.maxSize === undefined) {
+      this.clear(workload);
+      return;
+    }
     this.#db
       .prepare(
         `INSERT INTO pool_overrides (workload, min_idle, max_size, updated_at) VALUES (?, ?, ?, ?)

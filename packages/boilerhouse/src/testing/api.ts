@@ -6,13 +6,19 @@ import { hashSecret } from '../db/tokens.ts';
 import { silentLogger } from '../log.ts';
 import type { Harness } from './harness.ts';
 
+/** A response whose JSON body tests read freely. */
+export interface TestResponse extends Response {
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert on the shape of arbitrary JSON bodies.
+  json(): Promise<any>;
+}
+
 export interface TestApi {
   /** The admin key this app accepts. */
   key: string;
   /** As `app.request`, with `Authorization: Bearer <key>` and a JSON content type unless given. */
-  request(path: string, init?: RequestInit): Promise<Response>;
+  request(path: string, init?: RequestInit): Promise<TestResponse>;
   /** As `app.request`, headers exactly as given (for auth tests). */
-  raw(path: string, init?: RequestInit): Promise<Response>;
+  raw(path: string, init?: RequestInit): Promise<TestResponse>;
 }
 
 export function testApi(harness: Harness, options: { maxBodyBytes?: number } = {}): TestApi {
@@ -23,7 +29,7 @@ export function testApi(harness: Harness, options: { maxBodyBytes?: number } = {
     log: silentLogger,
     ...options,
   });
-  const raw = async (path: string, init?: RequestInit) => app.request(path, init);
+  const raw = async (path: string, init?: RequestInit) => (await app.request(path, init)) as TestResponse;
   return {
     key,
     raw,

@@ -1,0 +1,81 @@
+/**
+ * The API's response shapes as the CLI reads them. Where the daemon builds a shape in api/views.ts the
+ * type comes from there (type-only import: nothing of the daemon is loaded), so the two cannot drift.
+ */
+import type {
+  claimView,
+  eventView,
+  instanceView,
+  poolView,
+  releaseView,
+  saveView,
+  tenantView,
+} from '../api/views.ts';
+
+export type InstanceView = ReturnType<typeof instanceView>;
+export type PoolView = ReturnType<typeof poolView>;
+export type ClaimView = ReturnType<typeof claimView>;
+export type ReleaseView = ReturnType<typeof releaseView>;
+export type EventView = ReturnType<typeof eventView>;
+export type SaveView = ReturnType<typeof saveView>;
+export type TenantView = ReturnType<typeof tenantView>;
+
+export interface WorkloadSummary {
+  id: string;
+  name: string;
+  version: string;
+  file: string;
+  removed: boolean;
+  min_idle: number;
+  max_size: number;
+  image: string;
+}
+
+export interface WorkloadApplied {
+  id: string;
+  version: string;
+  created: boolean;
+}
+
+export interface TenantSummary {
+  tenant: string;
+  instances: Array<{ id: string; workload: string; phase: string }>;
+}
+
+export interface Snapshots {
+  tenant: string;
+  workload: string;
+  head: number | null;
+  saves: SaveView[];
+}
+
+export interface Restored {
+  tenant: string;
+  workload: string;
+  restored: number;
+  head: number;
+}
+
+export interface SecretsSet {
+  tenant: string;
+  workload: string;
+  keys: string[];
+}
+
+export interface TokenSummary {
+  id: string;
+  name: string;
+  scopes: string[];
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface TokenCreated {
+  id: string;
+  name: string;
+  scopes: string[];
+  token: string;
+  created_at: string;
+  expires_at: string | null;
+}

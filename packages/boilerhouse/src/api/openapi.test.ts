@@ -62,3 +62,49 @@ test('request schemas in the document are the ones that validate requests', asyn
   expect(put.requestBody.content['application/yaml'].schema.properties).toHaveProperty('pool');
   expect(document.paths['/api/v1/health'].get.security).toEqual([]);
 });
+
+test('every route refuses bad input with the place named: a malformed path parameter, a body that is not an object, an unknown query parameter', async () => {
+  let checked = 0;
+  for (const [path, operations] of Object.entries(document.paths as Record<string, Record<string, any>>)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const parameters = (operation.parameters ?? []) as { name: string; in: string }[];
+      const good = path.replace(
+        /\{[^}]+\}/g,
+        (name) =>
+          ({ '{seq}': '1', '{id}': 'abcdef012345', '{tenant}': 'alice', '{workload}': 'echo' })[name] ?? 'x',
+      );
+      for (const parameter of parameters.filter((p) => p.in === 'path')) {
+        const bad = path
+          .replace(`{${parameter.name}}`, '%21%21')
+          .replace(
+            /\{[^}]+\}/g,
+            (name) => ({ '{seq}': '1', '{tenant}': 'alice', '{workload}': 'echo' })[name] ?? 'x',
+          );
+        const response = await api.request(bad, { method: method.toUpperCase() });
+        expect([`${method} ${path}`, response.status]).toEqual([`${method} ${path}`, 400]);
+        expect((await response.json()).error.message).toMatch(
+          new RegExp(`^path\\.${parameter.name}: must be `),
+        );
+        checked++;
+      }
+      // Workload files (YAML or JSON) are checked by the workload loader instead, tested in workloads.test.ts.
+      const content = operation.requestBody?.content ?? {};
+      if (content['application/json'] && !content['application/yaml']) {
+        const response = await api.request(good, { method: method.toUpperCase(), body: '[1]' });
+        expect([`${method} ${path}`, response.status]).toEqual([`${method} ${path}`, 400]);
+        expect((await response.json()).error.message).toBe('body: must be an object, got [1]');
+        checked++;
+      }
+      if (method === 'get' && path !== '/api/v1/health') {
+        const response = await api.request(`${good}?bogus=1`);
+        expect([`${method} ${path}`, response.status]).toEqual([`${method} ${path}`, 400]);
+        expect((await response.json()).error.details).toContainEqual({
+          path: 'query.bogus',
+          message: 'is not a known field',
+        });
+        checked++;
+      }
+    }
+  }
+  expect(checked).toBeGreaterThanOrEqual(40);
+});

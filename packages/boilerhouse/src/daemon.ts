@@ -11,6 +11,7 @@ import { Boilerhouse } from './boilerhouse.ts';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import type { Logger } from './log.ts';
+import { Metrics } from './metrics/metrics.ts';
 import { DockerRuntime } from './runtime/docker.ts';
 
 export interface Daemon {
@@ -44,7 +45,8 @@ export async function startDaemon(
     env,
   });
   await boilerhouse.start();
-  const app = createApp(boilerhouse, { auth: new Auth(db, key.hash), db, log });
+  const metrics = new Metrics(boilerhouse, log);
+  const app = createApp(boilerhouse, { auth: new Auth(db, key.hash), db, log, metrics });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
       resolve(started),
@@ -66,6 +68,7 @@ export async function startDaemon(
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         (server as Server).closeIdleConnections();
         await boilerhouse.stop();
+        metrics.close();
         // Streams (events, logs) never end by themselves; answers in flight get a moment to finish.
         const grace = setTimeout(() => (server as Server).closeAllConnections(), STREAM_GRACE_MS);
         await closed;

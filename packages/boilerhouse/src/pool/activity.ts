@@ -1,13 +1,18 @@
-/** Records activity: one row in the events table, one log line, and one notification for live listeners. */
+/**
+ * Records activity: one row in the events table, one log line, and one notification for live listeners.
+ * `signals` carries what is only worth counting (see signals.ts).
+ */
 import { EventEmitter } from 'node:events';
 import type { Database } from '../db/database.ts';
 import { type ActivityEvent, insertEvent, type NewEvent, pruneEvents } from '../db/events.ts';
 import type { Logger } from '../log.ts';
+import { Signals } from './signals.ts';
 
 const KEEP_EVENTS = 50_000;
 const PRUNE_EVERY = 1_000;
 
 export class Activity {
+  readonly signals = new Signals();
   readonly #db: Database;
   readonly #log: Logger;
   readonly #emitter = new EventEmitter();

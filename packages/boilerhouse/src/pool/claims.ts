@@ -104,7 +104,14 @@ export class Claims {
     const key = `${workload.id}\u0000${tenant}`;
     const running = this.#inflight.get(key);
     if (running !== undefined) return running;
-    const claim = this.#deps.track(this.#claim(workload, tenant)).finally(() => this.#inflight.delete(key));
+    const claim = this.#deps
+      .track(this.#claim(workload, tenant))
+      .catch((error: unknown) => {
+        const code = error instanceof BoilerhouseError ? error.code : 'internal';
+        this.#deps.activity.signals.emit({ type: 'claim.failed', workload: workload.id, code });
+        throw error;
+      })
+      .finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, claim);
     return claim;
   }

@@ -74,6 +74,7 @@ export class Liveness {
           return;
         }
         record.failures++;
+        deps.activity.signals.emit({ type: 'health.failed', workload: instance.workload });
         if (record.failures < spec.healthcheck.retries || record.reported) return;
         record.reported = true;
         await this.#unhealthy(instance, result.output);

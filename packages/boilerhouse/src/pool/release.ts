@@ -60,6 +60,14 @@ export async function release(
       `tenant ${tenant}'s instance of ${workload.id} is ${instance.phase}, not claimed`,
     );
   }
+  const finished = (outcome: ReleaseResult['outcome'] | 'failed') =>
+    deps.activity.signals.emit({
+      type: 'release.finished',
+      workload: workload.id,
+      outcome,
+      reserve: outcome === 'reserved' ? workload.spec.pool.reserve : 'none',
+      seconds: (performance.now() - started) / 1000,
+    });
   return deps.track(
     (async () => {
       try {
@@ -71,7 +79,16 @@ export async function release(
       }
       const kept = await saveThenReserve(deps, state, workload, releasing);
       return kept === undefined ? done('destroyed', null) : done('reserved', kept);
-    })(),
+    })().then(
+      (result) => {
+        finished(result.outcome);
+        return result;
+      },
+      (error: unknown) => {
+        finished('failed');
+        throw error;
+      },
+    ),
   );
 }
 

@@ -60,15 +60,29 @@ export class SyncedTenantState implements TenantState {
           ...(owner === undefined ? {} : { owner }),
         },
       ),
-    );
+    ).catch((error: Error) => {
+      this.#options.activity.record(
+        {
+          type: 'state.failed',
+          workload: workload.id,
+          tenant,
+          instance: instance.id,
+          message: `restoring ${tenant}'s state on claim failed: ${error.message}`,
+          data: { why: 'claim', direction: 'restore', durationMs: since(began) },
+        },
+        'warn',
+      );
+      throw error;
+    });
     if (result.seq === undefined) return;
+    const durationMs = since(began);
     this.#options.activity.record({
       type: 'state.restored',
       workload: workload.id,
       tenant,
       instance: instance.id,
-      message: `restored save ${result.seq} of ${tenant} (${result.files} files, ${result.bytes} bytes) in ${Math.round(performance.now() - began)}ms`,
-      data: { seq: result.seq, files: result.files, bytes: result.bytes },
+      message: `restored save ${result.seq} of ${tenant} (${result.files} files, ${result.bytes} bytes) in ${Math.round(durationMs)}ms`,
+      data: { seq: result.seq, files: result.files, bytes: result.bytes, durationMs },
     });
   }
 
@@ -99,13 +113,14 @@ export class SyncedTenantState implements TenantState {
         return saved;
       });
       if (result.changed) {
+        const durationMs = since(began);
         this.#options.activity.record({
           type: 'state.saved',
           workload: workload.id,
           tenant,
           instance: instance.id,
-          message: `saved ${tenant}'s state as save ${result.seq} on ${why} (${result.uploadedFiles} of ${result.files} files uploaded, ${result.uploadedBytes} bytes) in ${Math.round(performance.now() - began)}ms`,
-          data: { why, ...result },
+          message: `saved ${tenant}'s state as save ${result.seq} on ${why} (${result.uploadedFiles} of ${result.files} files uploaded, ${result.uploadedBytes} bytes) in ${Math.round(durationMs)}ms`,
+          data: { why, ...result, durationMs },
         });
       }
       return result;
@@ -117,7 +132,7 @@ export class SyncedTenantState implements TenantState {
           tenant,
           instance: instance.id,
           message: `saving ${tenant}'s state on ${why} failed: ${(error as Error).message}`,
-          data: { why },
+          data: { why, direction: 'save', durationMs: since(began) },
         },
         'warn',
       );
@@ -135,4 +150,9 @@ export class SyncedTenantState implements TenantState {
       if (this.#busy.get(instanceId) === run) this.#busy.delete(instanceId);
     }
   }
+}
+
+/** Milliseconds since `began` (a performance.now() reading), to 0.01 ms. */
+function since(began: number): number {
+  return Math.round((performance.now() - began) * 100) / 100;
 }

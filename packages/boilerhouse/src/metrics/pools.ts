@@ -1,0 +1,59 @@
+/**
+ * Pool gauges, read at scrape time from `boilerhouse.pools()` (the DB is the truth; nothing is kept here):
+ * instances per phase, min_idle, max_size and fill failures in a row, per workload.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import type { PoolStatus } from '../boilerhouse.ts';
+
+export function poolGauges(registry: Registry, pools: () => PoolStatus[]): void {
+  // The gauges' collect() calls run back to back in one synchronous pass of a scrape, so a read kept until
+  // the next microtask serves them all: one read of the pools per scrape, and the gauges agree.
+  let read: PoolStatus[] | undefined;
+  const current = () => {
+    if (read === undefined) {
+      read = pools();
+      queueMicrotask(() => {
+        read = undefined;
+      });
+    }
+    return read;
+  };
+  const perPool = (name: string, help: string, value: (pool: PoolStatus) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['workload'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const pool of current()) this.set({ workload: pool.workload }, value(pool));
+      },
+    });
+
+  new Gauge({
+    name: 'boilerhouse_pool_instances',
+    help: 'Instances per workload and phase (ready = idle and claimable).',
+    labelNames: ['workload', 'phase'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const pool of current()) {
+        for (const [phase, count] of Object.entries(pool.instances)) {
+          this.set({ workload: pool.workload, phase }, count);
+        }
+      }
+    },
+  });
+  perPool(
+    'boilerhouse_pool_size',
+    'Instances per workload in every phase: what counts against max_size.',
+    (pool) => Object.values(pool.instances).reduce((sum, n) => sum + n, 0),
+  );
+  perPool('boilerhouse_pool_min_idle', 'pool.min_idle of the workload.', (pool) => pool.minIdle);
+  perPool('boilerhouse_pool_max_size', 'pool.max_size of the workload.', (pool) => pool.maxSize);
+  perPool(
+    'boilerhouse_pool_fill_failures',
+    'Instance creations that failed in a row for the workload (0 when the last one worked).',
+    (pool) => pool.fill.consecutiveFailures,
+  );
+}

@@ -1,0 +1,40 @@
+/**
+ * Observations too small or too frequent for a row in the events table, heard live by whoever listens
+ * (the metrics): a claim that failed, how long a release took, a failed health test, an idle deadline pushed
+ * out by writes or reached. Nothing is stored and nothing is logged. Workload ids only: never a tenant.
+ */
+import { EventEmitter } from 'node:events';
+
+export type Signal =
+  | { type: 'claim.failed'; workload: string; code: string }
+  | {
+      type: 'release.finished';
+      workload: string;
+      outcome: 'reserved' | 'destroyed' | 'failed';
+      /** How a reserved instance waits (pool.reserve); `none` when it was not reserved. */
+      reserve: 'run' | 'pause' | 'none';
+      seconds: number;
+    }
+  | { type: 'health.failed'; workload: string }
+  /** Writes moved a claimed instance's idle deadline (pool.file_idle_ttl) out; at most once per idle tick. */
+  | { type: 'idle.reset'; workload: string }
+  /** A claimed instance reached its idle deadline and is being released. */
+  | { type: 'idle.expired'; workload: string };
+
+export class Signals {
+  readonly #emitter = new EventEmitter();
+
+  constructor() {
+    this.#emitter.setMaxListeners(0);
+  }
+
+  emit(signal: Signal): void {
+    this.#emitter.emit('signal', signal);
+  }
+
+  /** Calls `listener` for every signal from now on; returns the function that stops it. */
+  subscribe(listener: (signal: Signal) => void): () => void {
+    this.#emitter.on('signal', listener);
+    return () => this.#emitter.off('signal', listener);
+  }
+}

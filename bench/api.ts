@@ -10,7 +10,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -18,7 +17,6 @@ import { parseArgs } from 'node:util';
 import { configFromEnv } from '../packages/boilerhouse/src/config.ts';
 import { type Daemon, startDaemon } from '../packages/boilerhouse/src/daemon.ts';
 import { silentLogger } from '../packages/boilerhouse/src/log.ts';
-import { Metrics } from '../packages/boilerhouse/src/metrics/metrics.ts';
 import { LABEL } from '../packages/boilerhouse/src/pool/container-spec.ts';
 import { DockerRuntime } from '../packages/boilerhouse/src/runtime/docker.ts';
 import { MemoryDirs } from '../packages/boilerhouse/src/secrets/index.ts';
@@ -55,7 +53,6 @@ const runtime = new DockerRuntime();
 const key = randomBytes(24).toString('hex');
 const headers = { Authorization: `Bearer ${key}` };
 let daemon: Daemon | undefined;
-let sideServer: Server | undefined;
 
 /** CPU time of the whole host so far (all cores, in clock ticks): busy and in all. */
 function hostCpu(): { busy: number; total: number } {
@@ -107,6 +104,21 @@ class Side {
       hostBusyPercent: (100 * this.hostBusy) / this.hostTotal,
     };
   }
+}
+
+/**
+ * Waits until the host has been under 25% busy for 2 s (the engine keeps working for a while after
+ * creating 500 containers), at most a minute; returns the seconds waited.
+ */
+async function settle(): Promise<number> {
+  const began = performance.now();
+  while (performance.now() - began < 60_000) {
+    const before = hostCpu();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const after = hostCpu();
+    if ((after.busy - before.busy) / (after.total - before.total) < 0.25) break;
+  }
+  return (performance.now() - began) / 1000;
 }
 
 function memAvailableBytes(): number {
@@ -164,29 +176,6 @@ async function waitForFill(): Promise<void> {
   }
 }
 
-/** GET /metrics of the daemon when it serves it; otherwise the same Metrics served in the daemon's process. */
-async function metricsUrl(): Promise<{ url: string; servedBy: string }> {
-  const url = `${daemon?.url}/metrics`;
-  const probe = await fetch(url, { headers });
-  await probe.arrayBuffer();
-  if (probe.status === 200) return { url, servedBy: 'the daemon' };
-  const metrics = new Metrics(daemon?.boilerhouse as Daemon['boilerhouse']);
-  const server = createServer((_req, res) => {
-    void metrics.render().then(({ contentType, body }) => {
-      res.writeHead(200, { 'Content-Type': contentType });
-      res.end(body);
-    });
-  });
-  sideServer = server;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}/metrics`,
-    servedBy: `a server in the daemon's process (the daemon answered ${probe.status}: not wired yet)`,
-  };
-}
-
 /** A row for all of the samples, then one per route, each named with `suffix`. */
 function byRoute(samples: Sample[], label: string, suffix: string): Record<string, Distribution> {
   const rows: Record<string, Distribution> = {};
@@ -198,7 +187,6 @@ function byRoute(samples: Sample[], label: string, suffix: string): Record<strin
 }
 
 async function cleanup(): Promise<number> {
-  sideServer?.close();
   const id = daemon?.boilerhouse.daemonId;
   await daemon?.stop();
   let left = 0;
@@ -252,8 +240,6 @@ try {
   }
   say(`${instances.length} instances in ${poolCount} pools after ${fillSeconds.toFixed(0)} s`);
 
-  const metrics = await metricsUrl();
-  const metricsPath = new URL(metrics.url);
   const reads: LoadStream = {
     name: 'reads',
     perSecond: rate,
@@ -267,21 +253,14 @@ try {
   const scrapes: LoadStream = {
     name: 'scrapes',
     perSecond: 1,
-    targets: [{ path: metricsPath.pathname, route: 'GET /metrics' }],
+    targets: [{ path: '/metrics', route: 'GET /metrics' }],
   };
   const base = daemon.url;
   const load = (streams: LoadStream[], phaseSeconds: number) =>
     runLoad({ base, headers, seconds: phaseSeconds, streams });
-  const loadScraped = async (phaseSeconds: number) => {
-    // The scrapes go to the metrics URL's origin, which is the daemon's once it serves /metrics.
-    if (metricsPath.origin === new URL(base).origin) return load([reads, scrapes], phaseSeconds);
-    const [readSamples, scrapeSamples] = await Promise.all([
-      load([reads], phaseSeconds),
-      runLoad({ base: metricsPath.origin, headers, seconds: phaseSeconds, streams: [scrapes] }),
-    ]);
-    return [...readSamples, ...scrapeSamples];
-  };
 
+  say('letting the engine settle after the fill...');
+  const settleSeconds = await settle();
   const loadBefore = loadavg()[0] as number;
   say('warm-up, 5 s...');
   await load([reads], 5);
@@ -294,33 +273,17 @@ try {
   say(`${ROUNDS} rounds of reads alone, then with /metrics scraped every second, ${slice} s each...`);
   for (let round = 0; round < ROUNDS; round++) {
     baseline.push(...(await alone.measure(() => load([reads], slice))));
-    scraped.push(...(await withScrapes.measure(() => loadScraped(slice))));
+    scraped.push(...(await withScrapes.measure(() => load([reads, scrapes], slice))));
   }
   const loadAfter = loadavg()[0] as number;
   say('each route on its own, 100 requests 50 ms apart...');
   // Service times: the same client, but each request alone on the server.
   const serviceTimes: Record<string, Distribution> = {};
   for (const target of [...reads.targets.slice(0, 4), ...scrapes.targets]) {
-    const origin = target.route === 'GET /metrics' ? metricsPath.origin : base;
-    const samples = await runLoad({
-      base: origin,
-      headers,
-      seconds: 5,
-      streams: [{ name: 'alone', targets: [target], perSecond: 20 }],
-    });
+    const samples = await load([{ name: 'alone', targets: [target], perSecond: 20 }], 5);
     serviceTimes[`${target.route}, one at a time`] = distribution(samples.map((sample) => sample.ms));
   }
-  say('Metrics.render() in this process, 100 times...');
-  const renderTimes: number[] = [];
-  const probe = new Metrics(daemon.boilerhouse);
-  for (let i = 0; i < 100; i++) {
-    const began = performance.now();
-    await probe.render();
-    renderTimes.push(performance.now() - began);
-  }
-  probe.close();
-  serviceTimes['Metrics.render(), no HTTP'] = distribution(renderTimes);
-  const metricsText = await (await fetch(metrics.url, { headers })).text();
+  const metricsText = await (await api('GET', '/metrics')).text();
   const series = metricsText.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
   const metricsBytes = Buffer.byteLength(metricsText);
 
@@ -365,10 +328,10 @@ try {
     readsP99UnderTarget: before.p99 < TARGET_P99_MS,
     responseBytes: { ...bytesPerRoute, 'GET /metrics': metricsBytes },
     metricsSeries: series,
-    metricsServedBy: metrics.servedBy,
     loadGeneratorLateMs: { p99: late.p99, max: late.max },
     costs: { readsAlone: alone.summary(), readsWithScrapes: withScrapes.summary() },
     hostLoadAverage1m: { before: loadBefore, after: loadAfter },
+    settleSeconds,
     failedRequestsByStatus: failures,
     leakedContainers: leaked,
   };
@@ -382,7 +345,7 @@ try {
     console.log(
       `response sizes: ${Object.entries(report.responseBytes)
         .map(([route, bytes]) => `${route} ${(bytes / 1024).toFixed(1)} KiB`)
-        .join(', ')}; ${series} series in /metrics, served by ${metrics.servedBy}`,
+        .join(', ')}; ${series} series in /metrics`,
     );
     console.log(
       `${instanceCount} instances in ${poolCount} pools (${tenants.length} tenants) ready after ${fillSeconds.toFixed(0)} s, using ${(report.memoryUsedByInstancesBytes / 2 ** 30).toFixed(2)} GiB of host memory`,
@@ -393,7 +356,7 @@ try {
       );
     }
     console.log(
-      `host load average (1 min) ${loadBefore.toFixed(1)} before the reads, ${loadAfter.toFixed(1)} after (2 cores)`,
+      `host load average (1 min) ${loadBefore.toFixed(1)} before the reads (after ${settleSeconds.toFixed(0)} s to settle), ${loadAfter.toFixed(1)} after`,
     );
     console.log(
       `load generator lateness: p99 ${late.p99.toFixed(2)} ms, max ${late.max.toFixed(2)} ms; failed requests: ${JSON.stringify(failures)}; containers left on the engine: ${leaked}`,

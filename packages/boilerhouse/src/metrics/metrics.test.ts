@@ -248,6 +248,7 @@ describe('HTTP requests (as the API middleware reports them)', () => {
 test('pool gauges read the pools once per scrape, and again at the next', async () => {
   const registry = new Registry();
   let reads = 0;
+  let scrape = 1;
   const pool = {
     workload: 'echo',
     minIdle: 2,
@@ -255,14 +256,32 @@ test('pool gauges read the pools once per scrape, and again at the next', async 
     instances: { ready: 2, claimed: 1, failed: 1 },
     fill: { consecutiveFailures: 3 },
   } as unknown as PoolStatus;
-  poolGauges(registry, () => {
-    reads++;
-    return [pool];
-  });
+  poolGauges(
+    registry,
+    () => {
+      reads++;
+      return [pool];
+    },
+    () => scrape,
+  );
   const first = parseExposition(await registry.metrics());
   expect(reads).toBe(1);
   expect(sampleValue(first, 'boilerhouse_pool_size', { workload: 'echo' })).toBe(4);
   expect(sampleValue(first, 'boilerhouse_pool_fill_failures', { workload: 'echo' })).toBe(3);
+  scrape++;
   await registry.metrics();
   expect(reads).toBe(2);
+});
+
+test('render writes what the registry would, one metric at a time', async () => {
+  harness = await startHarness({}, { start: false });
+  metrics = new Metrics(harness.boilerhouse);
+  metrics.observeHttp('GET', '/api/v1/pools', 200, 0.003);
+  const { body } = await metrics.render();
+  const names = body.split('\n').filter((line) => line.startsWith('# TYPE '));
+  expect(names.length).toBeGreaterThan(20);
+  expect(body).toMatch(/\n\n# HELP boilerhouse_pool_size /);
+  expect(body.endsWith('\n')).toBe(true);
+  expect(body.endsWith('\n\n')).toBe(false);
+  parseExposition(body);
 });

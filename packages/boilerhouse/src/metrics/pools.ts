@@ -5,18 +5,13 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { PoolStatus } from '../boilerhouse.ts';
 
-export function poolGauges(registry: Registry, pools: () => PoolStatus[]): void {
-  // The gauges' collect() calls run back to back in one synchronous pass of a scrape, so a read kept until
-  // the next microtask serves them all: one read of the pools per scrape, and the gauges agree.
-  let read: PoolStatus[] | undefined;
+/** `scrape()` numbers the scrape under way: the pools are read once per scrape, so the gauges agree. */
+export function poolGauges(registry: Registry, pools: () => PoolStatus[], scrape: () => number): void {
+  let read: { scrape: number; pools: PoolStatus[] } | undefined;
   const current = () => {
-    if (read === undefined) {
-      read = pools();
-      queueMicrotask(() => {
-        read = undefined;
-      });
-    }
-    return read;
+    const now = scrape();
+    if (read?.scrape !== now) read = { scrape: now, pools: pools() };
+    return read.pools;
   };
   const perPool = (name: string, help: string, value: (pool: PoolStatus) => number) =>
     new Gauge({

@@ -208,13 +208,13 @@ export class Boilerhouse {
 
   async claim(tenant: string, workloadId: string): Promise<ClaimResult> {
     this.#refuseWhenStopping();
-    return this.#claims.claim(this.#workload(workloadId), parseTenantId(tenant));
+    return this.#claims.claim(this.workload(workloadId), parseTenantId(tenant));
   }
 
   async release(tenant: string, workloadId: string): Promise<ReleaseResult> {
     this.#refuseWhenStopping();
     // A removed workload's instances can still be released: that is how they end.
-    const workload = this.#workload(workloadId, { includeRemoved: true });
+    const workload = this.workload(workloadId, { includeRemoved: true });
     const result = await release(this.#deps, this.#claims, this.#state, workload, parseTenantId(tenant));
     this.#deps.kickFill();
     return result;
@@ -237,7 +237,7 @@ export class Boilerhouse {
   }
 
   pool(workloadId: string): PoolStatus {
-    return this.#poolStatus(this.#workload(workloadId, { includeRemoved: true }));
+    return this.#poolStatus(this.workload(workloadId, { includeRemoved: true }));
   }
 
   instances(filter: { workload?: string; phase?: Phase } = {}): Instance[] {
@@ -258,7 +258,7 @@ export class Boilerhouse {
 
   /** Sets (null: clears) the pool's sizes over the workload file's; the fill loop acts on them at once. */
   scale(workloadId: string, changes: { minIdle?: number | null; maxSize?: number | null }): PoolStatus {
-    const workload = this.workloads.scale(this.#workload(workloadId).id, changes, Date.now());
+    const workload = this.workloads.scale(this.workload(workloadId).id, changes, Date.now());
     return this.#poolStatus(workload);
   }
 
@@ -267,7 +267,7 @@ export class Boilerhouse {
    * instances are left to their tenancy.
    */
   async drain(workloadId: string): Promise<PoolStatus> {
-    const workload = this.workloads.scale(this.#workload(workloadId).id, { minIdle: 0 }, Date.now());
+    const workload = this.workloads.scale(this.workload(workloadId).id, { minIdle: 0 }, Date.now());
     const ready = listInstances(this.#deps.db, { workload: workload.id, phase: 'ready' });
     await Promise.all(
       ready.map((instance) =>
@@ -289,7 +289,7 @@ export class Boilerhouse {
    */
   async deleteWorkload(id: string, options: { force: boolean }): Promise<void> {
     this.#refuseWhenStopping();
-    const workload = this.#workload(id);
+    const workload = this.workload(id);
     const held = listInstances(this.#deps.db, { workload: workload.id }).filter(
       (instance) => instance.tenant !== null && instance.phase !== 'reserved',
     );
@@ -337,7 +337,7 @@ export class Boilerhouse {
     workloadId: string,
   ): Promise<{ head: number | null; saves: SaveSummary[] }> {
     const store = this.#stateStore(
-      this.#workload(workloadId, { includeRemoved: true }),
+      this.workload(workloadId, { includeRemoved: true }),
       parseTenantId(tenant),
     );
     return { head: (await store.head()) ?? null, saves: await store.list() };
@@ -348,7 +348,7 @@ export class Boilerhouse {
    * any) is saved and destroyed first, so the next claim restores the chosen save.
    */
   async restoreSnapshot(tenant: string, workloadId: string, seq: number): Promise<{ head: number }> {
-    const workload = this.#workload(workloadId, { includeRemoved: true });
+    const workload = this.workload(workloadId, { includeRemoved: true });
     const id = parseTenantId(tenant);
     const store = this.#stateStore(workload, id);
     const saves = await store.list();
@@ -372,7 +372,7 @@ export class Boilerhouse {
 
   /** `manual` sync: saves the tenant's instance now (upload). */
   async sync(tenant: string, workloadId: string, direction: string): Promise<SaveResult | undefined> {
-    const workload = this.#workload(workloadId);
+    const workload = this.workload(workloadId);
     const id = parseTenantId(tenant);
     if (!workload.spec.sync?.policy.manual) {
       throw new ConflictError(`manual sync is off for ${workload.id} (sync.policy.manual)`);
@@ -395,7 +395,7 @@ export class Boilerhouse {
 
   /** Stores a tenant's secrets for a workload (encrypted); they reach its instance at the next claim. */
   putSecrets(tenant: string, workloadId: string, values: unknown): { keys: string[] } {
-    const workload = this.#workload(workloadId);
+    const workload = this.workload(workloadId);
     if (workload.spec.volumes.secrets === undefined) {
       throw new BadRequestError(`workload ${workload.id} has no secrets volume (volumes.secrets)`);
     }
@@ -410,7 +410,7 @@ export class Boilerhouse {
   deleteSecrets(tenant: string, workloadId: string): boolean {
     return this.#secretStore().delete(
       parseTenantId(tenant),
-      this.#workload(workloadId, { includeRemoved: true }).id,
+      this.workload(workloadId, { includeRemoved: true }).id,
     );
   }
 
@@ -460,7 +460,8 @@ export class Boilerhouse {
     return listEvents(this.#deps.db, limit);
   }
 
-  #workload(id: string, options: { includeRemoved?: boolean } = {}): Workload {
+  /** The workload by id; a NotFoundError listing the known ones when there is none (or it was removed). */
+  workload(id: string, options: { includeRemoved?: boolean } = {}): Workload {
     const workload = this.workloads.get(id);
     if (workload === undefined || (workload.removed && !options.includeRemoved)) {
       const known = this.workloads

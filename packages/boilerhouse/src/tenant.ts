@@ -1,7 +1,7 @@
 /** Tenant ids: what callers may use, checked at the edge. They never become part of a path. */
 import { BadRequestError } from './errors.ts';
 
-const TENANT_ID = /^[A-Za-z0-9._@+-]{1,128}$/;
+export const TENANT_ID = /^[A-Za-z0-9._@+-]{1,128}$/;
 
 /** Phone numbers (`+4915112345678`) and e-mail addresses (`ana@example.org`) are common tenant ids. */
 export function parseTenantId(value: string): string {

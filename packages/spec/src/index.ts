@@ -5,6 +5,7 @@ export type { Problem, Severity } from './schema/field.ts';
 export { formatBytes, formatDuration, parseDuration, parseMemory, UnitError } from './units.ts';
 export type { HealthTest, SecretReference } from './workload/fields.ts';
 export { workloadJsonSchema } from './workload/json-schema.ts';
+export { WORKLOAD_ID } from './workload/schema.ts';
 export type {
   DockerAccessSpec,
   HealthcheckSpec,

@@ -1,16 +1,15 @@
 /** Who may call what: the admin key, scoped tokens (made, used, revoked, expired), and auth off. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openDatabase } from '../db/database.ts';
-import { type TestApi, testApi } from '../testing/api.ts';
-import { echoWorkload, type Harness, startHarness } from '../testing/harness.ts';
+import { startEchoApi, type TestApi } from '../testing/api.ts';
+import type { Harness } from '../testing/harness.ts';
 import { adminKey, isLoopback } from './auth.ts';
 
 let harness: Harness;
 let api: TestApi;
 
 beforeAll(async () => {
-  harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
-  api = testApi(harness);
+  ({ harness, api } = await startEchoApi());
 });
 
 afterAll(async () => {

@@ -1,14 +1,13 @@
 /** The live event stream (server-sent events): new events as they happen, and resuming with Last-Event-ID. */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type TestApi, testApi } from '../testing/api.ts';
-import { echoWorkload, type Harness, startHarness } from '../testing/harness.ts';
+import { startEchoApi, type TestApi } from '../testing/api.ts';
+import type { Harness } from '../testing/harness.ts';
 
 let harness: Harness;
 let api: TestApi;
 
 beforeAll(async () => {
-  harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
-  api = testApi(harness);
+  ({ harness, api } = await startEchoApi());
 });
 
 afterAll(async () => {

@@ -3,7 +3,9 @@
  * and its handler. The same description validates requests (validation.ts) and becomes the OpenAPI
  * document (openapi.ts), so the two cannot drift apart.
  */
+import { WORKLOAD_ID } from '@boilerhouse/spec';
 import type { Context } from 'hono';
+import { TENANT_ID } from '../tenant.ts';
 import type { Principal, Scope } from './auth.ts';
 
 export type JsonSchema = Record<string, unknown>;
@@ -55,12 +57,12 @@ export function route(definition: Route): Route {
 export const schemas = {
   tenant: {
     type: 'string',
-    pattern: '^[A-Za-z0-9._@+-]{1,128}$',
+    pattern: TENANT_ID.source,
     description: 'a tenant id: 1-128 letters, digits and . _ @ + -',
   },
   workload: {
     type: 'string',
-    pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$',
+    pattern: WORKLOAD_ID.source,
     description: 'a workload id: lowercase letters, digits and hyphens',
   },
   instance: {

@@ -2,6 +2,7 @@
 import type { Boilerhouse, PoolStatus } from '../boilerhouse.ts';
 import type { ActivityEvent } from '../db/events.ts';
 import type { Instance } from '../db/instances.ts';
+import type { ApiToken } from '../db/tokens.ts';
 import type { ClaimResult, Endpoint } from '../pool/claims.ts';
 import type { ReleaseResult } from '../pool/release.ts';
 import type { SaveSummary } from '../state/manifest.ts';
@@ -90,5 +91,16 @@ export function saveView(save: SaveSummary) {
     instance: save.instance,
     files: save.files,
     bytes: save.bytes,
+  };
+}
+
+export function tokenView(token: ApiToken) {
+  return {
+    id: token.id,
+    name: token.name,
+    scopes: token.scopes,
+    created_at: iso(token.createdAt),
+    expires_at: iso(token.expiresAt),
+    last_used_at: iso(token.lastUsedAt),
   };
 }

@@ -2,15 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type TestApi, testApi } from '../testing/api.ts';
-import { echoWorkload, type Harness, startHarness, waitFor } from '../testing/harness.ts';
+import { startEchoApi, type TestApi } from '../testing/api.ts';
+import { echoWorkload, type Harness, waitFor } from '../testing/harness.ts';
 
 let harness: Harness;
 let api: TestApi;
 
 beforeAll(async () => {
-  harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
-  api = testApi(harness);
+  ({ harness, api } = await startEchoApi());
 });
 
 afterAll(async () => {

@@ -42,16 +42,8 @@ export type NewEvent = Omit<ActivityEvent, 'id' | 'workload' | 'tenant' | 'insta
   data?: Record<string, unknown>;
 };
 
-interface Row {
-  id: number;
-  at: number;
-  type: EventType;
-  workload: string | null;
-  tenant: string | null;
-  instance: string | null;
-  message: string;
-  data: string | null;
-}
+/** As stored: `data` is JSON text. */
+type Row = Omit<ActivityEvent, 'data'> & { data: string | null };
 
 export function insertEvent(db: Database, event: NewEvent): ActivityEvent {
   const row = db

@@ -4,16 +4,20 @@
  */
 import type { Database } from './database.ts';
 
-export type Phase =
-  | 'creating'
-  | 'ready'
-  | 'claiming'
-  | 'claimed'
-  | 'releasing'
-  | 'release_failed'
-  | 'reserved'
-  | 'destroying'
-  | 'failed';
+/** Every phase, in lifecycle order. */
+export const PHASES = [
+  'creating',
+  'ready',
+  'claiming',
+  'claimed',
+  'releasing',
+  'release_failed',
+  'reserved',
+  'destroying',
+  'failed',
+] as const;
+
+export type Phase = (typeof PHASES)[number];
 
 /** Phases in which an instance belongs to a tenant. */
 export const TENANT_PHASES: readonly Phase[] = [
@@ -257,17 +261,7 @@ export function expiredReservations(db: Database, now: number): Instance[] {
 
 /** Number of instances per phase for a workload (phases with none are 0). */
 export function countByPhase(db: Database, workload: string, specHash?: string): Record<Phase, number> {
-  const counts: Record<Phase, number> = {
-    creating: 0,
-    ready: 0,
-    claiming: 0,
-    claimed: 0,
-    releasing: 0,
-    release_failed: 0,
-    reserved: 0,
-    destroying: 0,
-    failed: 0,
-  };
+  const counts = Object.fromEntries(PHASES.map((phase) => [phase, 0])) as Record<Phase, number>;
   const rows = (specHash === undefined
     ? db.prepare('SELECT phase, count(*) AS n FROM instances WHERE workload = ? GROUP BY phase').all(workload)
     : db

@@ -4,7 +4,7 @@ import { createApp } from '../api/app.ts';
 import { Auth } from '../api/auth.ts';
 import { hashSecret } from '../db/tokens.ts';
 import { silentLogger } from '../log.ts';
-import type { Harness } from './harness.ts';
+import { echoWorkload, type Harness, startHarness } from './harness.ts';
 
 /** A response whose JSON body tests read freely. */
 export interface TestResponse extends Response {
@@ -41,4 +41,10 @@ export function testApi(harness: Harness, options: { maxBodyBytes?: number } = {
       return raw(path, { ...init, headers });
     },
   };
+}
+
+/** A harness serving the echo workload with no warm instances, and its API. */
+export async function startEchoApi(): Promise<{ harness: Harness; api: TestApi }> {
+  const harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
+  return { harness, api: testApi(harness) };
 }

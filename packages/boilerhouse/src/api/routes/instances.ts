@@ -1,21 +1,9 @@
 /** Instances: listing, destroying, and their containers' output. */
 import { stream } from 'hono/streaming';
 import type { Boilerhouse } from '../../boilerhouse.ts';
-import type { Phase } from '../../db/instances.ts';
+import { PHASES, type Phase } from '../../db/instances.ts';
 import { route, schemas } from '../route.ts';
 import { instanceView } from '../views.ts';
-
-const PHASES: Phase[] = [
-  'creating',
-  'ready',
-  'claiming',
-  'claimed',
-  'releasing',
-  'release_failed',
-  'reserved',
-  'destroying',
-  'failed',
-];
 
 export function instanceRoutes(boilerhouse: Boilerhouse) {
   return [
@@ -27,7 +15,7 @@ export function instanceRoutes(boilerhouse: Boilerhouse) {
       scope: 'read',
       query: {
         workload: { schema: schemas.workload, description: 'Only this workload' },
-        phase: { schema: { enum: PHASES }, description: 'Only this phase' },
+        phase: { schema: { enum: [...PHASES] }, description: 'Only this phase' },
       },
       responses: { 200: 'The instances' },
       handle: (c, { query }) =>

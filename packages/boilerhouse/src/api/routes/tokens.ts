@@ -1,22 +1,10 @@
 /** API tokens: made, listed and revoked by an admin. The token itself is shown once, at creation. */
 import type { Database } from '../../db/database.ts';
-import { type ApiToken, createToken, listTokens, revokeToken } from '../../db/tokens.ts';
+import { createToken, listTokens, revokeToken } from '../../db/tokens.ts';
 import { NotFoundError } from '../../errors.ts';
 import { SCOPE_HELP, SCOPES } from '../auth.ts';
 import { route } from '../route.ts';
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-function tokenView(token: ApiToken) {
-  return {
-    id: token.id,
-    name: token.name,
-    scopes: token.scopes,
-    created_at: iso(token.createdAt),
-    expires_at: iso(token.expiresAt),
-    last_used_at: iso(token.lastUsedAt),
-  };
-}
+import { tokenView } from '../views.ts';
 
 export function tokenRoutes(db: Database) {
   return [

@@ -2,7 +2,6 @@
 import { readFile } from 'node:fs/promises';
 import { workloadJsonSchema } from '@boilerhouse/spec';
 import type { Boilerhouse } from '../../boilerhouse.ts';
-import { NotFoundError } from '../../errors.ts';
 import { type JsonSchema, route, schemas } from '../route.ts';
 import { poolView } from '../views.ts';
 
@@ -10,11 +9,6 @@ const workloadParam = { workload: schemas.workload };
 const idParam = { id: schemas.workload };
 
 export function workloadRoutes(boilerhouse: Boilerhouse) {
-  const find = (id: string) => {
-    const workload = boilerhouse.workloads.get(id);
-    if (workload === undefined || workload.removed) throw new NotFoundError(`no workload "${id}"`);
-    return workload;
-  };
   return [
     route({
       method: 'get',
@@ -46,7 +40,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       params: idParam,
       responses: { 200: 'The workload', 404: 'No such workload' },
       handle: async (c, { params }) => {
-        const workload = find(params.id as string);
+        const workload = boilerhouse.workload(params.id as string);
         return c.json({
           id: workload.id,
           name: workload.spec.name ?? workload.id,

@@ -7,7 +7,20 @@ import type { ClaimResult, Endpoint } from '../pool/claims.ts';
 import type { ReleaseResult } from '../pool/release.ts';
 import type { SaveSummary } from '../state/manifest.ts';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+/** Formatted times, kept: listings format the same few thousand stable timestamps on every request. */
+const isoTimes = new Map<number, string>();
+const MAX_ISO_TIMES = 20_000;
+
+function iso(ms: number | null): string | null {
+  if (ms === null) return null;
+  let text = isoTimes.get(ms);
+  if (text === undefined) {
+    if (isoTimes.size >= MAX_ISO_TIMES) isoTimes.clear();
+    text = new Date(ms).toISOString();
+    isoTimes.set(ms, text);
+  }
+  return text;
+}
 
 export function instanceView(instance: Instance, endpoints?: Endpoint[], idleReleaseAt?: number) {
   return {

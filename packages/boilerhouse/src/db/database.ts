@@ -4,15 +4,35 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { MIGRATIONS } from './migrations/index.ts';
 
-export type Database = DatabaseSync;
+/** Distinct SQL texts kept prepared; the queries are fixed strings, so this bounds only a runaway caller. */
+const MAX_CACHED_STATEMENTS = 500;
+
+/**
+ * A DatabaseSync whose prepare() hands back the statement it already made for the same SQL: the hot read
+ * paths (every API request, every loop tick) stop re-compiling their queries. Statements are only ever run
+ * to completion (get/all/run), never left mid-iteration, so sharing one is safe.
+ */
+export class Database extends DatabaseSync {
+  readonly #statements = new Map<string, StatementSync>();
+
+  override prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      if (this.#statements.size >= MAX_CACHED_STATEMENTS) this.#statements.clear();
+      statement = super.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
 
 /** Opens (creating if needed) the database at `path`, or in memory for ':memory:', and migrates it. */
 export function openDatabase(path: string): Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(path);
+  const db = new Database(path);
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA busy_timeout = 5000');
@@ -22,7 +42,7 @@ export function openDatabase(path: string): Database {
 }
 
 /** Applies the migrations newer than the database's `user_version`, each in its own transaction. */
-export function migrate(db: Database): void {
+export function migrate(db: DatabaseSync): void {
   const current = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
   if (current > MIGRATIONS.length) {
     throw new Error(
@@ -40,7 +60,7 @@ export function migrate(db: Database): void {
 }
 
 /** Runs `work` in one IMMEDIATE transaction: all of it happens, or none of it. */
-export function inTransaction<T>(db: Database, work: () => T): T {
+export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
   db.exec('BEGIN IMMEDIATE');
   try {
     const result = work();

@@ -12,7 +12,7 @@ const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 export function claimMetrics(registry: Registry): Feed {
   const claims = new Histogram({
     name: 'boilerhouse_claim_duration_seconds',
-    help: 'Claims that handed an instance over, by path: hit (reserved instance taken back), warm, cold.',
+    help: 'Claims answered with an instance, by path: hit (reserved instance taken back), warm, cold, repeat (the tenant already held it).',
     labelNames: ['workload', 'path'],
     buckets: BUCKETS,
     registers: [registry],
@@ -41,6 +41,9 @@ export function claimMetrics(registry: Registry): Feed {
     },
     signal(signal) {
       if (signal.type === 'claim.failed') errors.inc({ workload: signal.workload, code: signal.code });
+      if (signal.type === 'claim.repeated') {
+        claims.observe({ workload: signal.workload, path: 'repeat' }, signal.seconds);
+      }
       if (signal.type === 'release.finished') {
         const { workload, outcome, reserve, seconds } = signal;
         releases.observe({ workload, outcome, reserve }, seconds);

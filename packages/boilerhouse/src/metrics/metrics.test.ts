@@ -105,6 +105,10 @@ describe('a daemon at work', () => {
     await counter(warm.endpoints[0]?.url as string);
     expect((await bh.release(tenants[0] as string, 'echo')).outcome).toBe('reserved');
     expect((await bh.claim(tenants[0] as string, 'echo')).path).toBe('hit');
+    // Claimed again while held: answered with the same instance, counted as a repeat.
+    expect((await bh.claim(tenants[0] as string, 'echo')).path).toBe('hit');
+    // Saved now with nothing written since the claim's restore: an unchanged save.
+    expect((await bh.sync(tenants[0] as string, 'echo', 'upload'))?.changed).toBe(false);
     await waitFor(() => bh.pool('echo').instances.ready === 1, 20_000, 'a refill');
     expect((await bh.claim(tenants[1] as string, 'echo')).path).toBe('warm');
     // Both slots are claimed and nothing is reserved: nothing can be evicted.
@@ -116,6 +120,7 @@ describe('a daemon at work', () => {
     const claims = 'boilerhouse_claim_duration_seconds_count';
     expect(sampleValue(samples, claims, { workload: 'echo', path: 'warm' })).toBe(2);
     expect(sampleValue(samples, claims, { workload: 'echo', path: 'hit' })).toBe(1);
+    expect(sampleValue(samples, claims, { workload: 'echo', path: 'repeat' })).toBe(1);
     expect(sampleValue(samples, claims, { path: 'cold' })).toBeUndefined();
     const warmBuckets = samples.filter(
       (sample) =>
@@ -137,7 +142,8 @@ describe('a daemon at work', () => {
         workload: 'echo',
         direction: 'save',
       }),
-    ).toBe(1);
+    ).toBe(2);
+    expect(sampleValue(samples, 'boilerhouse_state_unchanged_saves_total', { workload: 'echo' })).toBe(1);
     expect(
       sampleValue(samples, 'boilerhouse_state_bytes_total', { workload: 'echo', direction: 'save' }),
     ).toBeGreaterThan(0);
@@ -206,6 +212,34 @@ describe('a daemon at work', () => {
     expect(state('boilerhouse_state_bytes_total', 'restore')).toBeGreaterThan(0);
     expect(state('boilerhouse_state_errors_total', 'save')).toBeUndefined();
   });
+});
+
+test('failed health tests of a claimed instance, then the instance reported unhealthy', async () => {
+  // Healthy until the tenant's first GET /counter writes /data/counter.
+  harness = await startHarness({
+    'echo.yaml': await echoWorkload({
+      'min_idle: 2': 'min_idle: 1',
+      'test: ["CMD", "bash", "-c",': 'test: ["CMD", "bash", "-c", "test ! -e /data/counter"]\n  # was:',
+      'interval: 10s': 'interval: 1s',
+      'retries: 3': 'retries: 2',
+    }),
+  });
+  const bh = harness.boilerhouse;
+  metrics = new Metrics(bh);
+  const live = metrics;
+  const read = async (name: string) => sampleValue(await scrape(live), name, { workload: 'echo' }) ?? 0;
+  await waitFor(() => bh.pool('echo').instances.ready === 1, 20_000, 'a ready instance');
+  const claim = await bh.claim('erin', 'echo');
+  expect(await read('boilerhouse_health_check_failures_total')).toBe(0);
+
+  await counter(claim.endpoints[0]?.url as string);
+  await waitFor(
+    async () => (await read('boilerhouse_instances_unhealthy_total')) === 1,
+    20_000,
+    'the instance reported unhealthy',
+  );
+  expect(await read('boilerhouse_health_check_failures_total')).toBeGreaterThanOrEqual(2);
+  expect(bh.events(50).some((event) => event.type === 'instance.unhealthy')).toBe(true);
 });
 
 describe('HTTP requests (as the API middleware reports them)', () => {

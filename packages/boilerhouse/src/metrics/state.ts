@@ -1,6 +1,6 @@
 /**
  * Tenant state: save and restore durations, bytes moved and failures, by workload and direction, from
- * the state events. A save that found nothing changed writes no event and is not counted.
+ * the state events; saves that found nothing changed (no event) from their signal.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Feed } from './metrics.ts';
@@ -11,7 +11,7 @@ const BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 
 export function stateMetrics(registry: Registry): Feed {
   const durations = new Histogram({
     name: 'boilerhouse_state_duration_seconds',
-    help: 'Saves (direction=save) and restores (direction=restore) of tenant state that succeeded.',
+    help: 'Saves (direction=save, including those that found nothing changed) and restores (direction=restore) of tenant state that succeeded.',
     labelNames: ['workload', 'direction'],
     buckets: BUCKETS,
     registers: [registry],
@@ -20,6 +20,12 @@ export function stateMetrics(registry: Registry): Feed {
     name: 'boilerhouse_state_bytes_total',
     help: 'Bytes uploaded by saves (only what the last save lacked) and written by restores.',
     labelNames: ['workload', 'direction'],
+    registers: [registry],
+  });
+  const unchanged = new Counter({
+    name: 'boilerhouse_state_unchanged_saves_total',
+    help: 'Saves that found nothing changed since the last save and uploaded nothing.',
+    labelNames: ['workload'],
     registers: [registry],
   });
   const failures = new Counter({
@@ -43,6 +49,11 @@ export function stateMetrics(registry: Registry): Feed {
       if (event.type === 'state.failed') {
         failures.inc({ workload, direction: data.direction === 'restore' ? 'restore' : 'save' });
       }
+    },
+    signal(signal) {
+      if (signal.type !== 'state.unchanged') return;
+      unchanged.inc({ workload: signal.workload });
+      durations.observe({ workload: signal.workload, direction: 'save' }, signal.seconds);
     },
   };
 }

@@ -126,7 +126,12 @@ export class Claims {
     const clock = new Stopwatch();
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const own = findTenantInstance(deps.db, workload.id, tenant);
-      if (own?.phase === 'claimed') return this.#result(own, 'hit', clock);
+      if (own?.phase === 'claimed') {
+        const result = this.#result(own, 'hit', clock);
+        const seconds = result.timingsMs.total / 1000;
+        deps.activity.signals.emit({ type: 'claim.repeated', workload: workload.id, seconds });
+        return result;
+      }
       if (own?.phase === 'release_failed') {
         // Its release could not save; the tenant is back, so it is simply theirs again (data intact).
         const back = transition(deps.db, own.id, 'release_failed', 'claimed', deps.now(), { reason: null });

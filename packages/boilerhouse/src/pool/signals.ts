@@ -7,6 +7,8 @@ import { EventEmitter } from 'node:events';
 
 export type Signal =
   | { type: 'claim.failed'; workload: string; code: string }
+  /** A claim by a tenant that already held a claimed instance: answered with it, nothing recorded. */
+  | { type: 'claim.repeated'; workload: string; seconds: number }
   | {
       type: 'release.finished';
       workload: string;
@@ -16,6 +18,8 @@ export type Signal =
       seconds: number;
     }
   | { type: 'health.failed'; workload: string }
+  /** A save that found nothing changed since the last one: nothing uploaded, no event recorded. */
+  | { type: 'state.unchanged'; workload: string; seconds: number }
   /** Writes moved a claimed instance's idle deadline (pool.file_idle_ttl) out; at most once per idle tick. */
   | { type: 'idle.reset'; workload: string }
   /** A claimed instance reached its idle deadline and is being released. */

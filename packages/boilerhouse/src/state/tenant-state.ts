@@ -122,6 +122,9 @@ export class SyncedTenantState implements TenantState {
           message: `saved ${tenant}'s state as save ${result.seq} on ${why} (${result.uploadedFiles} of ${result.files} files uploaded, ${result.uploadedBytes} bytes) in ${Math.round(durationMs)}ms`,
           data: { why, ...result, durationMs },
         });
+      } else {
+        const seconds = since(began) / 1000;
+        this.#options.activity.signals.emit({ type: 'state.unchanged', workload: workload.id, seconds });
       }
       return result;
     } catch (error) {

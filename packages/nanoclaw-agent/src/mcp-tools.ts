@@ -1,0 +1,88 @@
+/**
+ * The in-process MCP server `nanoclaw` (tools `mcp__nanoclaw__*`): send_message and register_group here,
+ * the task tools in task-tools.ts. Each request is one JSON file written atomically into the IPC dir;
+ * the host authorises it by the directory it appears in, never by its content.
+ */
+import { join } from 'node:path';
+import { createSdkMcpServer, tool } from '@anthropic-ai/claude-agent-sdk';
+import { z } from 'zod';
+import { writeIpcFile } from './ipc-files.ts';
+import { taskTools } from './task-tools.ts';
+import { done, refused, type ToolContext } from './tool-context.ts';
+
+export const MCP_SERVER_NAME = 'nanoclaw';
+/** The pattern the host accepts for a group folder (AGENT-PROTOCOL.md). */
+const GROUP_FOLDER = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function sendMessageTool(context: ToolContext) {
+  return tool(
+    'send_message',
+    `Send a message to the chat right away, while you keep working (progress, several messages). Your final reply is sent anyway.${
+      context.isMain ? ' As the main group you may message another registered chat with chat_jid.' : ''
+    }`,
+    {
+      text: z.string().min(1).describe('The message text'),
+      chat_jid: z.string().optional().describe("The chat to send to; this group's own chat when left out"),
+    },
+    async (args) => {
+      const chatJid = args.chat_jid ?? context.chatJid;
+      await writeIpcFile(join(context.ipcDir, 'messages'), { type: 'message', chatJid, text: args.text });
+      return done(chatJid === context.chatJid ? 'Message sent.' : `Message sent to ${chatJid}.`);
+    },
+  );
+}
+
+function registerGroupTool(context: ToolContext) {
+  return tool(
+    'register_group',
+    `Register a chat so that the assistant answers there, with its own folder and memory. Find the chat's jid in ${join(
+      context.ipcDir,
+      'available_groups.json',
+    )}.`,
+    {
+      jid: z.string().min(1).describe('The chat id, as available_groups.json lists it'),
+      name: z.string().min(1).describe('A display name for the group'),
+      folder: z.string().describe('Folder name: lowercase letters, digits, "-" and "_", e.g. "family-chat"'),
+      trigger: z
+        .string()
+        .optional()
+        .describe('The trigger word, e.g. "@Andy"; the default trigger when left out'),
+    },
+    async (args) => {
+      if (!GROUP_FOLDER.test(args.folder))
+        return refused(
+          `folder "${args.folder}": use 1-64 lowercase letters, digits, "-" or "_", starting with a letter or digit.`,
+        );
+      if (args.folder === 'main')
+        return refused('folder "main" is the main group\'s own; choose another name.');
+      const data: Record<string, unknown> = {
+        type: 'register_group',
+        jid: args.jid,
+        name: args.name,
+        folder: args.folder,
+      };
+      if (args.trigger) data.trigger = args.trigger;
+      await writeIpcFile(join(context.ipcDir, 'tasks'), data);
+      return done(`Asked the host to register "${args.name}" as ${args.folder}.`);
+    },
+  );
+}
+
+/** The tools this run offers: register_group only to the main group (others never see it). */
+export function nanoclawTools(context: ToolContext) {
+  return [
+    sendMessageTool(context),
+    ...taskTools(context),
+    ...(context.isMain ? [registerGroupTool(context)] : []),
+  ];
+}
+
+export function nanoclawMcpServer(context: ToolContext) {
+  // alwaysLoad: in the tools list from the first request, never deferred behind tool search.
+  return createSdkMcpServer({
+    name: MCP_SERVER_NAME,
+    version: '1.0.0',
+    tools: nanoclawTools(context),
+    alwaysLoad: true,
+  });
+}

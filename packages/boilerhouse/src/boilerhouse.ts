@@ -3,7 +3,7 @@
  * and the loops that keep it all true (fill, reservations, liveness). `start()` recovers from whatever a
  * previous run left behind; `stop()` ends the loops and waits for every transition in flight.
  */
-import type { Environment } from '@boilerhouse/spec';
+import { type Environment, loadWorkload, type Problem } from '@boilerhouse/spec';
 import type { Database } from './db/database.ts';
 import type { ActivityEvent } from './db/events.ts';
 import { lastEventId, listEvents, listEventsAfter } from './db/events.ts';
@@ -277,6 +277,11 @@ export class Boilerhouse {
     return this.#poolStatus(workload);
   }
 
+  /** What validation says of a workload file's text, in the environment the registry loads files with. */
+  checkWorkloadText(text: string, file: string): Problem[] {
+    return loadWorkload(text, { file, env: this.#env }).problems;
+  }
+
   /** Writes a workload file (validated as files are) and loads it. */
   async applyWorkload(id: string, text: string): Promise<{ workload: Workload; created: boolean }> {
     this.#refuseWhenStopping();
@@ -400,6 +405,19 @@ export class Boilerhouse {
       throw new BadRequestError(`workload ${workload.id} has no secrets volume (volumes.secrets)`);
     }
     return { keys: this.#secretStore().put(parseTenantId(tenant), workload.id, values) };
+  }
+
+  /** Sets some of a tenant's secrets for a workload and removes others, keeping the rest. */
+  updateSecrets(
+    tenant: string,
+    workloadId: string,
+    changes: { set: unknown; remove: string[] },
+  ): { keys: string[] } {
+    const workload = this.workload(workloadId);
+    if (workload.spec.volumes.secrets === undefined) {
+      throw new BadRequestError(`workload ${workload.id} has no secrets volume (volumes.secrets)`);
+    }
+    return { keys: this.#secretStore().update(parseTenantId(tenant), workload.id, changes) };
   }
 
   /** The names (never the values) of a tenant's secrets, per workload. */

@@ -1,6 +1,7 @@
 /**
  * The daemon's HTTP API, assembled from route descriptions (routes/*): each request is given an id, then
  * authenticated, authorised for the route's scope, validated against the route's schemas, and handled.
+ * Any other GET is the dashboard's (dashboard-files.ts).
  * Every error is `{"error": {"code", "message", "request_id", "details"?}}`, produced in `onError` only,
  * so handlers never catch.
  */
@@ -14,6 +15,7 @@ import type { Database } from '../db/database.ts';
 import { BadRequestError, BoilerhouseError, PoolExhaustedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Auth, Principal } from './auth.ts';
+import { DashboardFiles } from './dashboard-files.ts';
 import { openApiDocument } from './openapi.ts';
 import { type ApiContext, type Route, route } from './route.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -22,6 +24,7 @@ import { tenantRoutes } from './routes/tenants.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { workloadRoutes } from './routes/workloads.ts';
 import { check, compileRoute, ValidationError } from './validation.ts';
+import { ref } from './view-schemas.ts';
 
 /** What the API needs of the metrics (see ../metrics). */
 export interface ApiMetrics {
@@ -36,6 +39,8 @@ export interface AppOptions {
   metrics?: ApiMetrics;
   /** Request bodies larger than this are refused (413). Default 1 MiB. */
   maxBodyBytes?: number;
+  /** The dashboard's build, served at `/`. Default: packages/dashboard/dist. */
+  dashboardDir?: string;
 }
 
 type Variables = { requestId: string; route: string };
@@ -57,7 +62,7 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
       tag: 'system',
       summary: 'Whether the daemon is up (no token needed)',
       scope: 'public',
-      responses: { 200: 'Up' },
+      responses: { 200: { description: 'Up', schema: ref('Health') } },
       handle: (c) => c.json({ status: 'ok', daemon: boilerhouse.daemonId }),
     }),
     ...tokenRoutes(db),
@@ -89,7 +94,7 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
     tag: 'system',
     summary: 'This document',
     scope: 'read',
-    responses: { 200: 'The OpenAPI 3.1 document' },
+    responses: { 200: { description: 'The OpenAPI 3.1 document', schema: ref('OpenApiDocument') } },
     handle: (c) => c.json(document),
   });
   routes.push(openApiRoute);
@@ -158,6 +163,14 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
       return definition.handle(c as unknown as ApiContext, { params, query, body, principal });
     });
   }
+
+  // Everything outside the API is the dashboard (its files, or its page for any page path).
+  const dashboard = new DashboardFiles(options.dashboardDir);
+  app.get('*', (c, next) => {
+    if (c.req.path === '/metrics' || c.req.path === '/api' || c.req.path.startsWith('/api/')) return next();
+    c.set('route', 'dashboard');
+    return dashboard.respond(c.req.path, c.req.raw.headers);
+  });
 
   const templates = routes.map((definition) => ({
     method: definition.method.toUpperCase(),

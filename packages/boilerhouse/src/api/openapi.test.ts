@@ -1,19 +1,20 @@
-/** The OpenAPI document: valid OpenAPI 3.1, and exactly the routes the app serves. */
+/**
+ * The OpenAPI document: valid OpenAPI 3.1, exactly the routes the app serves, and response schemas that
+ * match what the API answers (every JSON success response is received once and checked).
+ */
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { type TestApi, testApi } from '../testing/api.ts';
-import { echoWorkload, type Harness, startHarness } from '../testing/harness.ts';
+import { responseChecker, type TestApi, testApi } from '../testing/api.ts';
+import { counter, echoWorkload, type Harness, startHarness } from '../testing/harness.ts';
 
 let harness: Harness;
 let api: TestApi;
 // biome-ignore lint/suspicious/noExplicitAny: the document is read as plain JSON.
-let document: any;
+type Json = any;
+let document: Json;
 
 beforeAll(async () => {
-  harness = await startHarness(
-    { 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) },
-    { start: false },
-  );
+  harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
   api = testApi(harness);
   const response = await api.request('/api/v1/openapi.json');
   expect(response.status).toBe(200);
@@ -108,4 +109,133 @@ test('every route refuses bad input with the place named: a malformed path param
     }
   }
   expect(checked).toBeGreaterThanOrEqual(40);
+});
+
+test('every JSON success response names its schema, and the schemas are the views’ components', () => {
+  expect(Object.keys(document.components.schemas)).toEqual(
+    expect.arrayContaining(['Error', 'Instance', 'Pool', 'Event', 'Claim', 'Release', 'Tenant', 'Save']),
+  );
+  for (const [path, operations] of Object.entries(document.paths as Record<string, Record<string, Json>>)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      for (const [status, response] of Object.entries(operation.responses as Record<string, Json>)) {
+        const json = response.content?.['application/json'];
+        if (json === undefined) continue;
+        expect([method, path, status, json.schema]).toEqual([method, path, status, expect.any(Object)]);
+      }
+    }
+  }
+  expect(document.paths['/api/v1/pools'].get.responses['200'].content['application/json'].schema).toEqual({
+    $ref: '#/components/schemas/PoolList',
+  });
+  // Not JSON: the stream and the logs keep their media types.
+  expect(Object.keys(document.paths['/api/v1/events/stream'].get.responses['200'].content)).toEqual([
+    'text/event-stream',
+  ]);
+  expect(Object.keys(document.paths['/api/v1/instances/{id}/logs'].get.responses['200'].content)).toEqual([
+    'text/plain',
+  ]);
+});
+
+test('a response that does not match its schema is caught, with the place named', async () => {
+  const checker = responseChecker(document);
+  const pool = (await (await api.request('/api/v1/pools/echo')).json()) as Json;
+  const answer = (body: unknown) =>
+    new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } });
+  await expect(checker.check('GET', '/api/v1/pools/echo', answer(pool))).resolves.toBeUndefined();
+  await expect(
+    checker.check('GET', '/api/v1/pools/echo', answer({ ...pool, min_idle: 'two' })),
+  ).rejects.toThrow(
+    /^GET \/api\/v1\/pools\/\{workload\} 200: the body does not match its schema:\n {2}body\/min_idle: must be integer/,
+  );
+  await expect(checker.check('GET', '/api/v1/pools/echo', answer({ ...pool, extra: 1 }))).rejects.toThrow(
+    'must NOT have additional properties',
+  );
+  await expect(
+    checker.check(
+      'GET',
+      '/api/v1/pools/echo',
+      new Response('ok', { headers: { 'Content-Type': 'text/plain' } }),
+    ),
+  ).rejects.toThrow('answered text/plain; the document says application/json');
+});
+
+test('every documented JSON success response is received and matches its schema', async () => {
+  const call = async (method: string, path: string, body?: unknown, type = 'application/json') => {
+    const response = await api.request(path, {
+      method,
+      ...(body === undefined
+        ? {}
+        : {
+            body: typeof body === 'string' ? body : JSON.stringify(body),
+            headers: { 'Content-Type': type },
+          }),
+    });
+    expect([method, path, response.status]).toEqual([method, path, expect.toSatisfy((s: number) => s < 300)]);
+    return response.status === 204 ? undefined : ((await response.json()) as Json);
+  };
+  await call('GET', '/api/v1/health');
+  const token = await call('POST', '/api/v1/tokens', { name: 'reader', scopes: ['read'] });
+  await call('GET', '/api/v1/tokens');
+  await call('DELETE', `/api/v1/tokens/${token.id}`);
+
+  const vault = await echoWorkload({
+    'id: echo': 'id: vault',
+    'min_idle: 2': 'min_idle: 0',
+    '  state:\n    target: /data': '  state:\n    target: /data\n  secrets:\n    target: /secrets/.env',
+  });
+  await call('PUT', '/api/v1/workloads/vault', vault, 'application/yaml');
+  await call('GET', '/api/v1/workloads');
+  expect(await call('GET', '/api/v1/workloads/vault')).toMatchObject({ problems: [] });
+  await call('GET', '/api/v1/pools');
+  await call('GET', '/api/v1/pools/vault');
+  await call('POST', '/api/v1/pools/vault/scale', { max_size: 3 });
+  await call('POST', '/api/v1/pools/vault/drain');
+
+  await call('PUT', '/api/v1/tenants/alice/secrets', { workload: 'vault', values: { A: '1', B: '2' } });
+  expect(
+    await call('PATCH', '/api/v1/tenants/alice/secrets', {
+      workload: 'vault',
+      set: { C: '3' },
+      remove: ['A'],
+    }),
+  ).toEqual({
+    tenant: 'alice',
+    workload: 'vault',
+    keys: ['B', 'C'],
+  });
+  await call('GET', '/api/v1/tenants/alice/secrets');
+  // Removing every name forgets the set.
+  expect(
+    await call('PATCH', '/api/v1/tenants/alice/secrets', { workload: 'vault', remove: ['B', 'C'] }),
+  ).toMatchObject({ keys: [] });
+  expect(await call('GET', '/api/v1/tenants/alice/secrets')).toEqual({ tenant: 'alice', secrets: [] });
+  await call('PUT', '/api/v1/tenants/alice/secrets', { workload: 'vault', values: { A: '1' } });
+  await call('DELETE', '/api/v1/tenants/alice/secrets?workload=vault');
+
+  const claim = await call('POST', '/api/v1/tenants/alice/claim', { workload: 'echo' });
+  await counter(claim.endpoints[0].url);
+  await call('GET', '/api/v1/tenants');
+  await call('GET', '/api/v1/tenants/alice');
+  await call('GET', '/api/v1/instances');
+  expect(
+    await call('POST', '/api/v1/tenants/alice/sync', { workload: 'echo', direction: 'upload' }),
+  ).toMatchObject({
+    save: { seq: 1, changed: true, uploaded_files: expect.any(Number) },
+  });
+  await call('POST', '/api/v1/tenants/alice/release', { workload: 'echo' });
+  await call('GET', '/api/v1/tenants/alice/snapshots?workload=echo');
+  await call('POST', '/api/v1/tenants/alice/snapshots/1/restore', { workload: 'echo' });
+  await call('GET', '/api/v1/events?limit=50');
+  await call('DELETE', '/api/v1/workloads/vault');
+
+  const documented = Object.entries(document.paths as Record<string, Record<string, Json>>).flatMap(
+    ([path, operations]) =>
+      Object.entries(operations).flatMap(([method, operation]) =>
+        Object.entries(operation.responses as Record<string, Json>)
+          .filter(([status, response]) => Number(status) < 300 && response.content?.['application/json'])
+          .map(([status]) => `${method.toUpperCase()} ${path} ${status}`),
+      ),
+  );
+  expect(documented.length).toBeGreaterThan(20);
+  expect(documented.filter((operation) => !api.checked.has(operation))).toEqual([]);
 });

@@ -1,5 +1,6 @@
 /** The OpenAPI 3.1 document, built from the route descriptions that also validate requests. */
 import type { JsonSchema, Route } from './route.ts';
+import { viewSchemas } from './view-schemas.ts';
 
 const ERROR_SCHEMA: JsonSchema = {
   type: 'object',
@@ -25,11 +26,20 @@ const ERROR_SCHEMA: JsonSchema = {
   required: ['error'],
 };
 
+/**
+ * Throws when a route's description is incomplete: a JSON success response without a schema, a schema on
+ * an error response (those are always Error), or a reference to a schema that does not exist.
+ */
 export function openApiDocument(routes: Route[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     paths[route.path] ??= {};
     (paths[route.path] as Record<string, unknown>)[route.method] = operation(route);
+  }
+  const schemas: Record<string, JsonSchema> = { Error: ERROR_SCHEMA, ...viewSchemas };
+  for (const name of references({ paths, schemas })) {
+    if (!(name in schemas))
+      throw new Error(`the API description refers to a schema "${name}" that no view has`);
   }
   return {
     openapi: '3.1.0',
@@ -42,7 +52,7 @@ export function openApiDocument(routes: Route[], version: string): Record<string
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: { Error: ERROR_SCHEMA },
+      schemas,
     },
     security: [{ bearer: [] }],
     paths,
@@ -66,17 +76,22 @@ function operation(route: Route): Record<string, unknown> {
     })),
   ];
   const responses: Record<string, unknown> = {};
-  for (const [status, description] of Object.entries(route.responses)) {
-    const success = Number(status) < 400;
-    responses[status] =
-      Number(status) === 204
-        ? { description }
-        : {
-            description,
-            content: success
-              ? { [route.mediaType ?? 'application/json']: {} }
-              : { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-          };
+  for (const [status, described] of Object.entries(route.responses)) {
+    const { description, schema } = typeof described === 'string' ? { description: described } : described;
+    const where = `${route.method.toUpperCase()} ${route.path} response ${status}`;
+    if (Number(status) >= 400) {
+      if (schema !== undefined)
+        throw new Error(`${where}: an error response is always Error; drop its schema`);
+      responses[status] = errorResponse(description);
+    } else if (Number(status) === 204) {
+      responses[status] = { description };
+    } else {
+      const mediaType = route.mediaType ?? 'application/json';
+      if (schema === undefined && mediaType === 'application/json') {
+        throw new Error(`${where}: a JSON body needs a schema (ref() one from view-schemas.ts)`);
+      }
+      responses[status] = { description, content: { [mediaType]: schema === undefined ? {} : { schema } } };
+    }
   }
   responses['400'] ??= errorResponse('The request is not valid; `details` says where');
   if (route.scope !== 'public') {
@@ -115,4 +130,20 @@ function operation(route: Route): Record<string, unknown> {
 
 function errorResponse(description: string) {
   return { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+}
+
+/** The names of the component schemas referred to anywhere in `value`. */
+function references(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) {
+    for (const item of value) references(item, found);
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === '$ref' && typeof item === 'string' && item.startsWith('#/components/schemas/')) {
+        found.add(item.slice('#/components/schemas/'.length));
+      } else {
+        references(item, found);
+      }
+    }
+  }
+  return found;
 }

@@ -25,10 +25,15 @@ export interface RouteInput {
   principal: Principal;
 }
 
+export interface ResponseDescription {
+  description: string;
+  schema: JsonSchema;
+}
+
 export type ApiContext = Context<{ Variables: { requestId: string } }>;
 
 export interface Route {
-  method: 'get' | 'post' | 'put' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** OpenAPI style: `/api/v1/tenants/{tenant}/claim`. */
   path: string;
   tag: string;
@@ -42,8 +47,11 @@ export interface Route {
   body?: { schema: JsonSchema; required: boolean };
   /** A body read as text, of these media types; the handler validates it (`schema` documents it). */
   rawBody?: { mediaTypes: string[]; schema: JsonSchema; description: string };
-  /** Status -> description; `mediaType` when the success body is not JSON. */
-  responses: Record<number, string>;
+  /**
+   * Status -> what it means. A JSON success body also names its schema (`ref('Pool')`, from
+   * view-schemas.ts); errors are always the Error schema. `mediaType` when the success body is not JSON.
+   */
+  responses: Record<number, string | ResponseDescription>;
   mediaType?: string;
   handle(c: ApiContext, input: RouteInput): Response | Promise<Response>;
 }

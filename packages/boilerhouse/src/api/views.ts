@@ -1,11 +1,16 @@
-/** The API's JSON shapes (snake_case), built from the daemon's own types. */
+/** The API's JSON shapes (snake_case), built from the daemon's own types; their schemas: view-schemas.ts. */
+import { basename } from 'node:path';
+import type { Problem } from '@boilerhouse/spec';
 import type { Boilerhouse, PoolStatus } from '../boilerhouse.ts';
 import type { ActivityEvent } from '../db/events.ts';
 import type { Instance } from '../db/instances.ts';
 import type { ApiToken } from '../db/tokens.ts';
 import type { ClaimResult, Endpoint } from '../pool/claims.ts';
 import type { ReleaseResult } from '../pool/release.ts';
+import type { Workload } from '../pool/workloads.ts';
+import type { SecretNames } from '../secrets/index.ts';
 import type { SaveSummary } from '../state/manifest.ts';
+import type { SaveResult } from '../state/snapshots.ts';
 
 /** Formatted times, kept: listings format the same few thousand stable timestamps on every request. */
 const isoTimes = new Map<number, string>();
@@ -115,5 +120,85 @@ export function tokenView(token: ApiToken) {
     created_at: iso(token.createdAt),
     expires_at: iso(token.expiresAt),
     last_used_at: iso(token.lastUsedAt),
+  };
+}
+
+export function tenantSummaryView(entry: ReturnType<Boilerhouse['tenants']>[number]) {
+  return {
+    tenant: entry.tenant,
+    instances: entry.instances.map((instance) => ({
+      id: instance.id,
+      workload: instance.workload,
+      phase: instance.phase,
+    })),
+  };
+}
+
+export function syncView(
+  tenant: string,
+  workload: string,
+  direction: 'upload',
+  save: SaveResult | undefined,
+) {
+  return {
+    tenant,
+    workload,
+    direction,
+    save:
+      save === undefined
+        ? null
+        : {
+            seq: save.seq ?? null,
+            changed: save.changed,
+            files: save.files,
+            uploaded_files: save.uploadedFiles,
+            uploaded_bytes: save.uploadedBytes,
+          },
+  };
+}
+
+export function secretNamesView(tenant: string, names: SecretNames[]) {
+  return {
+    tenant,
+    secrets: names.map((entry) => ({
+      workload: entry.workload,
+      keys: entry.keys,
+      updated_at: iso(entry.updatedAt),
+    })),
+  };
+}
+
+function workloadIdentity(workload: Workload) {
+  return {
+    id: workload.id,
+    name: workload.spec.name ?? workload.id,
+    version: workload.hash,
+    file: workload.file,
+    removed: workload.removed,
+  };
+}
+
+export function workloadView(workload: Workload) {
+  return {
+    ...workloadIdentity(workload),
+    image: workload.spec.image,
+    min_idle: workload.spec.pool.minIdle,
+    max_size: workload.spec.pool.maxSize,
+    keeps_state: workload.spec.sync !== undefined,
+    takes_secrets: workload.spec.volumes.secrets !== undefined,
+  };
+}
+
+/** `problems`: what validating the file's current text says, each placed as `FILE:LINE:COL path`. */
+export function workloadFileView(workload: Workload, source: string, problems: Problem[]) {
+  const name = basename(workload.file);
+  return {
+    ...workloadIdentity(workload),
+    source,
+    problems: problems.map((problem) => ({
+      path: `${name}:${problem.line}:${problem.column} ${problem.path}`,
+      message: problem.message,
+      severity: problem.severity,
+    })),
   };
 }

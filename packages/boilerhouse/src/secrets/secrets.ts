@@ -34,6 +34,26 @@ export class TenantSecrets {
     return sealed.keys;
   }
 
+  /**
+   * Sets some of the tenant's secrets for the workload (`set`: untrusted JSON, checked as for `put`) and
+   * removes others by name, keeping the rest; returns the names stored, sorted. Removing every name
+   * forgets the set, as `delete` does.
+   */
+  update(tenant: string, workload: string, changes: { set: unknown; remove: string[] }): string[] {
+    const row = getSecrets(this.#db, tenant, workload);
+    // A Map, not object assignment: a secret may be named __proto__.
+    const values = new Map(
+      Object.entries(row === undefined ? {} : openValues(this.#key, tenant, workload, row)),
+    );
+    for (const [name, value] of Object.entries(checkSecretValues(changes.set))) values.set(name, value);
+    for (const name of changes.remove) values.delete(name);
+    if (values.size === 0) {
+      deleteSecrets(this.#db, tenant, workload);
+      return [];
+    }
+    return this.put(tenant, workload, Object.fromEntries(values));
+  }
+
   /** The names of the tenant's secrets for the workload, sorted; none when nothing is stored. */
   keys(tenant: string, workload: string): string[] {
     return getSecrets(this.#db, tenant, workload)?.keys ?? [];

@@ -7,6 +7,7 @@ import type { Boilerhouse } from '../../boilerhouse.ts';
 import type { ActivityEvent } from '../../db/events.ts';
 import { BadRequestError } from '../../errors.ts';
 import { route } from '../route.ts';
+import { ref } from '../view-schemas.ts';
 import { eventView } from '../views.ts';
 
 const REPLAY_PAGE = 500;
@@ -27,7 +28,7 @@ export function eventRoutes(boilerhouse: Boilerhouse) {
           description: 'How many (default 100)',
         },
       },
-      responses: { 200: 'The events' },
+      responses: { 200: { description: 'The events', schema: ref('EventList') } },
       handle: (c, { query }) =>
         c.json({ events: boilerhouse.events((query.limit as number | undefined) ?? 100).map(eventView) }),
     }),
@@ -46,7 +47,7 @@ export function eventRoutes(boilerhouse: Boilerhouse) {
         },
       },
       mediaType: 'text/event-stream',
-      responses: { 200: 'The stream' },
+      responses: { 200: 'The stream; each `data` is an Event (components.schemas.Event)' },
       handle: (c, { query }) => {
         const header = c.req.header('Last-Event-ID');
         if (header !== undefined && !/^\d{1,15}$/.test(header)) {

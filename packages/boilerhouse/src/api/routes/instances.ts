@@ -3,6 +3,7 @@ import { stream } from 'hono/streaming';
 import type { Boilerhouse } from '../../boilerhouse.ts';
 import { PHASES, type Phase } from '../../db/instances.ts';
 import { route, schemas } from '../route.ts';
+import { ref } from '../view-schemas.ts';
 import { instanceView } from '../views.ts';
 
 export function instanceRoutes(boilerhouse: Boilerhouse) {
@@ -11,18 +12,18 @@ export function instanceRoutes(boilerhouse: Boilerhouse) {
       method: 'get',
       path: '/api/v1/instances',
       tag: 'instances',
-      summary: 'Instances, oldest first',
+      summary: 'Instances, oldest first; claimed ones with their idle-release countdown',
       scope: 'read',
       query: {
         workload: { schema: schemas.workload, description: 'Only this workload' },
         phase: { schema: { enum: [...PHASES] }, description: 'Only this phase' },
       },
-      responses: { 200: 'The instances' },
+      responses: { 200: { description: 'The instances', schema: ref('InstanceList') } },
       handle: (c, { query }) =>
         c.json({
           instances: boilerhouse
             .instances(query as { workload?: string; phase?: Phase })
-            .map((instance) => instanceView(instance)),
+            .map((instance) => instanceView(instance, undefined, boilerhouse.idleReleaseAt(instance))),
         }),
     }),
     route({

@@ -2,7 +2,16 @@
 import type { Boilerhouse } from '../../boilerhouse.ts';
 import { NotFoundError } from '../../errors.ts';
 import { route, schemas, workloadBody } from '../route.ts';
-import { claimView, releaseView, saveView, tenantView } from '../views.ts';
+import { ref } from '../view-schemas.ts';
+import {
+  claimView,
+  releaseView,
+  saveView,
+  secretNamesView,
+  syncView,
+  tenantSummaryView,
+  tenantView,
+} from '../views.ts';
 
 const tenantParam = { tenant: schemas.tenant };
 
@@ -14,18 +23,8 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       tag: 'tenants',
       summary: 'Tenants that hold an instance now, with their instances',
       scope: 'read',
-      responses: { 200: 'The tenants' },
-      handle: (c) =>
-        c.json({
-          tenants: boilerhouse.tenants().map(({ tenant, instances }) => ({
-            tenant,
-            instances: instances.map((instance) => ({
-              id: instance.id,
-              workload: instance.workload,
-              phase: instance.phase,
-            })),
-          })),
-        }),
+      responses: { 200: { description: 'The tenants', schema: ref('TenantList') } },
+      handle: (c) => c.json({ tenants: boilerhouse.tenants().map(tenantSummaryView) }),
     }),
     route({
       method: 'get',
@@ -34,7 +33,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       summary: "A tenant's instances, their endpoints and idle-release countdowns",
       scope: 'read',
       params: tenantParam,
-      responses: { 200: 'The tenant' },
+      responses: { 200: { description: 'The tenant', schema: ref('Tenant') } },
       handle: (c, { params }) => c.json(tenantView(boilerhouse.tenant(params.tenant as string), boilerhouse)),
     }),
     route({
@@ -46,7 +45,10 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       params: tenantParam,
       body: workloadBody,
       responses: {
-        200: 'The claimed instance, its endpoints, the claim path and timings',
+        200: {
+          description: 'The claimed instance, its endpoints, the claim path and timings',
+          schema: ref('Claim'),
+        },
         503: 'The pool is exhausted (Retry-After) or the daemon is stopping',
       },
       handle: async (c, { params, body }) =>
@@ -65,7 +67,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       params: tenantParam,
       body: workloadBody,
       responses: {
-        200: 'What happened to the instance',
+        200: { description: 'What happened to the instance', schema: ref('Release') },
         502: 'The save failed; the instance and its data are kept',
       },
       handle: async (c, { params, body }) =>
@@ -93,11 +95,14 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
         },
         required: true,
       },
-      responses: { 200: 'The save made (null when nothing changed)' },
+      responses: {
+        200: { description: 'The save (`changed: false` when nothing had changed)', schema: ref('Sync') },
+      },
       handle: async (c, { params, body }) => {
         const { workload, direction } = body as { workload: string; direction: string };
         const result = await boilerhouse.sync(params.tenant as string, workload, direction);
-        return c.json({ tenant: params.tenant, workload, direction, save: result ?? null });
+        // sync() refuses "download", so only an upload gets here.
+        return c.json(syncView(params.tenant as string, workload, 'upload', result));
       },
     }),
     route({
@@ -108,7 +113,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       scope: 'read',
       params: tenantParam,
       query: { workload: { schema: schemas.workload, required: true, description: 'The workload' } },
-      responses: { 200: 'The saves' },
+      responses: { 200: { description: 'The saves', schema: ref('Snapshots') } },
       handle: async (c, { params, query }) => {
         const workload = query.workload as string;
         const { head, saves } = await boilerhouse.snapshots(params.tenant as string, workload);
@@ -126,7 +131,10 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
         seq: { type: 'string', pattern: '^[0-9]{1,12}$', description: 'a save number' },
       },
       body: workloadBody,
-      responses: { 200: 'The new current save', 409: 'The tenant holds an instance' },
+      responses: {
+        200: { description: 'The new current save', schema: ref('Restored') },
+        409: 'The tenant holds an instance',
+      },
       handle: async (c, { params, body }) => {
         const { workload } = body as { workload: string };
         const seq = Number(params.seq);
@@ -157,10 +165,52 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
         },
         required: true,
       },
-      responses: { 200: 'The names stored (never the values)' },
+      responses: { 200: { description: 'The names stored (never the values)', schema: ref('SecretKeys') } },
       handle: (c, { params, body }) => {
         const { workload, values } = body as { workload: string; values: unknown };
         const { keys } = boilerhouse.putSecrets(params.tenant as string, workload, values);
+        return c.json({ tenant: params.tenant, workload, keys });
+      },
+    }),
+    route({
+      method: 'patch',
+      path: '/api/v1/tenants/{tenant}/secrets',
+      tag: 'secrets',
+      summary: "Set some of the tenant's secrets for a workload and remove others, keeping the rest",
+      scope: 'tenants:write',
+      params: tenantParam,
+      body: {
+        schema: {
+          type: 'object',
+          properties: {
+            workload: schemas.workload,
+            set: {
+              type: 'object',
+              description: 'names (environment-variable style) to new values',
+              additionalProperties: { type: 'string' },
+            },
+            remove: {
+              type: 'array',
+              description: 'names to remove (a name not stored is no error)',
+              items: { type: 'string', maxLength: 255 },
+              maxItems: 256,
+            },
+          },
+          required: ['workload'],
+          minProperties: 2,
+          additionalProperties: false,
+        },
+        required: true,
+      },
+      responses: {
+        200: { description: 'The names stored now (never the values)', schema: ref('SecretKeys') },
+      },
+      handle: (c, { params, body }) => {
+        const { workload, set, remove } = body as { workload: string; set?: unknown; remove?: string[] };
+        const { keys } = boilerhouse.updateSecrets(params.tenant as string, workload, {
+          set: set ?? {},
+          remove: remove ?? [],
+        });
         return c.json({ tenant: params.tenant, workload, keys });
       },
     }),
@@ -171,16 +221,9 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       summary: "The names (never the values) of the tenant's secrets, per workload",
       scope: 'read',
       params: tenantParam,
-      responses: { 200: 'The names' },
+      responses: { 200: { description: 'The names', schema: ref('SecretNames') } },
       handle: (c, { params }) =>
-        c.json({
-          tenant: params.tenant,
-          secrets: boilerhouse.secretNames(params.tenant as string).map((entry) => ({
-            workload: entry.workload,
-            keys: entry.keys,
-            updated_at: new Date(entry.updatedAt).toISOString(),
-          })),
-        }),
+        c.json(secretNamesView(params.tenant as string, boilerhouse.secretNames(params.tenant as string))),
     }),
     route({
       method: 'delete',

@@ -4,6 +4,7 @@ import { createToken, listTokens, revokeToken } from '../../db/tokens.ts';
 import { NotFoundError } from '../../errors.ts';
 import { SCOPE_HELP, SCOPES } from '../auth.ts';
 import { route } from '../route.ts';
+import { ref } from '../view-schemas.ts';
 import { tokenView } from '../views.ts';
 
 export function tokenRoutes(db: Database) {
@@ -28,7 +29,9 @@ export function tokenRoutes(db: Database) {
         },
         required: true,
       },
-      responses: { 201: 'The token (shown once) and its record' },
+      responses: {
+        201: { description: 'The token (shown once) and its record', schema: ref('TokenCreated') },
+      },
       handle: (c, { body }) => {
         const { name, scopes, expires_in_seconds } = body as {
           name: string;
@@ -47,7 +50,7 @@ export function tokenRoutes(db: Database) {
       tag: 'tokens',
       summary: 'Tokens not revoked (never the tokens themselves)',
       scope: 'admin',
-      responses: { 200: 'The tokens' },
+      responses: { 200: { description: 'The tokens', schema: ref('TokenList') } },
       handle: (c) => c.json({ tokens: listTokens(db).map(tokenView) }),
     }),
     route({

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { workloadJsonSchema } from '@boilerhouse/spec';
 import type { Boilerhouse } from '../../boilerhouse.ts';
 import { type JsonSchema, route, schemas } from '../route.ts';
-import { poolView } from '../views.ts';
+import { ref } from '../view-schemas.ts';
+import { poolView, workloadFileView, workloadView } from '../views.ts';
 
 const workloadParam = { workload: schemas.workload };
 const idParam = { id: schemas.workload };
@@ -16,39 +17,26 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       tag: 'workloads',
       summary: 'The workloads served',
       scope: 'read',
-      responses: { 200: 'The workloads' },
-      handle: (c) =>
-        c.json({
-          workloads: boilerhouse.workloads.list().map((workload) => ({
-            id: workload.id,
-            name: workload.spec.name ?? workload.id,
-            version: workload.hash,
-            file: workload.file,
-            removed: workload.removed,
-            image: workload.spec.image,
-            min_idle: workload.spec.pool.minIdle,
-            max_size: workload.spec.pool.maxSize,
-          })),
-        }),
+      responses: { 200: { description: 'The workloads', schema: ref('WorkloadList') } },
+      handle: (c) => c.json({ workloads: boilerhouse.workloads.list().map(workloadView) }),
     }),
     route({
       method: 'get',
       path: '/api/v1/workloads/{id}',
       tag: 'workloads',
-      summary: 'A workload and the text of its file',
+      summary: 'A workload, the text of its file, and what validation says of that text',
       scope: 'read',
       params: idParam,
-      responses: { 200: 'The workload', 404: 'No such workload' },
+      responses: {
+        200: { description: 'The workload', schema: ref('WorkloadFile') },
+        404: 'No such workload',
+      },
       handle: async (c, { params }) => {
         const workload = boilerhouse.workload(params.id as string);
-        return c.json({
-          id: workload.id,
-          name: workload.spec.name ?? workload.id,
-          version: workload.hash,
-          file: workload.file,
-          removed: workload.removed,
-          source: await readFile(workload.file, 'utf8'),
-        });
+        const source = await readFile(workload.file, 'utf8');
+        return c.json(
+          workloadFileView(workload, source, boilerhouse.checkWorkloadText(source, workload.file)),
+        );
       },
     }),
     route({
@@ -65,7 +53,10 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
         schema: workloadJsonSchema() as JsonSchema,
         description: 'A workload file',
       },
-      responses: { 200: 'The workload as loaded', 400: 'The file is not valid' },
+      responses: {
+        200: { description: 'The workload as loaded', schema: ref('WorkloadApplied') },
+        400: 'The file is not valid',
+      },
       handle: async (c, { params, body }) => {
         const { workload, created } = await boilerhouse.applyWorkload(params.id as string, body as string);
         return c.json({ id: workload.id, version: workload.hash, file: workload.file, created });
@@ -96,7 +87,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       tag: 'pools',
       summary: 'Every pool: sizes, instances by phase, filling status',
       scope: 'read',
-      responses: { 200: 'The pools' },
+      responses: { 200: { description: 'The pools', schema: ref('PoolList') } },
       handle: (c) => c.json({ pools: boilerhouse.pools().map(poolView) }),
     }),
     route({
@@ -106,7 +97,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       summary: "One workload's pool",
       scope: 'read',
       params: workloadParam,
-      responses: { 200: 'The pool', 404: 'No such workload' },
+      responses: { 200: { description: 'The pool', schema: ref('Pool') }, 404: 'No such workload' },
       handle: (c, { params }) => c.json(poolView(boilerhouse.pool(params.workload as string))),
     }),
     route({
@@ -128,7 +119,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
         },
         required: true,
       },
-      responses: { 200: 'The pool' },
+      responses: { 200: { description: 'The pool', schema: ref('Pool') } },
       handle: (c, { params, body }) => {
         const { min_idle, max_size } = body as { min_idle?: number | null; max_size?: number | null };
         return c.json(
@@ -145,7 +136,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
         "Tenants' instances are left to their tenancy. Scale min_idle up (or to null) to fill again.",
       scope: 'workloads:write',
       params: workloadParam,
-      responses: { 200: 'The pool' },
+      responses: { 200: { description: 'The pool', schema: ref('Pool') } },
       handle: async (c, { params }) => c.json(poolView(await boilerhouse.drain(params.workload as string))),
     }),
   ];

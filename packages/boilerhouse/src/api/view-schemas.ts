@@ -1,0 +1,275 @@
+/**
+ * The JSON Schemas (2020-12) of the bodies views.ts builds, one named component each. Routes point at them
+ * with `refTo('Pool')`; the OpenAPI document carries them under `components.schemas`; the API tests check
+ * every success response they receive against them (testing/api.ts). Objects are closed
+ * (`additionalProperties: false`), so a field added to a view without its schema fails those tests.
+ */
+import type { EventType } from '../db/events.ts';
+import { PHASES } from '../db/instances.ts';
+import { SCOPES } from './auth.ts';
+import type { JsonSchema } from './route.ts';
+
+/** Every event type, checked against the `EventType` union both ways (see the assertion below). */
+const EVENT_TYPES = [
+  'instance.created',
+  'instance.ready',
+  'instance.claimed',
+  'instance.released',
+  'instance.reserved',
+  'instance.reclaimed',
+  'instance.destroyed',
+  'instance.unhealthy',
+  'instance.failed',
+  'hook.succeeded',
+  'hook.failed',
+  'state.restored',
+  'state.saved',
+  'state.failed',
+  'pool.created',
+  'pool.updated',
+  'pool.removed',
+  'pool.warning',
+  'daemon.started',
+  'daemon.recovered',
+  'daemon.stopped',
+] as const satisfies readonly EventType[];
+// Fails to type-check when EventType gains a member this list lacks.
+const everyEventType: [Exclude<EventType, (typeof EVENT_TYPES)[number]>] extends [never] ? true : false =
+  true;
+void everyEventType;
+
+const string = (description?: string) => ({ type: 'string', ...(description ? { description } : {}) });
+const integer = (description?: string) => ({
+  type: 'integer',
+  minimum: 0,
+  ...(description ? { description } : {}),
+});
+const time = (description: string) => ({ type: 'string', format: 'date-time', description });
+const timeOrNull = (description: string) => ({ type: ['string', 'null'], format: 'date-time', description });
+const stringOrNull = (description: string) => ({ type: ['string', 'null'], description });
+const listOf = (schema: JsonSchema) => ({ type: 'array', items: schema });
+
+/** A closed object: every property listed is required unless named in `optional`. */
+function object(properties: Record<string, JsonSchema>, optional: string[] = []): JsonSchema {
+  return {
+    type: 'object',
+    properties,
+    required: Object.keys(properties).filter((name) => !optional.includes(name)),
+    additionalProperties: false,
+  };
+}
+
+const endpoint = object({
+  port: { type: 'integer', minimum: 1, maximum: 65535, description: 'the port inside the container' },
+  url: string('where the port is published'),
+});
+
+const instanceProperties = {
+  id: string(),
+  workload: string(),
+  version: string("the workload file's version the instance was made from"),
+  phase: { enum: [...PHASES] },
+  tenant: stringOrNull('the tenant it serves or is reserved for'),
+  container_id: stringOrNull('null until its container exists'),
+  endpoints: listOf(refTo('Endpoint')),
+  reason: stringOrNull('why it is in its phase, when that needs saying (failed, release_failed)'),
+  created_at: time('when it was made'),
+  phase_changed_at: time('when it entered its phase'),
+  claimed_at: timeOrNull('when its tenant last claimed it'),
+  reserved_until: timeOrNull('when its reservation for its last tenant ends'),
+  idle_release_at: time(
+    "claimed, with a file_idle_ttl: when it is released unless its tenant's files change",
+  ),
+};
+
+const tokenProperties = {
+  id: { type: 'string', pattern: '^[0-9a-f]{12}$' },
+  name: string(),
+  scopes: { type: 'array', items: { enum: [...SCOPES] } },
+  created_at: time('when it was made'),
+  expires_at: timeOrNull('null: never'),
+  last_used_at: timeOrNull('to the minute; null: never used'),
+};
+
+const saveProperties = {
+  seq: { type: 'integer', minimum: 1, description: "the save's number; numbers only grow" },
+  created_at: time('when it was saved'),
+  instance: string('the instance it was saved from'),
+  files: integer('how many files'),
+  bytes: integer('their total size'),
+};
+
+const workloadIdentity = {
+  id: string(),
+  name: string('its `name`, or its id'),
+  version: string("the loaded file's version (a resize is not a new version)"),
+  file: string('the workload file'),
+  removed: { type: 'boolean', description: 'the file is gone: no new instances' },
+};
+
+export const viewSchemas = {
+  Health: object({ status: { const: 'ok' }, daemon: string("this daemon's id") }),
+  Endpoint: endpoint,
+  Instance: object(instanceProperties, ['endpoints', 'idle_release_at']),
+  InstanceList: object({ instances: listOf(refTo('Instance')) }),
+  Claim: object({
+    tenant: string(),
+    workload: string(),
+    instance: refTo('Instance'),
+    endpoints: listOf(refTo('Endpoint')),
+    path: {
+      enum: ['hit', 'warm', 'cold'],
+      description: 'hit: its reserved instance back; warm: a ready one; cold: one made for it',
+    },
+    timings_ms: {
+      type: 'object',
+      description: 'milliseconds per step, and in total',
+      properties: { total: { type: 'number' } },
+      required: ['total'],
+      additionalProperties: { type: 'number' },
+    },
+  }),
+  Release: object({
+    tenant: string(),
+    workload: string(),
+    outcome: {
+      enum: ['reserved', 'destroyed'],
+      description: 'kept for the tenant (affinity), or destroyed',
+    },
+    instance: { anyOf: [refTo('Instance'), { type: 'null' }] },
+    timings_ms: object({ total: { type: 'number' } }),
+  }),
+  Pool: object({
+    workload: string(),
+    version: string(),
+    file: string(),
+    removed: { type: 'boolean' },
+    min_idle: integer('ready instances kept (the scaled value if set, else the file’s)'),
+    max_size: integer('instances at most, in every phase'),
+    scaled: {
+      ...object({ min_idle: integer(), max_size: integer() }, ['min_idle', 'max_size']),
+      description: "the sizes an operator set over the file's (scale, drain)",
+    },
+    instances: {
+      ...object(Object.fromEntries(PHASES.map((phase) => [phase, integer()]))),
+      description: 'how many instances are in each phase',
+    },
+    fill: object({
+      consecutive_failures: integer('instances that failed to start in a row'),
+      last_error: stringOrNull('why the last one failed'),
+      last_error_at: timeOrNull('when'),
+      backoff_until: timeOrNull('no new attempt before this'),
+    }),
+  }),
+  PoolList: object({ pools: listOf(refTo('Pool')) }),
+  Event: object({
+    id: { type: 'integer', minimum: 1, description: 'grows with every event; the stream resumes after it' },
+    at: time('when it happened'),
+    type: { enum: [...EVENT_TYPES] },
+    workload: stringOrNull('the workload it concerns'),
+    tenant: stringOrNull('the tenant it concerns'),
+    instance: stringOrNull('the instance it concerns'),
+    message: string(),
+    data: {
+      type: ['object', 'null'],
+      additionalProperties: true,
+      description: 'details by type: a claim has `path` and `timingsMs`',
+    },
+  }),
+  EventList: object({ events: listOf(refTo('Event')) }),
+  Tenant: object({ tenant: string(), instances: listOf(refTo('Instance')) }),
+  TenantSummary: object({
+    tenant: string(),
+    instances: listOf(object({ id: string(), workload: string(), phase: { enum: [...PHASES] } })),
+  }),
+  TenantList: object({ tenants: listOf(refTo('TenantSummary')) }),
+  Save: object(saveProperties),
+  Snapshots: object({
+    tenant: string(),
+    workload: string(),
+    head: { type: ['integer', 'null'], description: 'the current save; null when there is none' },
+    saves: listOf(refTo('Save')),
+  }),
+  Restored: object({
+    tenant: string(),
+    workload: string(),
+    restored: integer('the save put back'),
+    head: integer('the new current save, a copy of it'),
+  }),
+  Sync: object({
+    tenant: string(),
+    workload: string(),
+    direction: { enum: ['upload'] },
+    save: {
+      anyOf: [
+        object({
+          seq: { type: ['integer', 'null'], description: 'the current save after this one' },
+          changed: { type: 'boolean', description: 'false: nothing had changed, no save was written' },
+          files: integer('files in the save'),
+          uploaded_files: integer('files sent'),
+          uploaded_bytes: integer('bytes sent'),
+        }),
+        { type: 'null' },
+      ],
+    },
+  }),
+  SecretKeys: object({ tenant: string(), workload: string(), keys: listOf(string()) }),
+  SecretNames: object({
+    tenant: string(),
+    secrets: listOf(
+      object({ workload: string(), keys: listOf(string()), updated_at: time('when they were last set') }),
+    ),
+  }),
+  Token: object(tokenProperties),
+  TokenCreated: object({ ...tokenProperties, token: string('the token itself, shown this once') }),
+  TokenList: object({ tokens: listOf(refTo('Token')) }),
+  Workload: object({
+    ...workloadIdentity,
+    image: string(),
+    min_idle: integer('with any scale applied'),
+    max_size: integer('with any scale applied'),
+    keeps_state: { type: 'boolean', description: 'it has `sync`: tenants have saves' },
+    takes_secrets: { type: 'boolean', description: 'it has a secrets volume: tenants can have secrets' },
+  }),
+  WorkloadList: object({ workloads: listOf(refTo('Workload')) }),
+  WorkloadFile: object({
+    ...workloadIdentity,
+    source: string("the file's text as it is on disk now"),
+    problems: {
+      ...listOf(
+        object({
+          path: string('FILE:LINE:COL and the field path'),
+          message: string(),
+          severity: { enum: ['error', 'warning'] },
+        }),
+      ),
+      description:
+        'what validation says of the text on disk; with an error, the previous version stays loaded',
+    },
+  }),
+  WorkloadApplied: object({
+    id: string(),
+    version: string(),
+    file: string(),
+    created: { type: 'boolean', description: 'a new workload (false: an existing one replaced)' },
+  }),
+  OpenApiDocument: {
+    type: 'object',
+    description: 'an OpenAPI 3.1 document',
+    properties: { openapi: { const: '3.1.0' } },
+    required: ['openapi', 'info', 'paths', 'components'],
+  },
+} satisfies Record<string, JsonSchema>;
+
+export type ViewSchemaName = keyof typeof viewSchemas;
+
+/** A reference to a view's schema, as routes use it. */
+export function ref(name: ViewSchemaName): JsonSchema {
+  return refTo(name);
+}
+
+// Untyped for use inside `viewSchemas` (its names are not known while it is being built); the OpenAPI
+// document refuses a reference to a schema that does not exist.
+function refTo(name: string): JsonSchema {
+  return { $ref: `#/components/schemas/${name}` };
+}

@@ -38,6 +38,9 @@ import {
 } from './pool/release.ts';
 import { ReservedWrites } from './pool/reserved-writes.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
+import { DockerProxies } from './proxy/proxies.ts';
+import { DockerRuntime } from './runtime/docker.ts';
+import { EngineClient } from './runtime/engine-client.ts';
 import type { ContainerRuntime } from './runtime/runtime.ts';
 import { loadSecretKey, TenantSecrets } from './secrets/index.ts';
 import { IntervalSaves } from './state/interval-saves.ts';
@@ -122,10 +125,11 @@ export class Boilerhouse {
       overrides: new PoolOverrides(options.db),
       onChange: () => this.#fillLoop.kick(),
     });
+    const files = new InstanceFiles(options.dataDir, options.gateBinary);
     this.#deps = {
       db: options.db,
       runtime: options.runtime,
-      files: new InstanceFiles(options.dataDir, options.gateBinary),
+      files,
       activity: this.activity,
       log: options.log,
       workloads: this.workloads,
@@ -135,6 +139,16 @@ export class Boilerhouse {
       kickFill: () => this.#fillLoop.kick(),
       reservedWrites: new ReservedWrites(),
       writeSecrets: (instanceId, workload, tenant) => this.#writeSecrets(instanceId, workload, tenant),
+      proxies: new DockerProxies({
+        engine:
+          options.runtime instanceof DockerRuntime
+            ? options.runtime.engine
+            : new EngineClient(process.env.DOCKER_HOST),
+        files,
+        daemonId: this.daemonId,
+        log: options.log,
+        onDenied: (denial) => this.activity.signals.emit({ type: 'docker.denied', ...denial }),
+      }),
       track: (work) => this.#track(work),
     };
     this.#state = new SyncedTenantState({
@@ -203,6 +217,7 @@ export class Boilerhouse {
     await Promise.all(this.#loops);
     this.#idle.stop();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    await this.#deps.proxies.closeAll();
     this.activity.record({ type: 'daemon.stopped', message: `Boilerhouse ${this.daemonId} stopped` });
   }
 

@@ -187,6 +187,8 @@ describe('a file using every field', () => {
         images: ['nanoclaw-agent:*'],
         maxContainers: 3,
         limits: { cpus: 1.5, memory: 1024 * MIB, pids: 100 },
+        exec: false,
+        readOnly: true,
       },
     } satisfies WorkloadSpec);
   });
@@ -250,6 +252,32 @@ describe('defaults', () => {
   test('policy interval 0 turns periodic saves off', () => {
     const text = 'id: s\nimage: i\nvolumes: {state: {target: /d}}\nsync:\n  policy: {interval: 0}\n';
     expect(spec(text).sync?.policy).toEqual({ onClaim: true, onRelease: true, manual: false });
+  });
+});
+
+describe('the docker block', () => {
+  test('gets read-only children, no exec, 5 containers and the child caps', () => {
+    expect(spec('id: d\nimage: i\ndocker:\n  images: ["agent:*"]\n').docker).toEqual({
+      images: ['agent:*'],
+      maxContainers: 5,
+      limits: { cpus: 1, memory: 1024 * MIB, pids: 256 },
+      exec: false,
+      readOnly: true,
+    });
+    const open = spec('id: d\nimage: i\ndocker: {images: ["a"], exec: true, read_only: false}\n').docker;
+    expect(open).toMatchObject({ exec: true, readOnly: false });
+    expect(warnings('id: d\nimage: i\ndocker: {images: ["a"], exec: yes-please}\n')).toEqual([
+      expect.stringContaining('docker.exec'),
+    ]);
+  });
+
+  test("replaces DOCKER_HOST and keeps /var/run/boilerhouse for the socket's directory", () => {
+    const text =
+      'id: d\nimage: i\nenvironment: {DOCKER_HOST: "tcp://proxy:2375"}\nvolumes: {comm: {target: /var/run/boilerhouse}}\ndocker: {images: ["a"]}\n';
+    expect(warnings(text)).toEqual([
+      'w.yaml:3:28 environment.DOCKER_HOST: warning: with a docker block, DOCKER_HOST points at the filtered socket (/var/run/boilerhouse/docker.sock); this value is replaced',
+      "w.yaml:4:26 volumes.comm.target: target /var/run/boilerhouse is already used by the docker block's socket",
+    ]);
   });
 });
 

@@ -14,6 +14,7 @@ import type { ActivityEvent } from '../db/events.ts';
 import type { Logger } from '../log.ts';
 import type { Signal } from '../pool/signals.ts';
 import { claimMetrics } from './claims.ts';
+import { dockerProxyMetrics } from './docker-proxy.ts';
 import { HttpMetrics } from './http.ts';
 import { instanceMetrics } from './instances.ts';
 import { poolGauges } from './pools.ts';
@@ -41,7 +42,12 @@ export class Metrics {
       () => this.#scrapes,
     );
     this.#http = new HttpMetrics(registry);
-    const feeds = [claimMetrics(registry), stateMetrics(registry), instanceMetrics(registry)];
+    const feeds = [
+      claimMetrics(registry),
+      stateMetrics(registry),
+      instanceMetrics(registry),
+      dockerProxyMetrics(registry),
+    ];
     // Listeners run inside the code that records: a metrics bug must never fail a claim or a release.
     const dispatch = (deliver: (feed: Feed) => void) => {
       for (const feed of feeds) {

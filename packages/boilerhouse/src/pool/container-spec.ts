@@ -1,5 +1,6 @@
 /** Turns a workload and one instance into the container to create: locked down, and started behind the gate. */
 import type { WorkloadSpec } from '@boilerhouse/spec';
+import { INSTANCE_DOCKER_HOST } from '../proxy/proxies.ts';
 import type { ContainerSpec, ImageConfig, Mount } from '../runtime/runtime.ts';
 import { GATE_BINARY_TARGET, GATE_DIR_TARGET } from './instance-files.ts';
 import { healthArgv } from './readiness.ts';
@@ -55,7 +56,11 @@ export function containerSpec(
       '--',
       ...workloadArgv(spec, image),
     ],
-    env: spec.environment,
+    // With a `docker:` block, Docker clients in the instance find its filtered socket (whatever else was set).
+    env:
+      spec.docker === undefined
+        ? spec.environment
+        : { ...spec.environment, DOCKER_HOST: INSTANCE_DOCKER_HOST },
     labels: {
       [LABEL.managed]: 'true',
       [LABEL.daemon]: instance.daemonId,

@@ -1,6 +1,7 @@
 /** What the pool modules share, passed down as one typed object rather than imported singletons. */
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log.ts';
+import type { DockerProxies } from '../proxy/proxies.ts';
 import type { ContainerRuntime } from '../runtime/runtime.ts';
 import type { Activity } from './activity.ts';
 import type { InstanceFiles } from './instance-files.ts';
@@ -23,6 +24,8 @@ export interface PoolDeps {
   writeSecrets: (instanceId: string, workload: Workload, tenant: string) => Promise<void>;
   /** What reserved instances' state looked like when they were reserved. */
   reservedWrites: ReservedWrites;
+  /** The instances' filtered Docker sockets (workloads with a `docker:` block). */
+  proxies: DockerProxies;
   /** Runs work that shutdown must wait for. */
   track: <T>(work: Promise<T>) => Promise<T>;
 }

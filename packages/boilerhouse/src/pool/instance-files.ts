@@ -65,18 +65,13 @@ export class InstanceFiles {
       { source: this.#gateBinary, target: GATE_BINARY_TARGET, readOnly: true },
       { source: join(dir, 'gate'), target: GATE_DIR_TARGET, readOnly: true },
     ];
-    const volumes: [string, { target: string; readOnly: boolean; seed?: string }][] = [];
-    const { state, secrets, comm, custom } = spec.volumes;
-    if (state) volumes.push(['state', state]);
+    const { secrets } = spec.volumes;
     if (secrets) {
       // Secrets live in memory only; they are written into this (empty) volume when a tenant claims.
       const source = await prepareSecretsVolume(await this.#memory.create(id), secrets.target, owner);
       mounts.push({ source, target: secrets.target, readOnly: true });
     }
-    if (comm) volumes.push(['comm', comm]);
-    for (const volume of custom) volumes.push([`custom-${volume.name}`, volume]);
-    for (const [name, volume] of volumes) {
-      const source = join(dir, 'volumes', name);
+    for (const { source, ...volume } of this.volumeSources(id, spec)) {
       const file = isFileTarget(volume.target);
       if (file) await writeFile(source, '', { mode: 0o600 });
       else await mkdir(source, { mode: 0o750 });
@@ -85,6 +80,21 @@ export class InstanceFiles {
       mounts.push({ source, target: volume.target, readOnly: volume.readOnly });
     }
     return mounts;
+  }
+
+  /** The host paths behind the instance's state, comm and custom volumes (secrets live in memory). */
+  volumeSources(id: string, spec: WorkloadSpec): (Mount & { seed?: string })[] {
+    const { state, comm, custom } = spec.volumes;
+    const named: [string, { target: string; readOnly: boolean; seed?: string }][] = [];
+    if (state) named.push(['state', state]);
+    if (comm) named.push(['comm', comm]);
+    for (const volume of custom) named.push([`custom-${volume.name}`, volume]);
+    return named.map(([name, volume]) => ({
+      source: join(this.dir(id), 'volumes', name),
+      target: volume.target,
+      readOnly: volume.readOnly,
+      ...(volume.seed === undefined ? {} : { seed: volume.seed }),
+    }));
   }
 
   /**

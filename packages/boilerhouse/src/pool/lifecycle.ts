@@ -70,6 +70,8 @@ export async function startContainer(
       );
     }
     const mounts = await deps.files.prepare(instance.id, spec);
+    const dockerSocket = await deps.proxies.open(instance.id, spec);
+    if (dockerSocket !== undefined) mounts.push(dockerSocket);
     const identity = { id: instance.id, daemonId: deps.daemonId, specHash: workload.hash };
     containerId = await deps.runtime.create(containerSpec(spec, image, identity, mounts, deps.publishHost));
     updateInPhase(deps.db, instance.id, instance.phase, { containerId });
@@ -92,6 +94,7 @@ export async function startContainer(
     return getInstance(deps.db, instance.id) as Instance;
   } catch (error) {
     if (containerId !== undefined) await deps.runtime.remove(containerId).catch(() => undefined);
+    await deps.proxies.close(instance.id, spec).catch(() => undefined);
     await deps.files.remove(instance.id).catch(() => undefined);
     const reason = (error as Error).message;
     deleteInstance(deps.db, instance.id);
@@ -155,6 +158,8 @@ export async function failInstance(
 
 /** Completes the destruction of an instance already marked destroying (also used by recovery). */
 export async function finishDestroy(deps: PoolDeps, instance: Instance): Promise<void> {
+  // Its socket first, so that it starts nothing while its containers are removed.
+  await deps.proxies.close(instance.id, deps.workloads.get(instance.workload)?.spec);
   if (instance.containerId !== null) await deps.runtime.remove(instance.containerId);
   await deps.files.remove(instance.id);
   deleteInstance(deps.db, instance.id);

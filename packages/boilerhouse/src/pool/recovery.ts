@@ -2,7 +2,8 @@
  * Start-up reconciliation of the database (domain state) with Docker (existence), for this daemon's own
  * containers only. Adopts what matches; finishes or rolls back transitions a crash interrupted; removes
  * containers and directories nothing names; keeps claimed instances running and reservations with the
- * time they have left.
+ * time they have left. Filtered Docker sockets are served again; containers started through the socket
+ * of an instance that is gone are removed.
  */
 import { type Instance, listInstances, transition } from '../db/instances.ts';
 import type { ContainerSummary } from '../runtime/runtime.ts';
@@ -96,8 +97,10 @@ export async function recover(deps: PoolDeps, state: TenantState): Promise<Recov
     report.strayContainers++;
   }
   const remaining = new Set(listInstances(deps.db).map((instance) => instance.id));
+  await serveDockerSockets(deps);
   for (const id of await deps.files.list()) {
     if (remaining.has(id)) continue;
+    await deps.proxies.releasePins(id);
     await deps.files.remove(id);
     report.strayDirectories++;
   }
@@ -107,6 +110,21 @@ export async function recover(deps: PoolDeps, state: TenantState): Promise<Recov
     data: { ...report },
   });
   return report;
+}
+
+/**
+ * Serves the filtered Docker socket of every instance left whose workload has one, in the directory its
+ * container already mounts, and removes the containers of instances that are gone (or lost the block).
+ */
+async function serveDockerSockets(deps: PoolDeps): Promise<void> {
+  const served = new Set<string>();
+  for (const instance of listInstances(deps.db)) {
+    const spec = deps.workloads.get(instance.workload)?.spec;
+    if (spec?.docker === undefined) continue;
+    await deps.proxies.open(instance.id, spec);
+    served.add(instance.id);
+  }
+  await deps.proxies.removeOrphans(served);
 }
 
 /** Marks destroying (whatever the phase) and removes the container recovery actually found. */

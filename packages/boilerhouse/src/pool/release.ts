@@ -103,6 +103,8 @@ export async function saveThenReserve(
   releasing: Instance,
 ): Promise<Instance | undefined> {
   try {
+    // The tenant's containers end with its tenancy, before the save, so that none writes after it.
+    await deps.proxies.removeChildren(releasing.id, workload.spec);
     await state.save(releasing, workload);
   } catch (error) {
     const reason = `saving its state failed: ${(error as Error).message}`;

@@ -23,7 +23,9 @@ export type Signal =
   /** Writes moved a claimed instance's idle deadline (pool.file_idle_ttl) out; at most once per idle tick. */
   | { type: 'idle.reset'; workload: string }
   /** A claimed instance reached its idle deadline and is being released. */
-  | { type: 'idle.expired'; workload: string };
+  | { type: 'idle.expired'; workload: string }
+  /** An instance's filtered Docker socket refused a request (endpoint template, reason code). */
+  | { type: 'docker.denied'; workload: string; endpoint: string; reason: string };
 
 export class Signals {
   readonly #emitter = new EventEmitter();

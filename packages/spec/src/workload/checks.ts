@@ -37,6 +37,13 @@ export function checkWorkload(spec: WorkloadSpec, where: Where): boolean {
     error(['expose'], 'network_mode none has no network, so exposed ports could never be reached');
   }
 
+  if (spec.docker !== undefined && spec.environment.DOCKER_HOST !== undefined) {
+    warn(
+      ['environment', 'DOCKER_HOST'],
+      'with a docker block, DOCKER_HOST points at the filtered socket (/var/run/boilerhouse/docker.sock); this value is replaced',
+    );
+  }
+
   if (spec.sync !== undefined) {
     if (spec.volumes.state === undefined) {
       error(['sync'], 'sync moves the state volume to and from the sink, but volumes.state is not set');
@@ -54,6 +61,8 @@ export function checkWorkload(spec: WorkloadSpec, where: Where): boolean {
 
 function checkVolumeTargets(spec: WorkloadSpec, error: (path: Path, message: string) => void): void {
   const owners = new Map<string, string>();
+  // Where the filtered Docker socket's directory is mounted.
+  if (spec.docker !== undefined) owners.set('/var/run/boilerhouse', "the docker block's socket");
   const claim = (path: Path, target: string) => {
     const owner = owners.get(target);
     if (owner !== undefined) error([...path, 'target'], `target ${target} is already used by ${owner}`);

@@ -258,6 +258,12 @@ const docker = object({
   ),
   max_containers: defaulted(integer({ min: 1 }), 5, 'Most containers it may run at once.'),
   limits: defaulted(limits(CHILD_LIMITS), CHILD_LIMITS, 'Resource caps of each container it starts.'),
+  exec: defaulted(boolean(), false, 'Allow `docker exec` in the containers it started.'),
+  read_only: defaulted(
+    boolean(),
+    true,
+    'Give its containers a read-only root filesystem (with a tmpfs at /tmp unless they mount one).',
+  ),
 });
 
 const user = string({

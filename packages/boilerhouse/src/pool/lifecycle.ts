@@ -2,6 +2,7 @@
  * Bringing one instance into existence and taking it out again. The row is inserted before Docker is
  * called, so a crash in between leaves a row that recovery finds; nothing is created that no row names.
  */
+
 import { randomBytes } from 'node:crypto';
 import { inTransaction } from '../db/database.ts';
 import {
@@ -13,6 +14,7 @@ import {
   transition,
   updateInPhase,
 } from '../db/instances.ts';
+import { exactImages } from '../proxy/images.ts';
 import { containerSpec } from './container-spec.ts';
 import type { PoolDeps } from './deps.ts';
 import type { Workload } from './workloads.ts';
@@ -68,6 +70,14 @@ export async function startContainer(
       throw new ImageMissingError(
         `image ${spec.image} is not on this host (there is no registry: build it first)`,
       );
+    }
+    // The images its own containers need: missing, the tenant's first agent run would wait for them.
+    for (const name of exactImages(spec.docker?.images ?? [])) {
+      if ((await deps.runtime.inspectImage(name)) === undefined) {
+        throw new ImageMissingError(
+          `image ${name}, which its containers use (docker.images), is not on this host: build it first`,
+        );
+      }
     }
     const mounts = await deps.files.prepare(instance.id, spec);
     const dockerSocket = await deps.proxies.open(instance.id, spec);

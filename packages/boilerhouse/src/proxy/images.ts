@@ -35,6 +35,14 @@ export function normalizeReference(reference: string): string {
   return digest !== undefined ? `${name}@${digest}` : `${name}:${tag ?? 'latest'}`;
 }
 
+/**
+ * The allowlist's entries that name one image (no `*`), in familiar form: images an instance's containers
+ * will certainly need, so they must be on the host before the instance starts.
+ */
+export function exactImages(patterns: readonly string[]): string[] {
+  return patterns.filter((pattern) => !pattern.includes('*')).map(normalizeReference);
+}
+
 export class ImageAllowlist {
   readonly #patterns: { text: string; regex: RegExp }[];
 

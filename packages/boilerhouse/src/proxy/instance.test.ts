@@ -218,3 +218,14 @@ test('after a restart the socket is served again, and containers of instances th
   );
   expect(await engine.call('GET', `/containers/${orphan.Id}/json`).catch((error) => error.status)).toBe(404);
 });
+
+test('an image the allowlist names exactly must be on the host before an instance starts', async () => {
+  const text = (await workload()).replace(/images: \[[^\]]*\]/, 'images: ["boilerhouse/no-such-agent:1"]');
+  harness = await startHarness({ 'echo.yaml': text.replace('min_idle: 0', 'min_idle: 1') });
+  const bh = harness.boilerhouse;
+  await waitFor(() => bh.pool('echo').fill.lastError !== null, 20_000, 'a failed fill');
+  expect(bh.pool('echo').fill.lastError).toContain(
+    'image boilerhouse/no-such-agent:1, which its containers use (docker.images), is not on this host',
+  );
+  expect(bh.instances()).toEqual([]);
+});

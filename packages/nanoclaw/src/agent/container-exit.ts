@@ -1,0 +1,54 @@
+/**
+ * When an agent container has exited, and with what code. The engine's wait answers that, but over a
+ * connection that can be cut after its headers (under Boilerhouse the filtered socket goes away while
+ * its daemon restarts), and then the wait never settles. So once the attach stream has ended, the wait
+ * gets a grace period and then the container is asked directly, over new connections, until the answer
+ * is certain. A container still running then has lost its output connection: nothing it says can be read
+ * any more, so it is killed, and the run counts as failed (its messages are retried; none were answered).
+ */
+import type Docker from 'dockerode';
+import type { Logger } from '../log.ts';
+
+/** How long a wait may lag behind the end of the output before the container is asked directly. */
+const WAIT_GRACE_MS = 2_000;
+/** Asking again after a refused or failed question, from 250 ms up to this. */
+const MAX_RETRY_MS = 5_000;
+/** Beyond this the engine is taken to be gone for good; the exit code is unknown. */
+const GIVE_UP_MS = 10 * 60_000;
+
+export function containerExit(
+  container: Docker.Container,
+  outputEnded: Promise<void>,
+  log: Logger,
+  name: string,
+): Promise<number | null> {
+  const waited = (container.wait() as Promise<{ StatusCode?: number }>).then(
+    (result) => result.StatusCode ?? null,
+    () => askUntilExited(container, log, name),
+  );
+  const asked = outputEnded
+    .then(() => new Promise((resolve) => setTimeout(resolve, WAIT_GRACE_MS).unref()))
+    .then(() => askUntilExited(container, log, name));
+  return Promise.race([waited, asked]);
+}
+
+async function askUntilExited(
+  container: Docker.Container,
+  log: Logger,
+  name: string,
+): Promise<number | null> {
+  const began = Date.now();
+  for (let attempt = 0; Date.now() - began < GIVE_UP_MS; attempt++) {
+    try {
+      const info = await container.inspect();
+      if (!info.State.Running) return info.State.ExitCode ?? null;
+      log.warn({ container: name }, 'the agent container lost its output connection; stopping it');
+      await container.kill();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return null;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_MS, 250 * 2 ** attempt)).unref());
+  }
+  log.error({ container: name }, 'the engine did not answer about the agent container; giving up on it');
+  return null;
+}

@@ -1,0 +1,106 @@
+/**
+ * Everything a group's agent run needs: its container spec (mounts, extra ones checked against the
+ * allowlist every time; only the model's environment), its directories, an empty input dir, fresh
+ * snapshots, and a log file in the group's logs/. A container started ahead of need for the group is
+ * used when it was made to the same spec.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { agentEnvironment, type Config } from '../config.ts';
+import { type Layout, MAIN_FOLDER, prepareGroupDirs } from '../layout.ts';
+import type { Logger } from '../log.ts';
+import type { RegisteredGroup } from '../store/groups.ts';
+import { LABELS } from './docker.ts';
+import type { AgentOutput } from './frames.ts';
+import { clearInput } from './input-dir.ts';
+import { checkMounts, loadMountAllowlist } from './mount-allowlist.ts';
+import { groupMounts, type Mount, translateSources } from './mounts.ts';
+import { type AgentContainer, type AgentRunner, type ContainerSpec, fingerprint } from './runner.ts';
+import type { WarmAgents } from './warm-agents.ts';
+
+export interface LaunchDeps {
+  config: Config;
+  layout: Layout;
+  runner: AgentRunner;
+  warm: WarmAgents | undefined;
+  /** Frees the container budget for a new container (containers waiting ahead of need go first). */
+  makeRoom(): Promise<void>;
+  hostId: string;
+  log: Logger;
+  /** Before the run: refresh the group's snapshots and make sure its IPC dirs are watched. */
+  beforeRun(folder: string): void;
+}
+
+export interface LaunchRequest {
+  group: RegisteredGroup;
+  chatJid: string;
+  prompt: string;
+  sessionId: string | null;
+  isScheduledTask: boolean;
+  onOutput(output: AgentOutput): void;
+}
+
+/** The container a run of this group gets now. */
+export function containerSpec(
+  deps: Pick<LaunchDeps, 'config' | 'layout' | 'hostId' | 'log'>,
+  group: RegisteredGroup,
+): ContainerSpec {
+  const { config, layout } = deps;
+  const folder = group.folder;
+  const isMain = folder === MAIN_FOLDER;
+  const requested = group.containerConfig?.additionalMounts ?? [];
+  let extra: Mount[] = [];
+  if (requested.length > 0) {
+    const decision = checkMounts(requested, loadMountAllowlist(config.mountAllowlistPath, config.home), {
+      isMain,
+      nanoclawHome: config.home,
+    });
+    for (const refused of decision.refused) {
+      deps.log.warn(
+        { group: folder, hostPath: refused.hostPath, reason: refused.reason },
+        'extra mount refused',
+      );
+    }
+    extra = decision.mounts;
+  }
+  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  return {
+    name: `nanoclaw-${deps.hostId}-${folder}-${runId}`,
+    labels: { [LABELS.host]: deps.hostId, [LABELS.group]: folder, [LABELS.run]: runId },
+    mounts: translateSources(
+      groupMounts(layout, folder, isMain, extra),
+      config.home,
+      config.container.hostHomePath,
+    ),
+    env: agentEnvironment(config),
+    settings: config.container,
+  };
+}
+
+export async function launchAgent(deps: LaunchDeps, request: LaunchRequest): Promise<AgentContainer> {
+  const { config, layout } = deps;
+  const folder = request.group.folder;
+  prepareGroupDirs(layout, folder);
+  clearInput(layout.ipcDir(folder));
+  deps.beforeRun(folder);
+  const spec = containerSpec(deps, request.group);
+  let prepared = await deps.warm?.take(folder, fingerprint(spec));
+  if (prepared === undefined) {
+    await deps.makeRoom();
+    prepared = await deps.runner.prepare(spec);
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return prepared.begin(
+    {
+      prompt: request.prompt,
+      sessionId: request.sessionId,
+      group: folder,
+      chatJid: request.chatJid,
+      isMain: folder === MAIN_FOLDER,
+      isScheduledTask: request.isScheduledTask,
+      assistantName: config.assistantName,
+    },
+    join(layout.logsDir(folder), `container-${stamp}-${prepared.name.slice(-13)}.log`),
+    request.onOutput,
+  );
+}

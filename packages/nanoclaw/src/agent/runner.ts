@@ -1,0 +1,278 @@
+/**
+ * Agent containers through the Docker API: uid 1000, no capabilities, memory / CPU / pids caps, the
+ * group's mounts, only the model's environment. `prepare` creates and starts one, attached, which waits
+ * for its input on stdin (so a container can be started ahead of the message that needs it); `begin`
+ * hands it the input and closes stdin. Results come back framed on stdout and are handed over as each
+ * frame completes; every other line goes to the run's log file. Output beyond the size limit, or a turn
+ * beyond the time limit (armed by the caller), kills the container. It is removed when it ends.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import type { ContainerSettings } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { AgentContainer, type RunEnd } from './agent-container.ts';
+import { containerExit } from './container-exit.ts';
+import type { AgentOutput } from './frames.ts';
+import type { Mount } from './mounts.ts';
+import { OutputSink } from './output-sink.ts';
+
+export type { RunEnd, StopReason } from './agent-container.ts';
+export { AgentContainer } from './agent-container.ts';
+
+/** The one JSON object the agent reads on stdin (AGENT-PROTOCOL.md). */
+export interface AgentInput {
+  prompt: string;
+  sessionId: string | null;
+  group: string;
+  chatJid: string;
+  isMain: boolean;
+  isScheduledTask: boolean;
+  assistantName: string;
+}
+
+/** What a container is made of. */
+export interface ContainerSpec {
+  name: string;
+  labels: Record<string, string>;
+  mounts: Mount[];
+  env: Record<string, string>;
+  settings: ContainerSettings;
+  /** Replaces the image's command (e.g. a scripted agent in a plain Node image). */
+  command?: string[];
+}
+
+export interface RunRequest extends ContainerSpec {
+  input: AgentInput;
+  logPath: string;
+  onOutput(output: AgentOutput): void;
+}
+
+export class AgentImageMissingError extends Error {}
+
+/** Output kept from a prepared container before its run begins (it should print nothing). */
+const EARLY_OUTPUT_LIMIT = 64 * 1024;
+
+/** Two specs with one fingerprint make the same container (names and labels aside). */
+export function fingerprint(spec: ContainerSpec): string {
+  const { settings, mounts, env, command } = spec;
+  return createHash('sha256')
+    .update(JSON.stringify({ settings, mounts, env: Object.entries(env).sort(), command: command ?? null }))
+    .digest('hex');
+}
+
+/** A started container waiting for its input. */
+export class PreparedAgent {
+  readonly name: string;
+  readonly fingerprint: string;
+  readonly #spec: ContainerSpec;
+  readonly #container: Docker.Container;
+  readonly #stream: NodeJS.ReadWriteStream;
+  readonly #streamEnded: Promise<void>;
+  readonly #exit: Promise<number | null>;
+  readonly #log: Logger;
+  readonly #preparedAt = Date.now();
+  #early: Array<{ stderr: boolean; chunk: Buffer }> = [];
+  #earlyBytes = 0;
+  #sink: OutputSink | undefined;
+  #agent: AgentContainer | undefined;
+  #exited = false;
+  #taken = false;
+
+  constructor(spec: ContainerSpec, container: Docker.Container, stream: NodeJS.ReadWriteStream, log: Logger) {
+    this.name = spec.name;
+    this.fingerprint = fingerprint(spec);
+    this.#spec = spec;
+    this.#container = container;
+    this.#stream = stream;
+    this.#log = log;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    container.modem.demuxStream(stream, stdout, stderr);
+    stdout.on('data', (chunk: Buffer) => this.#output(false, chunk));
+    stderr.on('data', (chunk: Buffer) => this.#output(true, chunk));
+    this.#streamEnded = new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', resolve);
+    });
+    // Sent after the start: a wait sent before it would find the container "not running" and return at once.
+    this.#exit = containerExit(container, this.#streamEnded, log, spec.name);
+    this.#exit.finally(() => {
+      this.#exited = true;
+    });
+  }
+
+  /** Still waiting for its input (not taken, not exited). */
+  get usable(): boolean {
+    return !this.#taken && !this.#exited;
+  }
+
+  /** Resolves when the container has exited, whether or not its run began. */
+  get exited(): Promise<void> {
+    return this.#exit.then(() => undefined);
+  }
+
+  /** Whether its run has begun (or it was discarded). */
+  get taken(): boolean {
+    return this.#taken;
+  }
+
+  /** Hands the container its input; from now on it is a run. */
+  begin(input: AgentInput, logPath: string, onOutput: (output: AgentOutput) => void): AgentContainer {
+    if (this.#taken) throw new Error(`${this.name} has already been given its input`);
+    this.#taken = true;
+    const logFile = createWriteStream(logPath, { flags: 'a', mode: 0o640 });
+    logFile.write(runHeader(this.#spec, input, Date.now() - this.#preparedAt));
+    this.#sink = new OutputSink({
+      limit: this.#spec.settings.maxOutputBytes,
+      logFile,
+      onOutput,
+      overLimit: () => this.#agent?.kill('output_limit'),
+    });
+    const began = Date.now();
+    this.#agent = new AgentContainer(
+      this.name,
+      this.#container,
+      (agent) => this.#finish(agent, logFile, began),
+      this.#log,
+    );
+    for (const { stderr, chunk } of this.#early) this.#output(stderr, chunk);
+    this.#early = [];
+    this.#stream.end(`${JSON.stringify(input)}\n`);
+    return this.#agent;
+  }
+
+  /** Removes a container that will not be used. */
+  async discard(): Promise<void> {
+    this.#taken = true;
+    await this.#container.remove({ force: true }).catch(() => undefined);
+  }
+
+  #output(stderr: boolean, chunk: Buffer): void {
+    const sink = this.#sink;
+    if (sink === undefined) {
+      if (this.#earlyBytes + chunk.length > EARLY_OUTPUT_LIMIT) return;
+      this.#earlyBytes += chunk.length;
+      this.#early.push({ stderr, chunk });
+      return;
+    }
+    if (stderr) sink.stderr(chunk);
+    else sink.stdout(chunk);
+  }
+
+  async #finish(agent: AgentContainer, logFile: NodeJS.WritableStream, began: number): Promise<RunEnd> {
+    const exitCode = await this.#exit;
+    // The last frames may still be in flight when the wait returns.
+    await Promise.race([this.#streamEnded, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    agent.disarmTimeout();
+    this.#sink?.end();
+    const durationMs = Date.now() - began;
+    const end: RunEnd = {
+      exitCode,
+      durationMs,
+      ...(agent.stopReason ? { stopReason: agent.stopReason } : {}),
+    };
+    logFile.end(
+      `[host] ended: exit code ${exitCode ?? 'unknown'}${agent.stopReason ? `, killed (${agent.stopReason})` : ''}, ${durationMs} ms\n`,
+    );
+    await this.#container.remove({ force: true }).catch((error: { statusCode?: number }) => {
+      if (error.statusCode !== 404 && error.statusCode !== 409) {
+        this.#log.error({ container: agent.name, error }, 'could not remove the agent container');
+      }
+    });
+    return end;
+  }
+}
+
+export class AgentRunner {
+  readonly #docker: Docker;
+  readonly #log: Logger;
+
+  constructor(docker: Docker, log: Logger) {
+    this.#docker = docker;
+    this.#log = log;
+  }
+
+  /** Creates, attaches and starts a container that waits for its input; rejects when it cannot start. */
+  async prepare(spec: ContainerSpec): Promise<PreparedAgent> {
+    let container: Docker.Container;
+    try {
+      container = await this.#docker.createContainer(createBody(spec));
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) {
+        throw new AgentImageMissingError(
+          `the agent image ${spec.settings.image} is not on the Docker engine: build it (scripts/setup.sh) or set CONTAINER_IMAGE`,
+        );
+      }
+      throw error;
+    }
+    try {
+      const stream = (await container.attach({
+        stream: true,
+        stdin: true,
+        stdout: true,
+        stderr: true,
+        hijack: true,
+      })) as NodeJS.ReadWriteStream;
+      await container.start();
+      return new PreparedAgent(spec, container, stream, this.#log);
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Prepares a container and begins its run at once. */
+  async start(request: RunRequest): Promise<AgentContainer> {
+    const prepared = await this.prepare(request);
+    return prepared.begin(request.input, request.logPath, request.onOutput);
+  }
+}
+
+function createBody(spec: ContainerSpec): Docker.ContainerCreateOptions {
+  const { settings } = spec;
+  return {
+    name: spec.name,
+    Image: settings.image,
+    ...(spec.command ? { Cmd: spec.command } : {}),
+    User: '1000:1000',
+    WorkingDir: '/workspace/group',
+    Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+    Labels: spec.labels,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: true,
+    Tty: false,
+    HostConfig: {
+      Mounts: spec.mounts.map((mount) => ({
+        Type: 'bind' as const,
+        Source: mount.source,
+        Target: mount.target,
+        ReadOnly: mount.readonly,
+      })),
+      Memory: settings.memoryBytes,
+      NanoCpus: Math.round(settings.cpus * 1e9),
+      PidsLimit: settings.pidsLimit,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Init: true,
+    },
+  };
+}
+
+/** What the log file says about the run: never the environment (it holds keys) nor the prompt. */
+function runHeader(spec: ContainerSpec, input: AgentInput, waitedMs: number): string {
+  return [
+    `[host] run ${spec.name} started ${new Date().toISOString()} (container up ${waitedMs} ms before its input)`,
+    `[host] group ${input.group} (${input.isMain ? 'main' : 'not main'}), chat ${input.chatJid}, ${input.isScheduledTask ? 'scheduled task' : 'messages'}`,
+    `[host] image ${spec.settings.image}, session ${input.sessionId ?? 'new'}, prompt ${input.prompt.length} characters`,
+    ...spec.mounts.map(
+      (mount) => `[host] mount ${mount.source} -> ${mount.target}${mount.readonly ? ' (ro)' : ''}`,
+    ),
+    '',
+  ].join('\n');
+}

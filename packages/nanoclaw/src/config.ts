@@ -1,0 +1,235 @@
+/**
+ * The host's configuration: the process environment first, then `<home>/.env`. The `.env` is read into
+ * this object only, never into `process.env`, and only `agentEnvironment()` goes on to agent containers.
+ * Every bad value is reported at once, each naming its key and where it came from.
+ */
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { type EnvFileValue, readEnvFile } from './env-file.ts';
+import type { Level } from './log.ts';
+
+export interface ContainerSettings {
+  image: string;
+  /** A turn that takes longer is killed (CONTAINER_TIMEOUT, ms). */
+  timeoutMs: number;
+  /** A container with nothing to do exits after this long (IDLE_TIMEOUT, ms, passed to the agent). */
+  idleTimeoutMs: number;
+  /** stdout + stderr beyond this many bytes kills the run. */
+  maxOutputBytes: number;
+  memoryBytes: number;
+  cpus: number;
+  pidsLimit: number;
+  /** The engine: `unix:///path` or `tcp://host:port`; unset means the local socket. */
+  dockerHost: string | undefined;
+  /** Host path of NANOCLAW_HOME when NanoClaw runs in a container but talks to the host's engine. */
+  hostHomePath: string | undefined;
+}
+
+/** What agent containers get to reach a model. Secrets: never logged. */
+export interface ModelSettings {
+  apiKey: string | undefined;
+  baseUrl: string | undefined;
+  authToken: string | undefined;
+  model: string | undefined;
+}
+
+export interface Config {
+  home: string;
+  assistantName: string;
+  timezone: string;
+  port: number;
+  bindHost: string;
+  webChat: boolean;
+  /** When set, the web chat asks for it (NANOCLAW_WEB_TOKEN). A secret: never logged. */
+  webToken: string | undefined;
+  logLevel: Level;
+  maxConcurrentContainers: number;
+  /** Start each group's next agent container ahead of need (NANOCLAW_PREWARM). */
+  prewarm: boolean;
+  container: ContainerSettings;
+  model: ModelSettings;
+  telegram: { botToken: string | undefined; apiRoot: string | undefined };
+  whatsapp: { enabled: boolean; pairingPhoneNumber: string | undefined };
+  /** Outside the project, so no agent can widen its own mounts. */
+  mountAllowlistPath: string;
+  retry: { baseMs: number; maxAttempts: number };
+}
+
+export class ConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`NanoClaw configuration is not valid:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Source = Readonly<Record<string, string | undefined>>;
+
+/** Reads the configuration for `home` (NANOCLAW_HOME, else the working directory). */
+export function loadConfig(env: Source = process.env, cwd = process.cwd()): Config {
+  const home = resolve(cwd, env.NANOCLAW_HOME ?? '.');
+  const file = readEnvFile(join(home, '.env'));
+  const problems: string[] = [];
+  const read = reader(env, file, problems);
+
+  const assistantName = read.string('ASSISTANT_NAME', 'Andy', (value) =>
+    /^[A-Za-z][A-Za-z0-9_-]{0,31}$/.test(value) ? undefined : 'must be a name of letters, digits, _ or -',
+  );
+  const timezone = read.string('TZ', Intl.DateTimeFormat().resolvedOptions().timeZone, (value) =>
+    isTimeZone(value) ? undefined : 'must be an IANA time zone such as Europe/Berlin',
+  );
+  const config: Config = {
+    home,
+    assistantName,
+    timezone,
+    port: read.integer(env.NANOCLAW_PORT !== undefined ? 'NANOCLAW_PORT' : 'PORT', 3847, 0, 65535),
+    bindHost: read.string('NANOCLAW_BIND', '127.0.0.1'),
+    webChat: read.boolean('NANOCLAW_WEB_CHAT', true),
+    webToken: read.optional('NANOCLAW_WEB_TOKEN', (value) =>
+      value.length >= 16 ? undefined : 'must be at least 16 characters',
+    ),
+    logLevel: read.choice('NANOCLAW_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
+    maxConcurrentContainers: read.integer('MAX_CONCURRENT_CONTAINERS', 5, 1, 1000),
+    prewarm: read.boolean('NANOCLAW_PREWARM', true),
+    container: {
+      image: read.string('CONTAINER_IMAGE', 'nanoclaw-agent:latest'),
+      timeoutMs: read.integer('CONTAINER_TIMEOUT', 10 * 60_000, 1000),
+      idleTimeoutMs: read.integer('IDLE_TIMEOUT', 30 * 60_000, 1000),
+      maxOutputBytes: read.integer('CONTAINER_MAX_OUTPUT_SIZE', 10 * 1024 * 1024, 1024),
+      memoryBytes: read.integer('CONTAINER_MEMORY_MB', 1024, 64) * 1024 * 1024,
+      cpus: read.number('CONTAINER_CPUS', 1, 0.1),
+      pidsLimit: read.integer('CONTAINER_PIDS_LIMIT', 256, 16),
+      dockerHost: read.optional('DOCKER_HOST', (value) =>
+        /^(unix:\/\/\/.+|tcp:\/\/[^/]+:\d+\/?)$/.test(value)
+          ? undefined
+          : 'must be unix:///path/to/socket or tcp://host:port',
+      ),
+      hostHomePath: read.optional('NANOCLAW_HOST_PATH', (value) =>
+        isAbsolute(value) ? undefined : 'must be an absolute path',
+      ),
+    },
+    model: {
+      apiKey: read.optional('ANTHROPIC_API_KEY'),
+      baseUrl: read.optional('ANTHROPIC_BASE_URL', (value) =>
+        /^https?:\/\/[^\s]+$/.test(value) ? undefined : 'must be an http:// or https:// URL',
+      ),
+      authToken: read.optional('ANTHROPIC_AUTH_TOKEN'),
+      model: read.optional('ANTHROPIC_MODEL'),
+    },
+    telegram: {
+      botToken: read.optional('TELEGRAM_BOT_TOKEN', (value) =>
+        /^\d+:[A-Za-z0-9_-]+$/.test(value) ? undefined : 'does not look like a bot token (digits:letters)',
+      ),
+      apiRoot: read.optional('TELEGRAM_API_ROOT', (value) =>
+        /^https?:\/\/[^\s]+$/.test(value) ? undefined : 'must be an http:// or https:// URL',
+      ),
+    },
+    whatsapp: {
+      enabled: read.boolean('WHATSAPP_ENABLED', false),
+      pairingPhoneNumber: read.optional('WHATSAPP_PHONE_NUMBER', (value) =>
+        /^\d{7,15}$/.test(value) ? undefined : 'must be the phone number in digits only, country code first',
+      ),
+    },
+    mountAllowlistPath: resolve(
+      home,
+      read.string('NANOCLAW_MOUNT_ALLOWLIST', join(homedir(), '.config', 'nanoclaw', 'mount-allowlist.json')),
+    ),
+    retry: {
+      baseMs: read.integer('NANOCLAW_RETRY_BASE_MS', 5000, 1),
+      maxAttempts: read.integer('NANOCLAW_MAX_ATTEMPTS', 5, 1, 100),
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/**
+ * True when the agent can call a model: a key or a token (for another endpoint, ANTHROPIC_BASE_URL goes
+ * with them). Without one no agent container is started.
+ */
+export function modelConfigured(model: ModelSettings): boolean {
+  return model.apiKey !== undefined || model.authToken !== undefined;
+}
+
+/** The environment of an agent container: the model's settings and the clock, nothing else of `.env`. */
+export function agentEnvironment(config: Config): Record<string, string> {
+  const env: Record<string, string> = {
+    TZ: config.timezone,
+    HOME: '/home/node',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    IDLE_TIMEOUT: String(config.container.idleTimeoutMs),
+  };
+  const { apiKey, baseUrl, authToken, model } = config.model;
+  if (apiKey !== undefined) env.ANTHROPIC_API_KEY = apiKey;
+  if (baseUrl !== undefined) env.ANTHROPIC_BASE_URL = baseUrl;
+  if (authToken !== undefined) env.ANTHROPIC_AUTH_TOKEN = authToken;
+  if (model !== undefined) env.ANTHROPIC_MODEL = model;
+  return env;
+}
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Typed reads of one key: the environment wins over `.env`; problems are collected, not thrown. */
+function reader(env: Source, file: Record<string, EnvFileValue>, problems: string[]) {
+  const lookup = (key: string): { value: string; where: string } | undefined => {
+    const fromEnv = env[key];
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, where: 'environment' };
+    const fromFile = file[key];
+    if (fromFile !== undefined && fromFile.value !== '') return fromFile;
+    return undefined;
+  };
+  // The value itself is never shown: it may be a secret.
+  const fail = (key: string, where: string, problem: string) => problems.push(`${key} (${where}) ${problem}`);
+  const optional = (key: string, check?: (value: string) => string | undefined): string | undefined => {
+    const found = lookup(key);
+    if (found === undefined) return undefined;
+    const problem = check?.(found.value);
+    if (problem !== undefined) fail(key, found.where, problem);
+    return found.value;
+  };
+  const number = (
+    key: string,
+    fallback: number,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER,
+    whole = false,
+  ) => {
+    const found = lookup(key);
+    if (found === undefined) return fallback;
+    const value = Number(found.value.replaceAll('_', ''));
+    if (!Number.isFinite(value) || (whole && !Number.isInteger(value)) || value < min || value > max) {
+      fail(key, found.where, `must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  };
+  return {
+    optional,
+    string: (key: string, fallback: string, check?: (value: string) => string | undefined) =>
+      optional(key, check) ?? fallback,
+    number: (key: string, fallback: number, min: number) => number(key, fallback, min),
+    integer: (key: string, fallback: number, min: number, max?: number) =>
+      number(key, fallback, min, max, true),
+    boolean: (key: string, fallback: boolean) => {
+      const found = lookup(key);
+      if (found === undefined) return fallback;
+      const value = found.value.toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+      if (['0', 'false', 'no', 'off'].includes(value)) return false;
+      fail(key, found.where, 'must be true or false');
+      return fallback;
+    },
+    choice: <T extends string>(key: string, fallback: T, choices: readonly T[]): T => {
+      const value = optional(key, (candidate) =>
+        choices.includes(candidate as T) ? undefined : `must be one of ${choices.join(', ')}`,
+      );
+      return value !== undefined && choices.includes(value as T) ? (value as T) : fallback;
+    },
+  };
+}

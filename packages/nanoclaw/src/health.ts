@@ -1,0 +1,32 @@
+/**
+ * `GET /health`: every channel's state, the queue, and the time of the last message; 503 when no
+ * channel is connected (a container health check then reports the assistant unreachable).
+ */
+import type { Channel } from './channels/channel.ts';
+
+export interface HealthDeps {
+  channels: Channel[];
+  queueDepth(): number;
+  runningAgents(): number;
+  lastMessageAt(): number | undefined;
+}
+
+export function health(deps: HealthDeps): { status: number; body: unknown } {
+  const channels = Object.fromEntries(
+    deps.channels.map((channel) => {
+      const status = channel.status();
+      return [channel.name, { state: status.state, ...(status.detail ? { detail: status.detail } : {}) }];
+    }),
+  );
+  const connected = deps.channels.some((channel) => channel.status().state === 'connected');
+  const last = deps.lastMessageAt();
+  return {
+    status: connected ? 200 : 503,
+    body: {
+      status: connected ? 'ok' : 'no channel connected',
+      channels,
+      queue: { depth: deps.queueDepth(), running: deps.runningAgents() },
+      last_message_at: last === undefined ? null : new Date(last).toISOString(),
+    },
+  };
+}

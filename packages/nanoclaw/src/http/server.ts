@@ -1,0 +1,54 @@
+/** The host's HTTP server (port 3847 by default): `/health`, and the web chat when it is on. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { WebChannel } from '../channels/web.ts';
+import type { WebAuth } from '../channels/web-auth.ts';
+import type { Logger } from '../log.ts';
+import { HttpError, sendError, sendJson } from './json.ts';
+
+export interface HttpDeps {
+  health(): { status: number; body: unknown };
+  web: WebChannel | undefined;
+  /** When set, everything but /health needs the web chat's token. */
+  auth: WebAuth | undefined;
+  log: Logger;
+}
+
+export async function startHttpServer(deps: HttpDeps, port: number, host: string): Promise<Server> {
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://host');
+    const path = url.pathname;
+    (async () => {
+      if (path === '/health') {
+        if (request.method !== 'GET' && request.method !== 'HEAD')
+          throw new HttpError(405, 'use GET /health');
+        const { status, body } = deps.health();
+        sendJson(response, status, body);
+        return;
+      }
+      if (deps.auth !== undefined && !deps.auth.admit(request, response, url)) return;
+      if (deps.web !== undefined && (await deps.web.handle(request, response, path))) return;
+      throw new HttpError(404, `nothing at ${path}`);
+    })().catch((error: unknown) => {
+      if (!(error instanceof HttpError)) deps.log.error({ path, error }, 'HTTP request failed');
+      sendError(response, error);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(`port ${port} on ${host} is in use: stop what uses it or set NANOCLAW_PORT`)
+          : error,
+      ),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+export function serverUrl(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+}

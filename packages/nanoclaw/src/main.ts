@@ -1,0 +1,38 @@
+/**
+ * `npx nanoclaw`: the host, with its files in the working directory (or NANOCLAW_HOME). Stops cleanly on
+ * SIGINT / SIGTERM.
+ */
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { startNanoclaw } from './nanoclaw.ts';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+}
+const log = createLogger({ level: config.logLevel });
+try {
+  const nanoclaw = await startNanoclaw(config, { log });
+  log.info(
+    { home: config.home, url: nanoclaw.url, assistant: config.assistantName, image: config.container.image },
+    `NanoClaw is up${config.webChat ? `: chat at ${nanoclaw.url}/` : ''}`,
+  );
+  const stop = (signal: string) => {
+    log.info({ signal }, 'stopping');
+    nanoclaw.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+} catch (error) {
+  log.error({ error }, 'NanoClaw could not start');
+  process.exit(1);
+}

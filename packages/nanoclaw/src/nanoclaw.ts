@@ -1,0 +1,333 @@
+/**
+ * Wires the host together: stores, channels, queue, scheduler, IPC watcher, HTTP server. `main.ts` calls
+ * it with the configuration; tests call it the same way (port 0, their own home).
+ */
+import type { Server } from 'node:http';
+import QRCode from 'qrcode';
+import { dockerClient, removeLeftovers } from './agent/docker.ts';
+import { containerSpec, type LaunchRequest, launchAgent } from './agent/launch.ts';
+import { type AgentContainer, AgentRunner } from './agent/runner.ts';
+import { WarmAgents } from './agent/warm-agents.ts';
+import type { Channel } from './channels/channel.ts';
+import { TelegramChannel } from './channels/telegram.ts';
+import { WebChannel } from './channels/web.ts';
+import { WebAuth } from './channels/web-auth.ts';
+import { type SocketFactory, WhatsAppChannel } from './channels/whatsapp.ts';
+import type { Config } from './config.ts';
+import { health } from './health.ts';
+import { hostIdAt } from './host-id.ts';
+import { serverUrl, startHttpServer } from './http/server.ts';
+import { ipcFileHandler } from './ipc/handle.ts';
+import { Snapshots } from './ipc/snapshots.ts';
+import { IpcWatcher } from './ipc/watcher.ts';
+import { Layout, MAIN_FOLDER, prepareGroupDirs, prepareHome } from './layout.ts';
+import { createLogger, type Logger } from './log.ts';
+import { GroupQueue } from './queue/group-queue.ts';
+import { runGroupMessages } from './queue/message-run.ts';
+import { runScheduledTask } from './queue/task-run.ts';
+import { receiveMessage } from './router/inbound.ts';
+import { Outbound } from './router/outbound.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
+import { ChatStore } from './store/chats.ts';
+import { openDatabase } from './store/database.ts';
+import { GroupRegistry } from './store/groups.ts';
+import { MessageStore } from './store/messages.ts';
+import { RouterState } from './store/router-state.ts';
+import { TaskRunStore } from './store/task-runs.ts';
+import { TaskStore } from './store/tasks.ts';
+
+/** A container started ahead of need is removed after this long unused. */
+const WARM_TTL_MS = 30 * 60_000;
+
+export interface StartOptions {
+  log?: Logger;
+  /** Replaces Baileys' socket (tests drive the WhatsApp adapter through a stand-in). */
+  whatsappSocket?: SocketFactory;
+}
+
+export interface Nanoclaw {
+  /** The HTTP server's base URL. */
+  url: string;
+  layout: Layout;
+  stop(): Promise<void>;
+}
+
+export async function startNanoclaw(config: Config, options: StartOptions = {}): Promise<Nanoclaw> {
+  const log = options.log ?? createLogger({ level: config.logLevel });
+  const now = () => Date.now();
+  const layout = new Layout(config.home);
+  prepareHome(layout, config.assistantName);
+  const db = openDatabase(layout.databasePath);
+  const messages = new MessageStore(db);
+  const chats = new ChatStore(db);
+  const tasks = new TaskStore(db);
+  const taskRuns = new TaskRunStore(db);
+  const groups = new GroupRegistry(layout.registeredGroupsPath);
+  const state = new RouterState(layout.statePath);
+
+  if (config.webChat && groups.jidOf(MAIN_FOLDER) === undefined && groups.get('web:main') === undefined) {
+    groups.register('web:main', {
+      name: 'Main',
+      folder: MAIN_FOLDER,
+      addedAt: new Date(now()).toISOString(),
+    });
+    log.info({ chat: 'web:main' }, 'first start: the web chat "main" is the main group');
+  }
+  for (const [jid, group] of groups.entries()) {
+    prepareGroupDirs(layout, group.folder);
+    // A reply stored just before a crash proves its messages were answered, even if the cursor write was lost.
+    state.advanceCursor(jid, messages.repliedUpTo(jid));
+  }
+  const interrupted = taskRuns.markInterrupted();
+  if (interrupted > 0)
+    log.warn({ runs: interrupted }, 'task runs cut off by the last shutdown are logged as interrupted');
+
+  const hostId = hostIdAt(layout.hostIdPath);
+  const docker = dockerClient(config.container.dockerHost);
+  try {
+    const removed = await removeLeftovers(docker, hostId);
+    if (removed > 0) log.warn({ containers: removed }, 'removed agent containers left by the previous run');
+  } catch (error) {
+    log.error({ error }, 'the Docker engine does not answer; agent runs will fail until it does');
+  }
+
+  const channels: Channel[] = [];
+  let web: WebChannel | undefined;
+  const statusView = async () => ({
+    assistant: config.assistantName,
+    channels: Object.fromEntries(
+      await Promise.all(
+        channels.map(async (channel) => {
+          const status = channel.status();
+          const qrSvg = status.qr ? await QRCode.toString(status.qr, { type: 'svg', margin: 1 }) : undefined;
+          return [
+            channel.name,
+            { state: status.state, detail: status.detail, pairingCode: status.pairingCode, qrSvg },
+          ];
+        }),
+      ),
+    ),
+  });
+  if (config.webChat) {
+    web = new WebChannel({ messages, groups, assistantName: config.assistantName, statusView });
+    channels.push(web);
+  }
+  if (config.telegram.botToken !== undefined) {
+    channels.push(
+      new TelegramChannel({
+        token: config.telegram.botToken,
+        apiRoot: config.telegram.apiRoot,
+        assistantName: config.assistantName,
+        log,
+      }),
+    );
+  } else log.warn({ channel: 'telegram' }, 'Telegram skipped: no TELEGRAM_BOT_TOKEN');
+  if (config.whatsapp.enabled || config.whatsapp.pairingPhoneNumber !== undefined) {
+    channels.push(
+      new WhatsAppChannel({
+        authDir: layout.whatsappAuthDir,
+        assistantName: config.assistantName,
+        pairingPhoneNumber: config.whatsapp.pairingPhoneNumber,
+        log,
+        ...(options.whatsappSocket ? { makeSocket: options.whatsappSocket } : {}),
+      }),
+    );
+  } else
+    log.warn(
+      { channel: 'whatsapp' },
+      'WhatsApp skipped: set WHATSAPP_ENABLED=true (or WHATSAPP_PHONE_NUMBER) to link it',
+    );
+  if (channels.length === 0) {
+    db.close();
+    throw new Error(
+      'no channel is enabled: keep the web chat on (NANOCLAW_WEB_CHAT), or configure Telegram or WhatsApp',
+    );
+  }
+
+  const outbound = new Outbound({ channels, messages, state, assistantName: config.assistantName, log });
+  const snapshots = new Snapshots({ layout, tasks, taskRuns, chats, groups });
+  const runner = new AgentRunner(docker, log);
+  const live = new Set<AgentContainer>();
+  const warm: WarmAgents | undefined = config.prewarm
+    ? new WarmAgents({
+        prepare: async (folder) => {
+          const jid = groups.jidOf(folder);
+          const group = jid === undefined ? undefined : groups.get(jid);
+          if (group === undefined) return undefined;
+          prepareGroupDirs(layout, folder);
+          return runner.prepare(containerSpec({ config, layout, hostId, log }, group));
+        },
+        room: () => live.size + (warm?.size ?? 0) < config.maxConcurrentContainers,
+        ttlMs: WARM_TTL_MS,
+        log,
+      })
+    : undefined;
+  let scheduler: Scheduler | undefined;
+  let watcher: IpcWatcher | undefined;
+  const changed = () => {
+    snapshots.writeAll();
+    scheduler?.kick();
+  };
+  const launch = async (request: LaunchRequest) => {
+    const container = await launchAgent(
+      {
+        config,
+        layout,
+        runner,
+        warm,
+        makeRoom: async () => {
+          // Runs and containers waiting ahead of need share MAX_CONCURRENT_CONTAINERS (a filtered socket may cap them).
+          while (warm !== undefined && live.size + warm.size >= config.maxConcurrentContainers) {
+            if (!(await warm.dropOldest())) break;
+          }
+        },
+        hostId,
+        log,
+        beforeRun: (folder) => {
+          snapshots.write(folder);
+          watcher?.watchGroup(folder);
+        },
+      },
+      request,
+    );
+    live.add(container);
+    container.done.finally(() => {
+      live.delete(container);
+      warm?.refill(request.group.folder);
+    });
+    return container;
+  };
+  const queue: GroupQueue = new GroupQueue(
+    {
+      runMessages: (folder, attempt, signals) =>
+        runGroupMessages(
+          {
+            config,
+            layout,
+            log,
+            messages,
+            groups,
+            state,
+            outbound,
+            launch,
+            commands: { groups, chats, state, closeGroup: (name) => queue.closeGroup(name), now },
+          },
+          folder,
+          attempt,
+          signals,
+        ),
+      runTask: (folder, taskId, signals) =>
+        runScheduledTask(
+          { config, layout, log, tasks, taskRuns, groups, state, outbound, launch, now, changed },
+          folder,
+          taskId,
+          signals,
+        ),
+    },
+    { maxConcurrent: config.maxConcurrentContainers, retryBaseMs: config.retry.baseMs, log },
+  );
+  scheduler = new Scheduler({
+    tasks,
+    enqueue: (folder, taskId) => queue.enqueueTask(folder, taskId),
+    isQueued: (taskId) => queue.isTaskQueued(taskId),
+    queuedTaskIds: () => queue.queuedTaskIds(),
+    now,
+    log,
+  });
+  watcher = new IpcWatcher(
+    layout,
+    ipcFileHandler({
+      layout,
+      timezone: config.timezone,
+      tasks,
+      groups,
+      deliver: (jid, text) => outbound.deliver(jid, text, null),
+      changed,
+      now,
+      log,
+    }),
+    log,
+  );
+
+  for (const channel of channels) {
+    channel.onMessage((message) =>
+      receiveMessage(
+        {
+          chats,
+          groups,
+          messages,
+          enqueue: (folder) => queue.enqueueMessages(folder),
+          newChat: () => snapshots.write(MAIN_FOLDER),
+        },
+        channel.name,
+        message,
+      ),
+    );
+    channel.onStatus((status) => {
+      log.info({ channel: channel.name, state: status.state, detail: status.detail }, 'channel status');
+      web?.broadcastStatus().catch(() => undefined);
+    });
+  }
+
+  let server: Server;
+  try {
+    server = await startHttpServer(
+      {
+        health: () =>
+          health({
+            channels,
+            queueDepth: () => queue.depth(),
+            runningAgents: () => queue.running(),
+            lastMessageAt: () => messages.lastInboundAt(),
+          }),
+        web,
+        auth: config.webToken === undefined ? undefined : new WebAuth(config.webToken),
+        log,
+      },
+      config.port,
+      config.bindHost,
+    );
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  const results = await Promise.allSettled(channels.map((channel) => channel.connect()));
+  for (const [index, result] of results.entries()) {
+    if (result.status === 'rejected') {
+      log.error({ channel: channels[index]?.name, error: result.reason }, 'channel did not connect');
+    }
+  }
+  if (results.every((result) => result.status === 'rejected')) {
+    await new Promise((resolve) => server.close(resolve));
+    db.close();
+    throw new Error('no channel connected; see the errors above');
+  }
+
+  snapshots.writeAll();
+  watcher.start();
+  scheduler.start();
+  // Messages stored before a restart and not answered yet.
+  for (const [, group] of groups.entries()) queue.enqueueMessages(group.folder);
+  if (groups.jidOf(MAIN_FOLDER) !== undefined) warm?.refill(MAIN_FOLDER);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: serverUrl(server),
+    layout,
+    stop: () => {
+      stopping ??= (async () => {
+        scheduler?.stop();
+        await watcher?.stop();
+        await warm?.stop();
+        for (const container of live) container.kill('stopped');
+        await queue.stop();
+        await Promise.allSettled(channels.map((channel) => channel.disconnect()));
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        db.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,4 @@
+/** Numbered migrations, applied in order; `PRAGMA user_version` records how many ran. Never edit one. */
+import initial from './001-initial.ts';
+
+export const MIGRATIONS: readonly string[] = [initial];

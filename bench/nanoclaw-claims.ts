@@ -1,0 +1,168 @@
+/**
+ * NanoClaw on Boilerhouse: time from claim to first reply, per claim path, for a tenant with 20 MB of
+ * state (a 20 MiB file in its group folder plus rows in its database), saved to an S3 sink on a loopback
+ * s3rver. Each sample: claim, post a chat message at once, wait for the reply in the web chat API (polled
+ * every 10 ms). The scripted model answers at once, so the figures are Boilerhouse + NanoClaw + the agent
+ * container, not the model.
+ *
+ *   hit    the tenant's reserved instance (same process, nothing restored)
+ *   warm   a ready instance of the pool, the 20 MB restored into it before NanoClaw starts
+ *   cold   no ready instance: a container created and started, then the same restore
+ *   baseline (same run): a message answered by an instance already claimed, no claim at all
+ *
+ *   npm run bench:nanoclaw-claims -- [--samples 5] [--json]
+ */
+import { randomBytes } from 'node:crypto';
+import { chown, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { parseArgs } from 'node:util';
+import type { Boilerhouse } from '../packages/boilerhouse/src/boilerhouse.ts';
+import type { ClaimResult } from '../packages/boilerhouse/src/pool/claims.ts';
+import { CHILD_LABEL } from '../packages/boilerhouse/src/proxy/children.ts';
+import { startS3Server } from '../packages/boilerhouse/src/state/sinks/s3-server.ts';
+import { startHarness, waitFor } from '../packages/boilerhouse/src/testing/harness.ts';
+import { ChatClient } from '../packages/nanoclaw/src/testing/e2e-host.ts';
+import { startModelServer } from '../packages/nanoclaw-agent/src/testing/model-server.ts';
+import { containersLabelled, removeContainers } from '../test/e2e/testing/engine.ts';
+import { nanoclawWorkload, S3_ENV } from '../test/e2e/testing/nanoclaw-workload.ts';
+import { type Distribution, distribution, formatTable } from './stats.ts';
+
+const { values: flags } = parseArgs({
+  options: { samples: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } },
+});
+const samples = Number(flags.samples);
+if (!Number.isInteger(samples) || samples < 1)
+  throw new Error(`--samples must be a positive integer, got ${flags.samples}`);
+const say = (text: string) => {
+  if (!flags.json) process.stderr.write(`${text}\n`);
+};
+const TENANT = 'bench-tenant';
+const STATE_FILE_BYTES = 20 * 1024 * 1024;
+const DB_ROWS = 5_000;
+
+const model = await startModelServer(() => [{ type: 'text', text: 'pong' }]);
+const s3 = await startS3Server('nanoclaw-claims-bench');
+const harness = await startHarness(
+  {
+    'nanoclaw.yaml': await nanoclawWorkload({
+      endpoint: s3.endpoint,
+      bucket: s3.bucket,
+      minIdle: 1,
+      maxSize: 3,
+      // No idle release or interval save in the middle of a sample.
+      fileIdleTtlMs: 3_600_000,
+      affinityTimeoutMs: 3_600_000,
+      intervalSaveMs: 3_600_000,
+    }),
+  },
+  { env: S3_ENV },
+);
+const bh: Boilerhouse = harness.boilerhouse;
+const stateDir = (instanceId: string) => join(harness.dataDir, 'instances', instanceId, 'volumes', 'state');
+const chatOf = (claim: ClaimResult) =>
+  new ChatClient(() => claim.endpoints.find((endpoint) => endpoint.port === 3847)?.url as string);
+
+/** Posts a message and resolves when a reply newer than it is stored: the ms in between. */
+async function messageToReply(chat: ChatClient, began = performance.now()): Promise<number> {
+  const before = (await chat.replies('main')).length;
+  await chat.post('main', `ping ${randomBytes(4).toString('hex')}`);
+  for (;;) {
+    if ((await chat.replies('main')).length > before) return performance.now() - began;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function claimToReply(): Promise<{ claim: ClaimResult; ms: number; claimMs: number }> {
+  const began = performance.now();
+  const claim = await bh.claim(TENANT, 'nanoclaw');
+  const claimMs = performance.now() - began;
+  return { claim, claimMs, ms: await messageToReply(chatOf(claim), began) };
+}
+
+/** Releases the tenant and, unless it is to stay reserved, destroys the reservation (saved first). */
+async function releaseTenant(keepReservation: boolean): Promise<void> {
+  const result = await bh.release(TENANT, 'nanoclaw');
+  if (!keepReservation && result.instance !== null) await bh.destroy(result.instance.id);
+}
+
+try {
+  bh.putSecrets(TENANT, 'nanoclaw', { ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'bench-key' });
+  await waitFor(() => bh.pool('nanoclaw').instances.ready > 0, 120_000, 'a warm instance');
+  // The tenant's 20 MB: a file in the group folder and rows in NanoClaw's own database.
+  const first = await bh.claim(TENANT, 'nanoclaw');
+  await messageToReply(chatOf(first));
+  const dir = stateDir(first.instance.id);
+  const big = join(dir, 'groups', 'main', 'archive.bin');
+  await mkdir(join(dir, 'groups', 'main'), { recursive: true });
+  await writeFile(big, randomBytes(STATE_FILE_BYTES));
+  await chown(big, 1000, 1000);
+  const db = new DatabaseSync(join(dir, 'store', 'messages.db'));
+  db.exec('BEGIN');
+  const insert = db.prepare(
+    'INSERT INTO messages (id, chat_jid, sender, sender_name, text, timestamp, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  for (let row = 0; row < DB_ROWS; row++)
+    insert.run(`archive-${row}`, 'web:archive', 'bench', 'Bench', randomBytes(150).toString('hex'), row, row);
+  db.exec('COMMIT');
+  db.close();
+  await releaseTenant(false);
+  const saved = (await bh.snapshots(TENANT, 'nanoclaw')).saves[0];
+  say(`tenant state saved: ${saved?.files} files, ${((saved?.bytes ?? 0) / 1024 / 1024).toFixed(1)} MiB`);
+
+  const rows: Record<string, number[]> = {
+    'message -> reply, claimed (baseline)': [],
+    'hit: claim -> first reply': [],
+    'warm: claim -> first reply': [],
+    'cold: claim -> first reply': [],
+    '  hit: claim': [],
+    '  warm: claim (restore included)': [],
+    '  cold: claim (restore included)': [],
+  };
+  const paths: Record<string, number> = {};
+  for (let round = 0; round < samples; round++) {
+    // warm: the pool's ready instance, state restored.
+    await waitFor(() => bh.pool('nanoclaw').instances.ready > 0, 120_000, 'a warm instance');
+    const warm = await claimToReply();
+    paths[`warm:${warm.claim.path}`] = (paths[`warm:${warm.claim.path}`] ?? 0) + 1;
+    rows['warm: claim -> first reply']?.push(warm.ms);
+    rows['  warm: claim (restore included)']?.push(warm.claimMs);
+    rows['message -> reply, claimed (baseline)']?.push(await messageToReply(chatOf(warm.claim)));
+    // hit: the same instance, reserved and claimed back.
+    await releaseTenant(true);
+    const hit = await claimToReply();
+    paths[`hit:${hit.claim.path}`] = (paths[`hit:${hit.claim.path}`] ?? 0) + 1;
+    rows['hit: claim -> first reply']?.push(hit.ms);
+    rows['  hit: claim']?.push(hit.claimMs);
+    // cold: no ready instance anywhere.
+    await releaseTenant(false);
+    await bh.drain('nanoclaw');
+    const cold = await claimToReply();
+    bh.scale('nanoclaw', { minIdle: null });
+    paths[`cold:${cold.claim.path}`] = (paths[`cold:${cold.claim.path}`] ?? 0) + 1;
+    rows['cold: claim -> first reply']?.push(cold.ms);
+    rows['  cold: claim (restore included)']?.push(cold.claimMs);
+    await releaseTenant(false);
+    say(
+      `round ${round + 1}/${samples}: hit ${hit.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms, cold ${cold.ms.toFixed(0)} ms`,
+    );
+  }
+  const mismatched = Object.keys(paths).filter((key) => key.split(':')[0] !== key.split(':')[1]);
+  if (mismatched.length > 0)
+    throw new Error(`claims took other paths than intended: ${JSON.stringify(paths)}`);
+  const results: Record<string, Distribution> = Object.fromEntries(
+    Object.entries(rows).map(([name, values]) => [name, distribution(values)]),
+  );
+  if (flags.json) {
+    console.log(JSON.stringify({ samples, stateBytes: saved?.bytes, results }, null, 2));
+  } else {
+    console.log(formatTable(results, results['message -> reply, claimed (baseline)']?.p50 ?? Number.NaN));
+  }
+} finally {
+  for (const instance of bh.instances()) await bh.destroy(instance.id).catch(() => undefined);
+  const daemonId = bh.daemonId;
+  await harness.cleanup();
+  await removeContainers(await containersLabelled({ [CHILD_LABEL.daemon]: daemonId }));
+  await s3.stop();
+  await model.close();
+}

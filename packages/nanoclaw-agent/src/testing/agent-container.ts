@@ -4,9 +4,10 @@
  * docker client's own environment (`-e NAME`), never on its command line.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chown, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chown, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { ipcFileName } from '../ipc-files.ts';
 import { type AgentOutput, parseFrames } from '../output.ts';
@@ -81,34 +82,54 @@ export interface AgentContainer {
 }
 
 const AGENT_SOURCES = new URL('..', import.meta.url).pathname;
-const AGENT_DOCKERFILE = new URL('../../../../images/nanoclaw-agent/Dockerfile', import.meta.url).pathname;
 
-/** The files the image is built from, as scripts/setup.sh stages them (no tests, no testing/). */
+/** The agent's sources as scripts/setup.sh stages them into the image: no tests, no testing/. */
 async function imageSources(): Promise<string[]> {
   const entries = await readdir(AGENT_SOURCES, { recursive: true, withFileTypes: true });
   return entries
     .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
     .map((entry) => join(entry.parentPath, entry.name))
-    .filter((path) => !path.includes('/testing/'))
-    .concat(AGENT_DOCKERFILE);
+    .filter((path) => !path.includes('/testing/'));
 }
 
 /**
- * Fails unless the image exists and was built after every source file changed, so that tests never pass
- * or fail on code that is not the code in the tree.
+ * Fails unless the image exists and holds exactly the agent sources in the tree (compared by content, so
+ * a fresh checkout of the same code passes), so that tests never pass or fail on code that is not the
+ * code in the tree.
  */
 export async function assertAgentImageCurrent(image = AGENT_IMAGE): Promise<void> {
-  let created: number;
+  let listing: string;
   try {
-    const { stdout } = await exec('docker', ['image', 'inspect', '--format', '{{.Created}}', image]);
-    created = Date.parse(stdout.trim());
+    const { stdout } = await exec('docker', [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--entrypoint',
+      'sh',
+      image,
+      '-c',
+      'cd /app && find src -type f -name "*.ts" -exec sha256sum {} +',
+    ]);
+    listing = stdout;
   } catch {
     throw new Error(`${image} is missing: run scripts/setup.sh (step agent-image) to build it`);
   }
+  const inImage = new Map(
+    listing
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/\s+/))
+      .map(([hash, path]) => [path as string, hash as string]),
+  );
+  const base = join(AGENT_SOURCES, '..');
   for (const path of await imageSources()) {
-    if ((await stat(path)).mtimeMs > created)
+    const hash = createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
+    if (inImage.get(relative(base, path)) !== hash)
       throw new Error(
-        `${image} is older than ${path}: run scripts/setup.sh (step agent-image) to rebuild it`,
+        `${image} does not hold the current ${path}: run scripts/setup.sh (step agent-image) to rebuild it`,
       );
   }
 }

@@ -3,13 +3,11 @@
  * it with the configuration; tests call it the same way (port 0, their own home).
  */
 import type { Server } from 'node:http';
-import QRCode from 'qrcode';
 import { dockerClient, removeLeftovers } from './agent/docker.ts';
 import { containerSpec, type LaunchRequest, launchAgent } from './agent/launch.ts';
 import { type AgentContainer, AgentRunner } from './agent/runner.ts';
 import { WarmAgents } from './agent/warm-agents.ts';
 import type { Channel } from './channels/channel.ts';
-import { TelegramChannel } from './channels/telegram.ts';
 import { WebChannel } from './channels/web.ts';
 import { WebAuth } from './channels/web-auth.ts';
 import { type SocketFactory, WhatsAppChannel } from './channels/whatsapp.ts';
@@ -99,7 +97,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
       await Promise.all(
         channels.map(async (channel) => {
           const status = channel.status();
-          const qrSvg = status.qr ? await QRCode.toString(status.qr, { type: 'svg', margin: 1 }) : undefined;
+          const qrSvg = status.qr ? await qrCodeSvg(status.qr) : undefined;
           return [
             channel.name,
             { state: status.state, detail: status.detail, pairingCode: status.pairingCode, qrSvg },
@@ -113,6 +111,8 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
     channels.push(web);
   }
   if (config.telegram.botToken !== undefined) {
+    // Loaded only when used: every module loaded at start delays the first health check, and so a claim.
+    const { TelegramChannel } = await import('./channels/telegram.ts');
     channels.push(
       new TelegramChannel({
         token: config.telegram.botToken,
@@ -330,4 +330,10 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
       return stopping;
     },
   };
+}
+
+/** The QR code as SVG for the web page; its library is loaded only when a QR code is shown. */
+async function qrCodeSvg(text: string): Promise<string> {
+  const { default: QRCode } = await import('qrcode');
+  return QRCode.toString(text, { type: 'svg', margin: 1 });
 }

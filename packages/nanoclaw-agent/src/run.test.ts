@@ -4,44 +4,13 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import {
-  type AgentContainer,
-  type AgentDirs,
-  assertAgentImageCurrent,
-  makeAgentDirs,
-  removeAgentContainers,
-  removeAgentDirs,
-  startAgentContainer,
-} from './testing/agent-container.ts';
-import { type ModelServer, type Responder, startModelServer } from './testing/model-server.ts';
+import { expect, test } from 'vitest';
+import { type AgentContainer, type AgentDirs, startAgentContainer } from './testing/agent-container.ts';
+import { useAgentFixture } from './testing/agent-fixture.ts';
 import { userPrompts } from './testing/requests.ts';
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-let server: ModelServer;
-let respond: Responder = () => [{ type: 'text', text: 'no script for this test' }];
-const allDirs: AgentDirs[] = [];
-
-beforeAll(async () => {
-  await assertAgentImageCurrent();
-  server = await startModelServer((request) => respond(request));
-});
-
-afterEach(async () => {
-  await removeAgentContainers();
-  server.requests.length = 0;
-});
-
-afterAll(async () => {
-  await server?.close();
-  for (const dirs of allDirs) await removeAgentDirs(dirs);
-});
-
-async function dirsFor(group: string): Promise<AgentDirs> {
-  const dirs = await makeAgentDirs(group);
-  allDirs.push(dirs);
-  return dirs;
-}
+const agent = useAgentFixture();
 
 function input(prompt: string, sessionId: string | null = null) {
   return {
@@ -73,12 +42,12 @@ async function untilInputTaken(dirs: AgentDirs, run: AgentContainer): Promise<vo
 }
 
 function modelEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: 'test-key', ...extra };
+  return { ANTHROPIC_BASE_URL: agent.server.url, ANTHROPIC_API_KEY: 'test-key', ...extra };
 }
 
 test('a prompt gets a framed reply and a session id; the next run resumes that session', async () => {
-  respond = (request) => [{ type: 'text', text: `turns so far: ${userPrompts(request).join(' | ')}` }];
-  const dirs = await dirsFor('main');
+  agent.respond = (request) => [{ type: 'text', text: `turns so far: ${userPrompts(request).join(' | ')}` }];
+  const dirs = await agent.dirsFor('main');
 
   const first = startAgentContainer({ input: input('my cat is called Tom'), dirs, env: modelEnv() });
   const [reply] = await first.waitForFrames(1);
@@ -108,11 +77,13 @@ test('a prompt gets a framed reply and a session id; the next run resumes that s
 });
 
 test('a stale session id is detected and the run goes on in a new session; idle, the run ends by itself', async () => {
-  respond = (request) => [{ type: 'text', text: `fresh start with ${userPrompts(request).length} turn(s)` }];
+  agent.respond = (request) => [
+    { type: 'text', text: `fresh start with ${userPrompts(request).length} turn(s)` },
+  ];
   const stale = '0b7c2a47-1111-4222-8333-944444444444';
   const run = startAgentContainer({
     input: input('hello again', stale),
-    dirs: await dirsFor('main'),
+    dirs: await agent.dirsFor('main'),
     env: modelEnv({ IDLE_TIMEOUT: '1000' }),
   });
   const [reply] = await run.waitForFrames(1);
@@ -127,7 +98,7 @@ test('a stale session id is detected and the run goes on in a new session; idle,
 test('a follow-up written during a turn gets its own framed reply in the same session; _close ends the run', async () => {
   const firstTurnStarted = gate();
   const firstTurnMayFinish = gate();
-  respond = async (request) => {
+  agent.respond = async (request) => {
     const prompts = userPrompts(request);
     if (prompts.length === 1) {
       firstTurnStarted.open();
@@ -136,7 +107,7 @@ test('a follow-up written during a turn gets its own framed reply in the same se
     }
     return [{ type: 'text', text: `answer two, after: ${prompts.join(' | ')}` }];
   };
-  const dirs = await dirsFor('main');
+  const dirs = await agent.dirsFor('main');
   const run = startAgentContainer({ input: input('question one'), dirs, env: modelEnv() });
 
   await firstTurnStarted.opened;
@@ -149,7 +120,7 @@ test('a follow-up written during a turn gets its own framed reply in the same se
   expect(one).toMatchObject({ status: 'success', result: 'answer one' });
   expect(two).toMatchObject({ status: 'success', result: 'answer two, after: question one | question two' });
   expect(two?.newSessionId).toBe(one?.newSessionId);
-  const lastRequest = server.requests.at(-1);
+  const lastRequest = agent.server.requests.at(-1);
   expect(JSON.stringify(lastRequest?.messages)).toContain('answer one');
 
   await run.close();
@@ -161,12 +132,12 @@ test('a follow-up written during a turn gets its own framed reply in the same se
 test('_close written during a turn still lets that turn answer, then the run exits 0', async () => {
   const turnStarted = gate();
   const turnMayFinish = gate();
-  respond = async () => {
+  agent.respond = async () => {
     turnStarted.open();
     await turnMayFinish.opened;
     return [{ type: 'text', text: 'the only answer' }];
   };
-  const dirs = await dirsFor('main');
+  const dirs = await agent.dirsFor('main');
   const run = startAgentContainer({ input: input('a task prompt'), dirs, env: modelEnv() });
   await turnStarted.opened;
   await run.close();
@@ -179,8 +150,12 @@ test('_close written during a turn still lets that turn answer, then the run exi
 });
 
 test("the host's SIGTERM ends a waiting run at once (143), with no kill after the grace period (137)", async () => {
-  respond = () => [{ type: 'text', text: 'waiting for more' }];
-  const run = startAgentContainer({ input: input('hello'), dirs: await dirsFor('main'), env: modelEnv() });
+  agent.respond = () => [{ type: 'text', text: 'waiting for more' }];
+  const run = startAgentContainer({
+    input: input('hello'),
+    dirs: await agent.dirsFor('main'),
+    env: modelEnv(),
+  });
   await run.waitForFrames(1);
   await run.stop(30);
   expect(await run.exited).toBe(143);
@@ -189,7 +164,7 @@ test("the host's SIGTERM ends a waiting run at once (143), with no kill after th
 test('with no model configured, the run ends with a clear error frame and exit 1, not a crash', async () => {
   const run = startAgentContainer({
     input: input('hello'),
-    dirs: await dirsFor('main'),
+    dirs: await agent.dirsFor('main'),
     env: { IDLE_TIMEOUT: '1000' },
   });
   expect(await run.exited).toBe(1);
@@ -203,12 +178,16 @@ test('with no model configured, the run ends with a clear error frame and exit 1
     },
   ]);
   expect(`${run.stdout}\n${run.stderr}`).not.toMatch(/\n\s+at /);
-  expect(server.requests).toHaveLength(0);
+  expect(agent.server.requests).toHaveLength(0);
 });
 
 test('credentials the endpoint refuses end the run with an error frame saying what to check', async () => {
-  respond = () => ({ error: { status: 401, message: 'invalid x-api-key' } });
-  const run = startAgentContainer({ input: input('hello'), dirs: await dirsFor('main'), env: modelEnv() });
+  agent.respond = () => ({ error: { status: 401, message: 'invalid x-api-key' } });
+  const run = startAgentContainer({
+    input: input('hello'),
+    dirs: await agent.dirsFor('main'),
+    env: modelEnv(),
+  });
   // The CLI alone would retry for minutes; the run ends at its first retry.
   expect(await run.exited).toBe(1);
   expect(run.frames).toEqual([
@@ -226,7 +205,7 @@ test('credentials the endpoint refuses end the run with an error frame saying wh
 
 test('input that is not valid ends the run with an error frame naming the field', async () => {
   const { chatJid: _, ...withoutChat } = input('hello');
-  const run = startAgentContainer({ input: withoutChat, dirs: await dirsFor('main'), env: modelEnv() });
+  const run = startAgentContainer({ input: withoutChat, dirs: await agent.dirsFor('main'), env: modelEnv() });
   expect(await run.exited).toBe(1);
   expect(run.frames).toEqual([
     {

@@ -2,53 +2,18 @@
  * The agent's tools in the real image, driven by scripted tool_use: the nanoclaw MCP tools write their
  * IPC files, Bash runs inside the container, and the CLAUDE.md hierarchy reaches the model.
  */
-
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import {
-  type AgentDirs,
-  assertAgentImageCurrent,
-  makeAgentDirs,
-  removeAgentContainers,
-  removeAgentDirs,
-  startAgentContainer,
-} from './testing/agent-container.ts';
-import {
-  type ModelServer,
-  type Responder,
-  type ScriptedBlock,
-  startModelServer,
-} from './testing/model-server.ts';
+import { expect, test } from 'vitest';
+import { startAgentContainer } from './testing/agent-container.ts';
+import { useAgentFixture } from './testing/agent-fixture.ts';
+import type { Responder, ScriptedBlock } from './testing/model-server.ts';
 import { allText, systemText, toolNames, toolResults, toolResultText } from './testing/requests.ts';
 
-let server: ModelServer;
-let respond: Responder = () => [{ type: 'text', text: 'no script for this test' }];
-const allDirs: AgentDirs[] = [];
+const agent = useAgentFixture();
 
-beforeAll(async () => {
-  await assertAgentImageCurrent();
-  server = await startModelServer((request) => respond(request));
-});
-
-afterEach(async () => {
-  await removeAgentContainers();
-  server.requests.length = 0;
-});
-
-afterAll(async () => {
-  await server?.close();
-  for (const dirs of allDirs) await removeAgentDirs(dirs);
-});
-
-async function dirsFor(group: string): Promise<AgentDirs> {
-  const dirs = await makeAgentDirs(group);
-  allDirs.push(dirs);
-  return dirs;
-}
-
-const MODEL_ENV = () => ({ ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: 'test-key' });
+const MODEL_ENV = () => ({ ANTHROPIC_BASE_URL: agent.server.url, ANTHROPIC_API_KEY: 'test-key' });
 
 function input(group: string, chatJid: string, isMain: boolean, prompt: string) {
   return { prompt, sessionId: null, group, chatJid, isMain, isScheduledTask: false, assistantName: 'Andy' };
@@ -74,7 +39,7 @@ async function readRequests(dir: string): Promise<unknown[]> {
 }
 
 test('each nanoclaw tool, called by the model, writes its request into the IPC directory', async () => {
-  const dirs = await dirsFor('main');
+  const dirs = await agent.dirsFor('main');
   await writeFile(
     join(dirs.ipc, 'current_tasks.json'),
     JSON.stringify([
@@ -100,7 +65,7 @@ test('each nanoclaw tool, called by the model, writes its request into the IPC d
     input,
   });
   const results: string[] = [];
-  respond = playToolCalls(
+  agent.respond = playToolCalls(
     [
       tool('send_message', { text: 'working on it' }),
       tool('schedule_task', {
@@ -129,7 +94,7 @@ test('each nanoclaw tool, called by the model, writes its request into the IPC d
   expect(await run.exited).toBe(0);
   expect(reply).toMatchObject({ status: 'success', result: 'all done' });
 
-  const offered = toolNames(server.requests[0] ?? { model: '', messages: [] }).filter((name) =>
+  const offered = toolNames(agent.server.requests[0] ?? { model: '', messages: [] }).filter((name) =>
     name.startsWith('mcp__nanoclaw__'),
   );
   expect(offered.sort()).toEqual(
@@ -162,9 +127,9 @@ test('each nanoclaw tool, called by the model, writes its request into the IPC d
 });
 
 test("a non-main group is not offered register_group, and the model's Bash runs inside the container", async () => {
-  const dirs = await dirsFor('family');
+  const dirs = await agent.dirsFor('family');
   const results: string[] = [];
-  respond = playToolCalls(
+  agent.respond = playToolCalls(
     [
       {
         type: 'tool_use',
@@ -188,7 +153,7 @@ test("a non-main group is not offered register_group, and the model's Bash runs 
   await run.close();
   expect(await run.exited).toBe(0);
 
-  const tools = toolNames(server.requests[0] ?? { model: '', messages: [] });
+  const tools = toolNames(agent.server.requests[0] ?? { model: '', messages: [] });
   expect(tools).toContain('mcp__nanoclaw__send_message');
   expect(tools).not.toContain('mcp__nanoclaw__register_group');
   const [where, uid] = (await readFile(join(dirs.group, 'where.txt'), 'utf8')).trim().split('\n');
@@ -200,10 +165,10 @@ test("a non-main group is not offered register_group, and the model's Bash runs 
 });
 
 test('the group and global CLAUDE.md files reach the model, with the assistant named', async () => {
-  const dirs = await dirsFor('main');
+  const dirs = await agent.dirsFor('main');
   await writeFile(join(dirs.global, 'CLAUDE.md'), 'GLOBAL MEMORY: the user prefers tea.\n');
   await writeFile(join(dirs.group, 'CLAUDE.md'), 'GROUP MEMORY: the cat is called Tom.\n');
-  respond = () => [{ type: 'text', text: 'noted' }];
+  agent.respond = () => [{ type: 'text', text: 'noted' }];
   const run = startAgentContainer({
     input: input('main', 'web:main', true, 'what do you know?'),
     dirs,
@@ -213,7 +178,7 @@ test('the group and global CLAUDE.md files reach the model, with the assistant n
   await run.close();
   expect(await run.exited).toBe(0);
 
-  const request = server.requests[0] ?? { model: '', messages: [] };
+  const request = agent.server.requests[0] ?? { model: '', messages: [] };
   expect(allText(request)).toContain('GLOBAL MEMORY: the user prefers tea.');
   expect(allText(request)).toContain('GROUP MEMORY: the cat is called Tom.');
   expect(systemText(request)).toContain('You are Andy, a personal assistant');

@@ -9,6 +9,8 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { PassThrough } from 'node:stream';
+// Type only (erased at run time): the host image does not carry the agent package.
+import type { AgentInput } from '@boilerhouse/nanoclaw-agent/input';
 import type Docker from 'dockerode';
 import type { ContainerSettings } from '../config.ts';
 import type { Logger } from '../log.ts';
@@ -20,17 +22,6 @@ import { OutputSink } from './output-sink.ts';
 
 export type { RunEnd, StopReason } from './agent-container.ts';
 export { AgentContainer } from './agent-container.ts';
-
-/** The one JSON object the agent reads on stdin (AGENT-PROTOCOL.md). */
-export interface AgentInput {
-  prompt: string;
-  sessionId: string | null;
-  group: string;
-  chatJid: string;
-  isMain: boolean;
-  isScheduledTask: boolean;
-  assistantName: string;
-}
 
 /** What a container is made of. */
 export interface ContainerSpec {

@@ -69,7 +69,10 @@ const customVolume = object({
 
 const volumes = object({
   state: optional(volume(false), "The tenant's state: restored on claim and saved to the sink."),
-  secrets: optional(volume(true), "The tenant's secrets: never synced to a sink, removed at release."),
+  secrets: optional(
+    volume(true),
+    "The tenant's secrets, in memory only: never synced; kept while the instance is claimed or reserved for its tenant (a reserved assistant keeps running), removed when it is destroyed.",
+  ),
   comm: optional(volume(false), 'Files shared with Boilerhouse while the instance runs; never synced.'),
   custom: defaulted(list(customVolume), [], 'More per-instance volumes.'),
 });

@@ -125,6 +125,26 @@ describe('release and reservations', () => {
     expect(await counter(hit.endpoints[0]?.url as string)).toBe(1);
   });
 
+  test('issue 15: a reservation that cannot be unpaused is never handed over frozen; the tenant gets its save on a new instance', async () => {
+    const text = await echoWorkload({
+      'min_idle: 2': 'min_idle: 0',
+      'max_size: 10': 'max_size: 10\n  reserve: pause',
+    });
+    harness = await startHarness({ 'echo.yaml': text });
+    const bh = harness.boilerhouse;
+    const claim = await bh.claim('alice', 'echo');
+    expect(await counter(claim.endpoints[0]?.url as string)).toBe(1);
+    await bh.release('alice', 'echo');
+    const containerId = claim.instance.containerId as string;
+    // Thawed behind Boilerhouse's back, so its own unpause fails ("not paused").
+    await harness.runtime.unpause(containerId);
+    const again = await bh.claim('alice', 'echo');
+    expect(again.path).not.toBe('hit');
+    expect(again.instance.id).not.toBe(claim.instance.id);
+    expect(await harness.runtime.inspect(containerId)).toBeUndefined();
+    expect(await counter(again.endpoints[0]?.url as string)).toBe(2);
+  });
+
   test('a reservation ends after affinity_timeout: the instance is destroyed and the pool refills', async () => {
     const text = await echoWorkload({
       'min_idle: 2': 'min_idle: 1',

@@ -192,7 +192,11 @@ export class Claims {
     });
     if (claiming === undefined) return undefined;
     if (workload.spec.pool.reserve === 'pause' && claiming.containerId !== null) {
-      await deps.runtime.unpause(claiming.containerId).catch(() => undefined);
+      const unpaused = await deps.runtime.unpause(claiming.containerId).then(
+        () => true,
+        (error: Error) => this.#dropUnpausable(claiming, reserved.reservedUntil, error),
+      );
+      if (!unpaused) return undefined;
       clock.lap('unpause');
     }
     const claimed = transition(deps.db, claiming.id, 'claiming', 'claimed', deps.now(), {
@@ -200,6 +204,32 @@ export class Claims {
     });
     if (claimed === undefined) return undefined;
     return this.#finish(claimed, 'hit', clock);
+  }
+
+  /**
+   * A reserved instance that cannot be unpaused is never handed over frozen. A paused reservation cannot
+   * have written since its release saved it, but it is saved again (if changed) before it goes; the
+   * claim then goes on to a warm or cold instance with that save. If the save fails, the reservation
+   * stays as it was and the claim fails, naming both errors.
+   */
+  async #dropUnpausable(
+    claiming: Instance,
+    reservedUntil: Instance['reservedUntil'],
+    unpauseError: Error,
+  ): Promise<false> {
+    const deps = this.#deps;
+    const reason = `could not unpause: ${unpauseError.message}`;
+    try {
+      await this.#state.beforeDestroy(claiming);
+    } catch (saveError) {
+      transition(deps.db, claiming.id, 'claiming', 'reserved', deps.now(), { reason, reservedUntil });
+      throw new InstanceFailedError(
+        `instance ${claiming.id} ${reason}, and saving it first failed: ${(saveError as Error).message}`,
+        { cause: saveError },
+      );
+    }
+    await destroyInstance(deps, claiming, 'claiming', reason);
+    return false;
   }
 
   /**

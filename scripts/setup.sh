@@ -200,6 +200,25 @@ ensure_chromium() {
   echo "installed chromium"
 }
 
+# promtool, Prometheus's linter, for the test that checks /metrics: taken out of Debian's prometheus package
+# without installing it (installing would start a Prometheus server).
+ensure_promtool() {
+  local out=.data/tools/promtool work
+  if [ -x "$out" ]; then
+    echo "present"
+    return
+  fi
+  is_debian_root || { echo "promtool is missing: install Prometheus's promtool and copy it to $out"; return 1; }
+  [ -n "${apt_updated:-}" ] || { apt-get update -qq && apt_updated=1; }
+  work=$(mktemp -d /tmp/boilerhouse-promtool.XXXXXX)
+  (cd "$work" && apt-get download prometheus)
+  dpkg-deb -x "$work"/prometheus_*.deb "$work/extracted"
+  mkdir -p "$(dirname "$out")"
+  install -m 0755 "$work/extracted/usr/bin/promtool" "$out"
+  rm -rf "$work"
+  echo "extracted $out from Debian's prometheus package"
+}
+
 # The gate every instance starts behind (packages/boilerhouse/native/gate.c), linked statically so that it
 # runs in any image.
 build_gate() {
@@ -249,4 +268,5 @@ step agent-image build_agent_image
 step echo-image build_image boilerhouse/echo:latest images/echo
 step nanoclaw-image build_nanoclaw_image
 step chromium ensure_chromium
+step promtool ensure_promtool
 echo "setup: done"

@@ -20,6 +20,12 @@ import { instanceMetrics } from './instances.ts';
 import { poolGauges } from './pools.ts';
 import { stateMetrics } from './state.ts';
 
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 /** One concern's metrics, fed with what happens. */
 export interface Feed {
   event?(event: ActivityEvent): void;
@@ -36,6 +42,9 @@ export class Metrics {
     const registry = this.#registry;
     // Node's process metrics keep their usual names (process_*, nodejs_*) so stock dashboards work.
     collectDefaultMetrics({ register: registry });
+    // Except three gauges prom-client names like counters (promtool flags them): their per-type
+    // siblings (nodejs_active_handles{type}, ...) stay, and sum() gives the same total.
+    for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
     poolGauges(
       registry,
       () => boilerhouse.pools(),

@@ -185,6 +185,24 @@ describe('release and reservations', () => {
     await expect(bh.claim('dave', 'echo')).rejects.toBeInstanceOf(PoolExhaustedError);
   });
 
+  test('issue 15: the room an eviction makes belongs to the claim that made it, not to the fill loop', async () => {
+    const text = await echoWorkload({ 'min_idle: 2': 'min_idle: 1', 'max_size: 10': 'max_size: 2' });
+    harness = await startHarness({ 'echo.yaml': text });
+    const bh = harness.boilerhouse;
+    await waitFor(() => bh.pool('echo').instances.ready === 1, 20_000, 'a ready instance');
+    const alice = await bh.claim('alice', 'echo');
+    await bh.release('alice', 'echo');
+    await waitFor(() => bh.pool('echo').instances.ready === 1, 20_000, 'a refill');
+    await bh.claim('bob', 'echo');
+    // Full: alice's reservation and bob. The fill loop wants a ready instance as soon as a slot frees.
+    for (const tenant of ['carol', 'dave']) {
+      const claim = await bh.claim(tenant, 'echo');
+      expect(claim.path).toBe('cold');
+      await bh.release(tenant, 'echo');
+    }
+    expect(bh.instances().some((instance) => instance.id === alice.instance.id)).toBe(false);
+  });
+
   test('a reserved instance that writes to its state claims itself back for its tenant', async () => {
     harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
     const bh = harness.boilerhouse;

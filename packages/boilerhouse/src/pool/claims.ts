@@ -17,7 +17,7 @@ import {
 } from '../db/instances.ts';
 import { BoilerhouseError, InstanceFailedError, PoolExhaustedError } from '../errors.ts';
 import type { PoolDeps } from './deps.ts';
-import { destroyInstance, reserveSlot, startContainer } from './lifecycle.ts';
+import { destroyInstance, finishDestroy, reserveSlot, startContainer } from './lifecycle.ts';
 import { runLifecycleHooks } from './lifecycle-hooks.ts';
 import { agentRunner, waitUntilReady } from './readiness.ts';
 import type { TenantState } from './tenant-state.ts';
@@ -157,15 +157,7 @@ export class Claims {
         return this.#activate(workload, ready, 'warm', clock).finally(() => deps.kickFill());
       }
       const fresh = reserveSlot(deps, workload, { phase: 'claiming', tenant });
-      if (fresh !== undefined) {
-        const started = await startContainer(deps, workload, fresh).catch((error: Error) => {
-          throw new InstanceFailedError(`could not start an instance of ${workload.id}: ${error.message}`, {
-            cause: error,
-          });
-        });
-        clock.lap('create');
-        return this.#activate(workload, started, 'cold', clock);
-      }
+      if (fresh !== undefined) return this.#cold(workload, fresh, clock);
       const victim = oldestReservation(deps.db, workload.id, tenant);
       if (victim === undefined) {
         throw new PoolExhaustedError(workload.id, workload.spec.pool.maxSize, RETRY_AFTER_SECONDS);
@@ -174,10 +166,28 @@ export class Claims {
       await this.#state.beforeDestroy(victim).catch((error: Error) => {
         throw new PoolExhaustedError(workload.id, workload.spec.pool.maxSize, RETRY_AFTER_SECONDS, error);
       });
-      await destroyInstance(deps, victim, 'reserved', `evicted to make room for another tenant`);
+      const evicted = transition(deps.db, victim.id, 'reserved', 'destroying', deps.now(), {
+        reason: 'evicted to make room for another tenant',
+      });
+      if (evicted === undefined) continue; // its tenant took it back meanwhile
+      // The room made is this claim's: its row takes the slot before the fill loop can see it free.
+      const replacement = reserveSlot(deps, workload, { phase: 'claiming', tenant, replacing: victim.id });
+      await finishDestroy(deps, evicted);
       clock.lap('evict');
+      if (replacement !== undefined) return this.#cold(workload, replacement, clock);
     }
     throw new PoolExhaustedError(workload.id, workload.spec.pool.maxSize, RETRY_AFTER_SECONDS);
+  }
+
+  /** Cold: the container of a freshly reserved row is created and started, then activated. */
+  async #cold(workload: Workload, fresh: Instance, clock: Stopwatch): Promise<ClaimResult> {
+    const started = await startContainer(this.#deps, workload, fresh).catch((error: Error) => {
+      throw new InstanceFailedError(`could not start an instance of ${workload.id}: ${error.message}`, {
+        cause: error,
+      });
+    });
+    clock.lap('create');
+    return this.#activate(workload, started, 'cold', clock);
   }
 
   /** Affinity hit: the tenant's reserved instance, still running (or paused), is theirs again. */

@@ -32,12 +32,14 @@ export function newInstanceId(workload: string): string {
 export function reserveSlot(
   deps: PoolDeps,
   workload: Workload,
-  fields: { phase: Extract<Phase, 'creating' | 'claiming'>; tenant?: string },
+  fields: { phase: Extract<Phase, 'creating' | 'claiming'>; tenant?: string; replacing?: string },
 ): Instance | undefined {
   return inTransaction(deps.db, () => {
+    // `replacing`: an instance being destroyed to make room for this one; its slot is this one's, so that
+    // nothing else (the fill loop) can take it between the two.
     const { n } = deps.db
-      .prepare('SELECT count(*) AS n FROM instances WHERE workload = ?')
-      .get(workload.id) as {
+      .prepare('SELECT count(*) AS n FROM instances WHERE workload = ? AND id IS NOT ?')
+      .get(workload.id, fields.replacing ?? null) as {
       n: number;
     };
     if (n >= workload.spec.pool.maxSize) return undefined;

@@ -17,6 +17,7 @@ import type { Logger } from '../log.ts';
 import type { Auth, Principal } from './auth.ts';
 import { DashboardFiles } from './dashboard-files.ts';
 import { openApiDocument } from './openapi.ts';
+import { checkLimitedByFields, EVERYWHERE } from './reach.ts';
 import { type ApiContext, type Route, route } from './route.ts';
 import { eventRoutes } from './routes/events.ts';
 import { instanceRoutes } from './routes/instances.ts';
@@ -49,6 +50,13 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const ANONYMOUS: Principal = {
+  id: 'anonymous',
+  name: 'anonymous',
+  scopes: [],
+  reach: EVERYWHERE,
+  expiresAt: null,
+};
 
 export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{ Variables: Variables }> {
   const { auth, db, log, metrics } = options;
@@ -62,6 +70,7 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
       tag: 'system',
       summary: 'Whether the daemon is up (no token needed)',
       scope: 'public',
+      limitedBy: 'none',
       responses: { 200: { description: 'Up', schema: ref('Health') } },
       handle: (c) => c.json({ status: 'ok', daemon: boilerhouse.daemonId }),
     }),
@@ -69,7 +78,7 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
     ...workloadRoutes(boilerhouse),
     ...tenantRoutes(boilerhouse),
     ...instanceRoutes(boilerhouse),
-    ...eventRoutes(boilerhouse),
+    ...eventRoutes(boilerhouse, db),
   ];
   if (metrics !== undefined) {
     routes.push(
@@ -79,6 +88,8 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
         tag: 'system',
         summary: 'Prometheus metrics (text exposition format)',
         scope: 'read',
+        // Prometheus text is not filtered by tenant or workload: a limited token is refused.
+        limitedBy: 'unlimited',
         mediaType: 'text/plain',
         responses: { 200: 'The metrics' },
         handle: async (c) => {
@@ -94,6 +105,7 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
     tag: 'system',
     summary: 'This document',
     scope: 'read',
+    limitedBy: 'none',
     responses: { 200: { description: 'The OpenAPI 3.1 document', schema: ref('OpenApiDocument') } },
     handle: (c) => c.json(document),
   });
@@ -138,12 +150,17 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
 
   for (const definition of routes) {
     const validators = compileRoute(definition);
+    checkLimitedByFields(`${definition.method.toUpperCase()} ${definition.path}`, definition.limitedBy, {
+      params: Object.keys(definition.params ?? {}),
+      query: Object.keys(definition.query ?? {}),
+      body: Object.keys((definition.body?.schema.properties as object | undefined) ?? {}),
+    });
     app.on(definition.method.toUpperCase(), honoPath(definition.path), async (c) => {
       c.set('route', definition.path);
-      let principal: Principal = { id: 'anonymous', scopes: [] };
+      let principal: Principal = ANONYMOUS;
       if (definition.scope !== 'public') {
         principal = auth.authenticate(c.req.header('Authorization'));
-        auth.authorize(principal, definition.scope);
+        if (definition.scope !== 'authenticated') auth.authorize(principal, definition.scope);
       }
       const params = c.req.param() as Record<string, string>;
       if (validators.params) check(validators.params, params, 'path');
@@ -160,6 +177,7 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
           `${definition.method.toUpperCase()} ${definition.path} takes no request body`,
         );
       }
+      auth.authorizeReach(principal, definition.limitedBy, { params, query, body });
       return definition.handle(c as unknown as ApiContext, { params, query, body, principal });
     });
   }

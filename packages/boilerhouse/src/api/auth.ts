@@ -1,12 +1,15 @@
 /**
  * Who may call the API: the admin key (from BOILERHOUSE_API_KEY, or generated on first start and shown
- * once), or a token an admin made, limited to its scopes. Secrets are compared as SHA-256 digests with
+ * once), or a token an admin made, limited to its scopes and, if it was made so, to some tenants and
+ * workloads (its reach: reach.ts, checked here for every route by the route's `limitedBy`). Secrets are compared as SHA-256 digests with
  * timingSafeEqual, so the time taken says nothing about how much of a guess was right.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../db/database.ts';
+import { getInstance } from '../db/instances.ts';
 import { findToken, hashSecret, splitToken, touchToken } from '../db/tokens.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
+import { checkReach, EVERYWHERE, type LimitedBy, type ReachInput, type TokenReach } from './reach.ts';
 
 export const SCOPES = ['read', 'tenants:claim', 'tenants:write', 'workloads:write', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -22,8 +25,20 @@ export const SCOPE_HELP: Record<Scope, string> = {
 export interface Principal {
   /** `admin` for the admin key (or with auth off), else the token's id. */
   id: string;
+  /** The token's name; `admin key` for the admin key. */
+  name: string;
   scopes: readonly string[];
+  reach: TokenReach;
+  expiresAt: number | null;
 }
+
+const ADMIN: Principal = {
+  id: 'admin',
+  name: 'admin key',
+  scopes: ['admin'],
+  reach: EVERYWHERE,
+  expiresAt: null,
+};
 
 const MIN_KEY_LENGTH = 16;
 /** last_used_at is written at most this often per token, not on every request. */
@@ -46,7 +61,7 @@ export class Auth {
 
   /** The caller of a request with this Authorization header; throws UnauthorizedError. */
   authenticate(header: string | undefined, now = Date.now()): Principal {
-    if (this.#adminKeyHash === undefined) return { id: 'admin', scopes: ['admin'] };
+    if (this.#adminKeyHash === undefined) return ADMIN;
     if (header === undefined || header === '') {
       throw new UnauthorizedError('this route needs a token: send "Authorization: Bearer <token>"');
     }
@@ -66,9 +81,10 @@ export class Auth {
         this.#touched.set(parts.id, now);
         touchToken(this.#db, parts.id, now);
       }
-      return { id: parts.id, scopes: found.record.scopes };
+      const { name, scopes, tenants, workloads, expiresAt } = found.record;
+      return { id: parts.id, name, scopes, reach: { tenants, workloads }, expiresAt };
     }
-    if (timingSafeEqual(hashSecret(presented), this.#adminKeyHash)) return { id: 'admin', scopes: ['admin'] };
+    if (timingSafeEqual(hashSecret(presented), this.#adminKeyHash)) return ADMIN;
     throw new UnauthorizedError('the token is not valid (unknown, wrong or revoked)');
   }
 
@@ -78,6 +94,11 @@ export class Auth {
     throw new ForbiddenError(
       `this route needs the "${scope}" scope (${SCOPE_HELP[scope]}); the token has ${principal.scopes.join(', ') || 'none'}`,
     );
+  }
+
+  /** Throws unless the request stays within the caller's reach, as the route declares it is limited. */
+  authorizeReach(principal: Principal, limitedBy: LimitedBy, input: ReachInput): void {
+    checkReach(principal.reach, limitedBy, input, (id) => getInstance(this.#db, id));
   }
 }
 

@@ -174,8 +174,13 @@ test('every documented JSON success response is received and matches its schema'
     return response.status === 204 ? undefined : ((await response.json()) as Json);
   };
   await call('GET', '/api/v1/health');
-  const token = await call('POST', '/api/v1/tokens', { name: 'reader', scopes: ['read'] });
+  const token = await call('POST', '/api/v1/tokens', {
+    name: 'reader',
+    scopes: ['read'],
+    tenants: ['alice'],
+  });
   await call('GET', '/api/v1/tokens');
+  await call('GET', '/api/v1/whoami');
   await call('DELETE', `/api/v1/tokens/${token.id}`);
 
   const vault = await echoWorkload({

@@ -1,4 +1,5 @@
 /** The OpenAPI 3.1 document, built from the route descriptions that also validate requests. */
+import type { LimitedBy } from './reach.ts';
 import type { JsonSchema, Route } from './route.ts';
 import { viewSchemas } from './view-schemas.ts';
 
@@ -96,7 +97,11 @@ function operation(route: Route): Record<string, unknown> {
   responses['400'] ??= errorResponse('The request is not valid; `details` says where');
   if (route.scope !== 'public') {
     responses['401'] = errorResponse('No token, or not a valid one');
-    responses['403'] = errorResponse(`The token lacks the "${route.scope}" scope`);
+    const refusals = [
+      route.scope === 'authenticated' ? undefined : `the token lacks the "${route.scope}" scope`,
+      limitRefusal(route.limitedBy),
+    ].filter((refusal) => refusal !== undefined);
+    if (refusals.length > 0) responses['403'] ??= errorResponse(capitalised(refusals.join('; or ')));
   }
   return {
     operationId: `${route.method}${route.path.replace(/^\/api\/v1/, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, next: string | undefined) => (next ?? '').toUpperCase())}`,
@@ -104,6 +109,7 @@ function operation(route: Route): Record<string, unknown> {
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     ...(route.scope === 'public' ? { security: [] } : { 'x-scope': route.scope }),
+    'x-limited-by': route.limitedBy,
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body
       ? {
@@ -126,6 +132,19 @@ function operation(route: Route): Record<string, unknown> {
       : {}),
     responses,
   };
+}
+
+/** When a token limited to some tenants and workloads gets 403 here, or undefined when it never does. */
+function limitRefusal(limitedBy: LimitedBy): string | undefined {
+  if (limitedBy === 'unlimited') return 'the token is limited to some tenants or workloads';
+  if (typeof limitedBy === 'string' || 'instance' in limitedBy) return undefined;
+  const named = Object.values(limitedBy).filter((field) => typeof field === 'string' && field !== 'filtered');
+  const everyTenant = 'everyTenant' in limitedBy && limitedBy.everyTenant ? ', or to some tenants' : '';
+  return `the token's limit leaves out the tenant or workload named by ${named.join(' or ')}${everyTenant}`;
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function errorResponse(description: string) {

@@ -1,12 +1,13 @@
 /**
- * A route of the API, described once: its path, scope, parameters and body schemas (JSON Schema 2020-12)
- * and its handler. The same description validates requests (validation.ts) and becomes the OpenAPI
+ * A route of the API, described once: its path, scope, how a limited token is held to its reach,
+ * parameters and body schemas (JSON Schema 2020-12) and its handler. The same description validates requests (validation.ts) and becomes the OpenAPI
  * document (openapi.ts), so the two cannot drift apart.
  */
 import { WORKLOAD_ID } from '@boilerhouse/spec';
 import type { Context } from 'hono';
 import { TENANT_ID } from '../tenant.ts';
 import type { Principal, Scope } from './auth.ts';
+import type { LimitedBy } from './reach.ts';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -39,8 +40,13 @@ export interface Route {
   tag: string;
   summary: string;
   description?: string;
-  /** `public` only for health. */
-  scope: Scope | 'public';
+  /** `public` only for health; `authenticated`: any valid token, whatever its scopes. */
+  scope: Scope | 'public' | 'authenticated';
+  /**
+   * Where the request names the tenant, workload or instance a token limited to some tenants and workloads
+   * must reach, or that the handler filters what it shows, or that limited tokens are refused (reach.ts).
+   */
+  limitedBy: LimitedBy;
   params?: Record<string, JsonSchema>;
   query?: Record<string, QueryParameter>;
   /** A JSON body, validated against `schema`. */

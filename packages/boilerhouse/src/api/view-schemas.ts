@@ -82,10 +82,24 @@ const instanceProperties = {
   ),
 };
 
+const reachProperties = {
+  tenants: {
+    type: ['array', 'null'],
+    items: string(),
+    description: 'the only tenants it may act on and see; null: every tenant',
+  },
+  workloads: {
+    type: ['array', 'null'],
+    items: string(),
+    description: 'the only workloads it may act on and see; null: every workload',
+  },
+};
+
 const tokenProperties = {
   id: { type: 'string', pattern: '^[0-9a-f]{12}$' },
   name: string(),
   scopes: { type: 'array', items: { enum: [...SCOPES] } },
+  ...reachProperties,
   created_at: time('when it was made'),
   expires_at: timeOrNull('null: never'),
   last_used_at: timeOrNull('to the minute; null: never used'),
@@ -223,6 +237,13 @@ export const viewSchemas = {
   Token: object(tokenProperties),
   TokenCreated: object({ ...tokenProperties, token: string('the token itself, shown this once') }),
   TokenList: object({ tokens: listOf(refTo('Token')) }),
+  Caller: object({
+    id: string('the token id; `admin` for the admin key'),
+    name: string(),
+    scopes: { type: 'array', items: { enum: [...SCOPES] } },
+    ...reachProperties,
+    expires_at: timeOrNull('null: never'),
+  }),
   Workload: object({
     ...workloadIdentity,
     image: string(),

@@ -11,6 +11,7 @@ import type { Workload } from '../pool/workloads.ts';
 import type { SecretNames } from '../secrets/index.ts';
 import type { SaveSummary } from '../state/manifest.ts';
 import type { SaveResult } from '../state/snapshots.ts';
+import type { Principal } from './auth.ts';
 
 /** Formatted times, kept: listings format the same few thousand stable timestamps on every request. */
 const isoTimes = new Map<number, string>();
@@ -117,9 +118,22 @@ export function tokenView(token: ApiToken) {
     id: token.id,
     name: token.name,
     scopes: token.scopes,
+    tenants: token.tenants,
+    workloads: token.workloads,
     created_at: iso(token.createdAt),
     expires_at: iso(token.expiresAt),
     last_used_at: iso(token.lastUsedAt),
+  };
+}
+
+export function callerView(principal: Principal) {
+  return {
+    id: principal.id,
+    name: principal.name,
+    scopes: principal.scopes,
+    tenants: principal.reach.tenants,
+    workloads: principal.reach.workloads,
+    expires_at: iso(principal.expiresAt),
   };
 }
 

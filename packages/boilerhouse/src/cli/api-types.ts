@@ -10,6 +10,7 @@ import type {
   releaseView,
   saveView,
   tenantView,
+  tokenView,
 } from '../api/views.ts';
 
 export type InstanceView = ReturnType<typeof instanceView>;
@@ -62,20 +63,7 @@ export interface SecretsSet {
   keys: string[];
 }
 
-export interface TokenSummary {
-  id: string;
-  name: string;
-  scopes: string[];
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-}
+/** A token's record, with its reach (`tenants`, `workloads`; null: every one). */
+export type TokenSummary = ReturnType<typeof tokenView>;
 
-export interface TokenCreated {
-  id: string;
-  name: string;
-  scopes: string[];
-  token: string;
-  created_at: string;
-  expires_at: string | null;
-}
+export type TokenCreated = TokenSummary & { token: string };

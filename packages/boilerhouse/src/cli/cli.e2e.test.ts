@@ -250,12 +250,14 @@ test('tokens: create, list and revoke; scopes are enforced and a revoked token f
   const token = created.out.trim();
   expect(created.out).toBe(`${token}\n`);
   expect(created.err).toMatch(
-    /^created token [0-9a-f]{12} "ci" \(scopes: read; expires .*\); it is shown only now/,
+    /^created token [0-9a-f]{12} "ci" \(scopes: read; reaches every tenant and workload; expires .*\); it is shown only now/,
   );
   const id = /created token (\S+)/.exec(created.err)?.[1] as string;
 
   const list = await bh(['tokens', 'list']);
-  expect(list.out).toMatch(new RegExp(`^${id}\\s+ci\\s+read\\s+\\S+ \\S+\\s+in \\d+d\\s+never$`, 'm'));
+  expect(list.out).toMatch(
+    new RegExp(`^${id}\\s+ci\\s+read\\s+all\\s+all\\s+\\S+ \\S+\\s+in \\d+d\\s+never$`, 'm'),
+  );
 
   const asCi = { BOILERHOUSE_TOKEN: token };
   expect((await bh(['tenants'], asCi)).code).toBe(0);
@@ -272,6 +274,47 @@ test('tokens: create, list and revoke; scopes are enforced and a revoked token f
   expectFailure(
     await bh(['status'], { BOILERHOUSE_TOKEN: undefined }),
     /^bh: status: 401 unauthorized: .*no token was sent: set BOILERHOUSE_TOKEN or pass --token/,
+  );
+});
+
+test('tokens create --tenant --workload: the token claims only that tenant of that workload, sees only it, and the list shows its reach', async () => {
+  const created = await bh([
+    ...['tokens', 'create', 'dave-web', '--scope', 'tenants:claim', '--scope', 'read'],
+    ...['--tenant', 'dave', '--tenant', 'dave@example.com', '--workload', 'echo'],
+  ]);
+  expect(created.code).toBe(0);
+  expect(created.err).toMatch(
+    /\(scopes: tenants:claim, read; reaches only tenants dave, dave@example\.com and workloads echo; never expires\)/,
+  );
+  const id = /created token (\S+)/.exec(created.err)?.[1] as string;
+  const list = await bh(['tokens', 'list']);
+  expect(list.out).toMatch(/^ID\s+NAME\s+SCOPES\s+TENANTS\s+WORKLOADS\s+CREATED/);
+  expect(list.out).toMatch(
+    new RegExp(`^${id}\\s+dave-web\\s+tenants:claim,read\\s+dave,dave@example\\.com\\s+echo\\s`, 'm'),
+  );
+  const json = JSON.parse((await bh(['tokens', 'list', '--json'])).out);
+  expect(json.tokens.find((token: { id: string }) => token.id === id)).toMatchObject({
+    tenants: ['dave', 'dave@example.com'],
+    workloads: ['echo'],
+  });
+
+  const asDave = { BOILERHOUSE_TOKEN: created.out.trim() };
+  expect((await bh(['claim', 'dave', '--workload', 'echo'], asDave)).code).toBe(0);
+  expectFailure(
+    await bh(['claim', 'erin', '--workload', 'echo'], asDave),
+    /^bh: claim erin: 403 forbidden: path\.tenant: this token is limited to tenants dave, dave@example\.com and workloads echo, not "erin" \(request [\w.-]+\)\n$/,
+  );
+  const tenants = await bh(['tenants'], asDave);
+  expect(tenants.out).toMatch(/^TENANT\s+WORKLOAD\s+INSTANCE\s+PHASE\ndave\s+echo\s+\S+\s+claimed\n$/);
+
+  expectFailure(
+    await bh(['tokens', 'create', 'boss', '--scope', 'admin', '--tenant', 'dave']),
+    /^bh: tokens create boss: 400 bad_request: body\.tenants: cannot limit a token with the "admin" scope/,
+  );
+  const help = await bh(['tokens', 'create', '--help']);
+  expect(help.out).toContain('--tenant T');
+  expect(help.out).toContain(
+    'bh tokens create alice-web --scope tenants:claim --scope read --tenant alice --workload nanoclaw',
   );
 });
 

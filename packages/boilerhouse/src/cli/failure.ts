@@ -22,7 +22,7 @@ export function failureReason(error: unknown, context: FailureContext): string {
       reason += context.tokenSent
         ? '; the token was refused (wrong, expired or revoked): check BOILERHOUSE_TOKEN or --token'
         : '; no token was sent: set BOILERHOUSE_TOKEN or pass --token';
-    } else if (error.status === 403 && !/scope/i.test(error.message)) {
+    } else if (error.status === 403 && !/scope|limited to/i.test(error.message)) {
       reason += '; the token lacks the scope this needs';
     }
     return error.requestId === undefined ? reason : `${reason} (request ${error.requestId})`;

@@ -69,6 +69,28 @@ export function listEvents(db: Database, limit: number): ActivityEvent[] {
   return rows.map(fromRow);
 }
 
+/**
+ * The newest `limit` events of these tenants and workloads (null: any, even none), newest first: what a
+ * token limited to them may see.
+ */
+export function listEventsWithin(
+  db: Database,
+  limit: number,
+  within: { tenants: readonly string[] | null; workloads: readonly string[] | null },
+): ActivityEvent[] {
+  const tenants = within.tenants === null ? null : JSON.stringify(within.tenants);
+  const workloads = within.workloads === null ? null : JSON.stringify(within.workloads);
+  const rows = db
+    .prepare(
+      `SELECT * FROM events
+       WHERE (? IS NULL OR tenant IN (SELECT value FROM json_each(?)))
+         AND (? IS NULL OR workload IN (SELECT value FROM json_each(?)))
+       ORDER BY id DESC LIMIT ?`,
+    )
+    .all(tenants, tenants, workloads, workloads, limit) as unknown as Row[];
+  return rows.map(fromRow);
+}
+
 /** Up to `limit` events after `id`, oldest first. */
 export function listEventsAfter(db: Database, id: number, limit: number): ActivityEvent[] {
   const rows = db

@@ -1,6 +1,7 @@
 /**
  * API tokens: `bh_<id>_<secret>`. Only the SHA-256 of the secret part is stored; the token itself is shown
- * once, when it is made. The secret has 256 random bits, so a fast hash cannot be brute-forced.
+ * once, when it is made. The secret has 256 random bits, so a fast hash cannot be brute-forced. A token may
+ * be limited to some tenants and/or workloads (its reach; null: every one).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from './database.ts';
@@ -9,6 +10,10 @@ export interface ApiToken {
   id: string;
   name: string;
   scopes: string[];
+  /** The only tenants it may act on and see; null: every tenant. */
+  tenants: string[] | null;
+  /** The only workloads it may act on and see; null: every workload. */
+  workloads: string[] | null;
   createdAt: number;
   expiresAt: number | null;
   lastUsedAt: number | null;
@@ -18,6 +23,8 @@ interface Row {
   id: string;
   name: string;
   scopes: string;
+  tenants: string | null;
+  workloads: string | null;
   secret_hash: Uint8Array;
   created_at: number;
   expires_at: number | null;
@@ -38,14 +45,32 @@ export function splitToken(token: string): { id: string; secret: string } | unde
 
 export function createToken(
   db: Database,
-  options: { name: string; scopes: string[]; expiresAt: number | null; now: number },
+  options: {
+    name: string;
+    scopes: string[];
+    /** Absent or null: every tenant (workload). */
+    tenants?: string[] | null;
+    workloads?: string[] | null;
+    expiresAt: number | null;
+    now: number;
+  },
 ): { token: string; record: ApiToken } {
   const id = randomBytes(6).toString('hex');
   const secret = randomBytes(32).toString('base64url');
+  const list = (ids: string[] | null | undefined) => (ids == null ? null : JSON.stringify(ids));
   db.prepare(
-    `INSERT INTO api_tokens (id, name, scopes, secret_hash, created_at, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?)`,
-  ).run(id, options.name, JSON.stringify(options.scopes), hashSecret(secret), options.now, options.expiresAt);
+    `INSERT INTO api_tokens (id, name, scopes, tenants, workloads, secret_hash, created_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    id,
+    options.name,
+    JSON.stringify(options.scopes),
+    list(options.tenants),
+    list(options.workloads),
+    hashSecret(secret),
+    options.now,
+    options.expiresAt,
+  );
   return { token: `bh_${id}_${secret}`, record: fromRow(findRow(db, id) as Row) };
 }
 
@@ -86,6 +111,8 @@ function fromRow(row: Row): ApiToken {
     id: row.id,
     name: row.name,
     scopes: JSON.parse(row.scopes) as string[],
+    tenants: row.tenants === null ? null : (JSON.parse(row.tenants) as string[]),
+    workloads: row.workloads === null ? null : (JSON.parse(row.workloads) as string[]),
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,

@@ -1,11 +1,14 @@
 /**
  * The activity log: a page of it, or a live stream (server-sent events). The stream resumes after the
  * `Last-Event-ID` a reconnecting client sends (EventSource does it by itself), replaying what it missed.
+ * A token limited to some tenants and workloads gets only their events.
  */
 import { streamSSE } from 'hono/streaming';
 import type { Boilerhouse } from '../../boilerhouse.ts';
-import type { ActivityEvent } from '../../db/events.ts';
+import type { Database } from '../../db/database.ts';
+import { type ActivityEvent, listEventsWithin } from '../../db/events.ts';
 import { BadRequestError } from '../../errors.ts';
+import { canSee } from '../reach.ts';
 import { route } from '../route.ts';
 import { ref } from '../view-schemas.ts';
 import { eventView } from '../views.ts';
@@ -14,7 +17,7 @@ const REPLAY_PAGE = 500;
 /** A comment line this often keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE_MS = 15_000;
 
-export function eventRoutes(boilerhouse: Boilerhouse) {
+export function eventRoutes(boilerhouse: Boilerhouse, db: Database) {
   return [
     route({
       method: 'get',
@@ -22,6 +25,7 @@ export function eventRoutes(boilerhouse: Boilerhouse) {
       tag: 'events',
       summary: 'The newest events, newest first',
       scope: 'read',
+      limitedBy: 'filtered',
       query: {
         limit: {
           schema: { type: 'integer', minimum: 1, maximum: 1000 },
@@ -29,8 +33,12 @@ export function eventRoutes(boilerhouse: Boilerhouse) {
         },
       },
       responses: { 200: { description: 'The events', schema: ref('EventList') } },
-      handle: (c, { query }) =>
-        c.json({ events: boilerhouse.events((query.limit as number | undefined) ?? 100).map(eventView) }),
+      handle: (c, { query, principal }) =>
+        c.json({
+          events: listEventsWithin(db, (query.limit as number | undefined) ?? 100, principal.reach).map(
+            eventView,
+          ),
+        }),
     }),
     route({
       method: 'get',
@@ -40,6 +48,7 @@ export function eventRoutes(boilerhouse: Boilerhouse) {
       description:
         'Each event is `id: <event id>` and `data: <event JSON>`. With a Last-Event-ID header (or `after`), events after that id are replayed first; without, the stream starts with what happens next.',
       scope: 'read',
+      limitedBy: 'filtered',
       query: {
         after: {
           schema: { type: 'integer', minimum: 0 },
@@ -48,7 +57,7 @@ export function eventRoutes(boilerhouse: Boilerhouse) {
       },
       mediaType: 'text/event-stream',
       responses: { 200: 'The stream; each `data` is an Event (components.schemas.Event)' },
-      handle: (c, { query }) => {
+      handle: (c, { query, principal }) => {
         const header = c.req.header('Last-Event-ID');
         if (header !== undefined && !/^\d{1,15}$/.test(header)) {
           throw new BadRequestError(
@@ -74,6 +83,7 @@ export function eventRoutes(boilerhouse: Boilerhouse) {
           const send = async (event: ActivityEvent) => {
             if (event.id <= last) return;
             last = event.id;
+            if (!canSee(principal.reach, event)) return;
             await sse.writeSSE({ id: String(event.id), data: JSON.stringify(eventView(event)) });
           };
           try {

@@ -2,6 +2,7 @@
 import { stream } from 'hono/streaming';
 import type { Boilerhouse } from '../../boilerhouse.ts';
 import { PHASES, type Phase } from '../../db/instances.ts';
+import { canSee } from '../reach.ts';
 import { route, schemas } from '../route.ts';
 import { ref } from '../view-schemas.ts';
 import { instanceView } from '../views.ts';
@@ -14,15 +15,17 @@ export function instanceRoutes(boilerhouse: Boilerhouse) {
       tag: 'instances',
       summary: 'Instances, oldest first; claimed ones with their idle-release countdown',
       scope: 'read',
+      limitedBy: 'filtered',
       query: {
         workload: { schema: schemas.workload, description: 'Only this workload' },
         phase: { schema: { enum: [...PHASES] }, description: 'Only this phase' },
       },
       responses: { 200: { description: 'The instances', schema: ref('InstanceList') } },
-      handle: (c, { query }) =>
+      handle: (c, { query, principal }) =>
         c.json({
           instances: boilerhouse
             .instances(query as { workload?: string; phase?: Phase })
+            .filter((instance) => canSee(principal.reach, instance))
             .map((instance) => instanceView(instance, undefined, boilerhouse.idleReleaseAt(instance))),
         }),
     }),
@@ -32,8 +35,9 @@ export function instanceRoutes(boilerhouse: Boilerhouse) {
       tag: 'instances',
       summary: 'Destroy an instance, whatever its phase (a claimed one loses its tenant)',
       scope: 'workloads:write',
+      limitedBy: { instance: 'path.id' },
       params: { id: schemas.instance },
-      responses: { 204: 'Destroyed', 404: 'No such instance' },
+      responses: { 204: 'Destroyed', 404: "No such instance (or none within the token's reach)" },
       handle: async (c, { params }) => {
         await boilerhouse.destroy(params.id as string);
         return c.body(null, 204);
@@ -45,6 +49,7 @@ export function instanceRoutes(boilerhouse: Boilerhouse) {
       tag: 'instances',
       summary: "The instance container's output (stdout and stderr), optionally followed",
       scope: 'read',
+      limitedBy: { instance: 'path.id' },
       params: { id: schemas.instance },
       query: {
         tail: {
@@ -54,7 +59,7 @@ export function instanceRoutes(boilerhouse: Boilerhouse) {
         follow: { schema: { type: 'boolean' }, description: 'Keep the response open and send new output' },
       },
       mediaType: 'text/plain',
-      responses: { 200: 'The output, as text', 404: 'No such instance' },
+      responses: { 200: 'The output, as text', 404: "No such instance (or none within the token's reach)" },
       handle: async (c, { params, query }) => {
         const abort = new AbortController();
         const output = await boilerhouse.instanceLogs(params.id as string, {

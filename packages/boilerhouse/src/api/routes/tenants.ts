@@ -1,6 +1,7 @@
 /** Tenants: claim and release, their saves, and their secrets. */
 import type { Boilerhouse } from '../../boilerhouse.ts';
 import { NotFoundError } from '../../errors.ts';
+import { canSee, type LimitedBy, reachesWorkload } from '../reach.ts';
 import { route, schemas, workloadBody } from '../route.ts';
 import { ref } from '../view-schemas.ts';
 import {
@@ -14,6 +15,9 @@ import {
 } from '../views.ts';
 
 const tenantParam = { tenant: schemas.tenant };
+const tenantAndWorkload: LimitedBy = { tenant: 'path.tenant', workload: 'body.workload' };
+const tenantAndQueryWorkload: LimitedBy = { tenant: 'path.tenant', workload: 'query.workload' };
+const tenantOfWorkloadsSeen: LimitedBy = { tenant: 'path.tenant', workload: 'filtered' };
 
 export function tenantRoutes(boilerhouse: Boilerhouse) {
   return [
@@ -23,8 +27,19 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       tag: 'tenants',
       summary: 'Tenants that hold an instance now, with their instances',
       scope: 'read',
+      limitedBy: 'filtered',
       responses: { 200: { description: 'The tenants', schema: ref('TenantList') } },
-      handle: (c) => c.json({ tenants: boilerhouse.tenants().map(tenantSummaryView) }),
+      handle: (c, { principal }) =>
+        c.json({
+          tenants: boilerhouse
+            .tenants()
+            .map((entry) => ({
+              ...entry,
+              instances: entry.instances.filter((instance) => canSee(principal.reach, instance)),
+            }))
+            .filter((entry) => entry.instances.length > 0)
+            .map(tenantSummaryView),
+        }),
     }),
     route({
       method: 'get',
@@ -32,9 +47,14 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       tag: 'tenants',
       summary: "A tenant's instances, their endpoints and idle-release countdowns",
       scope: 'read',
+      limitedBy: tenantOfWorkloadsSeen,
       params: tenantParam,
       responses: { 200: { description: 'The tenant', schema: ref('Tenant') } },
-      handle: (c, { params }) => c.json(tenantView(boilerhouse.tenant(params.tenant as string), boilerhouse)),
+      handle: (c, { params, principal }) => {
+        const status = boilerhouse.tenant(params.tenant as string);
+        const instances = status.instances.filter((each) => reachesWorkload(principal.reach, each.workload));
+        return c.json(tenantView({ ...status, instances }, boilerhouse));
+      },
     }),
     route({
       method: 'post',
@@ -42,6 +62,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       tag: 'tenants',
       summary: 'Claim an instance of a workload for the tenant (its own again if it has one)',
       scope: 'tenants:claim',
+      limitedBy: tenantAndWorkload,
       params: tenantParam,
       body: workloadBody,
       responses: {
@@ -64,6 +85,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       tag: 'tenants',
       summary: "Release the tenant's instance: save its state, then reserve it for the tenant",
       scope: 'tenants:claim',
+      limitedBy: tenantAndWorkload,
       params: tenantParam,
       body: workloadBody,
       responses: {
@@ -85,6 +107,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       description:
         'Only "upload" is available: state is restored at claim; to go back to an older save, release and restore it.',
       scope: 'tenants:write',
+      limitedBy: tenantAndWorkload,
       params: tenantParam,
       body: {
         schema: {
@@ -111,6 +134,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       tag: 'state',
       summary: "The tenant's saves of a workload, newest first, and which is current",
       scope: 'read',
+      limitedBy: tenantAndQueryWorkload,
       params: tenantParam,
       query: { workload: { schema: schemas.workload, required: true, description: 'The workload' } },
       responses: { 200: { description: 'The saves', schema: ref('Snapshots') } },
@@ -126,6 +150,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       tag: 'state',
       summary: 'Make an older save current again (while the tenant is released)',
       scope: 'tenants:write',
+      limitedBy: tenantAndWorkload,
       params: {
         ...tenantParam,
         seq: { type: 'string', pattern: '^[0-9]{1,12}$', description: 'a save number' },
@@ -148,6 +173,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       tag: 'secrets',
       summary: "Store the tenant's secrets for a workload (encrypted; written into its next instance)",
       scope: 'tenants:write',
+      limitedBy: tenantAndWorkload,
       params: tenantParam,
       body: {
         schema: {
@@ -178,6 +204,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       tag: 'secrets',
       summary: "Set some of the tenant's secrets for a workload and remove others, keeping the rest",
       scope: 'tenants:write',
+      limitedBy: tenantAndWorkload,
       params: tenantParam,
       body: {
         schema: {
@@ -220,10 +247,15 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       tag: 'secrets',
       summary: "The names (never the values) of the tenant's secrets, per workload",
       scope: 'read',
+      limitedBy: tenantOfWorkloadsSeen,
       params: tenantParam,
       responses: { 200: { description: 'The names', schema: ref('SecretNames') } },
-      handle: (c, { params }) =>
-        c.json(secretNamesView(params.tenant as string, boilerhouse.secretNames(params.tenant as string))),
+      handle: (c, { params, principal }) => {
+        const names = boilerhouse
+          .secretNames(params.tenant as string)
+          .filter((entry) => reachesWorkload(principal.reach, entry.workload));
+        return c.json(secretNamesView(params.tenant as string, names));
+      },
     }),
     route({
       method: 'delete',
@@ -231,6 +263,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       tag: 'secrets',
       summary: "Delete the tenant's secrets for a workload",
       scope: 'tenants:write',
+      limitedBy: tenantAndQueryWorkload,
       params: tenantParam,
       query: { workload: { schema: schemas.workload, required: true, description: 'The workload' } },
       responses: { 204: 'Deleted', 404: 'There were none' },

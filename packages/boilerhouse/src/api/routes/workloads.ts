@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { workloadJsonSchema } from '@boilerhouse/spec';
 import type { Boilerhouse } from '../../boilerhouse.ts';
+import { reachesWorkload } from '../reach.ts';
 import { type JsonSchema, route, schemas } from '../route.ts';
 import { ref } from '../view-schemas.ts';
 import { poolView, workloadFileView, workloadView } from '../views.ts';
@@ -17,8 +18,15 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       tag: 'workloads',
       summary: 'The workloads served',
       scope: 'read',
+      limitedBy: 'filtered',
       responses: { 200: { description: 'The workloads', schema: ref('WorkloadList') } },
-      handle: (c) => c.json({ workloads: boilerhouse.workloads.list().map(workloadView) }),
+      handle: (c, { principal }) =>
+        c.json({
+          workloads: boilerhouse.workloads
+            .list()
+            .filter((workload) => reachesWorkload(principal.reach, workload.id))
+            .map(workloadView),
+        }),
     }),
     route({
       method: 'get',
@@ -26,6 +34,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       tag: 'workloads',
       summary: 'A workload, the text of its file, and what validation says of that text',
       scope: 'read',
+      limitedBy: { workload: 'path.id', everyTenant: false },
       params: idParam,
       responses: {
         200: { description: 'The workload', schema: ref('WorkloadFile') },
@@ -47,6 +56,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       description:
         'Validated exactly as a file in the workloads directory is, then written there atomically. Problems come back as `details`, each with FILE:LINE:COL and the field path.',
       scope: 'workloads:write',
+      limitedBy: { workload: 'path.id', everyTenant: true },
       params: idParam,
       rawBody: {
         mediaTypes: ['application/yaml', 'application/json', 'text/yaml'],
@@ -68,6 +78,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       tag: 'workloads',
       summary: "Drain the workload's pool, then delete its file",
       scope: 'workloads:write',
+      limitedBy: { workload: 'path.id', everyTenant: true },
       params: idParam,
       query: {
         force: {
@@ -87,8 +98,15 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       tag: 'pools',
       summary: 'Every pool: sizes, instances by phase, filling status',
       scope: 'read',
+      limitedBy: 'filtered',
       responses: { 200: { description: 'The pools', schema: ref('PoolList') } },
-      handle: (c) => c.json({ pools: boilerhouse.pools().map(poolView) }),
+      handle: (c, { principal }) =>
+        c.json({
+          pools: boilerhouse
+            .pools()
+            .filter((pool) => reachesWorkload(principal.reach, pool.workload))
+            .map(poolView),
+        }),
     }),
     route({
       method: 'get',
@@ -96,6 +114,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       tag: 'pools',
       summary: "One workload's pool",
       scope: 'read',
+      limitedBy: { workload: 'path.workload', everyTenant: false },
       params: workloadParam,
       responses: { 200: { description: 'The pool', schema: ref('Pool') }, 404: 'No such workload' },
       handle: (c, { params }) => c.json(poolView(boilerhouse.pool(params.workload as string))),
@@ -106,6 +125,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       tag: 'pools',
       summary: "Set the pool's sizes over the workload file's (null goes back to the file's)",
       scope: 'workloads:write',
+      limitedBy: { workload: 'path.workload', everyTenant: true },
       params: workloadParam,
       body: {
         schema: {
@@ -135,6 +155,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       description:
         "Tenants' instances are left to their tenancy. Scale min_idle up (or to null) to fill again.",
       scope: 'workloads:write',
+      limitedBy: { workload: 'path.workload', everyTenant: true },
       params: workloadParam,
       responses: { 200: { description: 'The pool', schema: ref('Pool') } },
       handle: async (c, { params }) => c.json(poolView(await boilerhouse.drain(params.workload as string))),

@@ -6,5 +6,12 @@ import initial from './001-initial.ts';
 import secrets from './002-secrets.ts';
 import releaseFailed from './003-release-failed.ts';
 import apiTokensAndPoolScale from './004-api-tokens-and-pool-scale.ts';
+import tokenReach from './005-token-reach.ts';
 
-export const MIGRATIONS: readonly string[] = [initial, secrets, releaseFailed, apiTokensAndPoolScale];
+export const MIGRATIONS: readonly string[] = [
+  initial,
+  secrets,
+  releaseFailed,
+  apiTokensAndPoolScale,
+  tokenReach,
+];

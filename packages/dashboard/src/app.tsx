@@ -1,6 +1,7 @@
-/** The page frame (navigation, live status, log out) around the page the address names. */
+/** The page frame (navigation, who is logged in, live status, log out) around the page the address names. */
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
+import { Caller } from './components/caller.tsx';
 import { Empty } from './components/states.tsx';
 import { LiveProvider, useConnection } from './live/live.tsx';
 import { EventsPage } from './pages/events.tsx';
@@ -50,6 +51,7 @@ function Frame() {
             Events
           </NavLink>
         </nav>
+        <Caller />
         <LiveStatus />
         <button type="button" className="small quiet" onClick={() => session.logout('You logged out.')}>
           Log out

@@ -67,6 +67,9 @@ test('a wrong token is refused with the daemon’s reason; the admin key logs in
   await logIn(page, served.key);
   await page.getByRole('heading', { name: 'Pools' }).waitFor();
   await page.locator('[data-live="live"]').waitFor();
+  expect(await page.locator('[data-caller="admin"]').textContent()).toBe(
+    'admin key · every tenant and workload',
+  );
   // The token stays in this tab's session storage, never in the address.
   expect(await page.evaluate(() => sessionStorage.getItem('boilerhouse.token'))).toBe(served.key);
   expect(page.url()).not.toContain(served.key);
@@ -237,6 +240,32 @@ test('a token without a scope gets the scope named; a revoked token returns to t
   expect(await view.evaluate(() => sessionStorage.getItem('boilerhouse.token'))).toBeNull();
   await shot(view, 'login-after-401');
   await reader.close();
+});
+
+test('a token limited to alice says so in the frame and sees only alice', async () => {
+  const bob = await served.api.request('/api/v1/tenants/bob/claim', {
+    method: 'POST',
+    body: '{"workload":"echo"}',
+  });
+  expect(bob.status).toBe(200);
+  const made = await served.api.request('/api/v1/tokens', {
+    method: 'POST',
+    body: JSON.stringify({ name: 'alice front end', scopes: ['read'], tenants: ['alice'] }),
+  });
+  const { id, token } = await made.json();
+  const limited = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const view = await limited.newPage();
+  view.setDefaultTimeout(UI_TIMEOUT);
+  await view.goto(`${served.url}/tenants`);
+  await logIn(view, token);
+  const caller = view.locator(`[data-caller="${id}"]`);
+  await caller.waitFor();
+  expect(await caller.textContent()).toBe('alice front end · only tenant alice');
+  expect(await caller.getAttribute('title')).toBe('Scopes: read');
+  await view.locator('tr[data-tenant="alice"]').waitFor();
+  expect(await view.locator('tr[data-tenant]').count()).toBe(1);
+  await shot(view, 'limited-token');
+  await limited.close();
 });
 
 test('every page fits a 1280 px screen and a phone, without sideways scrolling', async () => {

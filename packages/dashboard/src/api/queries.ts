@@ -5,6 +5,15 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, data } from './client.ts';
 
+/** The token logged in with: its name, scopes and reach. It does not change while it is used. */
+export function useCaller() {
+  return useQuery({
+    queryKey: ['caller'],
+    staleTime: Number.POSITIVE_INFINITY,
+    queryFn: () => data(api.GET('/api/v1/whoami')),
+  });
+}
+
 export function usePools() {
   return useQuery({
     queryKey: ['pools'],

@@ -48,7 +48,7 @@ export function openApiDocument(routes: Route[], version: string): Record<string
       title: 'Boilerhouse API',
       version,
       description:
-        'Pools of warm containers per workload, claimed by tenants. Every route but health needs `Authorization: Bearer <token>`: the admin key or a token with the scope the route names.',
+        'Pools of warm containers per workload, claimed by tenants. Every route but health needs `Authorization: Bearer <token>`: the admin key or a token with the scope the route names. A token may be limited to some tenants and workloads; `x-limited-by` says how each route holds it to them.',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     components: {
@@ -139,8 +139,9 @@ function limitRefusal(limitedBy: LimitedBy): string | undefined {
   if (limitedBy === 'unlimited') return 'the token is limited to some tenants or workloads';
   if (typeof limitedBy === 'string' || 'instance' in limitedBy) return undefined;
   const named = Object.values(limitedBy).filter((field) => typeof field === 'string' && field !== 'filtered');
-  const everyTenant = 'everyTenant' in limitedBy && limitedBy.everyTenant ? ', or to some tenants' : '';
-  return `the token's limit leaves out the tenant or workload named by ${named.join(' or ')}${everyTenant}`;
+  const outside = `the token's limit leaves out the tenant or workload named by ${named.join(' or ')}`;
+  if (!('everyTenant' in limitedBy && limitedBy.everyTenant)) return outside;
+  return `${outside}; or the token is limited to some tenants (this changes the workload for every tenant)`;
 }
 
 function capitalised(text: string): string {

@@ -4,8 +4,13 @@
  * to alice acts on and sees only alice, one limited to echo only echo.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { hashSecret } from '../db/tokens.ts';
+import { silentLogger } from '../log.ts';
+import { Metrics } from '../metrics/metrics.ts';
 import { startEchoApi, type TestApi } from '../testing/api.ts';
 import { counter, echoWorkload, type Harness } from '../testing/harness.ts';
+import { createApp } from './app.ts';
+import { Auth } from './auth.ts';
 
 let harness: Harness;
 let api: TestApi;
@@ -150,6 +155,29 @@ describe('a token limited to alice', () => {
     expect((await as(aliceToken, '/api/v1/workloads/echo', { method: 'DELETE' })).status).toBe(403);
     expect((await as(aliceToken, '/api/v1/pools/echo')).status).toBe(200);
     expect((await as(aliceToken, '/api/v1/tokens')).status).toBe(403);
+  });
+
+  test('is refused the metrics, which are not filtered by tenant', async () => {
+    const metrics = new Metrics(harness.boilerhouse);
+    const key = 'metrics-test-admin-key-0123456789';
+    const app = createApp(harness.boilerhouse, {
+      auth: new Auth(harness.db, hashSecret(key)),
+      db: harness.db,
+      log: silentLogger,
+      metrics,
+    });
+    const scrape = (token: string) =>
+      app.request('/metrics', { headers: { Authorization: `Bearer ${token}` } });
+    try {
+      expect((await scrape(key)).status).toBe(200);
+      const refused = await scrape(aliceToken);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+        'this token is limited to tenants alice; this route is only for tokens without a limit',
+      );
+    } finally {
+      metrics.close();
+    }
   });
 
   // Last: these release alice and restore a save, which destroys her instance.

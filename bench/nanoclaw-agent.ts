@@ -17,6 +17,7 @@ import {
   removeAgentDirs,
   startAgentContainer,
 } from '../packages/nanoclaw-agent/src/testing/agent-container.ts';
+import { startTestModelProxy } from '../packages/nanoclaw-agent/src/testing/model-proxy.ts';
 import { startModelServer } from '../packages/nanoclaw-agent/src/testing/model-server.ts';
 import { userPrompts } from '../packages/nanoclaw-agent/src/testing/requests.ts';
 import { distribution, formatTable } from './stats.ts';
@@ -37,11 +38,16 @@ const say = (text: string) => {
 
 await assertAgentImageCurrent();
 let lastRequestAt = 0;
-const server = await startModelServer((request) => {
-  lastRequestAt = performance.now();
-  return [{ type: 'text', text: `turn ${userPrompts(request).length}` }];
-});
-const env = { ANTHROPIC_BASE_URL: server.url, ANTHROPIC_API_KEY: 'bench-key' };
+const server = await startModelServer(
+  (request) => {
+    lastRequestAt = performance.now();
+    return [{ type: 'text', text: `turn ${userPrompts(request).length}` }];
+  },
+  { host: '127.0.0.1' },
+);
+// The agent reaches the model as under NanoClaw: through the host's proxy, with a token per run.
+const proxy = startTestModelProxy(server.url);
+const env = {};
 const input = {
   prompt: 'hello',
   sessionId: null,
@@ -90,8 +96,9 @@ async function baselineRun(): Promise<number> {
 
 async function agentRun(): Promise<void> {
   const dirs = await makeAgentDirs('main');
+  await proxy.serve(dirs);
   const started = performance.now();
-  const run = startAgentContainer({ input, dirs, env });
+  const run = startAgentContainer({ input: { ...input, modelToken: proxy.token(dirs) }, dirs, env });
   await run.waitForFrames(1);
   const framed = performance.now();
   timings.startToRequest.push(lastRequestAt - started);
@@ -119,6 +126,7 @@ try {
   }
 } finally {
   await removeAgentContainers();
+  await proxy.close();
   await server.close();
 }
 

@@ -38,6 +38,8 @@ const say = (text: string) => {
   if (!flags.json) process.stderr.write(`${text}\n`);
 };
 const TENANT = 'bench-tenant';
+/** The hosted chat is closed without a token (workloads/nanoclaw.yaml). */
+const WEB_TOKEN = 'bench-web-token-for-the-chat';
 const STATE_FILE_BYTES = 20 * 1024 * 1024;
 const DB_ROWS = 5_000;
 
@@ -61,7 +63,7 @@ const harness = await startHarness(
 const bh: Boilerhouse = harness.boilerhouse;
 const stateDir = (instanceId: string) => join(harness.dataDir, 'instances', instanceId, 'volumes', 'state');
 const chatOf = (claim: ClaimResult) =>
-  new ChatClient(() => claim.endpoints.find((endpoint) => endpoint.port === 3847)?.url as string);
+  new ChatClient(() => claim.endpoints.find((endpoint) => endpoint.port === 3847)?.url as string, WEB_TOKEN);
 
 /** Posts a message and resolves when a reply newer than it is stored: the ms in between. */
 async function messageToReply(chat: ChatClient, began = performance.now()): Promise<number> {
@@ -87,7 +89,11 @@ async function releaseTenant(keepReservation: boolean): Promise<void> {
 }
 
 try {
-  bh.putSecrets(TENANT, 'nanoclaw', { ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'bench-key' });
+  bh.putSecrets(TENANT, 'nanoclaw', {
+    ANTHROPIC_BASE_URL: model.url,
+    ANTHROPIC_API_KEY: 'bench-key',
+    NANOCLAW_WEB_TOKEN: WEB_TOKEN,
+  });
   await waitFor(() => bh.pool('nanoclaw').instances.ready > 0, 120_000, 'a warm instance');
   // The tenant's 20 MB: a file in the group folder and rows in NanoClaw's own database.
   const first = await bh.claim(TENANT, 'nanoclaw');

@@ -23,6 +23,7 @@ import Docker from 'dockerode';
 import { removeLeftovers } from '../packages/nanoclaw/src/agent/docker.ts';
 import type { AgentOutput } from '../packages/nanoclaw/src/agent/frames.ts';
 import { writeClose, writeFollowUp } from '../packages/nanoclaw/src/agent/input-dir.ts';
+import { ModelProxy } from '../packages/nanoclaw/src/agent/model-proxy.ts';
 import { groupMounts } from '../packages/nanoclaw/src/agent/mounts.ts';
 import { AgentRunner } from '../packages/nanoclaw/src/agent/runner.ts';
 import { agentEnvironment, loadConfig } from '../packages/nanoclaw/src/config.ts';
@@ -46,12 +47,15 @@ const say = (text: string) => {
 
 /** When the model saw each marker, and when it answered. */
 const modelSeen = new Map<string, number>();
-const model = await startModelServer((request: MessagesRequest) => {
-  const prompt = userPrompts(request).at(-1) ?? '';
-  const marker = /bench-[a-z]+-\d+/.exec(prompt)?.[0] ?? 'unknown';
-  if (!modelSeen.has(marker)) modelSeen.set(marker, performance.now());
-  return [{ type: 'text', text: `reply to ${marker}` }];
-});
+const model = await startModelServer(
+  (request: MessagesRequest) => {
+    const prompt = userPrompts(request).at(-1) ?? '';
+    const marker = /bench-[a-z]+-\d+/.exec(prompt)?.[0] ?? 'unknown';
+    if (!modelSeen.has(marker)) modelSeen.set(marker, performance.now());
+    return [{ type: 'text', text: `reply to ${marker}` }];
+  },
+  { host: '127.0.0.1' },
+);
 const docker = new Docker();
 const roots: string[] = [];
 const hostIds: string[] = [];
@@ -193,6 +197,13 @@ async function directAgent(): Promise<{ run: number[]; followUp: number[] }> {
   const runner = new AgentRunner(docker, silentLogger);
   const hostId = `b${randomBytes(4).toString('hex')}`.slice(0, 8);
   hostIds.push(hostId);
+  // As the host does: the model's key stays in this process, each run gets a token.
+  const proxy = new ModelProxy({
+    credential: { apiKey: config.model.apiKey, authToken: undefined },
+    endpoint: config.model.baseUrl,
+    log: silentLogger,
+  });
+  await proxy.serveGroup('main', layout.modelSocketPath('main'));
   const start = async (marker: string, onOutput: (output: AgentOutput) => void) =>
     runner.start({
       name: `nanoclaw-${hostId}-main-${marker}`,
@@ -205,6 +216,7 @@ async function directAgent(): Promise<{ run: number[]; followUp: number[] }> {
         isMain: true,
         isScheduledTask: false,
         assistantName: 'Andy',
+        modelToken: proxy.issueToken('main').value,
       },
       mounts: groupMounts(layout, 'main', true, []),
       env: agentEnvironment(config),
@@ -245,6 +257,7 @@ async function directAgent(): Promise<{ run: number[]; followUp: number[] }> {
   }
   writeClose(layout.ipcDir('main'));
   await agent.done;
+  await proxy.close();
   return { run, followUp };
 }
 

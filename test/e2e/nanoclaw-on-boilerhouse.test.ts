@@ -26,6 +26,8 @@ import { type ScriptedModel, startScriptedModel } from './testing/scripted-model
 import { readDatabase } from './testing/sqlite-file.ts';
 
 const API_KEY = 'e2e-model-key-never-logged';
+/** The hosted chat is closed without a token (workloads/nanoclaw.yaml): every tenant gets this one. */
+const WEB_TOKEN = 'e2e-web-token-for-each-chat';
 let model: ScriptedModel;
 let s3: S3Server;
 let harness: Harness;
@@ -98,13 +100,14 @@ const BACKUP_HOOK = [
 function chatOf(claim: ClaimResult): { url: string; chat: ChatClient } {
   const url = claim.endpoints.find((endpoint) => endpoint.port === 3847)?.url;
   if (url === undefined) throw new Error(`claim of ${claim.tenant} has no endpoint for port 3847`);
-  return { url, chat: new ChatClient(() => url) };
+  return { url, chat: new ChatClient(() => url, WEB_TOKEN) };
 }
 
 async function claimWithModel(tenant: string, workload: string): Promise<ClaimResult> {
   harness.boilerhouse.putSecrets(tenant, workload, {
     ANTHROPIC_BASE_URL: model.server.url,
     ANTHROPIC_API_KEY: API_KEY,
+    NANOCLAW_WEB_TOKEN: WEB_TOKEN,
   });
   return harness.boilerhouse.claim(tenant, workload);
 }
@@ -175,7 +178,7 @@ test('2. affinity: release -> reclaim -> same instance, no restore, the conversa
   const { url, chat } = chatOf(first);
   const startedAt = (await inspect(first.instance.containerId as string)).State.StartedAt;
   // A live connection held across release and reclaim, as a WhatsApp socket would be.
-  const stream = await openChatStream(url, 'main');
+  const stream = await openChatStream(url, 'main', WEB_TOKEN);
   try {
     model.on('second-colour', () => [{ type: 'text', text: 'Noted: blue' }]);
     await chat.post('main', 'second-colour: my colour is blue');
@@ -393,7 +396,11 @@ test('5. the daemon killed during an active conversation and started again: noth
   try {
     await daemon.api('PUT', '/api/v1/tenants/erin/secrets', {
       workload: 'nanoclaw',
-      values: { ANTHROPIC_BASE_URL: model.server.url, ANTHROPIC_API_KEY: API_KEY },
+      values: {
+        ANTHROPIC_BASE_URL: model.server.url,
+        ANTHROPIC_API_KEY: API_KEY,
+        NANOCLAW_WEB_TOKEN: WEB_TOKEN,
+      },
     });
     const claim = await daemon.api<{ instance: { id: string; container_id: string }; endpoints: Endpoint[] }>(
       'POST',
@@ -401,7 +408,7 @@ test('5. the daemon killed during an active conversation and started again: noth
       { workload: 'nanoclaw' },
     );
     const url = claim.endpoints.find((endpoint) => endpoint.port === 3847)?.url as string;
-    const chat = new ChatClient(() => url);
+    const chat = new ChatClient(() => url, WEB_TOKEN);
     // Each reply names the messages its turn answered; the first turn is held until the daemon is dead.
     const MARKERS = ['crash-slow', 'crash-during', 'crash-after'];
     let release: () => void = () => undefined;

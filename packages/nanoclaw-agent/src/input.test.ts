@@ -9,6 +9,7 @@ const valid = {
   isMain: true,
   isScheduledTask: false,
   assistantName: 'Andy',
+  modelToken: 'a-run-token-of-the-host-proxy',
 };
 
 test('a valid input is read as given; a missing sessionId means a new session', () => {
@@ -33,6 +34,10 @@ test.each([
   ],
   [JSON.stringify({ ...valid, sessionId: '../../etc' }), 'input.sessionId: expected a session UUID or null'],
   [JSON.stringify({ ...valid, assistantName: '' }), 'input.assistantName: expected a non-empty string'],
+  [
+    JSON.stringify({ ...valid, modelToken: undefined }),
+    'input.modelToken: expected a non-empty string, got nothing',
+  ],
 ])('bad input %j is refused naming the field', (text, message) => {
   expect(() => parseInput(text)).toThrow(message);
 });

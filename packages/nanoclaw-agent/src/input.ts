@@ -11,6 +11,11 @@ export interface AgentInput {
   isMain: boolean;
   isScheduledTask: boolean;
   assistantName: string;
+  /**
+   * This run's key to the host's model proxy (AGENT-PROTOCOL.md, "The model"): valid for this run and
+   * group only. The model's real credential never enters the container.
+   */
+  modelToken: string;
 }
 
 export class InputError extends Error {
@@ -63,5 +68,6 @@ export function parseInput(text: string): AgentInput {
     isMain: requireBoolean(fields, 'isMain'),
     isScheduledTask: requireBoolean(fields, 'isScheduledTask'),
     assistantName: requireString(fields, 'assistantName'),
+    modelToken: requireString(fields, 'modelToken'),
   };
 }

@@ -8,7 +8,7 @@ import { runAgent } from './agent-run.ts';
 import { watchFollowUps } from './follow-ups.ts';
 import { parseInput } from './input.ts';
 import { MessageQueue } from './message-queue.ts';
-import { modelConfigError } from './model-config.ts';
+import { cliEnvironment, modelSocketError, startModelBridge } from './model-bridge.ts';
 import { writeFrame } from './output.ts';
 import { firstPrompt } from './system-prompt.ts';
 import { workspacePaths } from './workspace.ts';
@@ -48,10 +48,10 @@ async function main(): Promise<0 | 1> {
   } catch (error) {
     return fail((error as Error).message);
   }
-  const configError = modelConfigError(process.env);
-  if (configError) return fail(configError);
-
   const paths = workspacePaths();
+  const socketError = await modelSocketError(paths.modelSocket);
+  if (socketError) return fail(socketError);
+  const bridge = await startModelBridge(paths.modelSocket, log);
   const queue = new MessageQueue();
   const followUps = await watchFollowUps({
     inputDir: join(paths.ipc, 'input'),
@@ -74,11 +74,12 @@ async function main(): Promise<0 | 1> {
       emit: writeFrame,
       onIdle: () => followUps.idle(),
       log,
-      env: process.env,
+      env: cliEnvironment(process.env, bridge.url, input.modelToken),
     },
     firstPrompt(input),
   );
   followUps.stop();
+  bridge.close();
   log(`run ended (exit ${outcome.exitCode}), session ${outcome.sessionId ?? 'none'}`);
   return outcome.exitCode;
 }

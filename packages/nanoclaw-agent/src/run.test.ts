@@ -5,14 +5,22 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { type AgentContainer, type AgentDirs, startAgentContainer } from './testing/agent-container.ts';
+import {
+  type AgentContainer,
+  type AgentDirs,
+  makeAgentDirs,
+  removeAgentDirs,
+  startAgentContainer,
+} from './testing/agent-container.ts';
 import { useAgentFixture } from './testing/agent-fixture.ts';
+import { PROXY_MODEL_KEY } from './testing/model-proxy.ts';
 import { userPrompts } from './testing/requests.ts';
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const agent = useAgentFixture();
 
-function input(prompt: string, sessionId: string | null = null) {
+/** The input for a run on `dirs`, with a live run token of the model proxy. */
+function input(dirs: AgentDirs, prompt: string, sessionId: string | null = null) {
   return {
     prompt,
     sessionId,
@@ -21,6 +29,7 @@ function input(prompt: string, sessionId: string | null = null) {
     isMain: true,
     isScheduledTask: false,
     assistantName: 'Andy',
+    modelToken: agent.token(dirs),
   };
 }
 
@@ -41,15 +50,11 @@ async function untilInputTaken(dirs: AgentDirs, run: AgentContainer): Promise<vo
   }
 }
 
-function modelEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { ANTHROPIC_BASE_URL: agent.server.url, ANTHROPIC_API_KEY: 'test-key', ...extra };
-}
-
 test('a prompt gets a framed reply and a session id; the next run resumes that session', async () => {
   agent.respond = (request) => [{ type: 'text', text: `turns so far: ${userPrompts(request).join(' | ')}` }];
   const dirs = await agent.dirsFor('main');
 
-  const first = startAgentContainer({ input: input('my cat is called Tom'), dirs, env: modelEnv() });
+  const first = startAgentContainer({ input: input(dirs, 'my cat is called Tom'), dirs, env: {} });
   const [reply] = await first.waitForFrames(1);
   expect(reply).toEqual({
     status: 'success',
@@ -62,9 +67,9 @@ test('a prompt gets a framed reply and a session id; the next run resumes that s
   expect(await first.exited).toBe(0);
 
   const second = startAgentContainer({
-    input: input("what is my cat's name?", sessionId),
+    input: input(dirs, "what is my cat's name?", sessionId),
     dirs,
-    env: modelEnv(),
+    env: {},
   });
   const [resumed] = await second.waitForFrames(1);
   expect(resumed).toEqual({
@@ -81,10 +86,11 @@ test('a stale session id is detected and the run goes on in a new session; idle,
     { type: 'text', text: `fresh start with ${userPrompts(request).length} turn(s)` },
   ];
   const stale = '0b7c2a47-1111-4222-8333-944444444444';
+  const dirs = await agent.dirsFor('main');
   const run = startAgentContainer({
-    input: input('hello again', stale),
-    dirs: await agent.dirsFor('main'),
-    env: modelEnv({ IDLE_TIMEOUT: '1000' }),
+    input: input(dirs, 'hello again', stale),
+    dirs,
+    env: { IDLE_TIMEOUT: '1000' },
   });
   const [reply] = await run.waitForFrames(1);
   expect(reply).toMatchObject({ status: 'success', result: 'fresh start with 1 turn(s)' });
@@ -108,7 +114,7 @@ test('a follow-up written during a turn gets its own framed reply in the same se
     return [{ type: 'text', text: `answer two, after: ${prompts.join(' | ')}` }];
   };
   const dirs = await agent.dirsFor('main');
-  const run = startAgentContainer({ input: input('question one'), dirs, env: modelEnv() });
+  const run = startAgentContainer({ input: input(dirs, 'question one'), dirs, env: {} });
 
   await firstTurnStarted.opened;
   await run.writeFollowUp('question two');
@@ -138,7 +144,7 @@ test('_close written during a turn still lets that turn answer, then the run exi
     return [{ type: 'text', text: 'the only answer' }];
   };
   const dirs = await agent.dirsFor('main');
-  const run = startAgentContainer({ input: input('a task prompt'), dirs, env: modelEnv() });
+  const run = startAgentContainer({ input: input(dirs, 'a task prompt'), dirs, env: {} });
   await turnStarted.opened;
   await run.close();
   await untilInputTaken(dirs, run);
@@ -151,43 +157,65 @@ test('_close written during a turn still lets that turn answer, then the run exi
 
 test("the host's SIGTERM ends a waiting run at once (143), with no kill after the grace period (137)", async () => {
   agent.respond = () => [{ type: 'text', text: 'waiting for more' }];
-  const run = startAgentContainer({
-    input: input('hello'),
-    dirs: await agent.dirsFor('main'),
-    env: modelEnv(),
-  });
+  const dirs = await agent.dirsFor('main');
+  const run = startAgentContainer({ input: input(dirs, 'hello'), dirs, env: {} });
   await run.waitForFrames(1);
   await run.stop(30);
   expect(await run.exited).toBe(143);
 });
 
-test('with no model configured, the run ends with a clear error frame and exit 1, not a crash', async () => {
+test("without the host's model proxy socket, the run ends with a clear error frame and exit 1", async () => {
+  // Directories the proxy does not serve: no socket in data/model/.
+  const dirs = await makeAgentDirs('main');
+  try {
+    const run = startAgentContainer({
+      input: { ...input(await agent.dirsFor('main'), 'hello'), modelToken: 'a-token' },
+      dirs,
+      env: { IDLE_TIMEOUT: '1000' },
+    });
+    expect(await run.exited).toBe(1);
+    expect(run.frames).toEqual([
+      {
+        status: 'error',
+        result: null,
+        error:
+          "The host's model proxy is not reachable: /workspace/model/model.sock is missing (the host mounts its model dir at /workspace/model).",
+        newSessionId: null,
+      },
+    ]);
+    expect(`${run.stdout}\n${run.stderr}`).not.toMatch(/\n\s+at /);
+    expect(agent.server.requests).toHaveLength(0);
+  } finally {
+    await removeAgentDirs(dirs);
+  }
+});
+
+test("a token the proxy does not know (another group's, or a run's that ended) gets its 401, and the run says so", async () => {
+  agent.respond = () => [{ type: 'text', text: 'never asked' }];
+  const mine = await agent.dirsFor('main');
+  const other = await agent.dirsFor('family');
   const run = startAgentContainer({
-    input: input('hello'),
-    dirs: await agent.dirsFor('main'),
-    env: { IDLE_TIMEOUT: '1000' },
+    input: { ...input(mine, 'hello'), modelToken: agent.token(other) },
+    dirs: mine,
+    env: {},
   });
   expect(await run.exited).toBe(1);
   expect(run.frames).toEqual([
     {
       status: 'error',
       result: null,
-      error:
-        'No model is configured: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN, with ANTHROPIC_BASE_URL for another Anthropic-compatible endpoint) in the host .env.',
-      newSessionId: null,
+      error: expect.stringContaining('The model endpoint failed (HTTP 401)'),
+      newSessionId: expect.any(String),
     },
   ]);
-  expect(`${run.stdout}\n${run.stderr}`).not.toMatch(/\n\s+at /);
   expect(agent.server.requests).toHaveLength(0);
 });
 
 test('credentials the endpoint refuses end the run with an error frame saying what to check', async () => {
   agent.respond = () => ({ error: { status: 401, message: 'invalid x-api-key' } });
-  const run = startAgentContainer({
-    input: input('hello'),
-    dirs: await agent.dirsFor('main'),
-    env: modelEnv(),
-  });
+  const dirs = await agent.dirsFor('main');
+  const token = agent.token(dirs);
+  const run = startAgentContainer({ input: { ...input(dirs, 'hello'), modelToken: token }, dirs, env: {} });
   // The CLI alone would retry for minutes; the run ends at its first retry.
   expect(await run.exited).toBe(1);
   expect(run.frames).toEqual([
@@ -200,12 +228,16 @@ test('credentials the endpoint refuses end the run with an error frame saying wh
     },
   ]);
   expect(run.stderr).toContain('model request failed (401 authentication_failed); retry 1 of 10');
-  expect(`${run.stdout}\n${run.stderr}`).not.toContain('test-key');
+  // It came through the proxy, which sent the key; neither the key nor the token was printed.
+  expect(agent.server.received.at(-1)?.headers['x-api-key']).toBe(PROXY_MODEL_KEY);
+  expect(`${run.stdout}\n${run.stderr}`).not.toContain(PROXY_MODEL_KEY);
+  expect(`${run.stdout}\n${run.stderr}`).not.toContain(token);
 });
 
 test('input that is not valid ends the run with an error frame naming the field', async () => {
-  const { chatJid: _, ...withoutChat } = input('hello');
-  const run = startAgentContainer({ input: withoutChat, dirs: await agent.dirsFor('main'), env: modelEnv() });
+  const dirs = await agent.dirsFor('main');
+  const { chatJid: _, ...withoutChat } = input(dirs, 'hello');
+  const run = startAgentContainer({ input: withoutChat, dirs, env: {} });
   expect(await run.exited).toBe(1);
   expect(run.frames).toEqual([
     {

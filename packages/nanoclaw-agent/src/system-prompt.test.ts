@@ -12,6 +12,7 @@ const family: AgentInput = {
   isMain: false,
   isScheduledTask: false,
   assistantName: 'Bob',
+  modelToken: 'not-a-real-token',
 };
 
 test('the prompt names the assistant and the memory files; only main hears of registering and global writes', () => {

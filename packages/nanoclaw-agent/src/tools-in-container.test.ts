@@ -6,17 +6,25 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { startAgentContainer } from './testing/agent-container.ts';
+import { type AgentDirs, startAgentContainer } from './testing/agent-container.ts';
 import { useAgentFixture } from './testing/agent-fixture.ts';
 import type { Responder, ScriptedBlock } from './testing/model-server.ts';
 import { allText, systemText, toolNames, toolResults, toolResultText } from './testing/requests.ts';
 
 const agent = useAgentFixture();
 
-const MODEL_ENV = () => ({ ANTHROPIC_BASE_URL: agent.server.url, ANTHROPIC_API_KEY: 'test-key' });
-
-function input(group: string, chatJid: string, isMain: boolean, prompt: string) {
-  return { prompt, sessionId: null, group, chatJid, isMain, isScheduledTask: false, assistantName: 'Andy' };
+function input(dirs: AgentDirs, chatJid: string, isMain: boolean, prompt: string) {
+  const group = isMain ? 'main' : 'family';
+  return {
+    prompt,
+    sessionId: null,
+    group,
+    chatJid,
+    isMain,
+    isScheduledTask: false,
+    assistantName: 'Andy',
+    modelToken: agent.token(dirs),
+  };
 }
 
 /**
@@ -84,9 +92,9 @@ test('each nanoclaw tool, called by the model, writes its request into the IPC d
     results,
   );
   const run = startAgentContainer({
-    input: input('main', 'web:main', true, 'do everything'),
+    input: input(dirs, 'web:main', true, 'do everything'),
     dirs,
-    env: MODEL_ENV(),
+    env: {},
     globalWritable: true,
   });
   const [reply] = await run.waitForFrames(1);
@@ -144,9 +152,9 @@ test("a non-main group is not offered register_group, and the model's Bash runs 
     results,
   );
   const run = startAgentContainer({
-    input: input('family', 'tg:-100200', false, 'where are you?'),
+    input: input(dirs, 'tg:-100200', false, 'where are you?'),
     dirs,
-    env: MODEL_ENV(),
+    env: {},
   });
   await run.waitForFrames(1);
   const containerHostname = await run.hostname();
@@ -170,9 +178,9 @@ test('the group and global CLAUDE.md files reach the model, with the assistant n
   await writeFile(join(dirs.group, 'CLAUDE.md'), 'GROUP MEMORY: the cat is called Tom.\n');
   agent.respond = () => [{ type: 'text', text: 'noted' }];
   const run = startAgentContainer({
-    input: input('main', 'web:main', true, 'what do you know?'),
+    input: input(dirs, 'web:main', true, 'what do you know?'),
     dirs,
-    env: MODEL_ENV(),
+    env: {},
   });
   await run.waitForFrames(1);
   await run.close();

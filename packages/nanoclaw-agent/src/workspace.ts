@@ -11,8 +11,15 @@ export interface WorkspacePaths {
   global: string;
   /** The group's IPC directory. */
   ipc: string;
+  /** The host's model proxy socket (its directory mounted read-only). */
+  modelSocket: string;
 }
 
 export function workspacePaths(root = process.env.NANOCLAW_WORKSPACE || '/workspace'): WorkspacePaths {
-  return { group: join(root, 'group'), global: join(root, 'global'), ipc: join(root, 'ipc') };
+  return {
+    group: join(root, 'group'),
+    global: join(root, 'global'),
+    ipc: join(root, 'ipc'),
+    modelSocket: join(root, 'model', 'model.sock'),
+  };
 }

@@ -46,22 +46,57 @@ describe('loadConfig', () => {
     expect(process.env.ANTHROPIC_API_KEY).toBeUndefined();
   });
 
-  it('gives agents the model settings and the clock only', () => {
+  it("gives agents the clock and the model's name only: never a key, a token or the endpoint", () => {
     writeFileSync(
       join(home.path, '.env'),
-      'ANTHROPIC_BASE_URL=http://model:8080\nTELEGRAM_BOT_TOKEN=1:x\nDB_PASSWORD=p\n',
+      'ANTHROPIC_BASE_URL=http://model:8080\nANTHROPIC_API_KEY=sk-key\nANTHROPIC_AUTH_TOKEN=tok\nANTHROPIC_MODEL=claude-x\nTELEGRAM_BOT_TOKEN=1:x\nDB_PASSWORD=p\n',
     );
     const config = loadConfig({ NANOCLAW_HOME: home.path, TZ: 'Europe/Berlin' });
-    // An endpoint alone is not enough: the agent needs a key or a token too.
-    expect(modelConfigured(config.model)).toBe(false);
-    const env = agentEnvironment(config);
-    expect(env).toEqual({
-      ANTHROPIC_BASE_URL: 'http://model:8080',
+    expect(modelConfigured(config.model)).toBe(true);
+    expect(agentEnvironment(config)).toEqual({
+      ANTHROPIC_MODEL: 'claude-x',
       TZ: 'Europe/Berlin',
       HOME: '/home/node',
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       IDLE_TIMEOUT: String(30 * 60_000),
     });
+  });
+
+  it('an endpoint alone is not a configured model', () => {
+    writeFileSync(join(home.path, '.env'), 'ANTHROPIC_BASE_URL=http://model:8080\n');
+    expect(modelConfigured(loadConfig({ NANOCLAW_HOME: home.path }).model)).toBe(false);
+  });
+
+  it('reads the web front door: host names, trusted proxies, and a token required when hosted', () => {
+    const config = loadConfig({
+      NANOCLAW_HOME: home.path,
+      NANOCLAW_WEB_HOSTS: ' Chat.Example.com , alice.tenants.example ',
+      NANOCLAW_TRUSTED_PROXIES: '127.0.0.1,10.0.0.0/8,fd00::/8',
+    });
+    expect(config.webHosts).toEqual(['chat.example.com', 'alice.tenants.example']);
+    expect(config.trustedProxies).toEqual(['127.0.0.1', '10.0.0.0/8', 'fd00::/8']);
+    expect(config.webRequireToken).toBe(false);
+    expect(loadConfig({ NANOCLAW_HOME: home.path, BOILERHOUSE_TENANT: 'alice' }).webRequireToken).toBe(true);
+    expect(
+      loadConfig({
+        NANOCLAW_HOME: home.path,
+        BOILERHOUSE_TENANT: 'alice',
+        NANOCLAW_WEB_REQUIRE_TOKEN: 'false',
+      }).webRequireToken,
+    ).toBe(false);
+    expect(() =>
+      loadConfig({
+        NANOCLAW_HOME: home.path,
+        NANOCLAW_WEB_HOSTS: 'chat.example.com:443',
+        NANOCLAW_TRUSTED_PROXIES: '10.0.0.0/33,proxy',
+      }),
+    ).toThrow(
+      [
+        'NANOCLAW_WEB_HOSTS (environment) "chat.example.com:443" is not a host name (give names without a port, e.g. chat.example.com)',
+        'NANOCLAW_TRUSTED_PROXIES (environment) "10.0.0.0/33" is not an IP address or a CIDR range (e.g. 172.17.0.1 or 10.0.0.0/8)',
+        'NANOCLAW_TRUSTED_PROXIES (environment) "proxy" is not an IP address or a CIDR range (e.g. 172.17.0.1 or 10.0.0.0/8)',
+      ].join('\n  - '),
+    );
   });
 
   it('reports every bad value at once, naming key and source but never the value', () => {

@@ -1,8 +1,10 @@
 /**
  * The host's configuration: the process environment first, then `<home>/.env`. The `.env` is read into
- * this object only, never into `process.env`, and only `agentEnvironment()` goes on to agent containers.
+ * this object only, never into `process.env`, and only `agentEnvironment()` goes on to agent containers:
+ * never a credential (the model's reaches agents only through the host's model proxy, agent/model-proxy.ts).
  * Every bad value is reported at once, each naming its key and where it came from.
  */
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type EnvFileValue, readEnvFile } from './env-file.ts';
@@ -25,7 +27,7 @@ export interface ContainerSettings {
   hostHomePath: string | undefined;
 }
 
-/** What agent containers get to reach a model. Secrets: never logged. */
+/** How the host's model proxy reaches the model. Secrets: never logged, never given to an agent. */
 export interface ModelSettings {
   apiKey: string | undefined;
   baseUrl: string | undefined;
@@ -42,6 +44,12 @@ export interface Config {
   webChat: boolean;
   /** When set, the web chat asks for it (NANOCLAW_WEB_TOKEN). A secret: never logged. */
   webToken: string | undefined;
+  /** Without a token the web chat is closed (NANOCLAW_WEB_REQUIRE_TOKEN; on by default under Boilerhouse). */
+  webRequireToken: boolean;
+  /** Host names the web chat answers to beyond loopback names and IP addresses (NANOCLAW_WEB_HOSTS). */
+  webHosts: string[];
+  /** Peers (addresses or CIDR ranges) whose X-Forwarded-Proto is believed (NANOCLAW_TRUSTED_PROXIES). */
+  trustedProxies: string[];
   logLevel: Level;
   maxConcurrentContainers: number;
   /** Start each group's next agent container ahead of need (NANOCLAW_PREWARM). */
@@ -86,6 +94,18 @@ export function loadConfig(env: Source = process.env, cwd = process.cwd()): Conf
     webChat: read.boolean('NANOCLAW_WEB_CHAT', true),
     webToken: read.optional('NANOCLAW_WEB_TOKEN', (value) =>
       value.length >= 16 ? undefined : 'must be at least 16 characters',
+    ),
+    // Boilerhouse's gate sets BOILERHOUSE_TENANT: a hosted assistant never serves an open chat.
+    webRequireToken: read.boolean('NANOCLAW_WEB_REQUIRE_TOKEN', env.BOILERHOUSE_TENANT !== undefined),
+    webHosts: read.list('NANOCLAW_WEB_HOSTS', (entry) =>
+      HOST_NAME.test(entry)
+        ? undefined
+        : `"${entry}" is not a host name (give names without a port, e.g. chat.example.com)`,
+    ),
+    trustedProxies: read.list('NANOCLAW_TRUSTED_PROXIES', (entry) =>
+      isAddressOrRange(entry)
+        ? undefined
+        : `"${entry}" is not an IP address or a CIDR range (e.g. 172.17.0.1 or 10.0.0.0/8)`,
     ),
     logLevel: read.choice('NANOCLAW_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
     maxConcurrentContainers: read.integer('MAX_CONCURRENT_CONTAINERS', 5, 1, 1000),
@@ -150,7 +170,10 @@ export function modelConfigured(model: ModelSettings): boolean {
   return model.apiKey !== undefined || model.authToken !== undefined;
 }
 
-/** The environment of an agent container: the model's settings and the clock, nothing else of `.env`. */
+/**
+ * The environment of an agent container: the clock, the idle timeout and the model's name. No key, token
+ * or endpoint: the agent reaches the model through the host's proxy with a token of its run alone.
+ */
 export function agentEnvironment(config: Config): Record<string, string> {
   const env: Record<string, string> = {
     TZ: config.timezone,
@@ -158,12 +181,19 @@ export function agentEnvironment(config: Config): Record<string, string> {
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     IDLE_TIMEOUT: String(config.container.idleTimeoutMs),
   };
-  const { apiKey, baseUrl, authToken, model } = config.model;
-  if (apiKey !== undefined) env.ANTHROPIC_API_KEY = apiKey;
-  if (baseUrl !== undefined) env.ANTHROPIC_BASE_URL = baseUrl;
-  if (authToken !== undefined) env.ANTHROPIC_AUTH_TOKEN = authToken;
-  if (model !== undefined) env.ANTHROPIC_MODEL = model;
+  if (config.model.model !== undefined) env.ANTHROPIC_MODEL = config.model.model;
   return env;
+}
+
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function isTimeZone(value: string): boolean {
@@ -211,6 +241,20 @@ function reader(env: Source, file: Record<string, EnvFileValue>, problems: strin
   };
   return {
     optional,
+    /** A comma-separated list (lowercased, blanks dropped); each entry is checked on its own. */
+    list: (key: string, check: (entry: string) => string | undefined): string[] => {
+      const found = lookup(key);
+      if (found === undefined) return [];
+      const entries = found.value
+        .split(',')
+        .map((entry) => entry.trim().toLowerCase())
+        .filter((entry) => entry !== '');
+      for (const entry of entries) {
+        const problem = check(entry);
+        if (problem !== undefined) fail(key, found.where, problem);
+      }
+      return entries;
+    },
     string: (key: string, fallback: string, check?: (value: string) => string | undefined) =>
       optional(key, check) ?? fallback,
     number: (key: string, fallback: number, min: number) => number(key, fallback, min),

@@ -1,12 +1,15 @@
 /**
  * End to end: a real host (in this process, and as a child process for the crash test), the real agent
- * image on the Docker engine, the real Agent SDK inside it, and the scripted model server the agent
- * reaches over Docker's bridge. Chats go through the web chat's JSON API.
+ * image on the Docker engine, the real Agent SDK inside it, and the scripted model server on loopback,
+ * which agents reach only through the host's model proxy. Chats go through the web chat's JSON API.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type MessagesRequest,
@@ -20,6 +23,7 @@ import {
   toolResultText,
   userPrompts,
 } from '../../nanoclaw-agent/src/testing/requests.ts';
+import { LABELS } from './agent/docker.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { type Nanoclaw, startNanoclaw } from './nanoclaw.ts';
@@ -51,6 +55,8 @@ function on(
   });
 }
 
+/** The operator's model key: only the host and the model server may ever see it. */
+const MODEL_KEY = `sk-ant-e2e-${randomBytes(12).toString('hex')}`;
 let model: ModelServer;
 let home: Awaited<ReturnType<typeof tempHome>>;
 let nanoclaw: Nanoclaw;
@@ -62,11 +68,33 @@ function hostConfig(homePath: string) {
     NANOCLAW_HOME: homePath,
     NANOCLAW_PORT: '0',
     ANTHROPIC_BASE_URL: model.url,
-    ANTHROPIC_API_KEY: 'test-key-not-secret',
+    ANTHROPIC_API_KEY: MODEL_KEY,
     TZ: 'UTC',
     IDLE_TIMEOUT: '60000',
     CONTAINER_TIMEOUT: '120000',
     NANOCLAW_RETRY_BASE_MS: '500',
+  });
+}
+
+/** The status the model proxy on `socket` answers a small request with `token` as its key. */
+function proxyStatus(socket: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      {
+        socketPath: socket,
+        path: '/v1/messages',
+        method: 'POST',
+        headers: { 'x-api-key': token, 'content-type': 'application/json' },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(
+      JSON.stringify({ model: 'claude-test', max_tokens: 8, messages: [{ role: 'user', content: 'probe' }] }),
+    );
   });
 }
 
@@ -76,7 +104,7 @@ const runLogs = (folder: string) =>
 
 beforeAll(async () => {
   execFileSync('docker', ['image', 'inspect', 'nanoclaw-agent:latest'], { stdio: 'ignore' });
-  model = await startModelServer(respond);
+  model = await startModelServer(respond, { host: '127.0.0.1' });
   home = await tempHome('nanoclaw-e2e-');
   nanoclaw = await startNanoclaw(hostConfig(home.path), {
     log: createLogger({ write: (line) => logLines.push(line), level: 'debug', format: 'json' }),
@@ -99,7 +127,7 @@ describe('NanoClaw end to end', () => {
     expect(state().cursors['web:main']).toBeGreaterThan(0);
     const log = readFileSync(join(home.path, 'groups', 'main', 'logs', runLogs('main')[0] as string), 'utf8');
     expect(log).toContain('[host] group main (main), chat web:main, messages');
-    expect(log).not.toContain('test-key-not-secret');
+    expect(log).not.toContain(MODEL_KEY);
   });
 
   it('delivers a message sent during a run to the running container', async () => {
@@ -226,6 +254,73 @@ describe('NanoClaw end to end', () => {
     );
   });
 
+  it('keeps the model key out of the agent: its environment, processes, files, config, inspect and logs', async () => {
+    // The key, split so that neither the script nor the session transcript holds it whole.
+    const [head, tail] = [MODEL_KEY.slice(0, 10), MODEL_KEY.slice(10)];
+    const hunt = [
+      'env',
+      "echo ---procs; cat /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n'",
+      // -l names each file holding the key; unreadable files (e.g. /root) are skipped silently.
+      `echo ---files; echo "files holding the key: [$(grep -rIlsF --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev "$(printf '%s%s' '${head}' '${tail}')" /)]"`,
+      'echo ---config; find /home/node/.claude -maxdepth 2 -type f -name "*.json" -exec cat {} +',
+    ].join('; ');
+    const inspected: string[] = [];
+    on(
+      'leak-hunt',
+      async () => {
+        // Every agent container of this host now: the run's, and any started ahead of need.
+        const docker = new Docker();
+        const hostId = readFileSync(join(home.path, 'data', 'host_id'), 'utf8').trim();
+        const running = await docker.listContainers({ filters: { label: [`${LABELS.host}=${hostId}`] } });
+        for (const container of running)
+          inspected.push(JSON.stringify(await docker.getContainer(container.Id).inspect()));
+        return [
+          { type: 'tool_use', name: 'Bash', input: { command: hunt, description: 'hunt for the key' } },
+        ];
+      },
+      () => [{ type: 'text', text: 'hunt over' }],
+    );
+    const requestsBefore = model.received.length;
+    await chat.post('main', 'leak-hunt');
+    await chat.reply('main', (text) => text === 'hunt over');
+    const hunted = model.requests.find(
+      (candidate) =>
+        toolResults(candidate).length > 0 && (userPrompts(candidate).at(-1) ?? '').includes('leak-hunt'),
+    );
+    const output = toolResults(hunted as MessagesRequest)
+      .map(toolResultText)
+      .join('\n');
+    // What the agent could see: its proxy's loopback address and a run token, nothing of the key.
+    expect(output).toMatch(/^ANTHROPIC_BASE_URL=http:\/\/127\.0\.0\.1:\d+$/m);
+    const token = /^ANTHROPIC_API_KEY=(\S+)$/m.exec(output)?.[1] as string;
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(output).toContain('---procs');
+    expect(output).toContain('files holding the key: []');
+    expect(output).toContain('---config');
+    expect(output).not.toContain(MODEL_KEY);
+    expect(inspected.length).toBeGreaterThan(0);
+    for (const container of inspected) expect(container).not.toContain(MODEL_KEY);
+    for (const name of runLogs('main'))
+      expect(readFileSync(join(home.path, 'groups', 'main', 'logs', name), 'utf8')).not.toContain(MODEL_KEY);
+    // Every model request of the run came through the proxy, which alone put the key on.
+    const messages = model.received.slice(requestsBefore).filter((seen) => seen.path === '/v1/messages');
+    expect(messages.length).toBeGreaterThanOrEqual(2);
+    for (const seen of messages) expect(seen.headers['x-api-key']).toBe(MODEL_KEY);
+
+    // The run's token: good on its group's socket while the run lasts, never on another's, dead after.
+    const socket = (group: string) => join(home.path, 'data', 'model', group, 'model.sock');
+    expect(await proxyStatus(socket('main'), token)).toBe(200);
+    expect(await proxyStatus(socket('family'), token)).toBe(401);
+    expect(await proxyStatus(socket('main'), 'x'.repeat(43))).toBe(401);
+    const input = join(home.path, 'data', 'ipc', 'main', 'input');
+    writeFileSync(join(input, '_close.tmp'), '');
+    renameSync(join(input, '_close.tmp'), join(input, '_close'));
+    await until(
+      async () => (await proxyStatus(socket('main'), token)) === 401 || undefined,
+      'the token to end with its run',
+    );
+  });
+
   it('lets the agent schedule a task that fires and posts into the chat', async () => {
     on(
       'schedule-tick',
@@ -301,7 +396,7 @@ describe('NanoClaw killed mid-run', () => {
       NANOCLAW_HOME: crashHome.path,
       NANOCLAW_PORT: '0',
       ANTHROPIC_BASE_URL: model.url,
-      ANTHROPIC_API_KEY: 'test-key-not-secret',
+      ANTHROPIC_API_KEY: MODEL_KEY,
       IDLE_TIMEOUT: '60000',
     };
     let calls = 0;

@@ -7,6 +7,7 @@
  *   data/state.json              router cursors and agent sessions
  *   data/sessions/{group}/       the agent's ~/.claude
  *   data/ipc/{group}/            file IPC with that group's agent
+ *   data/model/{group}/          the model proxy's socket for that group's agents (mounted read-only)
  *   groups/CLAUDE.md             global memory
  *   groups/{group}/              group memory, files, logs/
  */
@@ -61,6 +62,12 @@ export class Layout {
   ipcDir(folder: string) {
     return join(this.ipcRoot, checkedFolder(folder));
   }
+  modelDir(folder: string) {
+    return join(this.dataDir, 'model', checkedFolder(folder));
+  }
+  modelSocketPath(folder: string) {
+    return join(this.modelDir(folder), 'model.sock');
+  }
   groupDir(folder: string) {
     return join(this.groupsDir, checkedFolder(folder));
   }
@@ -87,6 +94,8 @@ export function prepareGroupDirs(layout: Layout, folder: string): void {
   makeAgentDir(layout.logsDir(folder));
   makeAgentDir(layout.sessionDir(folder));
   for (const sub of ['', 'messages', 'tasks', 'input']) makeAgentDir(join(layout.ipcDir(folder), sub));
+  // The host's, not the agent's: only the model proxy's socket lives here.
+  mkdirSync(layout.modelDir(folder), { recursive: true, mode: 0o755 });
   const memory = join(layout.groupDir(folder), 'CLAUDE.md');
   if (!existsSync(memory)) {
     writeFileSync(

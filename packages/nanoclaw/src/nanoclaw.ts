@@ -3,8 +3,10 @@
  * it with the configuration; tests call it the same way (port 0, their own home).
  */
 import type { Server } from 'node:http';
+import { isIP } from 'node:net';
 import { dockerClient, removeLeftovers } from './agent/docker.ts';
 import { containerSpec, type LaunchRequest, launchAgent } from './agent/launch.ts';
+import { ModelProxy } from './agent/model-proxy.ts';
 import { type AgentContainer, AgentRunner } from './agent/runner.ts';
 import { WarmAgents } from './agent/warm-agents.ts';
 import type { Channel } from './channels/channel.ts';
@@ -14,6 +16,7 @@ import { type SocketFactory, WhatsAppChannel } from './channels/whatsapp.ts';
 import type { Config } from './config.ts';
 import { health } from './health.ts';
 import { hostIdAt } from './host-id.ts';
+import { trustedProxyList } from './http/forwarded.ts';
 import { serverUrl, startHttpServer } from './http/server.ts';
 import { ipcFileHandler } from './ipc/handle.ts';
 import { Snapshots } from './ipc/snapshots.ts';
@@ -107,7 +110,12 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
     ),
   });
   if (config.webChat) {
-    web = new WebChannel({ messages, groups, assistantName: config.assistantName, statusView });
+    const closed =
+      config.webRequireToken && config.webToken === undefined
+        ? "The web chat is closed: this NanoClaw must not serve a chat without a token (NANOCLAW_WEB_REQUIRE_TOKEN, on by default when hosted by Boilerhouse), and NANOCLAW_WEB_TOKEN is not set. Set NANOCLAW_WEB_TOKEN (16 or more characters) in the tenant's secrets or the .env, restart, and open /?token=<that token>."
+        : undefined;
+    if (closed !== undefined) log.error({ channel: 'web' }, closed);
+    web = new WebChannel({ messages, groups, assistantName: config.assistantName, statusView, closed });
     channels.push(web);
   }
   if (config.telegram.botToken !== undefined) {
@@ -147,6 +155,12 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
   const outbound = new Outbound({ channels, messages, state, assistantName: config.assistantName, log });
   const snapshots = new Snapshots({ layout, tasks, taskRuns, chats, groups });
   const runner = new AgentRunner(docker, log);
+  // The model's credential stays in this process: agents get a token per run (agent/model-proxy.ts).
+  const modelProxy = new ModelProxy({
+    credential: { apiKey: config.model.apiKey, authToken: config.model.authToken },
+    endpoint: config.model.baseUrl,
+    log,
+  });
   const live = new Set<AgentContainer>();
   const warm: WarmAgents | undefined = config.prewarm
     ? new WarmAgents({
@@ -174,6 +188,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
         config,
         layout,
         runner,
+        modelProxy,
         warm,
         makeRoom: async () => {
           // Runs and containers waiting ahead of need share MAX_CONCURRENT_CONTAINERS (a filtered socket may cap them).
@@ -282,6 +297,8 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
           }),
         web,
         auth: config.webToken === undefined ? undefined : new WebAuth(config.webToken),
+        hosts: webHostNames(config),
+        trustedProxies: trustedProxyList(config.trustedProxies),
         log,
       },
       config.port,
@@ -322,6 +339,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
         await warm?.stop();
         for (const container of live) container.kill('stopped');
         await queue.stop();
+        await modelProxy.close();
         await Promise.allSettled(channels.map((channel) => channel.disconnect()));
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
@@ -330,6 +348,13 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
       return stopping;
     },
   };
+}
+
+/** The names the web chat is served on beyond loopback names and IP addresses: the listed ones and the bound name. */
+function webHostNames(config: Config): Set<string> {
+  const names = new Set(config.webHosts);
+  if (isIP(config.bindHost) === 0) names.add(config.bindHost.toLowerCase());
+  return names;
 }
 
 /** The QR code as SVG for the web page; its library is loaded only when a QR code is shown. */

@@ -10,9 +10,12 @@ export interface ChatStream {
   close(): void;
 }
 
-export async function openChatStream(url: string, chat: string): Promise<ChatStream> {
+export async function openChatStream(url: string, chat: string, token?: string): Promise<ChatStream> {
   const abort = new AbortController();
-  const response = await fetch(`${url}/api/chats/${chat}/stream`, { signal: abort.signal });
+  const response = await fetch(`${url}/api/chats/${chat}/stream`, {
+    signal: abort.signal,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
   if (!response.ok || response.body === null) throw new Error(`stream of ${chat}: ${response.status}`);
   const texts: string[] = [];
   let open = true;

@@ -27,6 +27,8 @@ export interface AgentDirs {
   sessions: string;
   /** data/ipc/{group}: /workspace/ipc */
   ipc: string;
+  /** data/model/{group}: /workspace/model (read-only), where the host's model proxy socket is */
+  model: string;
 }
 
 /** A fresh groups/, session and IPC layout for one group, writable by the container's uid 1000. */
@@ -38,11 +40,14 @@ export async function makeAgentDirs(group = 'main'): Promise<AgentDirs> {
     group: join(root, 'groups', group),
     sessions: join(root, 'data', 'sessions', group),
     ipc: join(root, 'data', 'ipc', group),
+    model: join(root, 'data', 'model', group),
   };
   for (const dir of [dirs.global, dirs.group, dirs.sessions, dirs.ipc]) {
     await mkdir(dir, { recursive: true });
     await chown(dir, 1000, 1000);
   }
+  // The host's, as NanoClaw makes it: the agent only connects to the socket in it.
+  await mkdir(dirs.model, { recursive: true });
   return dirs;
 }
 
@@ -54,7 +59,7 @@ export interface AgentContainerOptions {
   /** The stdin JSON (an object is serialised; a string is sent as is, e.g. to test bad input). */
   input: object | string;
   dirs: AgentDirs;
-  /** Environment for the agent, e.g. ANTHROPIC_BASE_URL, ANTHROPIC_API_KEY, IDLE_TIMEOUT. */
+  /** Environment for the agent, e.g. IDLE_TIMEOUT (the model is reached through the socket in dirs.model). */
   env: Record<string, string>;
   /** Mount /workspace/global read-write (the main group's mount); read-only otherwise. */
   globalWritable?: boolean;
@@ -158,6 +163,7 @@ export function startAgentContainer(options: AgentContainerOptions): AgentContai
   args.push('--volume', `${dirs.global}:/workspace/global${options.globalWritable ? '' : ':ro'}`);
   args.push('--volume', `${dirs.sessions}:/home/node/.claude`);
   args.push('--volume', `${dirs.ipc}:/workspace/ipc`);
+  args.push('--volume', `${dirs.model}:/workspace/model:ro`);
   for (const key of Object.keys(options.env)) args.push('--env', key);
   args.push(options.image ?? AGENT_IMAGE);
 

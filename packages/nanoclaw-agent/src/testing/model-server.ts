@@ -3,12 +3,14 @@
  * it through `ANTHROPIC_BASE_URL`, and a Responder decides each reply. Replies stream as the API's SSE
  * (or one JSON message when the client did not ask to stream).
  *
- * By default it listens on Docker's bridge gateway (e.g. 172.17.0.1), so that agent containers reach it
- * at `http://172.17.0.1:PORT`; pass `host: '127.0.0.1'` for clients on this machine only.
+ * By default it listens on the host's address on Docker's bridge (e.g. 172.17.0.1), for clients in
+ * containers that call it directly (a NanoClaw host run as a Boilerhouse workload). Agent runs reach it
+ * through the host's model proxy, which is on this machine: pass `host: '127.0.0.1'` for those.
  */
 import { execFile } from 'node:child_process';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
 import { assistantMessage, estimateTokens, streamEvents } from './message-stream.ts';
 import type { MessagesRequest, Responder } from './messages.ts';
@@ -33,30 +35,47 @@ export interface ModelServer {
   requests: MessagesRequest[];
   /** Requests to any other path (method and path), answered 404: what a client tried beyond messages. */
   otherRequests: string[];
+  /** Every request's method, path and headers (credentials included), in arrival order. */
+  received: ReceivedRequest[];
   close(): Promise<void>;
+}
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
 }
 
 const exec = promisify(execFile);
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-/** The gateway address of Docker's default bridge network, where containers reach this machine. */
+/**
+ * The host's address on Docker's default bridge network, where containers reach this machine. Engines
+ * differ in what `docker network inspect bridge` shows: docker.io 20.10 leaves IPAM's Gateway out (its
+ * Config is only the Subnet), while the bridge's interface name is always in its Options. So the address
+ * comes from that interface (docker0) first, and from IPAM's Gateway when the interface is not here.
+ */
 export async function dockerBridgeGateway(): Promise<string> {
+  let network: { IPAM?: { Config?: Array<{ Gateway?: string }> | null }; Options?: Record<string, string> };
   try {
-    const { stdout } = await exec('docker', [
-      'network',
-      'inspect',
-      'bridge',
-      '--format',
-      '{{range .IPAM.Config}}{{.Gateway}} {{end}}',
-    ]);
-    const gateway = stdout.split(/\s+/).find((address) => /^\d+\.\d+\.\d+\.\d+$/.test(address));
-    if (gateway) return gateway;
-    throw new Error(`no IPv4 gateway in "${stdout.trim()}"`);
+    const { stdout } = await exec('docker', ['network', 'inspect', 'bridge', '--format', '{{json .}}']);
+    network = JSON.parse(stdout);
   } catch (error) {
     throw new Error(
       `model server: cannot find Docker's bridge gateway (docker network inspect bridge): ${(error as Error).message}`,
     );
   }
+  const name = network.Options?.['com.docker.network.bridge.name'];
+  const onInterface = name === undefined ? undefined : networkInterfaces()[name];
+  const address = onInterface?.find((candidate) => candidate.family === 'IPv4')?.address;
+  if (address !== undefined) return address;
+  const gateway = network.IPAM?.Config?.map((config) => config.Gateway).find(
+    (candidate) => candidate !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(candidate),
+  );
+  if (gateway !== undefined) return gateway;
+  throw new Error(
+    `model server: cannot find Docker's bridge gateway: no IPv4 address on interface ${name ?? '(unnamed)'} and no IPAM Gateway`,
+  );
 }
 
 function readBody(request: IncomingMessage): Promise<string> {
@@ -104,6 +123,7 @@ export async function startModelServer(
   const host = options.host ?? (await dockerBridgeGateway());
   const requests: MessagesRequest[] = [];
   const otherRequests: string[] = [];
+  const received: ReceivedRequest[] = [];
 
   const answerMessages = async (body: string, response: ServerResponse) => {
     const parsed = parseMessagesRequest(body);
@@ -137,7 +157,8 @@ export async function startModelServer(
   };
 
   const server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    received.push({ method: request.method ?? 'GET', path, headers: request.headers });
     readBody(request).then(
       async (body) => {
         if (request.method === 'POST' && path === '/v1/messages') return answerMessages(body, response);
@@ -162,6 +183,7 @@ export async function startModelServer(
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     requests,
     otherRequests,
+    received,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

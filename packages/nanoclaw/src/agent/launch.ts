@@ -2,7 +2,8 @@
  * Everything a group's agent run needs: its container spec (mounts, extra ones checked against the
  * allowlist every time; only the model's environment), its directories, an empty input dir, fresh
  * snapshots, and a log file in the group's logs/. A container started ahead of need for the group is
- * used when it was made to the same spec.
+ * used when it was made to the same spec. The run's model token goes in its stdin input, never in the
+ * container's spec, and is revoked when the run ends.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import type { RegisteredGroup } from '../store/groups.ts';
 import { LABELS } from './docker.ts';
 import type { AgentOutput } from './frames.ts';
 import { clearInput } from './input-dir.ts';
+import type { ModelProxy } from './model-proxy.ts';
 import { checkMounts, loadMountAllowlist } from './mount-allowlist.ts';
 import { groupMounts, type Mount, translateSources } from './mounts.ts';
 import { type AgentContainer, type AgentRunner, type ContainerSpec, fingerprint } from './runner.ts';
@@ -22,6 +24,8 @@ export interface LaunchDeps {
   config: Config;
   layout: Layout;
   runner: AgentRunner;
+  /** Where the run reaches the model, with a token of its own. */
+  modelProxy: ModelProxy;
   warm: WarmAgents | undefined;
   /** Frees the container budget for a new container (containers waiting ahead of need go first). */
   makeRoom(): Promise<void>;
@@ -82,6 +86,7 @@ export async function launchAgent(deps: LaunchDeps, request: LaunchRequest): Pro
   const folder = request.group.folder;
   prepareGroupDirs(layout, folder);
   clearInput(layout.ipcDir(folder));
+  await deps.modelProxy.serveGroup(folder, layout.modelSocketPath(folder));
   deps.beforeRun(folder);
   const spec = containerSpec(deps, request.group);
   let prepared = await deps.warm?.take(folder, fingerprint(spec));
@@ -90,17 +95,28 @@ export async function launchAgent(deps: LaunchDeps, request: LaunchRequest): Pro
     prepared = await deps.runner.prepare(spec);
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return prepared.begin(
-    {
-      prompt: request.prompt,
-      sessionId: request.sessionId,
-      group: folder,
-      chatJid: request.chatJid,
-      isMain: folder === MAIN_FOLDER,
-      isScheduledTask: request.isScheduledTask,
-      assistantName: config.assistantName,
-    },
-    join(layout.logsDir(folder), `container-${stamp}-${prepared.name.slice(-13)}.log`),
-    request.onOutput,
-  );
+  const token = deps.modelProxy.issueToken(folder);
+  let agent: AgentContainer;
+  try {
+    agent = prepared.begin(
+      {
+        prompt: request.prompt,
+        sessionId: request.sessionId,
+        group: folder,
+        chatJid: request.chatJid,
+        isMain: folder === MAIN_FOLDER,
+        isScheduledTask: request.isScheduledTask,
+        assistantName: config.assistantName,
+        modelToken: token.value,
+      },
+      join(layout.logsDir(folder), `container-${stamp}-${prepared.name.slice(-13)}.log`),
+      request.onOutput,
+    );
+  } catch (error) {
+    token.revoke();
+    throw error;
+  }
+  // `done` never rejects: the token ends with the container, however it ends.
+  agent.done.finally(token.revoke);
+  return agent;
 }

@@ -1,7 +1,8 @@
 /**
  * What an agent container sees (AGENT-PROTOCOL.md): its group folder (rw, working directory), global
  * memory (the file, read-only; the main group gets all of groups/ read-write), its session dir as
- * ~/.claude, its IPC dir, and extra mounts the allowlist let through.
+ * ~/.claude, its IPC dir, the model proxy's socket dir (read-only: the agent cannot replace the socket),
+ * and extra mounts the allowlist let through. Never `.env` or anything else holding the host's secrets.
  */
 import type { Layout } from '../layout.ts';
 
@@ -19,6 +20,7 @@ export function groupMounts(layout: Layout, folder: string, isMain: boolean, ext
       : { source: layout.globalMemoryPath, target: '/workspace/global/CLAUDE.md', readonly: true },
     { source: layout.sessionDir(folder), target: '/home/node/.claude', readonly: false },
     { source: layout.ipcDir(folder), target: '/workspace/ipc', readonly: false },
+    { source: layout.modelDir(folder), target: '/workspace/model', readonly: true },
     ...extra,
   ];
 }

@@ -67,6 +67,7 @@ function request(prompt: string, outputs: AgentOutput[], overrides: Partial<RunR
       isMain: false,
       isScheduledTask: false,
       assistantName: 'Andy',
+      modelToken: 'run-token-for-this-test',
     },
     mounts: groupMounts(layout, 'other', false, []),
     env: { HOME: '/home/node', ANTHROPIC_API_KEY: 'sk-test-not-real' },

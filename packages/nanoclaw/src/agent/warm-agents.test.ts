@@ -77,6 +77,7 @@ describe('WarmAgents', () => {
         isMain: true,
         isScheduledTask: false,
         assistantName: 'Andy',
+        modelToken: 'run-token-for-this-test',
       },
       join(layout.logsDir('main'), 'warm.log'),
       (output) => outputs.push(output),

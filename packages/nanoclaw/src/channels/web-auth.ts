@@ -2,7 +2,8 @@
  * Optional access control for the web chat (NANOCLAW_WEB_TOKEN): without it anyone who reaches the port
  * talks to the main group. With it, each request carries the token as `Authorization: Bearer <token>` or
  * in the `nanoclaw_token` cookie; opening `/?token=<token>` once sets that cookie (HttpOnly, SameSite
- * Strict) and drops the token from the address bar. /health stays open for health checks.
+ * Strict, and Secure when the request came over HTTPS, so the browser never sends it over plain HTTP)
+ * and drops the token from the address bar. /health stays open for health checks.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,13 +16,16 @@ export class WebAuth {
     this.#digest = digest(token);
   }
 
-  /** True when the request may go on; otherwise the response has been sent (401, or the cookie redirect). */
-  admit(request: IncomingMessage, response: ServerResponse, url: URL): boolean {
+  /**
+   * True when the request may go on; otherwise the response has been sent (401, or the cookie redirect).
+   * `https`: the request came over HTTPS (its own TLS, or a trusted proxy's X-Forwarded-Proto).
+   */
+  admit(request: IncomingMessage, response: ServerResponse, url: URL, https: boolean): boolean {
     const offered = url.searchParams.get('token');
     if (url.pathname === '/' && offered !== null && this.#matches(offered)) {
       url.searchParams.delete('token');
       response.writeHead(303, {
-        'set-cookie': `${COOKIE}=${encodeURIComponent(offered)}; HttpOnly; SameSite=Strict; Path=/`,
+        'set-cookie': `${COOKIE}=${encodeURIComponent(offered)}; HttpOnly; SameSite=Strict; Path=/${https ? '; Secure' : ''}`,
         location: `${url.pathname}${url.search}`,
       });
       response.end();

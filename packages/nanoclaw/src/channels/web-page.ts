@@ -129,3 +129,16 @@ document.getElementById('form').addEventListener('submit', async (event) => {
 </html>
 `;
 }
+
+/** What `/` shows while the chat must not be served: the reason, for whoever opened it. */
+export function closedPage(reason: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Chat closed</title></head>
+<body style="font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem">
+<h1>This chat is closed</h1>
+<p id="closed">${escapeXml(reason)}</p>
+</body>
+</html>
+`;
+}

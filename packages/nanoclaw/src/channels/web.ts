@@ -17,7 +17,7 @@ import { FOLDER_PATTERN } from '../layout.ts';
 import type { GroupRegistry } from '../store/groups.ts';
 import type { MessageStore, StoredMessage } from '../store/messages.ts';
 import type { Channel, IncomingMessage as ChannelMessage, ChannelStatus } from './channel.ts';
-import { chatPage } from './web-page.ts';
+import { chatPage, closedPage } from './web-page.ts';
 
 export const WEB_PREFIX = 'web:';
 const MAX_TEXT = 32_000;
@@ -29,6 +29,8 @@ export interface WebChannelDeps {
   assistantName: string;
   /** Every channel's status, for /api/status and the page's QR code. */
   statusView(): Promise<unknown>;
+  /** Set when the chat must not be served (why, for a person): every request gets this notice instead. */
+  closed?: string | undefined;
 }
 
 interface Subscriber {
@@ -73,7 +75,10 @@ export class WebChannel implements Channel {
       for (const subscriber of this.#subscribers) subscriber.response.write(': keep-alive\n\n');
     }, HEARTBEAT_MS);
     this.#heartbeat.unref();
-    this.#setStatus({ state: 'connected' });
+    const closed = this.#deps.closed;
+    this.#setStatus(
+      closed === undefined ? { state: 'connected' } : { state: 'disconnected', detail: closed },
+    );
   }
 
   onMessage(handler: (message: ChannelMessage) => void): void {
@@ -114,6 +119,13 @@ export class WebChannel implements Channel {
   /** Serves the request if it is one of the web chat's; false when it is not. */
   async handle(request: IncomingMessage, response: ServerResponse, path: string): Promise<boolean> {
     const method = request.method ?? 'GET';
+    const closed = this.#deps.closed;
+    if (closed !== undefined) {
+      if (path.startsWith('/api/')) throw new HttpError(503, closed);
+      response.writeHead(503, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      response.end(method === 'HEAD' ? undefined : closedPage(closed));
+      return true;
+    }
     if (path === '/' && (method === 'GET' || method === 'HEAD')) {
       const page = chatPage(this.#deps.assistantName);
       response.writeHead(200, {

@@ -1,9 +1,15 @@
-/** The host's HTTP server (port 3847 by default): `/health`, and the web chat when it is on. */
+/**
+ * The host's HTTP server (port 3847 by default): `/health`, and the web chat when it is on. Every other
+ * request is checked in this order: the `Host` it names (host-check.ts, against DNS rebinding), then the
+ * web chat's token, then the chat itself.
+ */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, BlockList } from 'node:net';
 import type { WebChannel } from '../channels/web.ts';
 import type { WebAuth } from '../channels/web-auth.ts';
 import type { Logger } from '../log.ts';
+import { cameOverHttps } from './forwarded.ts';
+import { hostAllowed } from './host-check.ts';
 import { HttpError, sendError, sendJson } from './json.ts';
 
 export interface HttpDeps {
@@ -11,6 +17,10 @@ export interface HttpDeps {
   web: WebChannel | undefined;
   /** When set, everything but /health needs the web chat's token. */
   auth: WebAuth | undefined;
+  /** Host names served beyond loopback names and IP addresses (NANOCLAW_WEB_HOSTS). */
+  hosts: ReadonlySet<string>;
+  /** Peers whose X-Forwarded-Proto is believed. */
+  trustedProxies: BlockList;
   log: Logger;
 }
 
@@ -26,7 +36,22 @@ export async function startHttpServer(deps: HttpDeps, port: number, host: string
         sendJson(response, status, body);
         return;
       }
-      if (deps.auth !== undefined && !deps.auth.admit(request, response, url)) return;
+      if (!hostAllowed(request.headers.host, deps.hosts)) {
+        deps.log.warn(
+          { host: request.headers.host, path },
+          'request for a host this chat is not served on refused',
+        );
+        response.writeHead(421, {
+          'content-type': 'text/plain; charset=utf-8',
+          'x-content-type-options': 'nosniff',
+        });
+        response.end(
+          `421 Misdirected Request: this NanoClaw is not served as ${JSON.stringify(request.headers.host ?? '')}. Its operator lists other names in NANOCLAW_WEB_HOSTS.\n`,
+        );
+        return;
+      }
+      const https = cameOverHttps(request, deps.trustedProxies);
+      if (deps.auth !== undefined && !deps.auth.admit(request, response, url, https)) return;
       if (deps.web !== undefined && (await deps.web.handle(request, response, path))) return;
       throw new HttpError(404, `nothing at ${path}`);
     })().catch((error: unknown) => {

@@ -18,14 +18,17 @@ export interface ChatMessage {
 
 export class ChatClient {
   readonly #url: () => string;
-  constructor(url: () => string) {
+  readonly #headers: Record<string, string>;
+  /** `token`: the chat's NANOCLAW_WEB_TOKEN, when it has one. */
+  constructor(url: () => string, token?: string) {
     this.#url = url;
+    this.#headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
   }
 
   async post(chat: string, text: string, sender = 'Tester'): Promise<ChatMessage> {
     const response = await fetch(`${this.#url()}/api/chats/${chat}/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...this.#headers },
       body: JSON.stringify({ sender, text }),
     });
     if (response.status !== 201) throw new Error(`POST ${chat}: ${response.status} ${await response.text()}`);
@@ -33,7 +36,7 @@ export class ChatClient {
   }
 
   async messages(chat: string): Promise<ChatMessage[]> {
-    const response = await fetch(`${this.#url()}/api/chats/${chat}/messages`);
+    const response = await fetch(`${this.#url()}/api/chats/${chat}/messages`, { headers: this.#headers });
     if (!response.ok) throw new Error(`GET ${chat}: ${response.status} ${await response.text()}`);
     return (await response.json()) as ChatMessage[];
   }

@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadWorkload, type WorkloadSpec } from '@boilerhouse/spec';
+import { loadWorkload, type WorkloadSpec, workloadEnvironment } from '@boilerhouse/spec';
 import { serve } from '@hono/node-server';
 import { createApp } from '../packages/boilerhouse/src/api/app.ts';
 import { Auth } from '../packages/boilerhouse/src/api/auth.ts';
@@ -90,7 +90,11 @@ const results: Record<string, Distribution> = {};
 async function baseline(spec: WorkloadSpec): Promise<void> {
   const image = await runtime.inspectImage(spec.image);
   if (image === undefined) throw new Error(`${spec.image} is missing: run scripts/setup.sh`);
-  const files = new InstanceFiles(join(root, 'baseline'), configFromEnv({}).gateBinary);
+  const files = new InstanceFiles(
+    join(root, 'baseline'),
+    configFromEnv({}).gateBinary,
+    join(root, 'workloads'),
+  );
   const times: number[] = [];
   for (let i = 0; i < samples; i++) {
     const id = `baseline-${i}`;
@@ -233,7 +237,8 @@ async function throughput(): Promise<number> {
   return perSecond;
 }
 
-const spec = loadWorkload(await echoWorkload(), { file: 'echo.yaml', env: {} }).spec as WorkloadSpec;
+const spec = loadWorkload(await echoWorkload(), { file: 'echo.yaml', env: workloadEnvironment({}) })
+  .spec as WorkloadSpec;
 say(`baseline (${samples} samples)...`);
 await baseline(spec);
 say('warm and cold...');

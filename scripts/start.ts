@@ -17,7 +17,8 @@ const TENANT = 'demo';
 /** What the demo tenant's assistant gets from the operator's environment, as its own secrets. */
 const MODEL_KEYS = ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_MODEL'];
 
-// The repository's NanoClaw workload, with state kept in a local directory instead of an S3 bucket.
+// The repository's NanoClaw workload, with state kept in a local directory instead of an S3 bucket (in the
+// data directory's sinks folder: the only place a workload's local sink may be).
 const workload = await readFile(join(root, 'workloads', 'nanoclaw.yaml'), 'utf8');
 const sink = /\n {2}sink:\n {4}type: s3\n(?: {4}.*\n)*/;
 if (!sink.test(workload))
@@ -26,7 +27,7 @@ await rm(demoWorkloads, { recursive: true, force: true });
 await mkdir(demoWorkloads, { recursive: true });
 await writeFile(
   join(demoWorkloads, 'nanoclaw.yaml'),
-  workload.replace(sink, `\n  sink:\n    type: local\n    path: ${join(demo, 'sink')}\n`),
+  workload.replace(sink, '\n  sink:\n    type: local\n    path: sinks/demo\n'),
 );
 
 // The demo's admin key lives in a file only this user can read, so the CLI can use it too; an operator's

@@ -4,7 +4,7 @@ import { chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { loadWorkload, type WorkloadSpec } from '@boilerhouse/spec';
+import { loadWorkload, type WorkloadSpec, workloadEnvironment } from '@boilerhouse/spec';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 const exec = promisify(execFile);
@@ -14,7 +14,10 @@ let spec: WorkloadSpec;
 let stateDir: string;
 
 beforeAll(async () => {
-  const loaded = loadWorkload(await readFile(workloadFile, 'utf8'), { file: workloadFile.pathname, env: {} });
+  const loaded = loadWorkload(await readFile(workloadFile, 'utf8'), {
+    file: workloadFile.pathname,
+    env: workloadEnvironment({}),
+  });
   spec = loaded.spec as WorkloadSpec;
   stateDir = await mkdtemp(join(tmpdir(), 'echo-state-'));
   await chown(stateDir, 1000, 1000);

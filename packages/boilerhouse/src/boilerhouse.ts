@@ -3,7 +3,13 @@
  * and the loops that keep it all true (fill, reservations, liveness). `start()` recovers from whatever a
  * previous run left behind; `stop()` ends the loops and waits for every transition in flight.
  */
-import { type Environment, loadWorkload, type Problem } from '@boilerhouse/spec';
+import {
+  type Environment,
+  loadWorkload,
+  type Problem,
+  type WorkloadEnvironment,
+  workloadEnvironment,
+} from '@boilerhouse/spec';
 import type { Database } from './db/database.ts';
 import type { ActivityEvent } from './db/events.ts';
 import { lastEventId, listEvents, listEventsAfter } from './db/events.ts';
@@ -57,7 +63,7 @@ export interface BoilerhouseOptions {
   workloadsDir: string;
   gateBinary: string;
   publishHost: string;
-  /** For `${VAR}` in workload files. */
+  /** The daemon's environment; workload files read only what its BOILERHOUSE_WORKLOAD_ENV allows. */
   env: Environment;
   /** Loop periods, shortened by tests. */
   intervals?: Partial<LoopIntervals>;
@@ -105,6 +111,8 @@ export class Boilerhouse {
   readonly #intervals: LoopIntervals;
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #env: Environment;
+  /** The one view of the environment workload files (and their sink credentials) are given. */
+  readonly #workloadEnv: WorkloadEnvironment;
   readonly #dataDir: string;
   #secrets: TenantSecrets | undefined;
   readonly #stopping = new AbortController();
@@ -114,18 +122,19 @@ export class Boilerhouse {
   constructor(options: BoilerhouseOptions) {
     this.activity = new Activity(options.db, options.log);
     this.#env = options.env;
+    this.#workloadEnv = workloadEnvironment(options.env);
     this.#dataDir = options.dataDir;
     this.daemonId = daemonId(options.db);
 
     this.#intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
     this.workloads = new WorkloadRegistry({
       dir: options.workloadsDir,
-      env: options.env,
+      env: this.#workloadEnv,
       activity: this.activity,
       overrides: new PoolOverrides(options.db),
       onChange: () => this.#fillLoop.kick(),
     });
-    const files = new InstanceFiles(options.dataDir, options.gateBinary);
+    const files = new InstanceFiles(options.dataDir, options.gateBinary, options.workloadsDir);
     this.#deps = {
       db: options.db,
       runtime: options.runtime,
@@ -153,7 +162,7 @@ export class Boilerhouse {
     };
     this.#state = new SyncedTenantState({
       dataDir: options.dataDir,
-      env: options.env,
+      env: this.#workloadEnv.values(),
       files: this.#deps.files,
       workloads: this.workloads,
       activity: this.activity,
@@ -294,7 +303,7 @@ export class Boilerhouse {
 
   /** What validation says of a workload file's text, in the environment the registry loads files with. */
   checkWorkloadText(text: string, file: string): Problem[] {
-    return loadWorkload(text, { file, env: this.#env }).problems;
+    return loadWorkload(text, { file, env: this.#workloadEnv }).problems;
   }
 
   /** Writes a workload file (validated as files are) and loads it. */

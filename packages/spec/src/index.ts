@@ -21,3 +21,10 @@ export type {
   VolumesSpec,
   WorkloadSpec,
 } from './workload/workload.ts';
+export {
+  type VariableAccess,
+  WORKLOAD_ENV_SETTING,
+  WorkloadEnvironment,
+  WorkloadEnvSettingError,
+  workloadEnvironment,
+} from './workload-env.ts';

@@ -1,7 +1,15 @@
 import { describe, expect, test } from 'vitest';
 import { InterpolationError, interpolate, soleVariableReference } from './interpolate.ts';
+import { workloadEnvironment } from './workload-env.ts';
 
-const env = { HOST: 'db.local', EMPTY: '', PORT: '5432' };
+const env = workloadEnvironment({
+  HOST: 'db.local',
+  EMPTY: '',
+  PORT: '5432',
+  SECRET: 'not-for-workloads',
+  BOILERHOUSE_API_KEY: 'admin-key',
+  BOILERHOUSE_WORKLOAD_ENV: 'HOST,EMPTY,PORT,MISSING',
+});
 
 describe('interpolate', () => {
   test.each([
@@ -31,6 +39,34 @@ describe('interpolate', () => {
     ['${HOST:+alt}', '"${HOST:+alt}" uses an unknown operator; use :- - :? or ?'],
   ])('%j fails: %s', (input, message) => {
     expect(() => interpolate(input, env)).toThrow(new InterpolationError(message));
+  });
+});
+
+describe('a variable the operator did not allow reads as unset', () => {
+  test.each([
+    ['${SECRET}', '${SECRET} is not allowed: add SECRET to BOILERHOUSE_WORKLOAD_ENV'],
+    ['${SECRET:?needed}', '${SECRET} is not allowed: add SECRET to BOILERHOUSE_WORKLOAD_ENV'],
+    [
+      'key=${BOILERHOUSE_API_KEY}',
+      "${BOILERHOUSE_API_KEY} is not allowed: BOILERHOUSE_* variables are the daemon's own settings and are never given to workloads",
+    ],
+  ])('%j fails: %s', (input, message) => {
+    expect(() => interpolate(input, env)).toThrow(new InterpolationError(message));
+  });
+
+  test('a default applies, with a warning that says why, whether or not the variable is set', () => {
+    const warned: string[] = [];
+    expect(interpolate('${SECRET:-none}/${UNSET-x}', env, (message) => warned.push(message))).toBe('none/x');
+    expect(warned).toEqual([
+      '${SECRET:-none} uses its default: SECRET is not allowed here (add SECRET to BOILERHOUSE_WORKLOAD_ENV)',
+      '${UNSET-x} uses its default: UNSET is not allowed here (add UNSET to BOILERHOUSE_WORKLOAD_ENV)',
+    ]);
+  });
+
+  test('a default that itself names a refused variable fails', () => {
+    expect(() => interpolate('${NOPE:-${SECRET}}', env)).toThrow(
+      new InterpolationError('${SECRET} is not allowed: add SECRET to BOILERHOUSE_WORKLOAD_ENV'),
+    );
   });
 });
 

@@ -1,6 +1,8 @@
 /**
  * `${VAR}` substitution in workload values, as docker-compose does it, filled from the environment at load
- * time. `${tenantId}` is left in place: it is only known when a tenant claims an instance.
+ * time. `${tenantId}` is left in place: it is only known when a tenant claims an instance. Only variables the
+ * operator allows (see workload-env.ts) are read: any other reads as unset, so a default applies (with a
+ * warning saying why) and a reference without one is an error naming the setting to change.
  *
  *   ${VAR}            the variable; an error when it is not set
  *   ${VAR:-default}   the default when VAR is unset or empty
@@ -12,7 +14,12 @@
  * A `$` not followed by `{` or `$` is kept as it is, so shell snippets such as `$HOME` pass through.
  */
 
+import type { WorkloadEnvironment } from './workload-env.ts';
+
 export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Hears why a default was used: the variable is not one the workload may read. */
+export type Warn = (message: string) => void;
 
 /** Placeholders resolved at claim time rather than load time. */
 export const CLAIM_TIME_VARIABLES: ReadonlySet<string> = new Set(['tenantId']);
@@ -22,7 +29,7 @@ export class InterpolationError extends Error {}
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const EXPRESSION = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])(.*))?$/s;
 
-export function interpolate(text: string, env: Environment): string {
+export function interpolate(text: string, env: WorkloadEnvironment, warn: Warn = () => {}): string {
   if (!text.includes('$')) return text;
   let out = '';
   let index = 0;
@@ -40,7 +47,7 @@ export function interpolate(text: string, env: Environment): string {
     } else if (next === '{') {
       const close = findClosingBrace(text, dollar + 2);
       if (close === -1) throw new InterpolationError(`unclosed "\${" at character ${dollar + 1}`);
-      out += resolveExpression(text.slice(dollar + 2, close), env);
+      out += resolveExpression(text.slice(dollar + 2, close), env, warn);
       index = close + 1;
     } else {
       out += '$';
@@ -65,7 +72,7 @@ function findClosingBrace(text: string, from: number): number {
   return -1;
 }
 
-function resolveExpression(expression: string, env: Environment): string {
+function resolveExpression(expression: string, env: WorkloadEnvironment, warn: Warn): string {
   const match = EXPRESSION.exec(expression);
   if (match === null) {
     const name = expression.split(/[:?-]/)[0] ?? '';
@@ -75,7 +82,13 @@ function resolveExpression(expression: string, env: Environment): string {
   }
   const [, name = '', operator, argument = ''] = match;
   if (CLAIM_TIME_VARIABLES.has(name) && operator === undefined) return `\${${name}}`;
-  const value = env[name];
+  const access = env.access(name);
+  const hasDefault = operator === ':-' || operator === '-';
+  if (!access.allowed && !hasDefault)
+    throw new InterpolationError(`\${${name}} is not allowed: ${access.reason}`);
+  if (!access.allowed)
+    warn(`\${${expression}} uses its default: ${name} is not allowed here (${access.reason})`);
+  const value = access.allowed ? access.value : undefined;
   const unset = value === undefined;
   const empty = unset || value === '';
   switch (operator) {
@@ -86,9 +99,9 @@ function resolveExpression(expression: string, env: Environment): string {
         );
       return value as string;
     case ':-':
-      return empty ? interpolate(argument, env) : (value as string);
+      return empty ? interpolate(argument, env, warn) : (value as string);
     case '-':
-      return unset ? interpolate(argument, env) : (value as string);
+      return unset ? interpolate(argument, env, warn) : (value as string);
     case ':?':
       if (empty)
         throw new InterpolationError(

@@ -2,12 +2,16 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { formatProblem, loadWorkload } from './load.ts';
 import type { WorkloadSpec } from './workload/workload.ts';
+import { workloadEnvironment } from './workload-env.ts';
 
 const MIB = 1024 * 1024;
 const repoFile = (path: string) => new URL(`../../../${path}`, import.meta.url);
 
-function load(text: string, env: Record<string, string> = {}) {
-  return loadWorkload(text, { file: '/srv/workloads/test.yaml', env });
+/** Loads with `env` set and each of its variables (and the `listed` ones, unset) allowed to the file. */
+function load(text: string, env: Record<string, string> = {}, listed: string[] = []) {
+  const allowed = [...Object.keys(env), ...listed].join(',');
+  const variables = workloadEnvironment({ ...env, BOILERHOUSE_WORKLOAD_ENV: allowed });
+  return loadWorkload(text, { file: '/srv/workloads/test.yaml', env: variables });
 }
 
 /** Loads a file that must be valid, and returns its spec. */
@@ -17,8 +21,8 @@ function spec(text: string, env: Record<string, string> = {}): WorkloadSpec {
   return result.spec as WorkloadSpec;
 }
 
-function warnings(text: string, env: Record<string, string> = {}): string[] {
-  return load(text, env).problems.map((problem) => formatProblem('w.yaml', problem));
+function warnings(text: string, env: Record<string, string> = {}, listed: string[] = []): string[] {
+  return load(text, env, listed).problems.map((problem) => formatProblem('w.yaml', problem));
 }
 
 const EVERY_FIELD = `
@@ -42,7 +46,7 @@ volumes:
     - name: cache
       target: /app/cache
       read_only: false
-      seed: ../seeds/cache
+      seed: ./seeds/cache/
 security:
   user: "1000:1000"
 read_only: false
@@ -134,7 +138,7 @@ describe('a file using every field', () => {
         state: { target: '/app/data', readOnly: false },
         secrets: { target: '/app/.env', readOnly: true },
         comm: { target: '/app/store', readOnly: true },
-        custom: [{ name: 'cache', target: '/app/cache', readOnly: false, seed: '/srv/seeds/cache' }],
+        custom: [{ name: 'cache', target: '/app/cache', readOnly: false, seed: 'seeds/cache' }],
       },
       security: { user: '1000:1000' },
       readOnly: false,
@@ -234,7 +238,7 @@ describe('defaults', () => {
 
   test('a sync block without mappings moves the whole state volume', () => {
     const text =
-      'id: s\nimage: i\nvolumes: {state: {target: /data}}\nsync:\n  sink: {type: local, path: /srv/sink}\n';
+      'id: s\nimage: i\nvolumes: {state: {target: /data}}\nsync:\n  sink: {type: local, path: sinks/s}\n';
     expect(spec(text).sync?.mappings).toEqual([{ path: '.', direction: 'bidirectional', mode: 'sync' }]);
   });
 
@@ -311,7 +315,8 @@ describe('compose spellings', () => {
 
   test('an environment entry without a value is taken from the host environment', () => {
     expect(
-      spec('id: e\nimage: i\nenvironment:\n  - TZ\n  - NOPE\n', { TZ: 'Europe/Paris' }).environment,
+      load('id: e\nimage: i\nenvironment:\n  - TZ\n  - NOPE\n', { TZ: 'Europe/Paris' }, ['NOPE']).spec
+        ?.environment,
     ).toEqual({
       TZ: 'Europe/Paris',
     });
@@ -399,9 +404,12 @@ describe('warnings about units that look wrong', () => {
     ],
   ])('%j', (extra, expected) => {
     const text = `id: w\nimage: i\n${extra}`;
-    const result = load(text);
+    const listed = ['MISSING_VAR', 'K', 'S'];
+    const result = load(text, {}, listed);
     expect(result.spec).toBeDefined();
-    expect(warnings(text).map((line) => line.replace(/^w\.yaml:\d+:\d+ /, ''))).toContain(expected);
+    expect(warnings(text, {}, listed).map((line) => line.replace(/^w\.yaml:\d+:\d+ /, ''))).toContain(
+      expected,
+    );
   });
 });
 

@@ -1,12 +1,11 @@
 /**
  * Reads a workload file's text into a validated spec, or the list of what is wrong with it. Pure: the
- * caller reads the file and supplies the environment used for `${VAR}`.
+ * caller reads the file and supplies the variables `${VAR}` may read (`workloadEnvironment(env)`).
  */
-import { dirname, resolve } from 'node:path';
 import { isDocument, LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
-import type { Environment } from './interpolate.ts';
 import { INVALID, ParseContext, type Problem } from './schema/field.ts';
 import { type WorkloadSpec, workloadField } from './workload/workload.ts';
+import type { WorkloadEnvironment } from './workload-env.ts';
 
 export interface LoadResult {
   /** Present when the file has no errors (it may have warnings). */
@@ -16,9 +15,10 @@ export interface LoadResult {
 }
 
 export interface LoadOptions {
-  /** The file's path, for messages and for resolving relative `seed` paths. */
+  /** The file's path, for messages. */
   file: string;
-  env: Environment;
+  /** What BOILERHOUSE_WORKLOAD_ENV lets the file read; any other variable reads as unset. */
+  env: WorkloadEnvironment;
 }
 
 export function loadWorkload(text: string, options: LoadOptions): LoadResult {
@@ -52,15 +52,8 @@ export function loadWorkload(text: string, options: LoadOptions): LoadResult {
   if (parsed === INVALID || problems.some((problem) => problem.severity === 'error')) {
     return { problems };
   }
-  return { spec: resolveSeeds(parsed, options.file), problems };
-}
-
-function resolveSeeds(spec: WorkloadSpec, file: string): WorkloadSpec {
-  const base = dirname(resolve(file));
-  const custom = spec.volumes.custom.map((volume) =>
-    volume.seed === undefined ? volume : { ...volume, seed: resolve(base, volume.seed) },
-  );
-  return { ...spec, volumes: { ...spec.volumes, custom } };
+  // Seeds stay relative to the workloads directory: the daemon resolves them there when it copies them.
+  return { spec: parsed, problems };
 }
 
 function documentProblem(line: number, column: number, message: string): Problem {

@@ -24,10 +24,11 @@ export interface NanoclawWorkloadOptions {
   hooks?: string[];
 }
 
-/** The environment the daemon needs for the sink credentials the workload names. */
+/** The environment the daemon needs for the sink credentials the workload names (which it must allow). */
 export const S3_ENV = {
   E2E_S3_KEY: S3RVER_CREDENTIALS.accessKeyId,
   E2E_S3_SECRET: S3RVER_CREDENTIALS.secretAccessKey,
+  BOILERHOUSE_WORKLOAD_ENV: 'E2E_S3_KEY,E2E_S3_SECRET',
 };
 
 export async function nanoclawWorkload(options: NanoclawWorkloadOptions): Promise<string> {

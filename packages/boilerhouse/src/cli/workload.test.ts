@@ -10,9 +10,13 @@ import { runCli } from './main.ts';
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
 async function run(...args: string[]) {
+  return runIn({}, ...args);
+}
+
+async function runIn(env: Record<string, string>, ...args: string[]) {
   let out = '';
   let err = '';
-  const code = await runCli(args, { out: (text) => (out += text), err: (text) => (err += text), env: {} });
+  const code = await runCli(args, { out: (text) => (out += text), err: (text) => (err += text), env });
   return { code, out, err };
 }
 
@@ -48,6 +52,33 @@ test('warnings alone do not fail validation', async () => {
   const file = join(dir, 'w.yaml');
   await writeFile(file, 'id: w\nimage: busybox\nhealthcheck:\n  test: "true"\n  interval: 0.2\n');
   expect((await run('workload', 'validate', file)).code).toBe(0);
+});
+
+test('validate reads only the variables BOILERHOUSE_WORKLOAD_ENV allows, as the daemon does', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'bh-cli-'));
+  const file = join(dir, 'env.yaml');
+  await writeFile(
+    file,
+    'id: env\nimage: busybox\nenvironment:\n  A: ${GREETING}\n  B: ${AWS_SECRET_ACCESS_KEY}\n',
+  );
+  const env = { GREETING: 'hi', AWS_SECRET_ACCESS_KEY: 'aws-secret', BOILERHOUSE_WORKLOAD_ENV: 'GREETING' };
+  const result = await runIn(env, 'workload', 'validate', file);
+  expect(result.code).toBe(1);
+  expect(result.out).toBe(
+    `${file}:5:6 environment.B: \${AWS_SECRET_ACCESS_KEY} is not allowed: add AWS_SECRET_ACCESS_KEY to BOILERHOUSE_WORKLOAD_ENV\n`,
+  );
+  const listed = { ...env, BOILERHOUSE_WORKLOAD_ENV: 'GREETING,AWS_SECRET_ACCESS_KEY' };
+  expect((await runIn(listed, 'workload', 'validate', file)).code).toBe(0);
+  const refused = await runIn(
+    { ...env, BOILERHOUSE_WORKLOAD_ENV: 'BOILERHOUSE_*' },
+    'workload',
+    'validate',
+    file,
+  );
+  expect(refused).toMatchObject({ code: 1, out: '' });
+  expect(refused.err).toContain(
+    `BOILERHOUSE_WORKLOAD_ENV: "BOILERHOUSE_*" names the daemon's own settings (BOILERHOUSE_*), which are never given to workloads`,
+  );
 });
 
 test.each([

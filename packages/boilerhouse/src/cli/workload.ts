@@ -3,7 +3,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { formatProblem, loadWorkload, workloadJsonSchema } from '@boilerhouse/spec';
+import { formatProblem, loadWorkload, workloadEnvironment, workloadJsonSchema } from '@boilerhouse/spec';
 import type { WorkloadApplied, WorkloadSummary } from './api-types.ts';
 import { ApiError, path } from './client.ts';
 import type { Command, Group } from './command.ts';
@@ -18,11 +18,14 @@ const validate: Command = {
   description:
     'Checks workload files as the daemon would, without one. Prints FILE:LINE:COL PATH: MESSAGE per problem\n' +
     'on stdout and a summary on stderr; exits 1 when any file has an error (warnings alone pass).\n' +
-    '${VAR} in a file is filled from this environment.',
+    '${VAR} in a file is filled from this environment, as the daemon fills it from its own: only the variables\n' +
+    'BOILERHOUSE_WORKLOAD_ENV lists (names, or NAME_* prefixes) are read; any other is refused.',
   options: {},
   api: false,
   examples: ['workload validate workloads/*.yaml'],
   async run({ io, positionals }) {
+    // The daemon's rule, with the same setting: a file valid here is valid there under the same environment.
+    const env = workloadEnvironment(io.env);
     let failed = 0;
     for (const file of positionals) {
       let text: string;
@@ -33,7 +36,7 @@ const validate: Command = {
         failed++;
         continue;
       }
-      const result = loadWorkload(text, { file, env: io.env });
+      const result = loadWorkload(text, { file, env });
       for (const problem of result.problems) io.out(`${formatProblem(file, problem)}\n`);
       if (result.spec === undefined) failed++;
     }

@@ -4,13 +4,14 @@
  */
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chmod, cp, lchown, mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, lchown, mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { WorkloadSpec } from '@boilerhouse/spec';
 import type { Mount } from '../runtime/runtime.ts';
 import { MemoryDirs, prepareSecretsVolume } from '../secrets/index.ts';
 import { HEALTH_REQUEST_FIFO, HEALTH_RESPONSE_FIFO } from './health-agent.ts';
+import { copySeed } from './seed-copy.ts';
 
 const exec = promisify(execFile);
 
@@ -31,11 +32,16 @@ export class InstanceFiles {
   readonly root: string;
   readonly #gateBinary: string;
   readonly #memory: MemoryDirs;
+  readonly #dataDir: string;
+  /** Where seeds are copied from. */
+  readonly #workloadsDir: string;
 
-  constructor(dataDir: string, gateBinary: string) {
+  constructor(dataDir: string, gateBinary: string, workloadsDir: string) {
     this.root = join(dataDir, 'instances');
     this.#gateBinary = gateBinary;
     this.#memory = new MemoryDirs(dataDir);
+    this.#dataDir = dataDir;
+    this.#workloadsDir = workloadsDir;
   }
 
   dir(id: string): string {
@@ -75,7 +81,18 @@ export class InstanceFiles {
       const file = isFileTarget(volume.target);
       if (file) await writeFile(source, '', { mode: 0o600 });
       else await mkdir(source, { mode: 0o750 });
-      if (volume.seed !== undefined) await cp(volume.seed, source, { recursive: true, force: true });
+      if (volume.seed !== undefined) {
+        await copySeed({
+          workloadsDir: this.#workloadsDir,
+          seed: volume.seed,
+          destination: source,
+          fileTarget: file,
+          private: [
+            { path: this.#dataDir, what: "the daemon's data directory" },
+            { path: this.#memory.root, what: "the daemon's secrets directory" },
+          ],
+        });
+      }
       await giveTo(source, owner, file);
       mounts.push({ source, target: volume.target, readOnly: volume.readOnly });
     }

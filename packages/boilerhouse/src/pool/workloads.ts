@@ -9,11 +9,11 @@ import { watch } from 'node:fs';
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
-  type Environment,
   formatProblem,
   loadWorkload,
   type PoolSpec,
   type Problem,
+  type WorkloadEnvironment,
   type WorkloadSpec,
 } from '@boilerhouse/spec';
 import { BadRequestError, BoilerhouseError, NotFoundError } from '../errors.ts';
@@ -56,7 +56,8 @@ export function specHash(spec: WorkloadSpec): string {
 
 export class WorkloadRegistry {
   readonly #dir: string;
-  readonly #env: Environment;
+  /** Only what BOILERHOUSE_WORKLOAD_ENV allows: files and API bodies never read the rest. */
+  readonly #env: WorkloadEnvironment;
   readonly #activity: Activity;
   readonly #workloads = new Map<string, Workload>();
   readonly #onChange: () => void;
@@ -66,7 +67,7 @@ export class WorkloadRegistry {
 
   constructor(options: {
     dir: string;
-    env: Environment;
+    env: WorkloadEnvironment;
     activity: Activity;
     overrides: PoolOverrides;
     onChange: () => void;

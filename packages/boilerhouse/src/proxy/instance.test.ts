@@ -80,7 +80,7 @@ async function prepareTools(): Promise<string> {
 const workload = async () =>
   (await echoWorkload({
     'min_idle: 2': 'min_idle: 0',
-    '  state:\n    target: /data\n': `  state:\n    target: /data\n  custom:\n    - name: tools\n      target: /tools\n      read_only: true\n      seed: ${tools}\n`,
+    '  state:\n    target: /data\n': `  state:\n    target: /data\n  custom:\n    - name: tools\n      target: /tools\n      read_only: true\n      seed: tools\n`,
   })) +
   `\ndocker:\n  images: ["${CHILD_IMAGE.split(':')[0]}:*"]\n  max_containers: 2\n  limits: { cpus: 0.5, memory: 64M, pids: 64 }\n`;
 
@@ -117,7 +117,10 @@ const socketOf = (h: Harness, instance: string) =>
   join(h.dataDir, 'instances', instance, 'docker', 'docker.sock');
 
 async function claimWithDocker(): Promise<{ h: Harness; instance: string; containerId: string }> {
-  harness = await startHarness({ 'echo.yaml': await workload() });
+  harness = await startHarness({ 'echo.yaml': await workload() }, { start: false });
+  // A seed is copied from the workloads directory only.
+  await cp(tools, join(harness.workloadsDir, 'tools'), { recursive: true });
+  await harness.boilerhouse.start();
   const claimed = await harness.boilerhouse.claim('alice', 'echo');
   const stateDir = join(harness.dataDir, 'instances', claimed.instance.id, 'volumes', 'state');
   await mkdir(join(stateDir, 'groups', 'main'), { recursive: true });
@@ -221,7 +224,9 @@ test('after a restart the socket is served again, and containers of instances th
 
 test('an image the allowlist names exactly must be on the host before an instance starts', async () => {
   const text = (await workload()).replace(/images: \[[^\]]*\]/, 'images: ["boilerhouse/no-such-agent:1"]');
-  harness = await startHarness({ 'echo.yaml': text.replace('min_idle: 0', 'min_idle: 1') });
+  harness = await startHarness({ 'echo.yaml': text.replace('min_idle: 0', 'min_idle: 1') }, { start: false });
+  await cp(tools, join(harness.workloadsDir, 'tools'), { recursive: true });
+  await harness.boilerhouse.start();
   const bh = harness.boilerhouse;
   await waitFor(() => bh.pool('echo').fill.lastError !== null, 20_000, 'a failed fill');
   expect(bh.pool('echo').fill.lastError).toContain(

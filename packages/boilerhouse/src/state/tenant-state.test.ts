@@ -109,6 +109,7 @@ test("with an S3 sink, a tenant's state goes to the bucket and comes back on a n
         env: {
           TEST_S3_KEY: S3RVER_CREDENTIALS.accessKeyId,
           TEST_S3_SECRET: S3RVER_CREDENTIALS.secretAccessKey,
+          BOILERHOUSE_WORKLOAD_ENV: 'TEST_S3_KEY,TEST_S3_SECRET',
         },
       },
     );

@@ -13,7 +13,8 @@ import {
   Scalar,
   type Document as YamlDocument,
 } from 'yaml';
-import { type Environment, InterpolationError, interpolate } from '../interpolate.ts';
+import { InterpolationError, interpolate } from '../interpolate.ts';
+import type { WorkloadEnvironment } from '../workload-env.ts';
 import type { JsonSchema } from './json-schema.ts';
 
 export type PathSegment = string | number;
@@ -59,9 +60,10 @@ export class ParseContext {
   readonly problems: Problem[] = [];
   readonly document: YamlDocument;
   readonly lineCounter: LineCounter;
-  readonly env: Environment;
+  /** The variables the workload may read; every other reads as unset. */
+  readonly env: WorkloadEnvironment;
 
-  constructor(document: YamlDocument, lineCounter: LineCounter, env: Environment) {
+  constructor(document: YamlDocument, lineCounter: LineCounter, env: WorkloadEnvironment) {
     this.document = document;
     this.lineCounter = lineCounter;
     this.env = env;
@@ -133,7 +135,7 @@ export function readScalar(
   const value = resolved.value;
   if (typeof value === 'string') {
     try {
-      return interpolate(value, context.env);
+      return interpolate(value, context.env, (message) => context.warn(resolved, path, message));
     } catch (error) {
       if (error instanceof InterpolationError) return context.error(resolved, path, error.message);
       throw error;

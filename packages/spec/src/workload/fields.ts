@@ -50,7 +50,8 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
 /**
  * `environment:` as a mapping (`KEY: value`) or compose's list (`- KEY=value`). A key with no value takes
- * the variable from the environment Boilerhouse runs in, and is left out (with a warning) when unset.
+ * the variable from the environment Boilerhouse runs in (an error unless the operator allows it), and is
+ * left out (with a warning) when unset.
  */
 export function environment(): Field<Record<string, string>> {
   const expected = 'a mapping of variable names to values, or a list of KEY=value';
@@ -89,10 +90,14 @@ export function environment(): Field<Record<string, string>> {
           out[name] = text;
           return;
         }
-        const inherited = context.env[name];
-        if (inherited === undefined)
+        const inherited = context.env.access(name);
+        if (!inherited.allowed) {
+          // Taking a variable from the environment is asking for it by name, as `${NAME}` does.
+          const message = `${name} (no value: taken from the environment) is not allowed: ${inherited.reason}`;
+          valid = context.error(raw, at, message) !== INVALID;
+        } else if (inherited.value === undefined)
           context.warn(raw, at, `${name} has no value and is not set in the environment; left out`);
-        else out[name] = inherited;
+        else out[name] = inherited.value;
       };
       if (isMap(resolved)) {
         for (const pair of resolved.items as Pair<Node, Node | null>[]) {
@@ -196,6 +201,52 @@ export function relativePath(what: string): Field<string> {
   });
 }
 
+/**
+ * A host path inside the workloads directory (`seed`): relative, and never leaving it. Where it leads is
+ * checked again when it is copied, without following links (see pool/seed-copy.ts in boilerhouse).
+ */
+export function workloadsDirPath(): Field<string> {
+  const expected = 'a path relative to the workloads directory, such as seeds/cache';
+  return scalarField({
+    expected,
+    schema: { type: 'string', pattern: '^(?!/)(?!\\.\\.(/|$)).+' },
+    read(value) {
+      if (typeof value !== 'string' || value === '') return reject(`expected ${expected}, got ${got(value)}`);
+      if (value.startsWith('/'))
+        return reject(`"${value}" must be relative to the workloads directory, not absolute`);
+      const normal = posix.normalize(value).replace(/\/$/, '');
+      if (normal === '..' || normal.startsWith('../'))
+        return reject(`"${value}" leaves the workloads directory; a seed must be inside it`);
+      if (normal === '.')
+        return reject('the workloads directory itself cannot be a seed; name a file or folder in it');
+      return normal;
+    },
+  });
+}
+
+/**
+ * A local sink's directory: inside Boilerhouse's sinks folder, written relative to its data directory
+ * (`sinks/echo`). A workload cannot choose any other host directory: the data directory beside it holds the
+ * database and the key that decrypts every tenant's secrets.
+ */
+export function localSinkPath(): Field<string> {
+  const expected = 'a folder of the sinks directory, such as sinks/echo';
+  const hint = "relative to Boilerhouse's data directory and inside its sinks/ folder, such as sinks/echo";
+  return scalarField({
+    expected,
+    schema: { type: 'string', pattern: '^sinks(/(?!\\.\\.(/|$))[^/]+)*/?$' },
+    read(value) {
+      if (typeof value !== 'string' || value === '') return reject(`expected ${expected}, got ${got(value)}`);
+      if (value.startsWith('/')) return reject(`"${value}" must be ${hint}, not absolute`);
+      if (value.split('/').includes('..'))
+        return reject(`"${value}" must stay inside the sinks folder (no "..")`);
+      const normal = posix.normalize(value).replace(/\/$/, '');
+      if (normal !== 'sinks' && !normal.startsWith('sinks/')) return reject(`"${value}" must be ${hint}`);
+      return normal;
+    },
+  });
+}
+
 export type HealthTest = { kind: 'exec'; argv: string[] } | { kind: 'shell'; command: string };
 
 /** compose's `test:`: `["CMD", arg...]`, `["CMD-SHELL", "cmd"]`, or a string run by the shell. */
@@ -263,7 +314,10 @@ export function secretReference(): Field<SecretReference> {
           `expected ${expected}, such as \${AWS_SECRET_ACCESS_KEY}; a secret written into a workload file ends up in version control`,
         );
       }
-      if (context.env[name] === undefined)
+      const access = context.env.access(name);
+      if (!access.allowed)
+        return context.error(resolved, path, `\${${name}} is not allowed: ${access.reason}`);
+      if (access.value === undefined)
         context.warn(
           resolved,
           path,

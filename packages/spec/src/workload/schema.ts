@@ -16,8 +16,10 @@ import {
   containerPort,
   environment,
   healthTest,
+  localSinkPath,
   relativePath,
   secretReference,
+  workloadsDirPath,
 } from './fields.ts';
 
 const SECOND = 1_000;
@@ -62,8 +64,8 @@ const customVolume = object({
   target: required(containerPath(), 'Where it is mounted in the container: a directory, or a file path.'),
   read_only: defaulted(boolean(), false, 'Mount it read-only.'),
   seed: optional(
-    string({ minLength: 1 }),
-    'A host file or directory copied into the volume when an instance is created (relative to the workload file).',
+    workloadsDirPath(),
+    'A file or directory of the workloads directory (a relative path that stays inside it) copied into the volume when an instance is created. Links in it are copied as links, never followed.',
   ),
 });
 
@@ -136,14 +138,14 @@ const localSink = object(
   {
     type: required(oneOf(['local']), 'A directory on the Boilerhouse host.'),
     path: optional(
-      string({ minLength: 1 }),
-      "The directory; relative paths are inside Boilerhouse's data directory. Default: its sinks/ folder.",
+      localSinkPath(),
+      "The directory, inside Boilerhouse's sinks folder and written relative to its data directory (sinks/echo). Default: the sinks folder itself.",
     ),
   },
   { expected: 'a local sink' },
 );
 
-const s3Sink = object(
+const s3SinkFields = object(
   {
     type: required(oneOf(['s3']), 'An S3-compatible bucket.'),
     bucket: required(
@@ -153,7 +155,11 @@ const s3Sink = object(
       }),
       'The bucket.',
     ),
-    region: defaulted(string({ minLength: 1 }), 'us-east-1', 'The region.'),
+    region: defaulted(
+      string({ pattern: /^[A-Za-z0-9_-]+$/, patternHint: 'letters, digits, _ and -, such as us-east-1' }),
+      'us-east-1',
+      'The region.',
+    ),
     prefix: optional(string(), 'Key prefix; ${tenantId} is filled in per tenant.'),
     endpoint: optional(
       string({ pattern: /^https?:\/\/[^\s/]+/, patternHint: 'an http:// or https:// URL' }),
@@ -175,6 +181,16 @@ const s3Sink = object(
   },
   { expected: 'an s3 sink' },
 );
+
+// The standard chain would sign with the daemon's own AWS credentials, and the access key id and session
+// token travel in clear headers: never to a server the workload author chose.
+const s3Sink = refineField(s3SinkFields, (sink, report) => {
+  if (sink.endpoint !== undefined && sink.credentials === undefined) {
+    report.error(
+      "an S3 sink with an endpoint must name its credentials (${VAR} references): the daemon's own AWS credentials are never sent to an endpoint a workload chose",
+    );
+  }
+});
 
 const mapping = object({
   path: defaulted(relativePath('the state volume'), '.', 'File or directory in the state volume.'),

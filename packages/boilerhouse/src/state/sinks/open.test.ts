@@ -19,13 +19,26 @@ describe('openSink', () => {
     expect(sink.description).toBe(`local:${dataDir}/sinks`);
   });
 
-  it('takes a relative local path inside the data directory, an absolute one as it is', () => {
-    expect(openSink({ type: 'local', path: 'state/x' }, { dataDir, env: {} }).description).toBe(
-      `local:${dataDir}/state/x`,
+  it('takes a local path relative to the data directory, inside its sinks folder', () => {
+    expect(openSink({ type: 'local', path: 'sinks/x' }, { dataDir, env: {} }).description).toBe(
+      `local:${dataDir}/sinks/x`,
     );
-    expect(openSink({ type: 'local', path: '/srv/state' }, { dataDir, env: {} }).description).toBe(
-      'local:/srv/state',
-    );
+  });
+
+  it('refuses a local path anywhere else: beside secret.key and the database, or elsewhere on the host', () => {
+    for (const path of [
+      '.',
+      'secret.key',
+      'instances',
+      'sinks/../instances',
+      'sinksx',
+      '/etc',
+      `${dataDir}`,
+    ]) {
+      expect(() => openSink({ type: 'local', path }, { dataDir, env: {} }), path).toThrow(
+        `a local sink's path must be inside the data directory's sinks folder (sinks/...); "${path}" is not`,
+      );
+    }
   });
 
   it('puts a local sink with a prefix in a folder of that name', async () => {

@@ -2,7 +2,7 @@
  * A workload's `sync.sink` -> a Sink. Credentials are named in the spec as environment variables and read
  * here, from the environment the caller passes, so a secret is never copied into the spec.
  */
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import type { S3Sink as S3SinkSpec, Sink as SinkSpec } from '@boilerhouse/spec';
 import { checkKey } from './keys.ts';
 import { LocalSink } from './local.ts';
@@ -10,7 +10,10 @@ import { type S3Credentials, S3Sink } from './s3.ts';
 import { type Sink, SinkError } from './sink.ts';
 
 export interface OpenSinkOptions {
-  /** Boilerhouse's data directory: a relative local `path` is inside it; the default is `<dataDir>/sinks`. */
+  /**
+   * Boilerhouse's data directory: a local `path` is relative to it and must lie in `<dataDir>/sinks` (the
+   * default), never beside the database and secret.key or anywhere else on the host.
+   */
   dataDir: string;
   env: Record<string, string | undefined>;
   /** Keys are stored under it, `${tenantId}` already filled in: the S3 prefix, a sub-folder of a local sink. */
@@ -20,8 +23,14 @@ export interface OpenSinkOptions {
 export function openSink(spec: SinkSpec, options: OpenSinkOptions): Sink {
   const prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
   if (spec.type === 'local') {
-    const base = spec.path === undefined ? join(options.dataDir, 'sinks') : spec.path;
-    const root = isAbsolute(base) ? base : resolve(options.dataDir, base);
+    const sinks = resolve(options.dataDir, 'sinks');
+    const root = spec.path === undefined ? sinks : resolve(options.dataDir, spec.path);
+    const inside = relative(sinks, root);
+    if (inside === '..' || inside.startsWith(`..${sep}`)) {
+      throw new SinkError(
+        `a local sink's path must be inside the data directory's sinks folder (sinks/...); "${spec.path}" is not`,
+      );
+    }
     if (prefix === '') return new LocalSink(root);
     checkKey(prefix, 'sink prefix');
     return new LocalSink(join(root, prefix));

@@ -43,12 +43,13 @@ import {
   release,
 } from './pool/release.ts';
 import { ReservedWrites } from './pool/reserved-writes.ts';
+import { releaseDataDir, restrictDataDir } from './pool/volume-mount.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
 import { DockerProxies } from './proxy/proxies.ts';
 import { DockerRuntime } from './runtime/docker.ts';
 import { EngineClient } from './runtime/engine-client.ts';
 import type { ContainerRuntime } from './runtime/runtime.ts';
-import { loadSecretKey, TenantSecrets } from './secrets/index.ts';
+import { loadSecretKey, MemoryDirs, TenantSecrets } from './secrets/index.ts';
 import { IntervalSaves } from './state/interval-saves.ts';
 import type { SaveSummary } from './state/manifest.ts';
 import type { SaveResult } from './state/snapshots.ts';
@@ -157,6 +158,7 @@ export class Boilerhouse {
         daemonId: this.daemonId,
         log: options.log,
         onDenied: (denial) => this.activity.signals.emit({ type: 'docker.denied', ...denial }),
+        tenantSecrets: async (instanceId) => this.#tenantSecrets(instanceId),
       }),
       track: (work) => this.#track(work),
     };
@@ -186,6 +188,8 @@ export class Boilerhouse {
   /** Loads the workloads, reconciles with Docker, and starts the loops. */
   async start(): Promise<RecoveryReport> {
     await this.#deps.runtime.ping();
+    // Before any volume is mounted: 0700, and nosuid,nodev under every volume (pool/volume-mount.ts).
+    await restrictDataDir(this.#dataDir, new MemoryDirs(this.#dataDir));
     const key = await loadSecretKey(this.#env, this.#dataDir);
     this.#secrets = new TenantSecrets(this.#deps.db, key.key);
     await this.workloads.load();
@@ -226,7 +230,12 @@ export class Boilerhouse {
     await Promise.all(this.#loops);
     this.#idle.stop();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
-    await this.#deps.proxies.closeAll();
+    // Whatever else fails, nothing stays mounted once the daemon is down (pool/volume-mount.ts).
+    try {
+      await this.#deps.proxies.closeAll();
+    } finally {
+      await releaseDataDir(this.#dataDir, new MemoryDirs(this.#dataDir));
+    }
     this.activity.record({ type: 'daemon.stopped', message: `Boilerhouse ${this.daemonId} stopped` });
   }
 
@@ -459,6 +468,13 @@ export class Boilerhouse {
   #secretStore(): TenantSecrets {
     if (this.#secrets === undefined) throw new ShuttingDownError();
     return this.#secrets;
+  }
+
+  /** The secrets of the tenant an instance is (or was last) claimed for; none for a fresh instance. */
+  #tenantSecrets(instanceId: string): ReadonlyMap<string, string> {
+    const instance = getInstance(this.#deps.db, instanceId);
+    if (instance?.tenant == null) return new Map();
+    return this.#secretStore().values(instance.tenant, instance.workload);
   }
 
   async #writeSecrets(instanceId: string, workload: Workload, tenant: string): Promise<void> {

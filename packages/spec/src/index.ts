@@ -3,6 +3,12 @@ export { CLAIM_TIME_VARIABLES, type Environment } from './interpolate.ts';
 export { formatProblem, type LoadOptions, type LoadResult, loadWorkload } from './load.ts';
 export type { Problem, Severity } from './schema/field.ts';
 export { formatBytes, formatDuration, parseDuration, parseMemory, UnitError } from './units.ts';
+export {
+  capabilityName,
+  GRANTABLE_CAPABILITIES,
+  REFUSED_CAPABILITIES,
+} from './workload/capabilities.ts';
+export { type ChildUser, childUser, NOBODY } from './workload/child-user.ts';
 export type { HealthTest, SecretReference } from './workload/fields.ts';
 export { workloadJsonSchema } from './workload/json-schema.ts';
 export { WORKLOAD_ID } from './workload/schema.ts';

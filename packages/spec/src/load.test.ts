@@ -193,6 +193,7 @@ describe('a file using every field', () => {
         limits: { cpus: 1.5, memory: 1024 * MIB, pids: 100 },
         exec: false,
         readOnly: true,
+        capabilities: [],
       },
     } satisfies WorkloadSpec);
   });
@@ -267,6 +268,7 @@ describe('the docker block', () => {
       limits: { cpus: 1, memory: 1024 * MIB, pids: 256 },
       exec: false,
       readOnly: true,
+      capabilities: [],
     });
     const open = spec('id: d\nimage: i\ndocker: {images: ["a"], exec: true, read_only: false}\n').docker;
     expect(open).toMatchObject({ exec: true, readOnly: false });
@@ -277,10 +279,10 @@ describe('the docker block', () => {
 
   test("replaces DOCKER_HOST and keeps /var/run/boilerhouse for the socket's directory", () => {
     const text =
-      'id: d\nimage: i\nenvironment: {DOCKER_HOST: "tcp://proxy:2375"}\nvolumes: {comm: {target: /var/run/boilerhouse}}\ndocker: {images: ["a"]}\n';
+      'id: d\nimage: i\nuser: 1000\nenvironment: {DOCKER_HOST: "tcp://proxy:2375"}\nvolumes: {comm: {target: /var/run/boilerhouse}}\ndocker: {images: ["a"]}\n';
     expect(warnings(text)).toEqual([
-      'w.yaml:3:28 environment.DOCKER_HOST: warning: with a docker block, DOCKER_HOST points at the filtered socket (/var/run/boilerhouse/docker.sock); this value is replaced',
-      "w.yaml:4:26 volumes.comm.target: target /var/run/boilerhouse is already used by the docker block's socket",
+      'w.yaml:4:28 environment.DOCKER_HOST: warning: with a docker block, DOCKER_HOST points at the filtered socket (/var/run/boilerhouse/docker.sock); this value is replaced',
+      "w.yaml:5:26 volumes.comm.target: target /var/run/boilerhouse is already used by the docker block's socket",
     ]);
   });
 });

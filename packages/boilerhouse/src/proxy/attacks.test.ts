@@ -326,7 +326,7 @@ describe('create requests', () => {
     await refusedCreate(
       { Image: image, HostConfig: { CapAdd: ['SYS_ADMIN'] } },
       403,
-      'HostConfig.CapAdd is refused',
+      'HostConfig.CapAdd "SYS_ADMIN" is refused: the workload does not grant it',
     );
   });
 
@@ -334,7 +334,7 @@ describe('create requests', () => {
     await refusedCreate(
       { Image: image, HostConfig: { capadd: 'NET_ADMIN' } },
       403,
-      'HostConfig.CapAdd is refused',
+      'HostConfig.CapAdd "NET_ADMIN" is refused: the workload does not grant it',
     );
   });
 

@@ -95,8 +95,8 @@ describe('dockerode, as an agent runner uses it', () => {
     expect(err).toBe('to-stderr\n');
     // What the container wrote is in the instance's own files, owned by the instance's volume.
     expect(await readFile(join(proxy.stateDir, 'groups', 'main', 'out.txt'), 'utf8')).toBe('answer\n');
-    // Sub-directories are pinned while the container exists, and unpinned once it is gone.
-    expect(await pinnedMounts(proxy)).toHaveLength(1);
+    // Bind sources (the volume's root too) are pinned while the container exists, and unpinned once it is gone.
+    expect(await pinnedMounts(proxy)).toHaveLength(2);
     const inspected = await container.inspect();
     expect(inspected.Name).toBe('/agent-run-1');
     expect(inspected.HostConfig).toMatchObject({
@@ -171,7 +171,7 @@ describe('the docker CLI', () => {
       `${64 * MIB}\n64\ntouch: cannot touch '/root-file': Read-only file system\ntmp writable\n`,
     );
     expect(await docker(proxy, 'inspect', '--format', '{{.Name}} {{.HostConfig.CapDrop}}', 'sleeper')).toBe(
-      '/sleeper [NET_RAW]\n',
+      '/sleeper [ALL]\n',
     );
     await docker(proxy, 'stop', '-t', '1', 'sleeper');
     await docker(proxy, 'rm', 'sleeper');
@@ -198,7 +198,7 @@ describe('the docker CLI', () => {
     await docker(proxy, 'run', '-d', '--name', 'exec-target', CHILD_IMAGE, 'sleep', '60');
     expect(await docker(proxy, 'exec', '-u', '1000', 'exec-target', 'id', '-u')).toBe('1000\n');
     await expect(docker(proxy, 'exec', '--privileged', 'exec-target', 'true')).rejects.toThrow(
-      'exec with Privileged is refused',
+      'exec create refused: Privileged is refused',
     );
     const theirs = (await docker(neighbour, 'create', CHILD_IMAGE, 'sleep', '60')).trim();
     await expect(docker(proxy, 'exec', theirs, 'true')).rejects.toThrow(`No such container: ${theirs}`);

@@ -17,6 +17,8 @@ export interface ProxyContext {
   pins: BindPins;
   images: ImageAllowlist;
   policy: ChildPolicy;
+  /** The current tenant's secret values, by name (secret-leaks.ts). */
+  tenantSecrets: () => Promise<ReadonlyMap<string, string>>;
   volumes: readonly InstanceVolume[];
   /** The labels that make a container this instance's child. */
   childLabels: Record<string, string>;

@@ -15,8 +15,9 @@ const ACCESS: DockerAccessSpec = {
   limits: { cpus: 0.5, memory: 256 * MIB, pids: 100 },
   exec: false,
   readOnly: true,
+  capabilities: [],
 };
-const POLICY: ChildPolicy = { access: ACCESS, networkMode: 'bridge' };
+const POLICY: ChildPolicy = { access: ACCESS, networkMode: 'bridge', runAs: { uid: 1000, gid: 1000 } };
 
 const check = (body: unknown, policy: ChildPolicy = POLICY) =>
   checkCreate(decode(parseJson(JSON.stringify(body)), CREATE_BODY) as GoStruct, policy);
@@ -139,19 +140,18 @@ const CLI_BODY = {
 };
 
 describe("the docker CLI's create body", () => {
-  test('passes, with the caps, a read-only root and no-new-privileges forced', () => {
+  test("passes, with the caps, a read-only root, no-new-privileges, no capabilities and the instance's user forced", () => {
     const checked = check(CLI_BODY);
     expect(checked.image).toBe('agent:1');
     expect(checked.binds).toEqual([{ source: '/data/x', target: '/x', readOnly: false }]);
     expect(checked.body.HostConfig).toMatchObject({
-      NetworkMode: 'default',
       Memory: 256 * MIB,
       MemorySwap: 256 * MIB,
       NanoCpus: 500_000_000,
       PidsLimit: 100,
       ReadonlyRootfs: true,
       SecurityOpt: ['no-new-privileges'],
-      CapDrop: ['NET_RAW'],
+      CapDrop: ['ALL'],
       // Output kept on the host's disk is capped whatever the caller asks.
       LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
       AutoRemove: true,
@@ -163,6 +163,8 @@ describe("the docker CLI's create body", () => {
     expect(Object.keys(checked.body)).not.toContain('NetworkingConfig');
     expect(Object.keys(checked.body.HostConfig)).not.toContain('Privileged');
     expect(Object.keys(checked.body.HostConfig)).not.toContain('Binds');
+    expect(Object.keys(checked.body.HostConfig)).not.toContain('CapAdd');
+    expect(checked.body.User).toBe('1000:1000');
   });
 
   test('lower limits than the caps are kept; higher or unlimited ones become the caps', () => {
@@ -195,10 +197,19 @@ describe("the docker CLI's create body", () => {
     expect(writable.body.HostConfig.Tmpfs).toBeUndefined();
   });
 
-  test('a caller dropping ALL capabilities is not given NET_RAW back to drop', () => {
-    expect(check({ Image: 'agent:1', HostConfig: { CapDrop: ['ALL'] } }).body.HostConfig.CapDrop).toEqual([
-      'ALL',
-    ]);
+  test('every capability is dropped, whatever the caller drops', () => {
+    for (const CapDrop of [['ALL'], ['NET_RAW'], ['CHOWN', 'KILL'], []])
+      expect(check({ Image: 'agent:1', HostConfig: { CapDrop } }).body.HostConfig.CapDrop).toEqual(['ALL']);
+  });
+
+  test('no-new-privileges may be asked for in any spelling, never turned off', () => {
+    for (const entry of ['no-new-privileges', 'no-new-privileges:true', 'no-new-privileges=true'])
+      expect(
+        check({ Image: 'agent:1', HostConfig: { SecurityOpt: [entry] } }).body.HostConfig.SecurityOpt,
+      ).toEqual(['no-new-privileges']);
+    expect(refusal({ Image: 'agent:1', HostConfig: { SecurityOpt: ['no-new-privileges:false'] } })).toContain(
+      'HostConfig.SecurityOpt "no-new-privileges:false" is refused',
+    );
   });
 
   test('an instance without a network gets children without one', () => {
@@ -222,7 +233,9 @@ describe('refusals name every problem at once', () => {
       },
     });
     expect(message).toContain('HostConfig.Privileged is refused: it runs privileged');
-    expect(message).toContain('HostConfig.CapAdd is refused: it adds capabilities');
+    expect(message).toContain(
+      'HostConfig.CapAdd "SYS_ADMIN" is refused: the workload does not grant it (docker.capabilities: it grants none)',
+    );
     expect(message).toContain('HostConfig.PidMode is refused: it shares a PID namespace');
     expect(message).toContain('HostConfig.Sysctls is refused: it sets sysctls');
   });
@@ -280,5 +293,73 @@ describe('images', () => {
     // A short hex name would resolve as an id prefix when no image has that name: RepoTags tell.
     expect(namesImage('c876765ad5f2:latest', { RepoTags: ['boilerhouse/echo:latest'] })).toBe(false);
     expect(namesImage('agent:1', { RepoTags: ['agent:1', 'agent:latest'] })).toBe(true);
+  });
+});
+
+describe("children run as the instance's user, never root", () => {
+  test("an empty User, the instance's uid or its uid:gid become uid:gid", () => {
+    for (const User of [undefined, '', '1000', '1000:1000'])
+      expect(check({ Image: 'agent:1', User }).body.User).toBe('1000:1000');
+  });
+
+  test.each([
+    ['0'],
+    ['root'],
+    ['0:0'],
+    ['1000:0'],
+    ['0:1000'],
+    ['node'],
+    ['1001'],
+    ['1000:1001'],
+    ['1000:'],
+    [' 1000'],
+  ])('User %j is refused, naming the allowed value', (User) => {
+    expect(refusal({ Image: 'agent:1', User })).toContain(
+      `User ${JSON.stringify(User)} is refused: containers run as the instance's user, 1000:1000 (leave User empty or set it to "1000:1000")`,
+    );
+  });
+
+  test('a workload whose user is nobody gets children that are nobody', () => {
+    const nobody: ChildPolicy = { ...POLICY, runAs: { uid: 65534, gid: 65534 } };
+    expect(check({ Image: 'agent:1' }, nobody).body.User).toBe('65534:65534');
+    expect(refusal({ Image: 'agent:1', User: '1000:1000' }, nobody)).toContain('65534:65534');
+  });
+
+  test("GroupAdd is refused unless it is the instance's own gid", () => {
+    expect(check({ Image: 'agent:1', HostConfig: { GroupAdd: ['1000'] } }).body.HostConfig.GroupAdd).toBe(
+      undefined,
+    );
+    for (const group of ['0', 'root', 'docker', '999'])
+      expect(refusal({ Image: 'agent:1', HostConfig: { GroupAdd: ['1000', group] } })).toContain(
+        `HostConfig.GroupAdd ${JSON.stringify(group)} is refused: containers have only the instance's group, 1000`,
+      );
+  });
+});
+
+describe('capabilities a workload grants', () => {
+  const granting: ChildPolicy = { ...POLICY, access: { ...ACCESS, capabilities: ['CHOWN', 'FOWNER'] } };
+
+  test('granted ones are added, in the engine’s CAP_ spelling, however the caller wrote them', () => {
+    const host = check(
+      { Image: 'agent:1', HostConfig: { CapAdd: ['chown', 'CAP_FOWNER', 'CHOWN'] } },
+      granting,
+    ).body.HostConfig;
+    expect(host.CapAdd).toEqual(['CAP_CHOWN', 'CAP_FOWNER']);
+    expect(host.CapDrop).toEqual(['ALL']);
+  });
+
+  test('one not granted, ALL, or a name that is no capability is refused', () => {
+    expect(refusal({ Image: 'agent:1', HostConfig: { CapAdd: ['CHOWN', 'KILL'] } }, granting)).toBe(
+      'container create refused: HostConfig.CapAdd "KILL" is refused: the workload does not grant it (docker.capabilities: it grants CHOWN, FOWNER)',
+    );
+    expect(refusal({ Image: 'agent:1', HostConfig: { CapAdd: ['ALL'] } }, granting)).toContain(
+      'HostConfig.CapAdd "ALL" is refused: capabilities are added one by one',
+    );
+    expect(refusal({ Image: 'agent:1', HostConfig: { CapAdd: ['CAP_PWN'] } }, granting)).toContain(
+      'HostConfig.CapAdd "CAP_PWN" is refused: it is not a Linux capability',
+    );
+    expect(refusal({ Image: 'agent:1', HostConfig: { Capabilities: ['CAP_CHOWN'] } }, granting)).toContain(
+      'HostConfig.Capabilities is refused: it replaces the capability set',
+    );
   });
 });

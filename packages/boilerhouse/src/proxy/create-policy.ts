@@ -2,14 +2,17 @@
  * The create policy: what a workload's container may ask of the engine, judged on the body as the engine
  * decodes it (go-decode.ts). Anything that reaches the host is refused: privileged, added capabilities,
  * devices, host or shared namespaces, security-opt changes, sysctls, cgroup parents, OOM-kill disable,
- * published ports, named volumes and volume drivers, links. Bind mounts come out as requests for paths
- * inside the instance (translated later); resource caps, a read-only root, no-new-privileges and no
- * NET_RAW are forced; the labels that make it the instance's child are added by the caller of this module.
+ * published ports, named volumes and volume drivers, links, users other than the instance's own and
+ * capabilities the workload does not grant (child-identity.ts). Bind mounts come out as requests for paths
+ * inside the instance (translated later); resource caps, a read-only root, no-new-privileges, the
+ * instance's user and no capabilities but granted ones are forced; the labels that make it the instance's
+ * child are added by the caller of this module.
  *
  * The result is a new body built only from fields the policy knows: what was checked is what is sent.
  */
 import type { DockerAccessSpec } from '@boilerhouse/spec';
 import type { BindRequest } from './binds.ts';
+import { checkCapAdd, checkGroupAdd, checkUser, type RunAs } from './child-identity.ts';
 import { HOST_CONFIG_FIELDS } from './create-schema.ts';
 import { ProxyDenial, quote } from './denial.ts';
 import type { GoStruct } from './go-decode.ts';
@@ -26,7 +29,6 @@ const NO_NEW_PRIVILEGES = new Set(['no-new-privileges', 'no-new-privileges:true'
 const CONFIG_PASSED = [
   'Hostname',
   'Domainname',
-  'User',
   'AttachStdin',
   'AttachStdout',
   'AttachStderr',
@@ -57,7 +59,6 @@ const HOST_PASSED = [
   'DnsOptions',
   'DnsSearch',
   'ExtraHosts',
-  'GroupAdd',
   'IpcMode',
   'OomScoreAdj',
   'ShmSize',
@@ -79,7 +80,6 @@ const HOST_REFUSED: Record<string, string> = {
   PortBindings: 'publishes ports on the host',
   VolumeDriver: 'uses a volume driver',
   VolumesFrom: "mounts another container's volumes",
-  CapAdd: 'adds capabilities',
   Capabilities: 'replaces the capability set',
   Cgroup: "joins another container's cgroup",
   Links: 'links to other containers',
@@ -116,6 +116,8 @@ export interface ChildPolicy {
   access: DockerAccessSpec;
   /** The instance's own network: a child never gets more than its parent. */
   networkMode: 'bridge' | 'none';
+  /** Who every child runs as: the instance's own non-root user (child-identity.ts). */
+  runAs: RunAs;
 }
 
 export interface CheckedCreate {
@@ -151,6 +153,9 @@ export function checkCreate(request: GoStruct, policy: ChildPolicy): CheckedCrea
   for (const [field, why] of Object.entries(HOST_REFUSED)) {
     if (!isEmpty(host[field])) refuse(`HostConfig.${field} is refused: it ${why}`);
   }
+  const user = checkUser(request.User, policy.runAs, 'User', refuse);
+  checkGroupAdd(host.GroupAdd, policy.runAs, refuse);
+  const capAdd = checkCapAdd(host.CapAdd, policy.access.capabilities, refuse);
   const networkMode = checkNetwork(host, request.NetworkingConfig, policy, refuse);
   checkNamespace('IpcMode', host.IpcMode, ['private', 'none', 'shareable'], refuse);
   checkNamespace('CgroupnsMode', host.CgroupnsMode, ['private'], refuse);
@@ -193,7 +198,6 @@ export function checkCreate(request: GoStruct, policy: ChildPolicy): CheckedCrea
   const outHost: GoStruct & { Mounts: unknown[] } = { Mounts: mounts };
   for (const field of HOST_PASSED) if (host[field] !== undefined) outHost[field] = host[field];
   const reservation = host.MemoryReservation;
-  const dropped = (host.CapDrop ?? []) as string[];
   Object.assign(outHost, {
     NetworkMode: networkMode,
     Memory: memory,
@@ -207,12 +211,13 @@ export function checkCreate(request: GoStruct, policy: ChildPolicy): CheckedCrea
     ReadonlyRootfs: policy.access.readOnly || host.ReadonlyRootfs === true,
     SecurityOpt: ['no-new-privileges'],
     LogConfig: logConfig(host.LogConfig as GoStruct | undefined),
-    // Raw sockets would let a container forge traffic on the bridge that other tenants' containers share.
-    CapDrop: dropped.some((cap) => /^(CAP_)?ALL$/i.test(cap)) ? dropped : [...dropped, 'NET_RAW'],
+    // Every capability dropped, whatever the caller dropped; only granted ones come back.
+    CapDrop: ['ALL'],
+    ...(capAdd.length > 0 ? { CapAdd: capAdd } : {}),
   });
   if (policy.access.readOnly) addTmp(outHost, binds, request.Volumes);
 
-  const body: CheckedCreate['body'] = { HostConfig: outHost, Labels: { ...labels } };
+  const body: CheckedCreate['body'] = { User: user, HostConfig: outHost, Labels: { ...labels } };
   for (const field of CONFIG_PASSED) if (request[field] !== undefined) body[field] = request[field];
   return { image: image as string, binds, body };
 }

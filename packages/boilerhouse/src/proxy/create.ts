@@ -14,10 +14,12 @@ import { checkCreate } from './create-policy.ts';
 import { CREATE_BODY } from './create-schema.ts';
 import { ProxyDenial, quote } from './denial.ts';
 import { type InspectedImage, namesImage } from './images.ts';
+import { refuseSecrets } from './secret-leaks.ts';
 
 export async function create(context: ProxyContext, request: ProxyRequest): Promise<Outcome> {
   const decoded = decodeBody(requireJsonBody(request.body, request.headers, 'container create'), CREATE_BODY);
   const checked = checkCreate(decoded, context.policy);
+  refuseSecrets(decoded, await context.tenantSecrets(), 'container create');
   const located = checked.binds.map((bind) => ({ bind, ...locateBind(bind, context.volumes) }));
   const image = context.images.check(checked.image);
   await verifyImage(context, image);
@@ -57,8 +59,10 @@ export async function create(context: ProxyContext, request: ProxyRequest): Prom
           bind.hostPath,
           bind.volume.hostPath,
           bind.bind.source,
+          bind.readOnly,
         );
-        binds.push({ Type: 'bind', Source: source, Target: bind.bind.target, ReadOnly: bind.readOnly });
+        // The pin is read-only itself when asked; the engine's own read-only remount would drop nosuid,nodev.
+        binds.push({ Type: 'bind', Source: source, Target: bind.bind.target, ReadOnly: false });
       }
       const body = {
         ...checked.body,

@@ -17,6 +17,8 @@ export type DenialReason =
   | 'container_limit'
   | 'not_own_container'
   | 'exec_disabled'
+  /** The body carries the value of one of the tenant's secrets. */
+  | 'secret'
   /** Not a refusal: the engine could not be reached or failed (never counted). */
   | 'engine';
 

@@ -5,12 +5,14 @@
  */
 import { RuntimeError } from '../runtime/runtime.ts';
 import { decodeBody, requireJsonBody } from './body.ts';
+import { checkUser } from './child-identity.ts';
 import { forward, type Handler, type ProxyContext, withQuery } from './context.ts';
 import { create, inspectImage, releaseStalePins } from './create.ts';
 import { EXEC_CREATE_BODY, EXEC_START_BODY } from './create-schema.ts';
 import { ProxyDenial } from './denial.ts';
 import type { GoStruct } from './go-decode.ts';
 import type { RouteName } from './routes.ts';
+import { refuseSecrets } from './secret-leaks.ts';
 import { ownEvents, ownFilters, ownInfo, ownInspect, ownList } from './views.ts';
 
 export const HANDLERS: Record<RouteName, Handler> = {
@@ -82,10 +84,13 @@ export const HANDLERS: Record<RouteName, Handler> = {
     requireExec(context);
     const id = await ownContainer(context, request.param);
     const exec = decodeBody(requireJsonBody(request.body, request.headers, 'exec create'), EXEC_CREATE_BODY);
-    if (exec.Privileged === true)
-      throw new ProxyDenial(403, 'create_policy', 'exec with Privileged is refused');
+    const problems: string[] = [];
+    if (exec.Privileged === true) problems.push('Privileged is refused');
+    const user = checkUser(exec.User, context.policy.runAs, 'User', (what) => problems.push(what));
+    if (problems.length > 0)
+      throw new ProxyDenial(403, 'create_policy', `exec create refused: ${problems.join('; ')}`);
+    refuseSecrets(exec, await context.tenantSecrets(), 'exec create');
     const body = pick(exec, [
-      'User',
       'Tty',
       'AttachStdin',
       'AttachStdout',
@@ -97,7 +102,7 @@ export const HANDLERS: Record<RouteName, Handler> = {
       'Cmd',
     ]);
     return forward('POST', `/containers/${id}/exec`, {
-      body,
+      body: { ...body, User: user },
       view: (answer) => {
         const { Id } = JSON.parse(answer.toString('utf8')) as { Id: string };
         context.execs.add(Id);

@@ -3,7 +3,7 @@
  * mounted at /var/run/boilerhouse with DOCKER_HOST pointing at it, used from inside the container by
  * dockerode, and its children removed on release, on destroy and (orphans) after a restart.
  */
-import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
@@ -125,6 +125,9 @@ async function claimWithDocker(): Promise<{ h: Harness; instance: string; contai
   const stateDir = join(harness.dataDir, 'instances', claimed.instance.id, 'volumes', 'state');
   await mkdir(join(stateDir, 'groups', 'main'), { recursive: true });
   await writeFile(join(stateDir, 'groups', 'main', 'CLAUDE.md'), 'what alice told the main group\n');
+  // The tenant's files are its user's (echo runs as 1000:1000), and so are its children.
+  for (const path of ['groups', 'groups/main', 'groups/main/CLAUDE.md'])
+    await chown(join(stateDir, path), 1000, 1000);
   return { h: harness, instance: claimed.instance.id, containerId: claimed.instance.containerId as string };
 }
 

@@ -4,8 +4,10 @@
  * engine a path the tenant controls. It opens the source (O_PATH, the last component not followed), reads
  * where that very inode is (/proc/self/fd) and checks it is inside the volume, then bind-mounts the open
  * file itself (through its /proc/self/fd magic link, with --no-canonicalize so that mount(8) does not turn
- * it back into a path) onto a directory of its own, and gives the engine that. Volume roots are the
- * daemon's own directories and need no pin.
+ * it back into a path) onto a directory of its own, and gives the engine that. Volume roots are pinned too,
+ * because every pin is remounted nosuid,nodev (and read-only when asked): a child's bind copies the pin's
+ * flags, so nothing in it is ever setuid or a device, whatever the child writes. The engine must then be
+ * asked for a writable bind even when read-only is meant: its own read-only remount would drop the flags.
  *
  * Pins live under `<instance dir>/docker-pins/<key>/<n>`, one key per created container (its label), and
  * are unmounted when the container is gone. Needs root (mount), as the daemon already is for Docker.
@@ -27,8 +29,9 @@ export class BindPins {
   }
 
   /**
-   * The host path to give the engine for `hostPath`, which must lie in the volume at `volumeRoot`:
-   * the root itself, or a pin of what `hostPath` is now. `shownAs` names it in errors (the caller's path).
+   * The host path to give the engine for `hostPath`, which must lie in the volume at `volumeRoot`: a pin of
+   * what `hostPath` is now, nosuid,nodev, and read-only when `readOnly`. `shownAs` names it in errors (the
+   * caller's path).
    */
   async pin(
     key: string,
@@ -36,8 +39,8 @@ export class BindPins {
     hostPath: string,
     volumeRoot: string,
     shownAs: string,
+    readOnly: boolean,
   ): Promise<string> {
-    if (hostPath === volumeRoot) return volumeRoot;
     const root = await realpath(volumeRoot);
     let handle: Awaited<ReturnType<typeof open>>;
     try {
@@ -73,6 +76,11 @@ export class BindPins {
       if (opened.isDirectory()) await mkdir(mountPoint, { mode: 0o700 });
       else await writeFile(mountPoint, '', { mode: 0o600 });
       await run(['mount', '--no-canonicalize', '--bind', '--', '/proc/self/fd/3', mountPoint], handle.fd);
+      const flags = `remount,bind,nosuid,nodev${readOnly ? ',ro' : ''}`;
+      await run(['mount', '--no-canonicalize', '-o', flags, '--', mountPoint]).catch(async (error) => {
+        await this.release(key);
+        throw error;
+      });
       const mounted = await stat(mountPoint);
       if (mounted.ino !== opened.ino || mounted.dev !== opened.dev) {
         await this.release(key);

@@ -5,7 +5,7 @@
  * their instance is released or destroyed; after a restart, those whose instance is gone are removed too.
  */
 import { join } from 'node:path';
-import type { WorkloadSpec } from '@boilerhouse/spec';
+import { childUser, type WorkloadSpec } from '@boilerhouse/spec';
 import type { Logger } from '../log.ts';
 import { type InstanceFiles, numericOwner } from '../pool/instance-files.ts';
 import type { RawSummary } from '../runtime/docker-mapping.ts';
@@ -27,6 +27,8 @@ export interface DockerProxiesOptions {
   daemonId: string;
   log: Logger;
   onDenied?: (denial: { workload: string; endpoint: string; reason: DenialReason }) => void;
+  /** The values of the secrets the instance's current tenant stored, by name; none when it has no tenant. */
+  tenantSecrets: (instanceId: string) => Promise<ReadonlyMap<string, string>>;
 }
 
 export class DockerProxies {
@@ -47,6 +49,7 @@ export class DockerProxies {
     const mount = { source: socketDir, target: SOCKET_DIR_TARGET, readOnly: true };
     if (this.#open.has(instanceId)) return mount;
     const owner = numericOwner(spec.security.user);
+    const { uid, gid } = childUser(spec.security.user);
     const proxy = await DockerProxy.open({
       socketPath: join(socketDir, SOCKET_NAME),
       pinsDir: this.#pinsDir(instanceId),
@@ -61,6 +64,8 @@ export class DockerProxies {
       engine: this.#options.engine,
       log: this.#options.log,
       ...(owner === undefined ? {} : { owner }),
+      runAs: { uid, gid },
+      tenantSecrets: () => this.#options.tenantSecrets(instanceId),
       onDenied: (denial) => this.#options.onDenied?.({ workload: spec.id, ...denial }),
     });
     this.#open.set(instanceId, proxy);

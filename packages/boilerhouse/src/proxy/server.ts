@@ -18,6 +18,7 @@ import type { Owner } from '../pool/instance-files.ts';
 import type { EngineClient } from '../runtime/engine-client.ts';
 import type { InstanceVolume } from './binds.ts';
 import { declaredLength, readBody } from './body.ts';
+import type { RunAs } from './child-identity.ts';
 import { CHILD_LABEL, Children, removeContainers } from './children.ts';
 import type { ProxyContext, ProxyRequest } from './context.ts';
 import { releaseStalePins } from './create.ts';
@@ -48,6 +49,13 @@ export interface DockerProxyOptions {
   log: Logger;
   /** The workload's user on the host, who gets the socket; anyone may connect when it is unknown. */
   owner?: Owner;
+  /** Who its children run as (never root: `childUser` in @boilerhouse/spec). */
+  runAs: RunAs;
+  /**
+   * The values of the secrets the instance's current tenant stored, by name (none when unclaimed), asked
+   * at each create: no child's configuration may carry one.
+   */
+  tenantSecrets: () => Promise<ReadonlyMap<string, string>>;
   onDenied?: (denial: { endpoint: string; reason: DenialReason }) => void;
 }
 
@@ -72,7 +80,8 @@ export class DockerProxy {
       children,
       pins: new BindPins(options.pinsDir),
       images: new ImageAllowlist(options.access.images),
-      policy: { access: options.access, networkMode: options.networkMode },
+      policy: { access: options.access, networkMode: options.networkMode, runAs: options.runAs },
+      tenantSecrets: options.tenantSecrets,
       volumes: options.volumes,
       childLabels: {
         [CHILD_LABEL.parent]: options.instanceId,

@@ -4,13 +4,14 @@
  * refusals it reported, and a cleanup that removes its children and proves none is left.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DockerAccessSpec } from '@boilerhouse/spec';
 import { createLogger, type Logger } from '../log.ts';
 import { EngineClient } from '../runtime/engine-client.ts';
+import type { RunAs } from './child-identity.ts';
 import { CHILD_LABEL } from './children.ts';
 import type { DenialReason } from './denial.ts';
 import { DockerProxy } from './server.ts';
@@ -28,6 +29,8 @@ export interface TestProxy {
   stateDir: string;
   engine: EngineClient;
   denials: { endpoint: string; reason: DenialReason }[];
+  /** The secrets of the instance's current tenant, as the proxy asks for them (name -> value). */
+  tenantSecrets: Map<string, string>;
   /** Log lines the proxy wrote. */
   logs: string[];
   /** Stops the proxy, removes its children and directory; returns how many children were still there. */
@@ -36,8 +39,10 @@ export interface TestProxy {
 
 export async function startTestProxy(
   access: Partial<DockerAccessSpec> = {},
-  options: { networkMode?: 'bridge' | 'none'; daemonId?: string } = {},
+  options: { networkMode?: 'bridge' | 'none'; daemonId?: string; runAs?: RunAs } = {},
 ): Promise<TestProxy> {
+  // As NanoClaw's workload runs: the state volume is the instance's user's, and so are its children.
+  const runAs = options.runAs ?? { uid: 1000, gid: 1000 };
   const root = await mkdtemp(join(tmpdir(), 'bh-proxy-'));
   const instanceId = `test-${randomBytes(5).toString('hex')}`;
   const daemonId = options.daemonId ?? `test-daemon-${randomBytes(4).toString('hex')}`;
@@ -45,6 +50,9 @@ export async function startTestProxy(
   await mkdir(join(stateDir, 'groups', 'main'), { recursive: true });
   await writeFile(join(stateDir, 'groups', 'main', 'CLAUDE.md'), 'memory of the main group\n');
   await writeFile(join(stateDir, 'top.txt'), 'top of the state volume\n');
+  for (const entry of ['', ...(await readdir(stateDir, { recursive: true }))])
+    await chown(join(stateDir, entry), runAs.uid, runAs.gid);
+  const tenantSecrets = new Map<string, string>();
   const engine = new EngineClient(process.env.DOCKER_HOST);
   const logs: string[] = [];
   const log: Logger = createLogger({ write: (line) => logs.push(line), format: 'json' });
@@ -62,9 +70,12 @@ export async function startTestProxy(
       limits: { cpus: 0.5, memory: 64 * MIB, pids: 64 },
       exec: false,
       readOnly: true,
+      capabilities: [],
       ...access,
     },
     networkMode: options.networkMode ?? 'bridge',
+    runAs,
+    tenantSecrets: async () => tenantSecrets,
     volumes: [{ target: '/data', hostPath: stateDir, readOnly: false }],
     engine,
     log,
@@ -78,6 +89,7 @@ export async function startTestProxy(
     stateDir,
     engine,
     denials,
+    tenantSecrets,
     logs,
     async cleanup() {
       const left = await proxy.removeChildren();

@@ -47,6 +47,13 @@ export class MemoryDirs {
     return dir;
   }
 
+  /** Creates (or keeps) this daemon's directory, checked as `create` checks; returns its path. */
+  async createRoot(): Promise<string> {
+    await assertMemoryBacked(dirname(this.#base), this.#mountsFile);
+    for (const level of [this.#base, this.root]) await ownedPrivateDir(level);
+    return this.root;
+  }
+
   /** Removes the instance's directory and everything in it; nothing there is fine. */
   async remove(instance: string): Promise<void> {
     await rm(this.dir(instance), { recursive: true, force: true });

@@ -59,6 +59,12 @@ export class TenantSecrets {
     return getSecrets(this.#db, tenant, workload)?.keys ?? [];
   }
 
+  /** The tenant's secret values for the workload, by name; none when nothing is stored. Never to be shown. */
+  values(tenant: string, workload: string): ReadonlyMap<string, string> {
+    const row = getSecrets(this.#db, tenant, workload);
+    return new Map(Object.entries(row === undefined ? {} : openValues(this.#key, tenant, workload, row)));
+  }
+
   /** The tenant's secret names for every workload that has some. */
   list(tenant: string): SecretNames[] {
     return listSecretNames(this.#db, tenant);

@@ -1,7 +1,8 @@
 /** Checks that span several fields of a workload; each problem is reported at the field that has to change. */
 import type { Node } from 'yaml';
 import type { ParseContext, Path } from '../schema/field.ts';
-import { locate } from './locate.ts';
+import { childUser, NOBODY } from './child-user.ts';
+import { hasKey, locate } from './locate.ts';
 import type { WorkloadSpec } from './workload.ts';
 
 interface Where {
@@ -44,6 +45,11 @@ export function checkWorkload(spec: WorkloadSpec, where: Where): boolean {
     );
   }
 
+  if (spec.docker !== undefined) {
+    const userPath = hasKey(where.node, 'user', where.context) ? ['user'] : ['security', 'user'];
+    checkDockerBlock(spec.docker, spec.security.user, userPath, error, warn);
+  }
+
   if (spec.sync !== undefined) {
     if (spec.volumes.state === undefined) {
       error(['sync'], 'sync moves the state volume to and from the sink, but volumes.state is not set');
@@ -79,4 +85,24 @@ function checkVolumeTargets(spec: WorkloadSpec, error: (path: Path, message: str
     names.add(volume.name);
     claim(['volumes', 'custom', index], volume.target);
   });
+}
+
+function checkDockerBlock(
+  docker: NonNullable<WorkloadSpec['docker']>,
+  user: string | undefined,
+  userPath: Path,
+  error: (path: Path, message: string) => void,
+  warn: (path: Path, message: string) => void,
+): void {
+  docker.capabilities.forEach((name, index) => {
+    if (docker.capabilities.indexOf(name) !== index)
+      error(['docker', 'capabilities', index], `${name} is listed twice`);
+  });
+  if (childUser(user).fallback) {
+    const given = user === undefined ? 'not set' : `"${user}"`;
+    warn(
+      user === undefined ? ['docker'] : userPath,
+      `the containers it starts never run as root nor as a user name, so with security.user ${given} they run as ${NOBODY.uid}:${NOBODY.gid} (nobody), which may not be able to use its volumes; set a numeric non-root user such as 1000`,
+    );
+  }
 }

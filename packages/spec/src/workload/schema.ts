@@ -10,6 +10,7 @@ import { list, taggedUnion } from '../schema/collections.ts';
 import { refineField } from '../schema/field.ts';
 import { defaulted, object, optional, required } from '../schema/object.ts';
 import { boolean, duration, integer, memory, number, oneOf, string } from '../schema/scalars.ts';
+import { capability } from './capabilities.ts';
 import {
   commandLine,
   containerPath,
@@ -282,6 +283,11 @@ const docker = object({
     boolean(),
     true,
     'Give its containers a read-only root filesystem (with a tmpfs at /tmp unless they mount one).',
+  ),
+  capabilities: defaulted(
+    list(capability(), { expected: 'a list of Linux capability names' }),
+    [],
+    'Capabilities its containers may add back (HostConfig.CapAdd); every other one is dropped. Those that reach the host are refused.',
   ),
 });
 

@@ -1,5 +1,6 @@
 /** The daemon's settings, from the environment. */
 import { resolve } from 'node:path';
+import { DEFAULT_NETWORK_POOL, parseNetworkPool } from './runtime/networks.ts';
 
 export interface Config {
   /** Database, instance directories and local sinks live here. */
@@ -10,6 +11,8 @@ export interface Config {
   port: number;
   /** Host address instance ports are published on. */
   publishHost: string;
+  /** IPv4 block each instance's own network gets its subnet from (a /28 or more each). */
+  networkPool: string;
   /** The statically linked gate binary mounted into every instance. */
   gateBinary: string;
 }
@@ -30,6 +33,13 @@ export function configFromEnv(
     host: env.BOILERHOUSE_HOST ?? '127.0.0.1',
     port,
     publishHost: env.BOILERHOUSE_PUBLISH_HOST ?? '127.0.0.1',
+    networkPool: checkedNetworkPool(env.BOILERHOUSE_NETWORK_POOL ?? DEFAULT_NETWORK_POOL),
     gateBinary: env.BOILERHOUSE_GATE ?? resolve(PACKAGE_ROOT, 'native/build/boilerhouse-gate'),
   };
+}
+
+/** Settled at start: a bad pool would otherwise fail only at the first instance. */
+function checkedNetworkPool(text: string): string {
+  parseNetworkPool(text);
+  return text;
 }

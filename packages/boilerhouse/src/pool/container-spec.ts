@@ -18,6 +18,8 @@ export interface InstanceIdentity {
   id: string;
   daemonId: string;
   specHash: string;
+  /** The instance's own network, or `none` (instance-network.ts). */
+  networkMode: string;
 }
 
 /**
@@ -71,7 +73,7 @@ export function containerSpec(
     },
     ...(spec.security.user === undefined ? {} : { user: spec.security.user }),
     readOnlyRootfs: spec.readOnly,
-    networkMode: spec.networkMode,
+    networkMode: instance.networkMode,
     limits: { cpus: limits.cpus, memoryBytes: limits.memory, pids: limits.pids },
     mounts,
     expose: spec.expose,

@@ -17,6 +17,7 @@ import {
 import { exactImages } from '../proxy/images.ts';
 import { containerSpec } from './container-spec.ts';
 import type { PoolDeps } from './deps.ts';
+import { instanceNetworkMode, instanceNetworkName, instanceNetworkSpec } from './instance-network.ts';
 import type { Workload } from './workloads.ts';
 
 export class ImageMissingError extends Error {}
@@ -82,9 +83,13 @@ export async function startContainer(
       }
     }
     const mounts = await deps.files.prepare(instance.id, spec);
-    const dockerSocket = await deps.proxies.open(instance.id, spec);
+    // Its own network before anything can join it: no other tenant's container is ever on it.
+    const network = instanceNetworkSpec(spec, deps.daemonId, instance.id);
+    if (network !== undefined) await deps.runtime.createNetwork(network);
+    const networkMode = instanceNetworkMode(spec, deps.daemonId, instance.id);
+    const dockerSocket = await deps.proxies.open(instance.id, spec, networkMode);
     if (dockerSocket !== undefined) mounts.push(dockerSocket);
-    const identity = { id: instance.id, daemonId: deps.daemonId, specHash: workload.hash };
+    const identity = { id: instance.id, daemonId: deps.daemonId, specHash: workload.hash, networkMode };
     containerId = await deps.runtime.create(containerSpec(spec, image, identity, mounts, deps.publishHost));
     updateInPhase(deps.db, instance.id, instance.phase, { containerId });
     await deps.runtime.start(containerId);
@@ -107,6 +112,7 @@ export async function startContainer(
   } catch (error) {
     if (containerId !== undefined) await deps.runtime.remove(containerId).catch(() => undefined);
     await deps.proxies.close(instance.id, spec).catch(() => undefined);
+    await removeNetwork(deps, instance.id).catch(() => undefined);
     await deps.files.remove(instance.id).catch(() => undefined);
     const reason = (error as Error).message;
     deleteInstance(deps.db, instance.id);
@@ -173,6 +179,8 @@ export async function finishDestroy(deps: PoolDeps, instance: Instance): Promise
   // Its socket first, so that it starts nothing while its containers are removed.
   await deps.proxies.close(instance.id, deps.workloads.get(instance.workload)?.spec);
   if (instance.containerId !== null) await deps.runtime.remove(instance.containerId);
+  // Last, once its container and children are off it; asked by name, since its workload may be gone.
+  await removeNetwork(deps, instance.id);
   await deps.files.remove(instance.id);
   deleteInstance(deps.db, instance.id);
   deps.activity.record({
@@ -183,4 +191,9 @@ export async function finishDestroy(deps: PoolDeps, instance: Instance): Promise
     message: `instance ${instance.id} destroyed: ${instance.reason ?? 'no reason given'}`,
   });
   deps.kickFill();
+}
+
+/** Removes an instance's network, if it has one. */
+export function removeNetwork(deps: PoolDeps, instanceId: string): Promise<void> {
+  return deps.runtime.removeNetwork(instanceNetworkName(deps.daemonId, instanceId));
 }

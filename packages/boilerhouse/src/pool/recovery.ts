@@ -3,12 +3,13 @@
  * containers only. Adopts what matches; finishes or rolls back transitions a crash interrupted; removes
  * containers and directories nothing names; keeps claimed instances running and reservations with the
  * time they have left. Filtered Docker sockets are served again; containers started through the socket
- * of an instance that is gone are removed.
+ * of an instance that is gone are removed, and so are networks no instance names.
  */
 import { type Instance, listInstances, transition } from '../db/instances.ts';
 import type { ContainerSummary } from '../runtime/runtime.ts';
 import { LABEL } from './container-spec.ts';
 import type { PoolDeps } from './deps.ts';
+import { instanceNetworkMode } from './instance-network.ts';
 import { destroyInstance, failInstance, finishDestroy } from './lifecycle.ts';
 import { saveThenReserve } from './release.ts';
 import type { TenantState } from './tenant-state.ts';
@@ -19,6 +20,7 @@ export interface RecoveryReport {
   finished: number;
   failed: number;
   strayContainers: number;
+  strayNetworks: number;
   strayDirectories: number;
 }
 
@@ -29,8 +31,11 @@ export async function recover(deps: PoolDeps, state: TenantState): Promise<Recov
     finished: 0,
     failed: 0,
     strayContainers: 0,
+    strayNetworks: 0,
     strayDirectories: 0,
   };
+  // Before anything is adopted: the host may have lost its rules since the instances were made.
+  await deps.runtime.isolateNetworks();
   const containers = await deps.runtime.list({ [LABEL.daemon]: deps.daemonId });
   const byInstance = new Map(
     containers.map((container) => [container.labels[LABEL.instance] ?? '', container]),
@@ -98,6 +103,12 @@ export async function recover(deps: PoolDeps, state: TenantState): Promise<Recov
   }
   const remaining = new Set(listInstances(deps.db).map((instance) => instance.id));
   await serveDockerSockets(deps);
+  // After the children of gone instances, which would hold their networks.
+  for (const network of await deps.runtime.listNetworks({ [LABEL.daemon]: deps.daemonId })) {
+    if (remaining.has(network.labels[LABEL.instance] ?? '')) continue;
+    await deps.runtime.removeNetwork(network.name);
+    report.strayNetworks++;
+  }
   for (const id of await deps.files.list()) {
     if (remaining.has(id)) continue;
     await deps.proxies.releasePins(id);
@@ -106,7 +117,7 @@ export async function recover(deps: PoolDeps, state: TenantState): Promise<Recov
   }
   deps.activity.record({
     type: 'daemon.recovered',
-    message: `recovered: ${report.adopted} adopted, ${report.rolledBack} rolled back, ${report.finished} finished, ${report.failed} failed, ${report.strayContainers} stray containers and ${report.strayDirectories} stray directories removed`,
+    message: `recovered: ${report.adopted} adopted, ${report.rolledBack} rolled back, ${report.finished} finished, ${report.failed} failed, ${report.strayContainers} stray containers, ${report.strayNetworks} stray networks and ${report.strayDirectories} stray directories removed`,
     data: { ...report },
   });
   return report;
@@ -121,7 +132,7 @@ async function serveDockerSockets(deps: PoolDeps): Promise<void> {
   for (const instance of listInstances(deps.db)) {
     const spec = deps.workloads.get(instance.workload)?.spec;
     if (spec?.docker === undefined) continue;
-    await deps.proxies.open(instance.id, spec);
+    await deps.proxies.open(instance.id, spec, instanceNetworkMode(spec, deps.daemonId, instance.id));
     served.add(instance.id);
   }
   await deps.proxies.removeOrphans(served);

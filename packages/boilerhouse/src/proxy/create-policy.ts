@@ -114,8 +114,8 @@ const HOST_REFUSED: Record<string, string> = {
 
 export interface ChildPolicy {
   access: DockerAccessSpec;
-  /** The instance's own network: a child never gets more than its parent. */
-  networkMode: 'bridge' | 'none';
+  /** The instance's own network, by name, or `none`: a child joins its parent's or none, never another. */
+  networkMode: string;
   /** Who every child runs as: the instance's own non-root user (child-identity.ts). */
   runAs: RunAs;
 }
@@ -245,26 +245,26 @@ function checkNetwork(
   policy: ChildPolicy,
   refuse: (what: string) => void,
 ): string {
+  const own = policy.networkMode;
   const mode = (host.NetworkMode ?? '') as string;
-  const allowed = policy.networkMode === 'none' ? ['none'] : ['', 'default', 'bridge', 'none'];
-  let effective = mode;
-  if (policy.networkMode === 'none' && (mode === '' || mode === 'default')) effective = 'none';
-  else if (!allowed.includes(mode)) {
+  // Unset (or the engine's "default") means the parent's network; `none` is always allowed.
+  const effective = mode === '' || mode === 'default' ? own : mode;
+  if (effective !== own && effective !== 'none') {
     const why =
       mode === 'host' || mode.startsWith('container:')
         ? 'it shares a network namespace'
-        : policy.networkMode === 'none'
+        : own === 'none'
           ? 'the instance has no network, so neither do its containers'
-          : 'only the default bridge (or none) is available';
+          : "its containers join the instance's own network (leave NetworkMode unset) or none";
     refuse(`HostConfig.NetworkMode ${quote(mode)} is refused: ${why}`);
   }
   const endpoints = ((networking as GoStruct | null)?.EndpointsConfig ?? {}) as Record<string, unknown>;
   for (const [name, settings] of Object.entries(endpoints)) {
-    const sameNetwork =
-      name === mode || (['', 'default', 'bridge'].includes(mode) && ['default', 'bridge'].includes(name));
-    if (!sameNetwork || !isEmpty(settings)) {
+    // The docker CLI names the network it was given, `default` when none was.
+    const joined = name === 'default' ? effective : name;
+    if (joined !== effective || !isEmpty(settings)) {
       refuse(
-        `NetworkingConfig.EndpointsConfig[${quote(name)}] is refused: endpoint settings (addresses, aliases, links, other networks) are not available`,
+        `NetworkingConfig.EndpointsConfig[${quote(name)}] is refused: a container joins only its instance's network, without endpoint settings (addresses, aliases, links)`,
       );
     }
   }

@@ -41,9 +41,10 @@ export class DockerProxies {
 
   /**
    * Serves the instance's socket when its workload has a `docker:` block, and returns the mount its
-   * container needs (undefined otherwise). Serving one already served is a no-op.
+   * container needs (undefined otherwise). Serving one already served is a no-op. Its children join
+   * `networkMode`: the instance's own network, or none.
    */
-  async open(instanceId: string, spec: WorkloadSpec): Promise<Mount | undefined> {
+  async open(instanceId: string, spec: WorkloadSpec, networkMode: string): Promise<Mount | undefined> {
     if (spec.docker === undefined) return undefined;
     const socketDir = join(this.#options.files.dir(instanceId), 'docker');
     const mount = { source: socketDir, target: SOCKET_DIR_TARGET, readOnly: true };
@@ -57,7 +58,7 @@ export class DockerProxies {
       workloadId: spec.id,
       daemonId: this.#options.daemonId,
       access: spec.docker,
-      networkMode: spec.networkMode,
+      networkMode,
       volumes: this.#options.files
         .volumeSources(instanceId, spec)
         .map(({ source, target, readOnly }) => ({ target, hostPath: source, readOnly })),

@@ -43,7 +43,8 @@ export interface DockerProxyOptions {
   workloadId: string;
   daemonId: string;
   access: DockerAccessSpec;
-  networkMode: 'bridge' | 'none';
+  /** The instance's network, which its children join, or `none`. */
+  networkMode: string;
   volumes: InstanceVolume[];
   engine: EngineClient;
   log: Logger;

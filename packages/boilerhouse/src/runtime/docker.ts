@@ -12,6 +12,8 @@ import {
 import { EngineClient, engineError, type RequestOptions, readBody } from './engine-client.ts';
 import { ExecOutput } from './exec-output.ts';
 import { payloads } from './frames.ts';
+import { isolateInstanceNetworks } from './network-isolation.ts';
+import { DEFAULT_NETWORK_POOL, DockerNetworks } from './networks.ts';
 import {
   type ContainerInfo,
   ContainerNotFoundError,
@@ -22,6 +24,8 @@ import {
   type ExecResult,
   ExecTimeoutError,
   type ImageConfig,
+  type NetworkInfo,
+  type NetworkSpec,
   RuntimeError,
 } from './runtime.ts';
 
@@ -31,13 +35,19 @@ const removalWaitMs = 30_000;
 export interface DockerRuntimeOptions {
   /** `unix:///path` or `tcp://host:port`; defaults to $DOCKER_HOST, then /var/run/docker.sock. */
   dockerHost?: string;
+  /** The IPv4 block instance networks' subnets are cut from (BOILERHOUSE_NETWORK_POOL). */
+  networkPool?: string;
 }
 
 export class DockerRuntime implements ContainerRuntime {
   readonly engine: EngineClient;
+  readonly #networks: DockerNetworks;
+  /** The host isolation rules, installed once per runtime before its first network. */
+  #isolated: Promise<void> | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.engine = new EngineClient(options.dockerHost ?? process.env.DOCKER_HOST);
+    this.#networks = new DockerNetworks(this.engine, options.networkPool ?? DEFAULT_NETWORK_POOL);
   }
 
   async ping(): Promise<void> {
@@ -120,6 +130,29 @@ export class DockerRuntime implements ContainerRuntime {
       `/containers/json?all=1&filters=${encodeURIComponent(filters)}`,
     );
     return raw.map(toSummary);
+  }
+
+  isolateNetworks(): Promise<void> {
+    // Once per runtime; a failed install is tried again on the next call.
+    this.#isolated ??= isolateInstanceNetworks().catch((error) => {
+      this.#isolated = undefined;
+      throw error;
+    });
+    return this.#isolated;
+  }
+
+  async createNetwork(spec: NetworkSpec): Promise<NetworkInfo> {
+    // No network exists without the rules that keep it from the host.
+    await this.isolateNetworks();
+    return this.#networks.create(spec);
+  }
+
+  removeNetwork(name: string): Promise<void> {
+    return this.#networks.remove(name);
+  }
+
+  listNetworks(labels: Record<string, string>): Promise<NetworkInfo[]> {
+    return this.#networks.list(labels);
   }
 
   async exec(id: string, argv: string[], options: ExecOptions): Promise<ExecResult> {

@@ -31,7 +31,8 @@ export interface ContainerSpec {
   /** `uid[:gid]` or a name; the image's user when unset. */
   user?: string;
   readOnlyRootfs: boolean;
-  networkMode: 'bridge' | 'none';
+  /** The network it joins, by name (an instance's own, see `createNetwork`), or `none` for no network at all. */
+  networkMode: string;
   limits: ContainerLimits;
   mounts: Mount[];
   /** Container TCP ports to publish, each on a free host port of `publishHost`. */
@@ -88,6 +89,29 @@ export interface ExecOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * An instance's own network: the instance and its children on it reach one another, and nothing else on
+ * this host (no other instance's network, no host service, not the daemon's API).
+ */
+export interface NetworkSpec {
+  /** Unique on the engine. */
+  name: string;
+  labels: Record<string, string>;
+  /** Whether its containers may open connections beyond it (to the internet). */
+  outbound: boolean;
+  /** Most containers on it at once: the instance and its children. */
+  members: number;
+}
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  /** Its address block (CIDR) and gateway, where the engine addresses it that way. */
+  subnet?: string;
+  gateway?: string;
+}
+
 export interface ContainerRuntime {
   /** Resolves when the engine answers; rejects with a RuntimeError saying how it was reached otherwise. */
   ping(): Promise<void>;
@@ -104,6 +128,17 @@ export interface ContainerRuntime {
   inspect(id: string): Promise<ContainerInfo | undefined>;
   /** Containers (running or not) carrying every one of these labels. */
   list(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  /**
+   * Puts in place what keeps instance networks from the host and from one another (on Docker, iptables
+   * rules); idempotent. Recovery calls it at start, and `createNetwork` before its first network.
+   */
+  isolateNetworks(): Promise<void>;
+  /** Creates an isolated network (see NetworkSpec); a name already taken is an error. */
+  createNetwork(spec: NetworkSpec): Promise<NetworkInfo>;
+  /** Removes a network once nothing is on it. A network that does not exist is not an error. */
+  removeNetwork(name: string): Promise<void>;
+  /** Networks carrying every one of these labels. */
+  listNetworks(labels: Record<string, string>): Promise<NetworkInfo[]>;
   /** Runs argv in the running container and waits for it, at most `timeoutMs` (then rejects with ExecTimeoutError). */
   exec(id: string, argv: string[], options: ExecOptions): Promise<ExecResult>;
   /** The container's output (stdout and stderr interleaved): the last `tail` lines, then, with `follow`, more as it comes until `signal` aborts. */

@@ -10,6 +10,7 @@ import { configFromEnv } from '../config.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { silentLogger } from '../log.ts';
 import { LABEL } from '../pool/container-spec.ts';
+import { CHILD_LABEL } from '../proxy/children.ts';
 import { DockerRuntime } from '../runtime/docker.ts';
 import { MemoryDirs } from '../secrets/index.ts';
 
@@ -37,8 +38,13 @@ export interface Harness {
   restart(): Promise<Boilerhouse>;
   /** This daemon's containers on the engine. */
   containers(): ReturnType<DockerRuntime['list']>;
-  /** Stops, then removes every container and directory; returns what was still there before removal. */
-  cleanup(): Promise<{ containers: number }>;
+  /** This daemon's networks on the engine (each instance has its own). */
+  networks(): ReturnType<DockerRuntime['listNetworks']>;
+  /**
+   * Stops, then removes every container, network and directory; returns what was still there before
+   * removal. Fails when an instance network outlived its container.
+   */
+  cleanup(): Promise<{ containers: number; networks: number }>;
 }
 
 export async function startHarness(
@@ -86,15 +92,29 @@ export async function startHarness(
       return boilerhouse;
     },
     containers: () => runtime.list({ [LABEL.daemon]: boilerhouse.daemonId }),
+    networks: () => runtime.listNetworks({ [LABEL.daemon]: boilerhouse.daemonId }),
     async cleanup() {
       await boilerhouse.stop();
       const left = await harness.containers();
       await Promise.all(left.map((container) => runtime.remove(container.id)));
+      // Children outlive a stop like their instances do, and would hold the networks.
+      const children = await runtime.list({ [CHILD_LABEL.daemon]: boilerhouse.daemonId });
+      await Promise.all(children.map((child) => runtime.remove(child.id)));
+      // Instances that are still running keep their networks; any other network is a leak.
+      const running = new Set(left.map((container) => container.labels[LABEL.instance]));
+      const networks = await harness.networks();
+      await Promise.all(networks.map((network) => runtime.removeNetwork(network.name)));
+      const leaked = networks.filter((network) => !running.has(network.labels[LABEL.instance]));
       db.close();
       runtime.close();
       await rm(root, { recursive: true, force: true });
       await rm(new MemoryDirs(dataDir).root, { recursive: true, force: true });
-      return { containers: left.length };
+      if (leaked.length > 0) {
+        throw new Error(
+          `networks left behind by instances that are gone: ${leaked.map((network) => network.name).join(', ')}`,
+        );
+      }
+      return { containers: left.length, networks: networks.length };
     },
   };
   return harness;

@@ -239,6 +239,26 @@ build_gate() {
   echo "built $out"
 }
 
+# The SQLite backup helper (packages/boilerhouse/native/sqlite-backup.c), next to the gate: the daemon runs
+# it confined to a tenant's volume to copy a database. Linked statically with SQLite, like the gate.
+build_sqlite_backup() {
+  local source=packages/boilerhouse/native/sqlite-backup.c out=packages/boilerhouse/native/build/boilerhouse-sqlite-backup
+  local stamp=$out.source-hash want
+  want=$(hash_files "$source")
+  if [ -x "$out" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    echo "up to date"
+    return
+  fi
+  if ! { command -v gcc && compgen -G '/usr/lib/*-linux-gnu/libc.a' && compgen -G '/usr/lib/*-linux-gnu/libsqlite3.a'; } >/dev/null 2>&1; then
+    is_debian_root || { echo "a C compiler with static libc and SQLite is missing: install gcc, libc6-dev and libsqlite3-dev"; return 1; }
+    apt_install gcc libc6-dev libsqlite3-dev
+  fi
+  mkdir -p "$(dirname "$out")"
+  gcc -static -Os -s -Wall -Wextra -Werror -o "$out" "$source" -lsqlite3 -lm
+  echo "$want" >"$stamp"
+  echo "built $out"
+}
+
 # The dashboard the daemon serves at / (packages/dashboard/dist), rebuilt only when its sources, the API
 # descriptions its types are generated from, or the lockfile changed.
 build_dashboard() {
@@ -260,6 +280,7 @@ echo "setup:"
 step node ensure_node
 step npm ensure_npm_dependencies
 step gate build_gate
+step sqlite-backup build_sqlite_backup
 step dashboard build_dashboard
 step docker ensure_docker
 step base-image build_base_image

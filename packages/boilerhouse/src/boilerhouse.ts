@@ -53,6 +53,7 @@ import { loadSecretKey, MemoryDirs, TenantSecrets } from './secrets/index.ts';
 import { IntervalSaves } from './state/interval-saves.ts';
 import type { SaveSummary } from './state/manifest.ts';
 import type { SaveResult } from './state/snapshots.ts';
+import { sqliteBackupBeside } from './state/sqlite-backup.ts';
 import { SyncedTenantState } from './state/tenant-state.ts';
 import { parseTenantId } from './tenant.ts';
 
@@ -168,6 +169,7 @@ export class Boilerhouse {
       files: this.#deps.files,
       workloads: this.workloads,
       activity: this.activity,
+      sqliteBackup: sqliteBackupBeside(options.gateBinary),
     });
     this.#claims = new Claims(this.#deps, this.#state);
     this.#filler = new Filler(this.#deps);

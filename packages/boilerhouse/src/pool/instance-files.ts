@@ -4,12 +4,14 @@
  */
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { chmod, lchown, mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, lchown, mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { WorkloadSpec } from '@boilerhouse/spec';
 import type { Mount } from '../runtime/runtime.ts';
 import { MemoryDirs, prepareSecretsVolume } from '../secrets/index.ts';
+import { isNotFound, walkBeneath } from '../state/beneath.ts';
+import { removeBeneath } from '../state/remove-beneath.ts';
 import { HEALTH_REQUEST_FIFO, HEALTH_RESPONSE_FIFO } from './health-agent.ts';
 import { copySeed } from './seed-copy.ts';
 
@@ -147,8 +149,11 @@ export class InstanceFiles {
     return this.#memory.dir(id);
   }
 
+  /** Removes the instance's directories; through descriptors, so a link the tenant left is never followed. */
   async remove(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+    await removeBeneath(this.root, id).catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
     await this.#memory.remove(id);
   }
 
@@ -183,8 +188,8 @@ async function giveTo(path: string, owner: Owner | undefined, file: boolean): Pr
   if (owner !== undefined) {
     await lchown(path, owner.uid, owner.gid);
     if (file) return;
-    for (const entry of await readdir(path, { recursive: true }))
-      await lchown(join(path, entry), owner.uid, owner.gid);
+    // Through each entry's parent descriptor: lchown never follows the entry, nor a link on the way to it.
+    await walkBeneath(path, (entry) => lchown(entry.at, owner.uid, owner.gid));
   } else {
     await chmod(path, file ? 0o666 : 0o777);
   }

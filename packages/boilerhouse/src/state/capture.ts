@@ -1,18 +1,25 @@
 /**
  * Reading what a save should hold from an instance's state volume, safely: the volume is the tenant's, so
- * symbolic links are never followed and every file opened is checked to really be inside the volume.
- * SQLite databases (recognised by their header) are captured through SQLite's backup API, a consistent copy
- * even while the tenant writes; their -wal, -shm and -journal files are never saved on their own.
+ * everything goes through beneath.ts (each directory opened without following links, every name looked up
+ * through its parent's descriptor), and a file is read only if it is still the inode the scan saw.
+ * SQLite databases (recognised by their header) are copied by the confined helper (sqlite-backup.ts), a
+ * consistent copy even while the tenant writes; the -wal, -shm and -journal files beside a database are
+ * never saved on their own, but a file that merely has such a name is.
+ *
+ * Only ENOENT means a file is gone. Any other error fails the save, so the previous save stays HEAD rather
+ * than a `mode: sync` save dropping what an I/O error hid.
  */
-import { constants } from 'node:fs';
-import { lstat, mkdtemp, open, readdir, readlink, realpath, rm } from 'node:fs/promises';
+import { type BigIntStats, constants } from 'node:fs';
+import { type FileHandle, lstat, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backup, DatabaseSync } from 'node:sqlite';
+import { type Beneath, BeneathError, type Identity, isNotFound } from './beneath.ts';
 import type { MappingSet } from './mappings.ts';
+import { backupDatabase, type SqliteBackupOptions } from './sqlite-backup.ts';
 
 const SQLITE_HEADER = Buffer.from('SQLite format 3\u0000');
-const SQLITE_SIDE_FILES = /-(wal|shm|journal)$/;
+/** `dir/x.db-wal` -> `dir/x.db`: a name that is something else plus a SQLite side file's suffix. */
+const SIDE_FILE = /^((?:.*\/)?[^/]+)-(?:wal|shm|journal)$/;
 
 export interface CapturedFile {
   /** Relative to the state volume. */
@@ -24,15 +31,16 @@ export interface CapturedFile {
   /** Change fingerprint: inode, size, mtime (and the WAL's, for SQLite). */
   seen: string;
   sqlite: boolean;
-  /** Where to read the content: the file itself, or the consistent copy of a database. */
-  source: string;
+  /** The inode the scan saw: what is read must be it. */
+  identity: Identity;
+  /** The consistent copy of a database, in the daemon's own scratch directory, once made. */
+  copy?: string;
 }
 
-export interface Capture {
+export interface Scan {
   files: CapturedFile[];
+  /** Empty directories, by sink path. */
   dirs: string[];
-  /** Removes the temporary database copies. */
-  dispose(): Promise<void>;
 }
 
 /** What the last save knew of a file, to skip reading it again when it has not changed. */
@@ -44,20 +52,33 @@ export interface KnownFile {
 /** How many files are examined at once: the scan is bound by file-system latency, not CPU. */
 const PARALLEL_STATS = 32;
 
+interface Candidate {
+  relative: string;
+  sinkPath: string;
+}
+
 /**
  * The files and empty directories of the state volume that the mappings save (upload or bidirectional).
  * Files whose fingerprint matches `known` (the last save) are not opened at all.
  */
 export async function scanState(
-  stateDir: string,
+  volume: Beneath,
   mappings: MappingSet,
   known: ReadonlyMap<string, KnownFile> = new Map(),
-): Promise<Omit<Capture, 'dispose'>> {
-  const candidates: { relative: string; sinkPath: string }[] = [];
+): Promise<Scan> {
+  const candidates: Candidate[] = [];
   const dirs: string[] = [];
-  // Walks directories (never through links) and picks the files a mapping saves; true when anything below is saved.
+  const saves = (path: string) => {
+    const governed = mappings.govern(path);
+    return governed === undefined || governed.mapping.direction === 'download' ? undefined : governed;
+  };
+  // Walks directories and picks the files a mapping saves; true when anything below is saved.
   const walk = async (relative: string): Promise<boolean> => {
-    const entries = await readdir(join(stateDir, relative), { withFileTypes: true }).catch(() => []);
+    const entries = await volume.list(relative).catch((error: unknown) => {
+      if (isNotFound(error) && relative !== '.') return undefined;
+      throw error;
+    });
+    if (entries === undefined) return false;
     let saved = false;
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const path = relative === '.' ? entry.name : `${relative}/${entry.name}`;
@@ -65,9 +86,8 @@ export async function scanState(
         if (await walk(path)) saved = true;
         continue;
       }
-      if (!entry.isFile() || SQLITE_SIDE_FILES.test(path)) continue;
-      const governed = mappings.govern(path);
-      if (governed === undefined || governed.mapping.direction === 'download') continue;
+      const governed = entry.isFile() ? saves(path) : undefined;
+      if (governed === undefined) continue;
       candidates.push({ relative: path, sinkPath: governed.sinkPath });
       saved = true;
     }
@@ -77,105 +97,128 @@ export async function scanState(
     return saved || governed !== undefined;
   };
   for (const root of mappings.roots()) {
-    const stats = await lstat(join(stateDir, root)).catch(() => undefined);
+    if (root === '.') {
+      await walk('.');
+      continue;
+    }
+    const stats = await rootStats(volume, root);
     if (stats?.isDirectory()) await walk(root);
     else if (stats?.isFile()) {
-      const governed = mappings.govern(root);
-      if (governed !== undefined && governed.mapping.direction !== 'download') {
-        candidates.push({ relative: root, sinkPath: governed.sinkPath });
-      }
+      const governed = saves(root);
+      if (governed !== undefined) candidates.push({ relative: root, sinkPath: governed.sinkPath });
     }
   }
+  // Databases first, so their side files are never opened (closing a descriptor of a -shm file drops the
+  // POSIX locks the same process holds on it: it must not happen to a tenant's connection in tests).
+  const plain = candidates.filter((candidate) => !SIDE_FILE.test(candidate.relative));
+  const files = await examineAll(volume, plain, known);
+  const databases = new Map(files.map((file) => [file.path, file.sqlite]));
+  const sideFiles: Candidate[] = [];
+  for (const candidate of candidates) {
+    const base = SIDE_FILE.exec(candidate.relative)?.[1];
+    if (base === undefined) continue;
+    const database = databases.get(base) ?? (await isDatabase(volume, base));
+    if (!database) sideFiles.push(candidate);
+  }
+  files.push(...(await examineAll(volume, sideFiles, known)));
+  return { files, dirs };
+}
+
+async function examineAll(
+  volume: Beneath,
+  candidates: Candidate[],
+  known: ReadonlyMap<string, KnownFile>,
+): Promise<CapturedFile[]> {
   const files: (CapturedFile | undefined)[] = new Array(candidates.length);
   let next = 0;
   const examine = async () => {
     while (next < candidates.length) {
       const index = next++;
-      const { relative, sinkPath } = candidates[index] as { relative: string; sinkPath: string };
-      files[index] = await examineFile(stateDir, relative, sinkPath, known.get(sinkPath));
+      const { relative, sinkPath } = candidates[index] as Candidate;
+      files[index] = await examineFile(volume, relative, sinkPath, known.get(sinkPath));
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_STATS, candidates.length) }, examine));
-  return { files: files.filter((file): file is CapturedFile => file !== undefined), dirs };
+  return files.filter((file): file is CapturedFile => file !== undefined);
+}
+
+/**
+ * The entry at a mapping's root, or undefined when there is none: a link or a file on the way means the
+ * volume has no such directory (a link is never followed), not an error.
+ */
+async function rootStats(volume: Beneath, root: string): Promise<BigIntStats | undefined> {
+  let path = '';
+  let stats: BigIntStats | undefined;
+  for (const segment of root.split('/')) {
+    if (stats !== undefined && !stats.isDirectory()) return undefined;
+    path = path === '' ? segment : `${path}/${segment}`;
+    stats = await volume.lstat(path);
+    if (stats === undefined) return undefined;
+  }
+  return stats;
 }
 
 async function examineFile(
-  stateDir: string,
+  volume: Beneath,
   relative: string,
   sinkPath: string,
   known: KnownFile | undefined,
 ): Promise<CapturedFile | undefined> {
-  const absolute = join(stateDir, relative);
-  const stats = await lstat(absolute).catch(() => undefined);
+  const stats = await volume.lstat(relative);
+  // Gone, or no longer a regular file (a link is never saved): not part of this save.
   if (stats === undefined || !stats.isFile()) return undefined;
+  const identity = { dev: stats.dev, ino: stats.ino };
   const fingerprint = async (sqlite: boolean) => {
-    const wal = sqlite ? await lstat(`${absolute}-wal`).catch(() => undefined) : undefined;
-    return [stats.ino, stats.size, stats.mtimeMs, wal?.size ?? '', wal?.mtimeMs ?? ''].join(':');
+    const wal = sqlite ? await volume.lstat(`${relative}-wal`) : undefined;
+    const walPart = wal === undefined ? ['', ''] : [wal.size, msOf(wal.mtimeNs)];
+    return [stats.ino, stats.size, msOf(stats.mtimeNs), ...walPart].join(':');
   };
   // Unchanged since the last save (same fingerprint, as the same kind of file): no need to open it.
   let sqlite = known?.sqlite === true;
   let seen = await fingerprint(sqlite);
   if (known === undefined || known.seen !== seen) {
-    sqlite = await hasSqliteHeader(absolute);
+    const header = await hasSqliteHeader(volume, relative, identity);
+    if (header === undefined) return undefined;
+    sqlite = header;
     seen = await fingerprint(sqlite);
   }
   return {
     path: relative,
     sinkPath,
-    size: stats.size,
-    mode: stats.mode & 0o7777,
-    mtimeMs: stats.mtimeMs,
+    size: Number(stats.size),
+    mode: Number(stats.mode) & 0o7777,
+    mtimeMs: msOf(stats.mtimeNs),
     seen,
     sqlite,
-    source: absolute,
+    identity,
   };
 }
 
-/**
- * Makes a consistent copy of each database that changed, for upload; sizes of copies replace the live
- * files' sizes. Unchanged databases (same fingerprint as last save) are not copied.
- */
-export async function copyDatabases(
-  files: CapturedFile[],
-  changed: (file: CapturedFile) => boolean,
-): Promise<Pick<Capture, 'files' | 'dispose'>> {
-  let scratch: string | undefined;
-  for (const file of files) {
-    if (!file.sqlite || !changed(file)) continue;
-    scratch ??= await mkdtemp(join(tmpdir(), 'boilerhouse-sqlite-'));
-    const copy = join(scratch, `${files.indexOf(file)}.db`);
-    await backupDatabase(file.source, copy);
-    file.source = copy;
-    file.size = (await lstat(copy)).size;
-  }
-  return {
-    files,
-    dispose: async () => {
-      if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
-    },
-  };
+/** Milliseconds as Node's number stats give them (so fingerprints match those of earlier saves). */
+function msOf(ns: bigint): number {
+  return Number(ns / 1_000_000_000n) * 1000 + Number(ns % 1_000_000_000n) / 1e6;
 }
 
-async function backupDatabase(source: string, target: string): Promise<void> {
-  const sideFiles = await Promise.all(
-    ['-wal', '-shm'].map((suffix) => lstat(`${source}${suffix}`).catch(() => undefined)),
-  );
-  const database = new DatabaseSync(source);
+/** Whether `relative` (not itself saved) is a regular file with the SQLite header: its side files are not saved. */
+async function isDatabase(volume: Beneath, relative: string): Promise<boolean> {
+  const stats = await volume.lstat(relative);
+  if (stats === undefined || !stats.isFile()) return false;
+  return (await hasSqliteHeader(volume, relative, { dev: stats.dev, ino: stats.ino })) === true;
+}
+
+/** Whether the file starts with the SQLite header; undefined when it is gone. */
+async function hasSqliteHeader(
+  volume: Beneath,
+  relative: string,
+  identity: Identity,
+): Promise<boolean | undefined> {
+  let handle: FileHandle;
   try {
-    // All pages in one step: a stepped backup restarts whenever the tenant writes, and might never end.
-    await backup(database, target, { rate: 2 ** 30 });
-  } finally {
-    database.close();
+    handle = await openSeen(volume, relative, identity);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
   }
-  // Opening the database as root must not leave root-owned side files the tenant could not write later.
-  for (const [index, suffix] of ['-wal', '-shm'].entries()) {
-    if (sideFiles[index] === undefined) await rm(`${source}${suffix}`, { force: true });
-  }
-}
-
-async function hasSqliteHeader(path: string): Promise<boolean> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
-  if (handle === undefined) return false;
   try {
     const header = Buffer.alloc(SQLITE_HEADER.length);
     const { bytesRead } = await handle.read(header, 0, header.length, 0);
@@ -186,16 +229,65 @@ async function hasSqliteHeader(path: string): Promise<boolean> {
 }
 
 /**
- * Opens a captured file for reading. A file of the state volume must not be a symbolic link and must
- * resolve inside the volume (a directory swapped for a link while we walked would lead elsewhere).
+ * Opens `relative` only if it is still the regular file the scan saw. A link, FIFO or other inode in its
+ * place fails the save (the next save sees what is there then); ENOENT stays ENOENT.
  */
-export async function openCaptured(stateDir: string, file: CapturedFile) {
-  const handle = await open(file.source, constants.O_RDONLY | constants.O_NOFOLLOW);
-  if (file.source !== join(stateDir, file.path)) return handle;
-  const real = await readlink(`/proc/self/fd/${handle.fd}`);
-  if (!real.startsWith(`${await realpath(stateDir)}/`)) {
-    await handle.close();
-    throw new Error(`${file.path} resolves outside the state volume; not saved`);
+async function openSeen(volume: Beneath, relative: string, identity: Identity): Promise<FileHandle> {
+  let opened: Awaited<ReturnType<Beneath['openFile']>>;
+  try {
+    opened = await volume.openFile(relative);
+  } catch (error) {
+    const code = (error as BeneathError).code;
+    if (code === 'ELOOP' || code === 'EFTYPE' || code === 'ENOTDIR') throw changed(relative, error);
+    throw error;
   }
-  return handle;
+  if (opened.stats.dev !== identity.dev || opened.stats.ino !== identity.ino) {
+    await opened.handle.close();
+    throw changed(relative);
+  }
+  return opened.handle;
+}
+
+function changed(relative: string, cause?: unknown): BeneathError {
+  return new BeneathError(relative, 'ECHANGED', 'changed while it was being saved; not saved', cause);
+}
+
+/**
+ * Makes a consistent copy of each database that changed, for upload; sizes of copies replace the live
+ * files' sizes. Unchanged databases (same fingerprint as last save) are not copied. Returns the removal
+ * of the copies.
+ */
+export async function copyDatabases(
+  volume: Beneath,
+  files: CapturedFile[],
+  changedSinceLastSave: (file: CapturedFile) => boolean,
+  options: SqliteBackupOptions,
+): Promise<() => Promise<void>> {
+  let scratch: string | undefined;
+  const dispose = async () => {
+    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
+  };
+  try {
+    for (const [index, file] of files.entries()) {
+      if (!file.sqlite || !changedSinceLastSave(file)) continue;
+      // mkdtemp makes it 0700: the copies are the daemon's, in a directory no tenant can reach.
+      scratch ??= await mkdtemp(join(tmpdir(), 'boilerhouse-sqlite-'));
+      const copy = join(scratch, `${index}.db`);
+      await backupDatabase(volume, file.path, file.identity, copy, options);
+      file.copy = copy;
+      file.size = (await lstat(copy)).size;
+    }
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  return dispose;
+}
+
+/** Opens a captured file for reading: its database copy, or the live file if it is still what the scan saw. */
+export async function openCaptured(volume: Beneath, file: CapturedFile): Promise<FileHandle> {
+  if (file.copy !== undefined) return open(file.copy, constants.O_RDONLY);
+  return openSeen(volume, file.path, file.identity).catch((error: unknown) => {
+    throw isNotFound(error) ? changed(file.path, error) : error;
+  });
 }

@@ -7,11 +7,10 @@
  * of which only those the last save lacks are uploaded.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, type FileHandle, lchown, mkdir, open, utimes } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
 import type { Owner } from '../pool/instance-files.ts';
-import { type CapturedFile, copyDatabases, openCaptured, scanState } from './capture.ts';
+import { Beneath } from './beneath.ts';
+import { type CapturedFile, copyDatabases, openCaptured, type Scan, scanState } from './capture.ts';
 import { inParallel, Slots } from './concurrency.ts';
 import { blobKey, headKey, packKey, parseSaveKey, saveKey } from './keys.ts';
 import {
@@ -24,6 +23,7 @@ import {
 } from './manifest.ts';
 import type { MappingSet } from './mappings.ts';
 import { type Sink, SinkNotFoundError } from './sinks/sink.ts';
+import { DEFAULT_SQLITE_BACKUP, type SqliteBackupOptions } from './sqlite-backup.ts';
 
 /** Files up to this size go into packs; larger ones are cut into chunks. */
 const SMALL_FILE_BYTES = 256 * 1024;
@@ -48,15 +48,23 @@ export interface RestoreResult {
   bytes: number;
 }
 
+export interface SnapshotStoreOptions {
+  sqliteBackup?: SqliteBackupOptions;
+  /** Tests only: runs between a save's scan and its reads, to change the volume there. */
+  _afterScan?: (scan: Scan) => Promise<void>;
+}
+
 export class SnapshotStore {
   readonly #sink: Sink;
   readonly #base: string;
+  readonly #options: SnapshotStoreOptions;
   /** Manifests are immutable once written, so a copy read once stays true. */
   readonly #manifests = new Map<number, Manifest>();
 
-  constructor(sink: Sink, base: string) {
+  constructor(sink: Sink, base: string, options: SnapshotStoreOptions = {}) {
     this.#sink = sink;
     this.#base = base;
+    this.#options = options;
   }
 
   /** The newest complete save, if any. */
@@ -92,10 +100,20 @@ export class SnapshotStore {
 
   /** Saves what the mappings upload from `stateDir`, unless nothing changed since the last save. */
   async save(stateDir: string, mappings: MappingSet, instance: string): Promise<SaveResult> {
+    const volume = await Beneath.open(stateDir);
+    try {
+      return await this.#save(volume, mappings, instance);
+    } finally {
+      await volume.close();
+    }
+  }
+
+  async #save(volume: Beneath, mappings: MappingSet, instance: string): Promise<SaveResult> {
     const headSeq = await this.head();
     const previous = headSeq === undefined ? undefined : await this.manifest(headSeq);
     const earlier = new Map(previous?.files.map((file) => [file.path, file]));
-    const scan = await scanState(stateDir, mappings, earlier);
+    const scan = await scanState(volume, mappings, earlier);
+    await this.#options._afterScan?.(scan);
     const unchanged = (file: CapturedFile) => earlier.get(file.sinkPath)?.seen === file.seen;
     const scanned = new Set(scan.files.map((file) => file.sinkPath));
     // Files no longer on the instance stay in the save when their mapping only adds (copy) or only restores.
@@ -119,12 +137,17 @@ export class SnapshotStore {
         uploadedBytes: 0,
       };
 
-    const capture = await copyDatabases(scan.files, (file) => !unchanged(file));
+    const dispose = await copyDatabases(
+      volume,
+      scan.files,
+      (file) => !unchanged(file),
+      this.#options.sqliteBackup ?? DEFAULT_SQLITE_BACKUP,
+    );
     try {
       const entries: ManifestFile[] = [...carried];
       const small: CapturedFile[] = [];
       const large: CapturedFile[] = [];
-      for (const file of capture.files) {
+      for (const file of scan.files) {
         const before = earlier.get(file.sinkPath);
         if (before !== undefined && unchanged(file)) entries.push(before);
         else if (file.size <= SMALL_FILE_BYTES) small.push(file);
@@ -136,11 +159,11 @@ export class SnapshotStore {
       const stored = new Set(previous?.files.flatMap((file) => file.chunks ?? []));
       const requests = new Slots(PARALLEL_REQUESTS);
       await inParallel(large, PARALLEL_REQUESTS, async (file) => {
-        const { entry, uploaded } = await this.#putChunks(stateDir, file, stored, requests);
+        const { entry, uploaded } = await this.#putChunks(volume, file, stored, requests);
         entries.push(entry);
         uploadedBytes += uploaded;
       });
-      for (const pack of await this.#putPacks(stateDir, small)) {
+      for (const pack of await this.#putPacks(volume, small)) {
         entries.push(...pack.entries);
         uploadedBytes += pack.bytes;
       }
@@ -161,7 +184,7 @@ export class SnapshotStore {
         uploadedBytes,
       };
     } finally {
-      await capture.dispose();
+      await dispose();
     }
   }
 
@@ -174,26 +197,33 @@ export class SnapshotStore {
     const seq = options.seq ?? (await this.head());
     if (seq === undefined) return { seq, files: 0, bytes: 0 } satisfies RestoreResult;
     const manifest = await this.manifest(seq);
+    const volume = await Beneath.open(stateDir);
+    try {
+      return await this.#restore(volume, manifest, mappings, options.owner);
+    } finally {
+      await volume.close();
+    }
+  }
+
+  /** Everything is created beneath the volume (never through a link); mode, owner and times through the handle. */
+  async #restore(volume: Beneath, manifest: Manifest, mappings: MappingSet, owner: Owner | undefined) {
     const wanted = manifest.files.flatMap((file) => {
       const target = mappings.locate(file.path);
       return target === undefined || target.mapping.direction === 'upload'
         ? []
         : [{ file, path: target.path }];
     });
-    const create = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
     const write = async (path: string, file: ManifestFile, fill: (handle: FileHandle) => Promise<void>) => {
-      const target = join(stateDir, path);
-      await makeParents(stateDir, dirname(path), options.owner);
-      const handle = await open(target, create, file.mode);
+      const handle = await volume.createFile(path, file.mode, owner);
       try {
         await fill(handle);
+        // The mode given at creation is masked by the umask; set it exactly.
+        await handle.chmod(file.mode);
+        if (owner !== undefined) await handle.chown(owner.uid, owner.gid);
+        await handle.utimes(file.mtimeMs / 1000, file.mtimeMs / 1000);
       } finally {
         await handle.close();
       }
-      // The mode given at creation is masked by the umask; set it exactly.
-      await chmod(target, file.mode);
-      if (options.owner !== undefined) await lchown(target, options.owner.uid, options.owner.gid);
-      await utimes(target, file.mtimeMs / 1000, file.mtimeMs / 1000);
     };
     const byPack = new Map<string, typeof wanted>();
     const chunked: typeof wanted = [];
@@ -227,11 +257,11 @@ export class SnapshotStore {
     for (const dir of manifest.dirs) {
       const target = mappings.locate(dir);
       if (target !== undefined && target.mapping.direction !== 'upload') {
-        await makeParents(stateDir, target.path, options.owner);
+        await volume.makeDirs(target.path, owner);
       }
     }
     const bytes = wanted.reduce((sum, { file }) => sum + file.size, 0);
-    return { seq, files: wanted.length, bytes } satisfies RestoreResult;
+    return { seq: manifest.seq, files: wanted.length, bytes } satisfies RestoreResult;
   }
 
   /** Makes save `seq` the newest again, as a new save with the same content (nothing is copied). */
@@ -281,7 +311,7 @@ export class SnapshotStore {
    * several at once: reading waits for a free request, so memory holds at most one chunk per request.
    */
   async #putChunks(
-    stateDir: string,
+    volume: Beneath,
     file: CapturedFile,
     stored: Set<string>,
     requests: Slots,
@@ -291,7 +321,7 @@ export class SnapshotStore {
     let failure: unknown;
     let size = 0;
     let uploaded = 0;
-    const reader = await openCaptured(stateDir, file);
+    const reader = await openCaptured(volume, file);
     try {
       while (failure === undefined) {
         const release = await requests.take();
@@ -326,12 +356,12 @@ export class SnapshotStore {
 
   /** Reads small files and uploads them in packs of up to PACK_BYTES. */
   async #putPacks(
-    stateDir: string,
+    volume: Beneath,
     files: CapturedFile[],
   ): Promise<{ entries: ManifestFile[]; bytes: number }[]> {
     const contents = new Map<CapturedFile, Buffer>();
     await inParallel(files, PARALLEL_WRITES, async (file) => {
-      const handle = await openCaptured(stateDir, file);
+      const handle = await openCaptured(volume, file);
       try {
         contents.set(file, await handle.readFile());
       } finally {
@@ -384,23 +414,6 @@ function manifestEntry(file: CapturedFile, sha256: string): ManifestFile {
     ...(file.sqlite ? { sqlite: true } : {}),
     seen: file.seen,
   };
-}
-
-/** Creates the directories of `relative` under `root` (never following links), owned by `owner`. */
-async function makeParents(root: string, relative: string, owner: Owner | undefined): Promise<void> {
-  if (relative === '.' || relative === '') return;
-  let path = root;
-  for (const segment of relative.split('/')) {
-    path = join(path, segment);
-    const created = await mkdir(path, { mode: 0o755 }).then(
-      () => true,
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EEXIST') return false;
-        throw error;
-      },
-    );
-    if (created && owner !== undefined) await lchown(path, owner.uid, owner.gid);
-  }
 }
 
 /** Writes all of `content` into the file at `position`. */

@@ -14,6 +14,7 @@ import { MappingSet } from './mappings.ts';
 import { openSink } from './sinks/open.ts';
 import type { Sink } from './sinks/sink.ts';
 import { type SaveResult, SnapshotStore } from './snapshots.ts';
+import { DEFAULT_SQLITE_BACKUP } from './sqlite-backup.ts';
 
 export interface SyncedStateOptions {
   dataDir: string;
@@ -21,6 +22,8 @@ export interface SyncedStateOptions {
   files: InstanceFiles;
   workloads: WorkloadRegistry;
   activity: Activity;
+  /** The SQLite backup helper (built next to the gate); the package's build by default. */
+  sqliteBackup?: string;
 }
 
 export class SyncedTenantState implements TenantState {
@@ -44,7 +47,10 @@ export class SyncedTenantState implements TenantState {
       this.#sinks.set(workload.hash, sink);
     }
     const prefix = sync.sink.type === 's3' ? sync.sink.prefix : undefined;
-    return new SnapshotStore(sink, saveBase(prefix, tenant, workload.id));
+    const binary = this.#options.sqliteBackup ?? DEFAULT_SQLITE_BACKUP.binary;
+    return new SnapshotStore(sink, saveBase(prefix, tenant, workload.id), {
+      sqliteBackup: { ...DEFAULT_SQLITE_BACKUP, binary },
+    });
   }
 
   async restore(instance: Instance, workload: Workload, tenant: string): Promise<void> {

@@ -119,9 +119,11 @@ describe('children never run as root', () => {
     await refused({ Image: CHILD_IMAGE, User }, "containers run as the instance's user, 1000:1000");
   });
 
-  test("an empty User runs as the instance's user, with no capabilities at all", async () => {
-    expect(await runChild('id -u; id -g; id -G; grep -E "^Cap(Prm|Eff|Bnd)" /proc/self/status')).toBe(
-      '1000\n1000\n1000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n',
+  test("an empty User runs as the instance's user, with no capabilities at all and no-new-privileges", async () => {
+    expect(
+      await runChild('id -u; id -g; id -G; grep -E "^(Cap(Prm|Eff|Bnd)|NoNewPrivs)" /proc/self/status'),
+    ).toBe(
+      '1000\n1000\n1000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n',
     );
   });
 

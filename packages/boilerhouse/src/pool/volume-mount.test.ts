@@ -69,6 +69,19 @@ test("someone else's mount there without the flags gets one on top, and only tha
   expect(left?.options).not.toContain('nosuid');
 });
 
+test('mounts already below it (pins of a daemon that ran without it) go first, not hidden under the bind', async () => {
+  const dir = join(root, 'instances');
+  const pin = join(dir, 'i-1', 'docker-pins', 'k', '0');
+  const source = join(root, 'source');
+  await mkdir(pin, { recursive: true });
+  await mkdir(source);
+  await run('mount', ['--bind', source, pin]);
+  await restrictMount(dir, ['nosuid', 'nodev']);
+  expect(await mountsUnder(root)).toEqual([dir]);
+  // The pin's directory can go, as the proxy removes it once its container is gone.
+  await rm(join(dir, 'i-1'), { recursive: true });
+});
+
 test('the data directory: 0700, instances nosuid,nodev, the secrets memory nosuid,nodev,noexec', async () => {
   const dataDir = join(root, 'data');
   const memory = new MemoryDirs(dataDir);

@@ -40,6 +40,10 @@ export async function restrictMount(dir: string, flags: readonly MountFlag[]): P
   let top = topMount(await readMounts(), point);
   if (top !== undefined && flags.every((flag) => top?.options.includes(flag))) return;
   if (top === undefined || !isSelfBind(top, await readMounts())) {
+    // Mounts already below (pins of a daemon that ran without this mount) would be hidden under the bind
+    // and still hold their directories; they are the daemon's own and containers keep their copies.
+    const below = (await readMounts()).filter((entry) => entry.point.startsWith(`${point}/`));
+    for (const entry of below.reverse()) await unmount(entry.point);
     await mount(['--bind', '--', point, point], point);
   }
   await mount(['-o', `remount,bind,${flags.join(',')}`, '--', point], point);
@@ -61,10 +65,14 @@ export async function releaseMount(dir: string): Promise<void> {
     const mounts = await readMounts();
     const top = topMount(mounts, point);
     if (top === undefined || !isSelfBind(top, mounts)) return;
-    await run('umount', ['--lazy', '--', point]).catch((error: Error & { stderr?: string }) => {
-      throw new Error(`umount ${point} failed: ${error.stderr?.trim() || error.message}`);
-    });
+    await unmount(point);
   }
+}
+
+async function unmount(point: string): Promise<void> {
+  await run('umount', ['--lazy', '--', point]).catch((error: Error & { stderr?: string }) => {
+    throw new Error(`umount ${point} failed: ${error.stderr?.trim() || error.message}`);
+  });
 }
 
 /**

@@ -12,9 +12,10 @@
  * (values only known at claim time, such as the tenant's id), up to 64 KiB, ended by the writer closing.
  *
  * With HEALTH_ARGC > 0 it first forks a health agent that runs the workload's health test on request:
- * Boilerhouse writes "ID TIMEOUT_MS\n" to RUN_DIR/health-request and reads "ID EXIT_CODE LENGTH\n" and
- * LENGTH bytes of output from RUN_DIR/health-response. A fork inside the container costs a few
- * milliseconds where `docker exec` costs 60-90; exit code 124 means the test timed out and was killed.
+ * Boilerhouse writes "ID TIMEOUT_MS\n" to RUN_DIR/health-request and reads "ID EXIT_CODE LENGTH DROPPED\n"
+ * and LENGTH bytes of output from RUN_DIR/health-response: the last MAX_OUTPUT bytes of what the test
+ * printed, DROPPED the count of earlier bytes cut, however much it floods. A fork inside the container costs
+ * a few milliseconds where `docker exec` costs 60-90; exit code 124 means the test timed out and was killed.
  *
  *   boilerhouse-gate --run TIMEOUT_MS -- COMMAND [ARG...]
  *
@@ -237,12 +238,14 @@ done:
   return code;
 }
 
-/* The last MAX_OUTPUT bytes of the health test's output, stdout and stderr together. */
+/* The last MAX_OUTPUT bytes of the health test's output, stdout and stderr together, and how much it wrote. */
 static char health_output[MAX_OUTPUT];
 static size_t health_output_length;
+static unsigned long long health_output_seen;
 
 static void keep_health_output(int stream, const char *data, size_t length) {
   (void)stream;
+  health_output_seen += length;
   if (length >= MAX_OUTPUT) {
     memcpy(health_output, data + length - MAX_OUTPUT, MAX_OUTPUT);
     health_output_length = MAX_OUTPUT;
@@ -286,13 +289,15 @@ static void serve_health(const char *run_dir, char **argv) {
     long timeout_ms = 0;
     if (sscanf(request, "%lu %ld", &id, &timeout_ms) != 2 || timeout_ms <= 0) continue;
     health_output_length = 0;
+    health_output_seen = 0;
     options.timeout_ms = timeout_ms;
     int timed_out;
     int code = run_in_group(argv, &options, &timed_out);
     int out = open_retrying(response_path, O_WRONLY);
     if (out < 0) continue;
-    char head[64];
-    int head_length = snprintf(head, sizeof head, "%lu %d %zu\n", id, code, health_output_length);
+    char head[80];
+    int head_length = snprintf(head, sizeof head, "%lu %d %zu %llu\n", id, code, health_output_length,
+                               health_output_seen - health_output_length);
     write_all(out, head, (size_t)head_length);
     write_all(out, health_output, health_output_length);
     close(out);

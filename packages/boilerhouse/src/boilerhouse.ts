@@ -230,7 +230,7 @@ export class Boilerhouse {
     if (this.#stopping.signal.aborted) return;
     this.#stopping.abort();
     await Promise.all(this.#loops);
-    this.#idle.stop();
+    await this.#idle.stop();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     // Whatever else fails, nothing stays mounted once the daemon is down (pool/volume-mount.ts).
     try {

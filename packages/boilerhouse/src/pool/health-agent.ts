@@ -7,13 +7,15 @@
  *   response  "ID EXIT_CODE LENGTH\n" then LENGTH bytes of output (exit code 124: timed out, killed)
  *
  * The response FIFO is opened read-write, so it never reports end-of-file between writers and opening
- * never blocks; a late answer to an earlier request is recognised by its id and skipped.
+ * never blocks; a late answer to an earlier request is recognised by its id and skipped. The workload's
+ * user can write to that FIFO too, so what is read is bounded and streamed (health-answer.ts).
  */
 import { constants, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { ExecResult } from '../runtime/runtime.ts';
+import { AnswerReader } from './health-answer.ts';
 
 /** The agent is not there (no health test, or not started yet) or is busy with an earlier request. */
 export class AgentUnavailableError extends Error {}
@@ -65,7 +67,7 @@ async function openRequest(path: string) {
 
 function readAnswer(socket: Socket, id: number, timeoutMs: number): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    let buffer = Buffer.alloc(0);
+    const reader = new AnswerReader(id);
     const timer = setTimeout(
       () => finish(new AgentUnavailableError('the health agent did not answer in time')),
       timeoutMs,
@@ -73,24 +75,17 @@ function readAnswer(socket: Socket, id: number, timeoutMs: number): Promise<Exec
     const finish = (result: ExecResult | Error) => {
       clearTimeout(timer);
       socket.off('data', onData);
+      // Nothing more is read: whatever else is in the FIFO stays there, unread, bounded by the pipe.
+      socket.pause();
       if (result instanceof Error) reject(result);
       else resolve(result);
     };
     const onData = (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      for (;;) {
-        const newline = buffer.indexOf(10);
-        if (newline === -1) return;
-        const [answerId, exitCode, length] = buffer
-          .subarray(0, newline)
-          .toString('ascii')
-          .split(' ')
-          .map(Number);
-        const end = newline + 1 + (length ?? 0);
-        if (buffer.length < end) return;
-        const output = buffer.subarray(newline + 1, end).toString('utf8');
-        buffer = buffer.subarray(end);
-        if (answerId === id) return finish({ exitCode: exitCode ?? 125, output });
+      try {
+        const result = reader.push(chunk);
+        if (result !== undefined) finish(result);
+      } catch (error) {
+        finish(error as Error);
       }
     };
     socket.on('data', onData);

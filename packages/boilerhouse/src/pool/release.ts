@@ -197,7 +197,7 @@ export async function reserve(
  */
 export async function reclaimWriters(deps: PoolDeps): Promise<void> {
   const reserved = listInstances(deps.db, { phase: 'reserved' });
-  deps.reservedWrites.keepOnly(new Set(reserved.map((instance) => instance.id)));
+  await deps.reservedWrites.keepOnly(new Set(reserved.map((instance) => instance.id)));
   for (const instance of reserved) {
     if (deps.workloads.get(instance.workload)?.spec.pool.reserve !== 'run') continue;
     if (!(await deps.reservedWrites.wrote(deps, instance))) continue;

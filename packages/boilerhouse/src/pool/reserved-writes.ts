@@ -6,11 +6,14 @@
  */
 import type { Instance } from '../db/instances.ts';
 import type { PoolDeps } from './deps.ts';
-import { countedPaths } from './idle.ts';
+import { countedPaths, ENTRIES_PER_TICK } from './idle.ts';
 import { lastWriteAt } from './state-writes.ts';
+import { WriteScan } from './write-scan.ts';
 
 export class ReservedWrites {
   readonly #baselines = new Map<string, number>();
+  /** The pass under way per reservation: each tick looks at a bounded share of a large volume. */
+  readonly #scans = new Map<string, WriteScan>();
 
   /** Records the state's newest write as the instance is being reserved. */
   async mark(deps: PoolDeps, instance: Instance): Promise<void> {
@@ -19,15 +22,35 @@ export class ReservedWrites {
 
   /** True when the instance wrote to its counted state since `mark` (or since it was first looked at). */
   async wrote(deps: PoolDeps, instance: Instance): Promise<boolean> {
-    const newest = await this.#scan(deps, instance);
+    const scan =
+      this.#scans.get(instance.id) ??
+      new WriteScan(deps.files.stateDir(instance.id), countedPaths(deps, instance), deps.now);
+    this.#scans.set(instance.id, scan);
+    const progress = await scan.step(ENTRIES_PER_TICK).catch(async (error: unknown) => {
+      this.#scans.delete(instance.id);
+      await scan.close();
+      throw error;
+    });
+    if (!progress.done) return false;
+    this.#scans.delete(instance.id);
+    if (progress.incomplete !== undefined) {
+      // Not known; what it wrote is still saved when the reservation ends (saved if changed).
+      deps.log.warn({ instance: instance.id, reason: progress.incomplete }, 'reserved-write scan incomplete');
+      return false;
+    }
     const baseline = this.#baselines.get(instance.id);
-    if (baseline === undefined) this.#baselines.set(instance.id, newest);
-    return baseline !== undefined && newest > baseline;
+    if (baseline === undefined) this.#baselines.set(instance.id, progress.newest);
+    return baseline !== undefined && progress.newest > baseline;
   }
 
   /** Drops what is kept for instances no longer reserved. */
-  keepOnly(ids: ReadonlySet<string>): void {
+  async keepOnly(ids: ReadonlySet<string>): Promise<void> {
     for (const id of this.#baselines.keys()) if (!ids.has(id)) this.#baselines.delete(id);
+    for (const [id, scan] of this.#scans) {
+      if (ids.has(id)) continue;
+      this.#scans.delete(id);
+      await scan.close();
+    }
   }
 
   #scan(deps: PoolDeps, instance: Instance): Promise<number> {

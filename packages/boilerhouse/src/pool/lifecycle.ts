@@ -67,6 +67,11 @@ export async function startContainer(
 ): Promise<Instance> {
   const { spec } = workload;
   let containerId: string | undefined;
+  // Its own network, before anything can join it. The engine takes ~100 ms to make a bridge: made while
+  // the images are checked and the directories prepared, awaited before the container is created.
+  const network = instanceNetworkSpec(spec, deps.daemonId, instance.id);
+  const networkMade = network === undefined ? Promise.resolve() : deps.runtime.createNetwork(network);
+  networkMade.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   try {
     const image = await deps.runtime.inspectImage(spec.image);
     if (image === undefined) {
@@ -83,9 +88,7 @@ export async function startContainer(
       }
     }
     const mounts = await deps.files.prepare(instance.id, spec);
-    // Its own network before anything can join it: no other tenant's container is ever on it.
-    const network = instanceNetworkSpec(spec, deps.daemonId, instance.id);
-    if (network !== undefined) await deps.runtime.createNetwork(network);
+    await networkMade;
     const networkMode = instanceNetworkMode(spec, deps.daemonId, instance.id);
     const dockerSocket = await deps.proxies.open(instance.id, spec, networkMode);
     if (dockerSocket !== undefined) mounts.push(dockerSocket);
@@ -112,6 +115,7 @@ export async function startContainer(
   } catch (error) {
     if (containerId !== undefined) await deps.runtime.remove(containerId).catch(() => undefined);
     await deps.proxies.close(instance.id, spec).catch(() => undefined);
+    await networkMade.catch(() => undefined);
     await removeNetwork(deps, instance.id).catch(() => undefined);
     await deps.files.remove(instance.id).catch(() => undefined);
     const reason = (error as Error).message;
@@ -179,8 +183,14 @@ export async function finishDestroy(deps: PoolDeps, instance: Instance): Promise
   // Its socket first, so that it starts nothing while its containers are removed.
   await deps.proxies.close(instance.id, deps.workloads.get(instance.workload)?.spec);
   if (instance.containerId !== null) await deps.runtime.remove(instance.containerId);
-  // Last, once its container and children are off it; asked by name, since its workload may be gone.
-  await removeNetwork(deps, instance.id);
+  // Once its container and children are off it; asked by name, since its workload may be gone. Removing a
+  // bridge takes the engine ~200 ms, so a claim that evicted this instance does not wait for it; shutdown
+  // does. A failure leaves the network to recovery, which removes networks no instance names.
+  void deps
+    .track(removeNetwork(deps, instance.id))
+    .catch((error: Error) =>
+      deps.log.warn({ instance: instance.id, error }, 'could not remove the network of a destroyed instance'),
+    );
   await deps.files.remove(instance.id);
   deleteInstance(deps.db, instance.id);
   deps.activity.record({

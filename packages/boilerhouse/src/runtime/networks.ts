@@ -32,6 +32,7 @@ export class DockerNetworks {
   readonly #pool: Subnet;
   /** Blocks this process is creating networks on right now, which the engine does not list yet. */
   readonly #pending: Subnet[] = [];
+  readonly #removing = new Map<string, Promise<void>>();
 
   constructor(engine: EngineClient, pool: string) {
     this.#engine = engine;
@@ -64,7 +65,16 @@ export class DockerNetworks {
     throw new RuntimeError(`network ${spec.name}: every free block was taken by someone else meanwhile`);
   }
 
-  async remove(name: string): Promise<void> {
+  /** A removal already under way is joined rather than raced (a destroy and recovery may both ask). */
+  remove(name: string): Promise<void> {
+    const pending = this.#removing.get(name);
+    if (pending !== undefined) return pending;
+    const removal = this.#removeNow(name).finally(() => this.#removing.delete(name));
+    this.#removing.set(name, removal);
+    return removal;
+  }
+
+  async #removeNow(name: string): Promise<void> {
     try {
       await this.#engine.call('DELETE', `/networks/${encodeURIComponent(name)}`);
     } catch (error) {

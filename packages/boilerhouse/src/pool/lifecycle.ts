@@ -183,14 +183,9 @@ export async function finishDestroy(deps: PoolDeps, instance: Instance): Promise
   // Its socket first, so that it starts nothing while its containers are removed.
   await deps.proxies.close(instance.id, deps.workloads.get(instance.workload)?.spec);
   if (instance.containerId !== null) await deps.runtime.remove(instance.containerId);
-  // Once its container and children are off it; asked by name, since its workload may be gone. Removing a
-  // bridge takes the engine ~200 ms, so a claim that evicted this instance does not wait for it; shutdown
-  // does. A failure leaves the network to recovery, which removes networks no instance names.
-  void deps
-    .track(removeNetwork(deps, instance.id))
-    .catch((error: Error) =>
-      deps.log.warn({ instance: instance.id, error }, 'could not remove the network of a destroyed instance'),
-    );
+  // Once its container and children are off it; asked by name, since its workload may be gone. Awaited:
+  // in the background it only overlapped the next instance's creation, which the engine serializes with it.
+  await removeNetwork(deps, instance.id);
   await deps.files.remove(instance.id);
   deleteInstance(deps.db, instance.id);
   deps.activity.record({

@@ -73,6 +73,9 @@ async function boilerhouseWith(name: string, replacements: Record<string, string
       const left = await runtime.list({ [LABEL.daemon]: boilerhouse.daemonId });
       const named = new Set(boilerhouse.instances().map((instance) => instance.containerId));
       await Promise.all(left.map((container) => runtime.remove(container.id)));
+      // Each instance has a network of its own, which outlives a stop like its container.
+      for (const network of await runtime.listNetworks({ [LABEL.daemon]: boilerhouse.daemonId }))
+        await runtime.removeNetwork(network.name);
       db.close();
       return left.filter((container) => !named.has(container.id)).length;
     },

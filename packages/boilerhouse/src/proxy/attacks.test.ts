@@ -286,6 +286,14 @@ describe('bodies', () => {
 });
 
 describe('create requests', () => {
+  test('a health check every millisecond (the engine would exec on the host a thousand times a second)', async () => {
+    await refusedCreate(
+      { Image: image, Healthcheck: { Test: ['CMD', 'true'], Interval: 1_000_000, Retries: 1 } },
+      403,
+      'Healthcheck.Interval 1 ms is refused',
+    );
+  });
+
   test('{"HostConfig":{"privileged":true}} in lower case', async () => {
     await refusedCreate(
       `{"Image":"${image}","HostConfig":{"privileged":true}}`,

@@ -363,3 +363,17 @@ describe('capabilities a workload grants', () => {
     );
   });
 });
+
+describe("a child's health check (the engine runs each probe on the host, outside the child's caps)", () => {
+  test('probes more often than every 10 s are refused, naming the interval', () => {
+    const body = { Image: 'agent:1', Healthcheck: { Test: ['CMD', 'true'], Interval: 1_000_000 } };
+    expect(refusal(body)).toContain('Healthcheck.Interval 1 ms is refused');
+  });
+
+  test("every 10 s or more, or the engine's default, passes as given", () => {
+    for (const Interval of [0, 10e9, 60e9]) {
+      const checked = check({ Image: 'agent:1', Healthcheck: { Test: ['CMD', 'true'], Interval } });
+      expect(checked.body.Healthcheck).toMatchObject({ Interval });
+    }
+  });
+});

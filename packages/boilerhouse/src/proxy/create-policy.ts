@@ -3,7 +3,8 @@
  * decodes it (go-decode.ts). Anything that reaches the host is refused: privileged, added capabilities,
  * devices, host or shared namespaces, security-opt changes, sysctls, cgroup parents, OOM-kill disable,
  * published ports, named volumes and volume drivers, links, users other than the instance's own and
- * capabilities the workload does not grant (child-identity.ts). Bind mounts come out as requests for paths
+ * capabilities the workload does not grant (child-identity.ts), health checks probing more often than
+ * every 10 s (the engine runs each probe on the host, outside the child's caps). Bind mounts come out as requests for paths
  * inside the instance (translated later); resource caps, a read-only root, no-new-privileges, the
  * instance's user and no capabilities but granted ones are forced; the labels that make it the instance's
  * child are added by the caller of this module.
@@ -24,6 +25,9 @@ const LOG_DRIVERS = new Set(['', 'json-file', 'local', 'none']);
 /** A container's output kept on the host's disk: at most 3 files of 10 MiB (the local driver caps itself). */
 const JSON_FILE_LOGS = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } };
 const NO_NEW_PRIVILEGES = new Set(['no-new-privileges', 'no-new-privileges:true', 'no-new-privileges=true']);
+
+/** A child's health check may probe no more often than this (nanoseconds, as the engine counts). */
+const MIN_HEALTH_INTERVAL_NS = 10e9;
 
 /** Config fields passed on as given. */
 const CONFIG_PASSED = [
@@ -179,6 +183,7 @@ export function checkCreate(request: GoStruct, policy: ChildPolicy): CheckedCrea
   for (const path of Object.keys((host.Tmpfs ?? {}) as object)) {
     if (!path.startsWith('/')) refuse(`HostConfig.Tmpfs target ${quote(path)} is not an absolute path`);
   }
+  checkHealthcheck(request.Healthcheck as GoStruct | null | undefined, refuse);
 
   const binds = bindsOf(host.Binds as string[] | undefined, refuse);
   const mounts: unknown[] = [];
@@ -269,6 +274,20 @@ function checkNetwork(
     }
   }
   return effective;
+}
+
+/**
+ * The engine runs a child's health check itself, an exec (a runc process tree on the host) per probe,
+ * outside every cap the child has: at the engine's 1 ms minimum one child keeps a host core busy. Probes
+ * at most every MIN_HEALTH_INTERVAL_NS; 0 keeps the engine's default (30 s).
+ */
+function checkHealthcheck(check: GoStruct | null | undefined, refuse: (what: string) => void): void {
+  const interval = Number(check?.Interval ?? 0);
+  if (interval !== 0 && interval < MIN_HEALTH_INTERVAL_NS) {
+    refuse(
+      `Healthcheck.Interval ${interval / 1e6} ms is refused: the engine runs each probe on the host, so at most one every ${MIN_HEALTH_INTERVAL_NS / 1e9} s (0 for the engine's default)`,
+    );
+  }
 }
 
 function checkNamespace(

@@ -58,7 +58,8 @@ const harness = await startHarness(
       intervalSaveMs: 3_600_000,
     }),
   },
-  { env: S3_ENV },
+  // The scripted model server runs on this host, which instances reach only through a named port.
+  { env: S3_ENV, hostPorts: [Number(new URL(model.url).port)] },
 );
 const bh: Boilerhouse = harness.boilerhouse;
 const stateDir = (instanceId: string) => join(harness.dataDir, 'instances', instanceId, 'volumes', 'state');

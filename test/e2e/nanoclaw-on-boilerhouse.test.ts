@@ -71,7 +71,8 @@ beforeAll(async () => {
         ],
       }),
     },
-    { env: S3_ENV },
+    // The scripted model server runs on this host, which instances reach only through a named port.
+    { env: S3_ENV, hostPorts: [modelPort()] },
   );
   harness.boilerhouse.activity.signals.subscribe((signal) => signals.push(signal));
 });
@@ -89,6 +90,10 @@ afterAll(async () => {
   await s3?.stop();
   await model?.close();
 });
+
+function modelPort(): number {
+  return Number(new URL(model.server.url).port);
+}
 
 /** SQLite's online backup of NanoClaw's database, next to it in the store (the mapping's `*.db*`). */
 const BACKUP_HOOK = [
@@ -391,7 +396,7 @@ test('5. the daemon killed during an active conversation and started again: noth
       environment: { NANOCLAW_RETRY_BASE_MS: '1000' },
     }),
   );
-  let daemon = await spawnDaemon(dirs, S3_ENV);
+  let daemon = await spawnDaemon(dirs, { ...S3_ENV, BOILERHOUSE_HOST_PORTS: String(modelPort()) });
   const daemonId = daemon.daemonId;
   try {
     await daemon.api('PUT', '/api/v1/tenants/erin/secrets', {
@@ -432,7 +437,7 @@ test('5. the daemon killed during an active conversation and started again: noth
     expect((await inspect(claim.instance.container_id)).State.Running).toBe(true);
     await chat.post('main', 'crash-during: while Boilerhouse is down');
     release();
-    daemon = await spawnDaemon(dirs, S3_ENV);
+    daemon = await spawnDaemon(dirs, { ...S3_ENV, BOILERHOUSE_HOST_PORTS: String(modelPort()) });
     expect(daemon.daemonId).toBe(daemonId);
     await chat.post('main', 'crash-after: after the restart');
 

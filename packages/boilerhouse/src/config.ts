@@ -1,5 +1,6 @@
 /** The daemon's settings, from the environment. */
 import { resolve } from 'node:path';
+import { MAX_HOST_PORTS } from './runtime/network-isolation.ts';
 import { DEFAULT_NETWORK_POOL, parseNetworkPool } from './runtime/networks.ts';
 
 export interface Config {
@@ -13,6 +14,8 @@ export interface Config {
   publishHost: string;
   /** IPv4 block each instance's own network gets its subnet from (a /28 or more each). */
   networkPool: string;
+  /** TCP ports of this host that instances may connect to (a model gateway beside the daemon, say). */
+  hostPorts: number[];
   /** The statically linked gate binary mounted into every instance. */
   gateBinary: string;
 }
@@ -34,6 +37,7 @@ export function configFromEnv(
     port,
     publishHost: env.BOILERHOUSE_PUBLISH_HOST ?? '127.0.0.1',
     networkPool: checkedNetworkPool(env.BOILERHOUSE_NETWORK_POOL ?? DEFAULT_NETWORK_POOL),
+    hostPorts: parseHostPorts(env.BOILERHOUSE_HOST_PORTS, port),
     gateBinary: env.BOILERHOUSE_GATE ?? resolve(PACKAGE_ROOT, 'native/build/boilerhouse-gate'),
   };
 }
@@ -42,4 +46,23 @@ export function configFromEnv(
 function checkedNetworkPool(text: string): string {
   parseNetworkPool(text);
   return text;
+}
+
+/**
+ * `BOILERHOUSE_HOST_PORTS=4000,8080`: instances are kept from every host service unless the operator names
+ * its port here. The daemon's own API port is refused: instances must never reach it.
+ */
+export function parseHostPorts(text: string | undefined, apiPort: number): number[] {
+  if (text === undefined || text.trim() === '') return [];
+  const ports = text.split(',').map((part) => part.trim());
+  const problem = (why: string) =>
+    new Error(`BOILERHOUSE_HOST_PORTS must be up to ${MAX_HOST_PORTS} TCP ports like 4000,8080: ${why}`);
+  if (ports.length > MAX_HOST_PORTS) throw problem(`got ${ports.length}`);
+  return ports.map((part) => {
+    const port = /^\d{1,5}$/.test(part) ? Number(part) : Number.NaN;
+    if (!(port >= 1 && port <= 65535)) throw problem(`${JSON.stringify(part)} is not a port`);
+    if (port === apiPort)
+      throw problem(`${port} is the API's port (BOILERHOUSE_PORT), which instances never reach`);
+    return port;
+  });
 }

@@ -33,7 +33,7 @@ export async function startDaemon(
   const db = openDatabase(join(config.dataDir, 'boilerhouse.db'));
   // Settled before anything starts: a refused auth setting must not leave containers behind.
   const key = adminKey(db, env, config.host);
-  const runtime = new DockerRuntime({ networkPool: config.networkPool });
+  const runtime = new DockerRuntime({ networkPool: config.networkPool, hostPorts: config.hostPorts });
   const boilerhouse = new Boilerhouse({
     db,
     runtime,

@@ -5,11 +5,13 @@
  */
 
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseHostPorts } from '../config.ts';
 import { callProxy } from '../proxy/testing.ts';
 import { ISOLATION_CHAIN, isolationRules } from '../runtime/network-isolation.ts';
+import { bridgeName } from '../runtime/networks.ts';
 import { echoWorkload, type Harness, startHarness } from '../testing/harness.ts';
 import type { ClaimResult } from './claims.ts';
 import { instanceNetworkName } from './instance-network.ts';
@@ -53,7 +55,7 @@ beforeAll(async () => {
     harness.boilerhouse.claim('bob', 'iso'),
   ]);
   // A host service on every address, as the daemon's API or anything else listening on 0.0.0.0 is.
-  listener = createServer((socket) => socket.end('host service\n'));
+  listener = createServer(answerOnce('host service\n'));
   await new Promise<void>((resolve) => listener.listen(0, '0.0.0.0', resolve));
 }, 60_000);
 
@@ -64,6 +66,14 @@ afterAll(async () => {
   const jumps = (await isolationRules()).filter((rule) => rule.startsWith('-A INPUT'));
   expect(jumps).toEqual([`-A INPUT -i bh+ -j ${ISOLATION_CHAIN}`]);
 });
+
+/** A host service's connection handler: the probes hang up at once, which resets the connection. */
+function answerOnce(text: string): (socket: Socket) => void {
+  return (socket) => {
+    socket.on('error', () => {});
+    socket.end(text);
+  };
+}
 
 function socketOf(claim: ClaimResult): string {
   return join(harness.dataDir, 'instances', claim.instance.id, 'docker', 'docker.sock');
@@ -255,4 +265,57 @@ describe('lifecycle', () => {
     const report = restarted.events(50).find((event) => event.type === 'daemon.recovered');
     expect(report?.data).toMatchObject({ strayNetworks: 1 });
   }, 30_000);
+});
+
+describe('host ports the operator names (BOILERHOUSE_HOST_PORTS)', () => {
+  test('an instance reaches a named port of the host and no other; the allowance goes with its network', async () => {
+    const allowed = createServer(answerOnce('model gateway\n'));
+    const other = createServer(answerOnce('anything else\n'));
+    await Promise.all(
+      [allowed, other].map((server) => new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve))),
+    );
+    const portOf = (server: Server) => (server.address() as { port: number }).port;
+    const own = await startHarness(
+      { 'iso.yaml': await echoWorkload({ 'id: echo': 'id: iso', 'min_idle: 2': 'min_idle: 0' }) },
+      { hostPorts: [portOf(allowed)] },
+    );
+    try {
+      const claim = await own.boilerhouse.claim('erin', 'iso');
+      const [network] = await own.networks();
+      const gateway = network?.gateway as string;
+      const outcomes = await own.runtime.exec(
+        claim.instance.containerId as string,
+        [
+          'node',
+          '-e',
+          PROBE,
+          JSON.stringify([
+            [gateway, portOf(allowed)],
+            [gateway, portOf(other)],
+          ]),
+        ],
+        { timeoutMs: PROBE_TIMEOUT_MS + 10_000 },
+      );
+      expect(JSON.parse(outcomes.output.trim().split('\n').at(-1) ?? '[]')).toEqual(['connected', 'timeout']);
+      const bridge = bridgeName(network?.name as string);
+      const rules = async () => (await isolationRules()).filter((rule) => rule.includes(bridge));
+      expect(await rules()).toHaveLength(1);
+      await own.boilerhouse.destroy(claim.instance.id);
+      expect(await rules()).toEqual([]);
+    } finally {
+      await own.cleanup();
+      await Promise.all([allowed, other].map((server) => new Promise((resolve) => server.close(resolve))));
+    }
+  }, 60_000);
+
+  test('the setting is checked: ports only, at most 15, never the API port', () => {
+    expect(parseHostPorts(undefined, 7070)).toEqual([]);
+    expect(parseHostPorts(' 4000, 8080 ', 7070)).toEqual([4000, 8080]);
+    expect(() => parseHostPorts('4000,x', 7070)).toThrow(/"x" is not a port/);
+    expect(() => parseHostPorts('0', 7070)).toThrow(/"0" is not a port/);
+    expect(() => parseHostPorts('7070', 7070)).toThrow(/API's port/);
+    expect(() => parseHostPorts(Array.from({ length: 16 }, (_, i) => 4000 + i).join(','), 7070)).toThrow(
+      /up to 15/,
+    );
+  });
 });

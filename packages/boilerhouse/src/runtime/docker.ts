@@ -37,6 +37,8 @@ export interface DockerRuntimeOptions {
   dockerHost?: string;
   /** The IPv4 block instance networks' subnets are cut from (BOILERHOUSE_NETWORK_POOL). */
   networkPool?: string;
+  /** TCP ports of the host that instances may connect to (BOILERHOUSE_HOST_PORTS); none by default. */
+  hostPorts?: readonly number[];
 }
 
 export class DockerRuntime implements ContainerRuntime {
@@ -47,7 +49,11 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.engine = new EngineClient(options.dockerHost ?? process.env.DOCKER_HOST);
-    this.#networks = new DockerNetworks(this.engine, options.networkPool ?? DEFAULT_NETWORK_POOL);
+    this.#networks = new DockerNetworks(
+      this.engine,
+      options.networkPool ?? DEFAULT_NETWORK_POOL,
+      options.hostPorts,
+    );
   }
 
   async ping(): Promise<void> {

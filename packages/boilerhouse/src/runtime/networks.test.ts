@@ -6,7 +6,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, expect, test } from 'vitest';
 import { DockerRuntime } from './docker.ts';
-import { ISOLATION_CHAIN, isolationRules } from './network-isolation.ts';
+import { HOST_PORTS_CHAIN, ISOLATION_CHAIN, isolationRules } from './network-isolation.ts';
 import { parseRoutes } from './networks.ts';
 import { formatSubnet, overlaps, parseSubnet, type Subnet } from './subnets.ts';
 
@@ -99,6 +99,7 @@ test('the host rules are installed once, however many daemons start at once', as
   ]);
   expect(rules.filter((rule) => rule.startsWith(`-A ${ISOLATION_CHAIN}`))).toEqual([
     `-A ${ISOLATION_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+    `-A ${ISOLATION_CHAIN} -j ${HOST_PORTS_CHAIN}`,
     `-A ${ISOLATION_CHAIN} -j DROP`,
   ]);
 });

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { EngineClient } from './engine-client.ts';
-import { BRIDGE_PREFIX } from './network-isolation.ts';
+import { allowHostPorts, BRIDGE_PREFIX, revokeHostPorts } from './network-isolation.ts';
 import { type NetworkInfo, type NetworkSpec, RuntimeError } from './runtime.ts';
 import { firstFree, formatIpv4, formatSubnet, parseSubnet, prefixFor, type Subnet, size } from './subnets.ts';
 
@@ -34,9 +34,13 @@ export class DockerNetworks {
   readonly #pending: Subnet[] = [];
   readonly #removing = new Map<string, Promise<void>>();
 
-  constructor(engine: EngineClient, pool: string) {
+  /** TCP ports of the host that instances may reach (BOILERHOUSE_HOST_PORTS). */
+  readonly #hostPorts: readonly number[];
+
+  constructor(engine: EngineClient, pool: string, hostPorts: readonly number[] = []) {
     this.#engine = engine;
     this.#pool = parseNetworkPool(pool);
+    this.#hostPorts = hostPorts;
   }
 
   async create(spec: NetworkSpec): Promise<NetworkInfo> {
@@ -52,7 +56,9 @@ export class DockerNetworks {
       }
       this.#pending.push(subnet);
       try {
-        return await this.#createOn(spec, subnet);
+        const network = await this.#createOn(spec, subnet);
+        await allowHostPorts(bridgeName(spec.name), this.#hostPorts);
+        return network;
       } catch (error) {
         // Another daemon on this engine took the block between the listing and the create.
         if (!(error instanceof RuntimeError && error.status === 403 && /overlaps/i.test(error.message)))
@@ -75,6 +81,7 @@ export class DockerNetworks {
   }
 
   async #removeNow(name: string): Promise<void> {
+    await revokeHostPorts(bridgeName(name), this.#hostPorts);
     try {
       await this.#engine.call('DELETE', `/networks/${encodeURIComponent(name)}`);
     } catch (error) {

@@ -49,14 +49,18 @@ export interface Harness {
 
 export async function startHarness(
   workloads: Record<string, string>,
-  options: Partial<Pick<BoilerhouseOptions, 'intervals' | 'env'>> & { start?: boolean } = {},
+  options: Partial<Pick<BoilerhouseOptions, 'intervals' | 'env'>> & {
+    start?: boolean;
+    /** Host TCP ports instances may reach (BOILERHOUSE_HOST_PORTS), e.g. a scripted model server's. */
+    hostPorts?: number[];
+  } = {},
 ): Promise<Harness> {
   const root = await mkdtemp(join(tmpdir(), 'boilerhouse-test-'));
   const dataDir = join(root, 'data');
   const workloadsDir = join(root, 'workloads');
   await mkdir(workloadsDir, { recursive: true });
   for (const [name, text] of Object.entries(workloads)) await writeFile(join(workloadsDir, name), text);
-  const runtime = new DockerRuntime();
+  const runtime = new DockerRuntime({ hostPorts: options.hostPorts ?? [] });
   let db = openDatabase(join(dataDir, 'boilerhouse.db'));
   const make = () =>
     new Boilerhouse({

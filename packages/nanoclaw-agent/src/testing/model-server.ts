@@ -10,7 +10,6 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { promisify } from 'node:util';
 import { assistantMessage, estimateTokens, streamEvents } from './message-stream.ts';
 import type { MessagesRequest, Responder } from './messages.ts';
@@ -66,8 +65,7 @@ export async function dockerBridgeGateway(): Promise<string> {
     );
   }
   const name = network.Options?.['com.docker.network.bridge.name'];
-  const onInterface = name === undefined ? undefined : networkInterfaces()[name];
-  const address = onInterface?.find((candidate) => candidate.family === 'IPv4')?.address;
+  const address = name === undefined ? undefined : await interfaceIpv4(name);
   if (address !== undefined) return address;
   const gateway = network.IPAM?.Config?.map((config) => config.Gateway).find(
     (candidate) => candidate !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(candidate),
@@ -76,6 +74,19 @@ export async function dockerBridgeGateway(): Promise<string> {
   throw new Error(
     `model server: cannot find Docker's bridge gateway: no IPv4 address on interface ${name ?? '(unnamed)'} and no IPAM Gateway`,
   );
+}
+
+/**
+ * The IPv4 address of a host interface, whether or not its link is up. Not os.networkInterfaces(): it
+ * leaves out interfaces that are down, as docker0 is whenever no container is on it (instances of
+ * Boilerhouse live on networks of their own), and its address still answers from every other network.
+ */
+async function interfaceIpv4(name: string): Promise<string | undefined> {
+  const { stdout } = await exec('ip', ['-j', '-4', 'addr', 'show', 'dev', name]).catch(() => ({
+    stdout: '[]',
+  }));
+  const links = JSON.parse(stdout) as { addr_info?: { family?: string; local?: string }[] }[];
+  return links[0]?.addr_info?.find((info) => info.family === 'inet')?.local;
 }
 
 function readBody(request: IncomingMessage): Promise<string> {

@@ -98,6 +98,11 @@ export interface PoolStatus {
   fill: FillStatus;
 }
 
+/** Phases in which an instance holds a tenant's state that a destroy must save first. */
+const TENANT_PHASES: ReadonlySet<string> = new Set(['claimed', 'reserved', 'release_failed']);
+/** A destroy whose instance changes phase under it (a reservation claiming itself back) looks again. */
+const DESTROY_ATTEMPTS = 3;
+
 export class Boilerhouse {
   readonly activity: Activity;
   readonly workloads: WorkloadRegistry;
@@ -359,16 +364,25 @@ export class Boilerhouse {
     return this.#deps.runtime.logs(instance.containerId, options);
   }
 
-  /** Destroys an instance on an operator's request, whatever its phase (a claimed one loses its tenant). */
-  async destroy(id: string): Promise<void> {
-    const instance = getInstance(this.#deps.db, id);
-    if (instance === undefined) throw new NotFoundError(`no instance ${id}`);
-    if (instance.phase === 'reserved') await this.#state.beforeDestroy(instance);
-    const destroyed = await this.#track(
-      destroyInstance(this.#deps, instance, instance.phase, 'destroyed by an operator'),
-    );
-    if (!destroyed)
-      throw new NotFoundError(`instance ${id} changed while it was being destroyed; look again`);
+  /**
+   * Destroys an instance on an operator's request, whatever its phase. A tenant's instance (claimed,
+   * reserved, or with a failed release) is saved first, and stays when that save fails; `discard` skips
+   * the save, and the event says so. A claimed tenant loses its instance (its next claim restores the save).
+   */
+  async destroy(id: string, options: { discard?: boolean } = {}): Promise<void> {
+    for (let attempt = 0; attempt < DESTROY_ATTEMPTS; attempt++) {
+      const instance = getInstance(this.#deps.db, id);
+      if (instance === undefined) throw new NotFoundError(`no instance ${id}`);
+      const holdsState = instance.tenant !== null && TENANT_PHASES.has(instance.phase);
+      if (holdsState && !options.discard) await this.#state.beforeDestroy(instance);
+      const reason =
+        holdsState && options.discard
+          ? 'destroyed by an operator, unsaved changes discarded (discard=true)'
+          : 'destroyed by an operator';
+      if (await this.#track(destroyInstance(this.#deps, instance, instance.phase, reason))) return;
+      // Its phase moved meanwhile (a reservation that wrote claimed itself back during the save): again.
+    }
+    throw new ConflictError(`instance ${id} kept changing while it was being destroyed; try again`);
   }
 
   /** The tenant's saves of a workload, newest first, and which one is current. */

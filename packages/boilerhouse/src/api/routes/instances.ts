@@ -33,13 +33,24 @@ export function instanceRoutes(boilerhouse: Boilerhouse) {
       method: 'delete',
       path: '/api/v1/instances/{id}',
       tag: 'instances',
-      summary: 'Destroy an instance, whatever its phase (a claimed one loses its tenant)',
+      summary:
+        "Destroy an instance, whatever its phase; a tenant's instance is saved first (a claimed one loses its tenant)",
       scope: 'workloads:write',
       limitedBy: { instance: 'path.id' },
       params: { id: schemas.instance },
-      responses: { 204: 'Destroyed', 404: "No such instance (or none within the token's reach)" },
-      handle: async (c, { params }) => {
-        await boilerhouse.destroy(params.id as string);
+      query: {
+        discard: {
+          schema: { type: 'boolean' },
+          description: "Skip the save of the tenant's state (its changes since the last save are lost)",
+        },
+      },
+      responses: {
+        204: 'Destroyed',
+        404: "No such instance (or none within the token's reach)",
+        409: 'The instance kept changing phase while it was being destroyed',
+      },
+      handle: async (c, { params, query }) => {
+        await boilerhouse.destroy(params.id as string, { discard: query.discard === true });
         return c.body(null, 204);
       },
     }),

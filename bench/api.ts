@@ -7,6 +7,7 @@
  *
  *   npm run bench:api -- [--rate 200] [--seconds 30] [--pools 16] [--instances 500] [--json]
  */
+
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,10 +18,10 @@ import { parseArgs } from 'node:util';
 import { configFromEnv } from '../packages/boilerhouse/src/config.ts';
 import { type Daemon, startDaemon } from '../packages/boilerhouse/src/daemon.ts';
 import { silentLogger } from '../packages/boilerhouse/src/log.ts';
-import { LABEL } from '../packages/boilerhouse/src/pool/container-spec.ts';
 import { DockerRuntime } from '../packages/boilerhouse/src/runtime/docker.ts';
 import { MemoryDirs } from '../packages/boilerhouse/src/secrets/index.ts';
 import { echoWorkload } from '../packages/boilerhouse/src/testing/harness.ts';
+import { removeDaemonLeftovers } from '../packages/boilerhouse/src/testing/leftovers.ts';
 import { type LoadStream, runLoad, type Sample } from './open-loop.ts';
 import { type Distribution, distribution, formatTable } from './stats.ts';
 
@@ -189,15 +190,7 @@ function byRoute(samples: Sample[], label: string, suffix: string): Record<strin
 async function cleanup(): Promise<number> {
   const id = daemon?.boilerhouse.daemonId;
   await daemon?.stop();
-  let left = 0;
-  if (id !== undefined) {
-    const containers = await runtime.list({ [LABEL.daemon]: id });
-    left = containers.length;
-    for (let i = 0; i < containers.length; i += 16) {
-      await Promise.all(containers.slice(i, i + 16).map((container) => runtime.remove(container.id)));
-    }
-    left = (await runtime.list({ [LABEL.daemon]: id })).length;
-  }
+  const left = id === undefined ? 0 : await removeDaemonLeftovers(runtime, id);
   runtime.close();
   await rm(root, { recursive: true, force: true });
   await rm(new MemoryDirs(dataDir).root, { recursive: true, force: true });

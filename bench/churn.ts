@@ -12,6 +12,7 @@
  *
  *   npm run bench:churn -- [--rate 50] [--seconds 40] [--json]
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,10 +22,10 @@ import { parseArgs } from 'node:util';
 import { configFromEnv } from '../packages/boilerhouse/src/config.ts';
 import { type Daemon, startDaemon } from '../packages/boilerhouse/src/daemon.ts';
 import { silentLogger } from '../packages/boilerhouse/src/log.ts';
-import { LABEL } from '../packages/boilerhouse/src/pool/container-spec.ts';
 import { DockerRuntime } from '../packages/boilerhouse/src/runtime/docker.ts';
 import { MemoryDirs } from '../packages/boilerhouse/src/secrets/index.ts';
 import { echoWorkload } from '../packages/boilerhouse/src/testing/harness.ts';
+import { removeDaemonLeftovers } from '../packages/boilerhouse/src/testing/leftovers.ts';
 import { runLoad, type Sample } from './open-loop.ts';
 import { type Distribution, distribution, formatTable } from './stats.ts';
 
@@ -86,11 +87,7 @@ async function inotifyWatches(): Promise<number> {
 async function cleanup(): Promise<number> {
   const id = daemon?.boilerhouse.daemonId;
   await daemon?.stop();
-  let left = 0;
-  if (id !== undefined) {
-    for (const container of await runtime.list({ [LABEL.daemon]: id })) await runtime.remove(container.id);
-    left = (await runtime.list({ [LABEL.daemon]: id })).length;
-  }
+  const left = id === undefined ? 0 : await removeDaemonLeftovers(runtime, id);
   runtime.close();
   await rm(root, { recursive: true, force: true });
   await rm(new MemoryDirs(dataDir).root, { recursive: true, force: true });

@@ -5,16 +5,17 @@
  * scripted model server on Docker's bridge. Chats go through NanoClaw's web channel API. Tests run in
  * order and build on each other (alice's conversation goes through tests 1 to 3).
  */
+
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { ClaimResult, Endpoint } from '../../packages/boilerhouse/src/pool/claims.ts';
-import { LABEL } from '../../packages/boilerhouse/src/pool/container-spec.ts';
 import type { Signal } from '../../packages/boilerhouse/src/pool/signals.ts';
 import { CHILD_LABEL } from '../../packages/boilerhouse/src/proxy/children.ts';
 import { type S3Server, startS3Server } from '../../packages/boilerhouse/src/state/sinks/s3-server.ts';
 import { type Harness, startHarness, waitFor } from '../../packages/boilerhouse/src/testing/harness.ts';
+import { removeDaemonLeftovers } from '../../packages/boilerhouse/src/testing/leftovers.ts';
 import { ChatClient } from '../../packages/nanoclaw/src/testing/e2e-host.ts';
 import { userPrompts as promptsOf } from '../../packages/nanoclaw-agent/src/testing/requests.ts';
 import { openChatStream } from './testing/chat-stream.ts';
@@ -462,10 +463,7 @@ test('5. the daemon killed during an active conversation and started again: noth
   } finally {
     await daemon.api('POST', '/api/v1/tenants/erin/release', { workload: 'nanoclaw' }).catch(() => undefined);
     await daemon.stop();
-    await removeContainers([
-      ...(await containersLabelled({ [LABEL.daemon]: daemonId })),
-      ...(await containersLabelled({ [CHILD_LABEL.daemon]: daemonId })),
-    ]);
+    await removeDaemonLeftovers(harness.runtime, daemonId);
     await rm(root, { recursive: true, force: true });
   }
 }, 180_000);

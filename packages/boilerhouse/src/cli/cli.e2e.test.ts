@@ -2,6 +2,7 @@
  * The CLI end to end: `runCli` against a real daemon (HTTP on loopback, auth on) on the real Docker engine.
  * The tests run in order and share the daemon: apply a workload, claim, look, release, ...
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -11,10 +12,10 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { configFromEnv } from '../config.ts';
 import { type Daemon, startDaemon } from '../daemon.ts';
 import { silentLogger } from '../log.ts';
-import { LABEL } from '../pool/container-spec.ts';
 import { DockerRuntime } from '../runtime/docker.ts';
 import { MemoryDirs } from '../secrets/index.ts';
 import { echoWorkload, waitFor } from '../testing/harness.ts';
+import { removeDaemonLeftovers } from '../testing/leftovers.ts';
 import { runCli } from './main.ts';
 
 let root: string;
@@ -38,8 +39,7 @@ afterAll(async () => {
   const daemonId = daemon.boilerhouse.daemonId;
   await daemon.stop();
   const runtime = new DockerRuntime();
-  const left = await runtime.list({ [LABEL.daemon]: daemonId });
-  await Promise.all(left.map((container) => runtime.remove(container.id)));
+  await removeDaemonLeftovers(runtime, daemonId);
   runtime.close();
   await rm(root, { recursive: true, force: true });
   await rm(new MemoryDirs(join(root, 'data')).root, { recursive: true, force: true });

@@ -17,6 +17,10 @@ afterEach(async () => {
   harness = undefined;
 });
 
+/** The echo workload with no ready instances and reservations paused. */
+const pausingEcho = () =>
+  echoWorkload({ 'min_idle: 2': 'min_idle: 0', 'max_size: 10': 'max_size: 10\n  reserve: pause' });
+
 describe('claim paths', () => {
   test('warm, then an affinity hit that keeps the very same process, then cold when no instance is ready', async () => {
     harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 1' }) });
@@ -109,11 +113,7 @@ describe('release and reservations', () => {
   });
 
   test('reserve: pause freezes the instance while reserved; the hit thaws it', async () => {
-    const text = await echoWorkload({
-      'min_idle: 2': 'min_idle: 0',
-      'max_size: 10': 'max_size: 10\n  reserve: pause',
-    });
-    harness = await startHarness({ 'echo.yaml': text });
+    harness = await startHarness({ 'echo.yaml': await pausingEcho() });
     const bh = harness.boilerhouse;
     const claim = await bh.claim('alice', 'echo');
     await bh.release('alice', 'echo');
@@ -126,11 +126,7 @@ describe('release and reservations', () => {
   });
 
   test('issue 15: a reservation that cannot be unpaused is never handed over frozen; the tenant gets its save on a new instance', async () => {
-    const text = await echoWorkload({
-      'min_idle: 2': 'min_idle: 0',
-      'max_size: 10': 'max_size: 10\n  reserve: pause',
-    });
-    harness = await startHarness({ 'echo.yaml': text });
+    harness = await startHarness({ 'echo.yaml': await pausingEcho() });
     const bh = harness.boilerhouse;
     const claim = await bh.claim('alice', 'echo');
     expect(await counter(claim.endpoints[0]?.url as string)).toBe(1);

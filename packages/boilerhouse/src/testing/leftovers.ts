@@ -1,0 +1,25 @@
+/**
+ * What a stopped test or bench daemon leaves on the engine (instances and their children keep running
+ * across a daemon's stop, as they do for an upgrade): its containers and their children, then each
+ * instance's network, removed. The number of containers still there after the removal is what leaked.
+ */
+import { LABEL } from '../pool/container-spec.ts';
+import { CHILD_LABEL } from '../proxy/children.ts';
+import type { DockerRuntime } from '../runtime/docker.ts';
+
+/** Removes a stopped daemon's containers (16 at a time) and networks; returns the containers left. */
+export async function removeDaemonLeftovers(runtime: DockerRuntime, daemonId: string): Promise<number> {
+  const labels: Record<string, string>[] = [{ [CHILD_LABEL.daemon]: daemonId }, { [LABEL.daemon]: daemonId }];
+  for (const label of labels) {
+    const containers = await runtime.list(label);
+    for (let i = 0; i < containers.length; i += 16) {
+      await Promise.all(containers.slice(i, i + 16).map((container) => runtime.remove(container.id)));
+    }
+  }
+  for (const network of await runtime.listNetworks({ [LABEL.daemon]: daemonId })) {
+    await runtime.removeNetwork(network.name);
+  }
+  let left = 0;
+  for (const label of labels) left += (await runtime.list(label)).length;
+  return left;
+}

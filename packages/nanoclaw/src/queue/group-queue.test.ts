@@ -4,7 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../log.ts';
-import { GroupQueue, type MessagesOutcome, type QueueWork, type RunSignals } from './group-queue.ts';
+import {
+  GroupQueue,
+  MAX_RETRY_DELAY_MS,
+  type MessagesOutcome,
+  type QueueWork,
+  type RunSignals,
+  retryDelayMs,
+} from './group-queue.ts';
 
 interface Started {
   kind: 'messages' | 'task';
@@ -145,6 +152,16 @@ describe('GroupQueue', () => {
     await settle();
     queue.enqueueMessages('a');
     expect(started[3]?.attempt).toBe(0);
+  });
+
+  it('waits base x 2^attempt with ±10% jitter, never longer than the cap (a timer past its limit fires at once)', () => {
+    expect(retryDelayMs(5000, 0, () => 0.5)).toBe(5000);
+    expect(retryDelayMs(5000, 3, () => 0)).toBe(36_000);
+    expect(retryDelayMs(5000, 3, () => 0.999_999)).toBe(44_000);
+    for (const attempt of [7, 19, 40, 1000]) {
+      expect(retryDelayMs(5000, attempt, () => 0.999_999)).toBeLessThanOrEqual(MAX_RETRY_DELAY_MS * 1.1);
+      expect(retryDelayMs(5000, attempt, () => 0)).toBe(MAX_RETRY_DELAY_MS * 0.9);
+    }
   });
 
   it('runs again at once when a run ends with messages left', async () => {

@@ -256,7 +256,7 @@ export class GroupQueue {
       slot.attempt = 0;
       return;
     }
-    const delay = this.#options.retryBaseMs * 2 ** slot.attempt;
+    const delay = retryDelayMs(this.#options.retryBaseMs, slot.attempt);
     slot.attempt++;
     this.#options.log.warn(
       { group: folder, attempt: slot.attempt, retryInMs: delay },
@@ -271,4 +271,16 @@ export class GroupQueue {
       }
     }, delay);
   }
+}
+
+/** The longest wait before a retry: past Node's timer limit (~24.8 days) a timer fires at once. */
+export const MAX_RETRY_DELAY_MS = 10 * 60_000;
+
+/**
+ * base x 2^attempt, capped, with ±10% jitter so that groups failing together (a channel or the model
+ * down) do not all retry in the same instant.
+ */
+export function retryDelayMs(baseMs: number, attempt: number, random = Math.random): number {
+  const backedOff = Math.min(baseMs * 2 ** Math.min(attempt, 52), MAX_RETRY_DELAY_MS);
+  return Math.round(backedOff * (0.9 + 0.2 * random()));
 }

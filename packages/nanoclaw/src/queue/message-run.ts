@@ -242,7 +242,9 @@ class MessageRun implements ActiveRun {
         this.#deliveredUpTo,
       );
       return 'done';
-    } catch {
+    } catch (error) {
+      // The apology could not be sent either (the channel is down): the queue tries again, with back-off.
+      this.#log.error({ reason, error }, 'could not tell the chat that its messages went unanswered');
       return 'failed';
     }
   }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { getInstance } from '../db/instances.ts';
 import { type TestApi, testApi } from '../testing/api.ts';
 import { echoWorkload, type Harness, startHarness } from '../testing/harness.ts';
+import { whenMissing } from '../testing/missing.ts';
 
 const OPERATOR_ENV = {
   BOILERHOUSE_API_KEY: 'the-daemons-own-admin-key',
@@ -164,9 +165,9 @@ describe('host files', () => {
     await expect(harness.boilerhouse.claim('author-tenant', 'etc-seed')).rejects.toThrow(
       'seed "etc-link": etc-link is a symbolic link; a seed is never read through a link',
     );
-    for (const id of await readdir(join(harness.dataDir, 'instances')).catch(() => [])) {
+    for (const id of await readdir(join(harness.dataDir, 'instances')).catch(whenMissing([]))) {
       const volume = join(harness.dataDir, 'instances', id, 'volumes', 'custom-etc');
-      expect(await readdir(volume).catch(() => [])).toEqual([]);
+      expect(await readdir(volume).catch(whenMissing([]))).toEqual([]);
     }
   });
 

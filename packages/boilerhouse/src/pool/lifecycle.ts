@@ -113,12 +113,12 @@ export async function startContainer(
     });
     return getInstance(deps.db, instance.id) as Instance;
   } catch (error) {
-    if (containerId !== undefined) await deps.runtime.remove(containerId).catch(() => undefined);
-    await deps.proxies.close(instance.id, spec).catch(() => undefined);
-    await networkMade.catch(() => undefined);
-    await removeNetwork(deps, instance.id).catch(() => undefined);
-    await deps.files.remove(instance.id).catch(() => undefined);
-    const reason = (error as Error).message;
+    const leftovers = await undoStart(deps, instance.id, spec, containerId, networkMade, error);
+    const reason = `${(error as Error).message}${
+      leftovers.length === 0
+        ? ''
+        : `; undoing it failed too (${leftovers.join('; ')}): recovery removes what is left at the next start`
+    }`;
     deleteInstance(deps.db, instance.id);
     deps.activity.record(
       {
@@ -132,6 +132,39 @@ export async function startContainer(
     );
     throw error;
   }
+}
+
+/**
+ * Undoes a start that failed, step by step, for an instance that holds no tenant data yet (it is started
+ * before any restore). A step that fails does not stop the others; what it left is named, for the event.
+ */
+async function undoStart(
+  deps: PoolDeps,
+  id: string,
+  spec: Workload['spec'],
+  containerId: string | undefined,
+  networkMade: Promise<unknown>,
+  failure: unknown,
+): Promise<string[]> {
+  const left: string[] = [];
+  const undo = async (what: string, step: () => Promise<unknown>) => {
+    try {
+      await step();
+    } catch (error) {
+      // The start's own failure is reported as such, not again as a leftover.
+      if (error !== failure) left.push(`${what}: ${(error as Error).message}`);
+    }
+  };
+  if (containerId !== undefined) await undo('container', () => deps.runtime.remove(containerId));
+  await undo('filtered socket', () => deps.proxies.close(id, spec));
+  // A network whose creation failed left nothing to remove (that failure, if it is the start's, is its reason).
+  const networkExists = await networkMade.then(
+    () => true,
+    () => false,
+  );
+  if (networkExists) await undo('network', () => removeNetwork(deps, id));
+  await undo('directories', () => deps.files.remove(id));
+  return left;
 }
 
 /**

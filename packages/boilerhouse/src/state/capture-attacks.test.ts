@@ -27,6 +27,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import type { SyncMapping } from '@boilerhouse/spec';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { whenMissing } from '../testing/missing.ts';
 import { startSwapper } from '../testing/swapper.ts';
 import { Beneath } from './beneath.ts';
 import { copyDatabases, openCaptured, scanState } from './capture.ts';
@@ -72,7 +73,9 @@ function rowsOf(path: string): string[] {
 
 /** Every byte the sink holds, to look for content that must never be there. */
 async function sinkBytes(): Promise<string> {
-  const files = await readdir(join(root, 'sink'), { recursive: true, withFileTypes: true }).catch(() => []);
+  const files = await readdir(join(root, 'sink'), { recursive: true, withFileTypes: true }).catch(
+    whenMissing([]),
+  );
   const parts = await Promise.all(
     files
       .filter((entry) => entry.isFile())
@@ -237,6 +240,8 @@ describe('(b) the store directory swapped for a link to a directory of root-owne
     try {
       for (let i = 0; i < 20; i++) {
         database(join(state, 'notes', `db-${i}.db`), [`row ${i}`]);
+        // A save the swapper disturbs may fail ("changed while it was being saved"); what matters is
+        // what reaches the sink, checked below.
         await store()
           .save(state, new MappingSet(MAPPINGS), 'i-1')
           .catch(() => undefined);
@@ -336,6 +341,8 @@ describe('(c) a regular file swapped between the scan and the read', () => {
     try {
       for (let i = 0; i < 20; i++) {
         await writeFile(join(state, 'notes', `i-${i}`), `${i}`);
+        // A save the swapper disturbs may fail ("changed while it was being saved"); what matters is
+        // what reaches the sink, checked below.
         await store()
           .save(state, new MappingSet(MAPPINGS), 'i-1')
           .catch(() => undefined);

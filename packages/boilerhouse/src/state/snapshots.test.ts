@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { SyncMapping } from '@boilerhouse/spec';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { whenMissing } from '../testing/missing.ts';
 import { saveBase } from './keys.ts';
 import { MappingSet } from './mappings.ts';
 import { LocalSink } from './sinks/local.ts';
@@ -42,7 +43,7 @@ async function tree(dir: string, files: Record<string, string>): Promise<string>
 }
 
 async function read(dir: string, path: string): Promise<string | undefined> {
-  return readFile(join(dir, path), 'utf8').catch(() => undefined);
+  return readFile(join(dir, path), 'utf8').catch(whenMissing(undefined));
 }
 
 const base = saveBase(undefined, '+4915112345678', 'nanoclaw');

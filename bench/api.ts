@@ -10,7 +10,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -19,9 +19,8 @@ import { configFromEnv } from '../packages/boilerhouse/src/config.ts';
 import { type Daemon, startDaemon } from '../packages/boilerhouse/src/daemon.ts';
 import { silentLogger } from '../packages/boilerhouse/src/log.ts';
 import { DockerRuntime } from '../packages/boilerhouse/src/runtime/docker.ts';
-import { MemoryDirs } from '../packages/boilerhouse/src/secrets/index.ts';
 import { echoWorkload } from '../packages/boilerhouse/src/testing/harness.ts';
-import { removeDaemonLeftovers } from '../packages/boilerhouse/src/testing/leftovers.ts';
+import { tearDownDaemon } from '../packages/boilerhouse/src/testing/leftovers.ts';
 import { type LoadStream, runLoad, type Sample } from './open-loop.ts';
 import { type Distribution, distribution, formatTable } from './stats.ts';
 
@@ -187,14 +186,8 @@ function byRoute(samples: Sample[], label: string, suffix: string): Record<strin
   return rows;
 }
 
-async function cleanup(): Promise<number> {
-  const id = daemon?.boilerhouse.daemonId;
-  await daemon?.stop();
-  const left = id === undefined ? 0 : await removeDaemonLeftovers(runtime, id);
-  runtime.close();
-  await rm(root, { recursive: true, force: true });
-  await rm(new MemoryDirs(dataDir).root, { recursive: true, force: true });
-  return left;
+function cleanup(): Promise<number> {
+  return tearDownDaemon({ daemon, runtime, root, dataDir });
 }
 
 // 500 containers must not outlive an interrupted run.

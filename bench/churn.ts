@@ -14,7 +14,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -23,9 +23,8 @@ import { configFromEnv } from '../packages/boilerhouse/src/config.ts';
 import { type Daemon, startDaemon } from '../packages/boilerhouse/src/daemon.ts';
 import { silentLogger } from '../packages/boilerhouse/src/log.ts';
 import { DockerRuntime } from '../packages/boilerhouse/src/runtime/docker.ts';
-import { MemoryDirs } from '../packages/boilerhouse/src/secrets/index.ts';
 import { echoWorkload } from '../packages/boilerhouse/src/testing/harness.ts';
-import { removeDaemonLeftovers } from '../packages/boilerhouse/src/testing/leftovers.ts';
+import { tearDownDaemon } from '../packages/boilerhouse/src/testing/leftovers.ts';
 import { runLoad, type Sample } from './open-loop.ts';
 import { type Distribution, distribution, formatTable } from './stats.ts';
 
@@ -84,14 +83,8 @@ async function inotifyWatches(): Promise<number> {
   return watches;
 }
 
-async function cleanup(): Promise<number> {
-  const id = daemon?.boilerhouse.daemonId;
-  await daemon?.stop();
-  const left = id === undefined ? 0 : await removeDaemonLeftovers(runtime, id);
-  runtime.close();
-  await rm(root, { recursive: true, force: true });
-  await rm(new MemoryDirs(dataDir).root, { recursive: true, force: true });
-  return left;
+function cleanup(): Promise<number> {
+  return tearDownDaemon({ daemon, runtime, root, dataDir });
 }
 
 process.once('SIGINT', () => {

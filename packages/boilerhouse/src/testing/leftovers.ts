@@ -3,9 +3,11 @@
  * across a daemon's stop, as they do for an upgrade): its containers and their children, then each
  * instance's network, removed. The number of containers still there after the removal is what leaked.
  */
+import { rm } from 'node:fs/promises';
 import { LABEL } from '../pool/container-spec.ts';
 import { CHILD_LABEL } from '../proxy/children.ts';
 import type { DockerRuntime } from '../runtime/docker.ts';
+import { MemoryDirs } from '../secrets/index.ts';
 
 /** Removes a stopped daemon's containers (16 at a time) and networks; returns the containers left. */
 export async function removeDaemonLeftovers(runtime: DockerRuntime, daemonId: string): Promise<number> {
@@ -21,5 +23,24 @@ export async function removeDaemonLeftovers(runtime: DockerRuntime, daemonId: st
   }
   let left = 0;
   for (const label of labels) left += (await runtime.list(label)).length;
+  return left;
+}
+
+/**
+ * A bench's whole teardown: the daemon stopped, what it left on the engine removed, its directories (and
+ * the secrets' memory directory) deleted; the containers that leaked.
+ */
+export async function tearDownDaemon(run: {
+  daemon: { stop(): Promise<void>; boilerhouse: { daemonId: string } } | undefined;
+  runtime: DockerRuntime;
+  root: string;
+  dataDir: string;
+}): Promise<number> {
+  const id = run.daemon?.boilerhouse.daemonId;
+  await run.daemon?.stop();
+  const left = id === undefined ? 0 : await removeDaemonLeftovers(run.runtime, id);
+  run.runtime.close();
+  await rm(run.root, { recursive: true, force: true });
+  await rm(new MemoryDirs(run.dataDir).root, { recursive: true, force: true });
   return left;
 }

@@ -3,12 +3,13 @@
  * plain upstream that streams on cue): run tokens checked per group, the real credential put on in their
  * place, everything else passed through as it comes.
  */
-import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ModelServer, startModelServer } from '../../../nanoclaw-agent/src/testing/model-server.ts';
 import { createLogger } from '../log.ts';
+import { type HttpAnswer, readAnswer } from '../testing/http-answer.ts';
 import { tempHome } from '../testing/temp-home.ts';
 import { ModelProxy } from './model-proxy.ts';
 
@@ -20,17 +21,11 @@ let model: ModelServer;
 let proxy: ModelProxy;
 const socket = (group: string) => join(home.path, 'data', 'model', group, 'model.sock');
 
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 /** One request over a unix socket, the way the agent's bridge carries the CLI's. */
 function ask(
   socketPath: string,
   options: { path?: string; method?: string; headers?: Record<string, string>; body?: string },
-): Promise<Answer> {
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const outgoing = request(
       {
@@ -39,17 +34,7 @@ function ask(
         method: options.method ?? 'POST',
         headers: { 'content-type': 'application/json', ...options.headers },
       },
-      (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
-        );
-        response.on('error', reject);
-      },
+      (response) => readAnswer(response).then(resolve, reject),
     );
     outgoing.on('error', reject);
     outgoing.end(

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { createLogger, silentLogger } from '../log.ts';
 import { type Nanoclaw, startNanoclaw } from '../nanoclaw.ts';
+import { type HttpAnswer, readAnswer } from '../testing/http-answer.ts';
 import { tempHome } from '../testing/temp-home.ts';
 
 const TOKEN = 'front-door-test-token-0123';
@@ -25,25 +26,12 @@ async function host(env: Record<string, string>, log = silentLogger): Promise<Na
   return started;
 }
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
 /** A request with headers fetch() does not let a caller set (Host). */
-function get(base: string, path: string, headers: Record<string, string>): Promise<Answer> {
+function get(base: string, path: string, headers: Record<string, string>): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const outgoing = request(`${base}${path}`, { headers }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body }),
-      );
-    });
+    const outgoing = request(`${base}${path}`, { headers }, (response) =>
+      readAnswer(response).then(resolve, reject),
+    );
     outgoing.on('error', reject);
     outgoing.end();
   });
@@ -107,7 +95,7 @@ describe('the Host check', () => {
 });
 
 describe('the token cookie', () => {
-  const cookieOf = (answer: Answer) => String(answer.headers['set-cookie'] ?? '');
+  const cookieOf = (answer: HttpAnswer) => String(answer.headers['set-cookie'] ?? '');
 
   it('is Secure when a trusted proxy says the request came over HTTPS, and only then', async () => {
     const behindProxy = await host({ NANOCLAW_WEB_TOKEN: TOKEN, NANOCLAW_TRUSTED_PROXIES: '127.0.0.0/8' });

@@ -22,11 +22,13 @@ import {
   type Phase,
 } from './db/instances.ts';
 import { daemonId } from './db/meta.ts';
+import { removeResume } from './db/resumes.ts';
 import { BadRequestError, ConflictError, NotFoundError, ShuttingDownError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { Loop } from './loop.ts';
 import { Activity } from './pool/activity.ts';
 import { type ClaimResult, Claims, endpointsOf } from './pool/claims.ts';
+import { DeadInstances } from './pool/dead-instances.ts';
 import type { PoolDeps } from './pool/deps.ts';
 import { Filler, type FillStatus } from './pool/fill.ts';
 import { IdleWatcher } from './pool/idle.ts';
@@ -43,6 +45,7 @@ import {
   release,
 } from './pool/release.ts';
 import { ReservedWrites } from './pool/reserved-writes.ts';
+import { Resumes } from './pool/resumes.ts';
 import { releaseDataDir, restrictDataDir } from './pool/volume-mount.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
 import { DockerProxies } from './proxy/proxies.ts';
@@ -99,7 +102,7 @@ export interface PoolStatus {
 }
 
 /** Phases in which an instance holds a tenant's state that a destroy must save first. */
-const TENANT_PHASES: ReadonlySet<string> = new Set(['claimed', 'reserved', 'release_failed']);
+const TENANT_PHASES: ReadonlySet<string> = new Set(['claimed', 'reserved', 'release_failed', 'failed']);
 /** A destroy whose instance changes phase under it (a reservation claiming itself back) looks again. */
 const DESTROY_ATTEMPTS = 3;
 
@@ -111,6 +114,8 @@ export class Boilerhouse {
   readonly #claims: Claims;
   readonly #filler: Filler;
   readonly #liveness: Liveness;
+  readonly #dead: DeadInstances;
+  readonly #resumes: Resumes;
   readonly #state: SyncedTenantState;
   readonly #idle: IdleWatcher;
   readonly #releaseRetries: ReleaseRetries;
@@ -176,9 +181,11 @@ export class Boilerhouse {
       activity: this.activity,
       sqliteBackup: sqliteBackupBeside(options.gateBinary),
     });
-    this.#claims = new Claims(this.#deps, this.#state);
+    this.#dead = new DeadInstances(this.#deps, this.#state);
+    this.#claims = new Claims(this.#deps, this.#state, this.#dead);
+    this.#resumes = new Resumes(this.#deps, this.#claims);
     this.#filler = new Filler(this.#deps);
-    this.#liveness = new Liveness(this.#deps, this.#state);
+    this.#liveness = new Liveness(this.#deps, this.#state, this.#dead);
     this.#fillLoop = new Loop('fill', this.#intervals.fillMs, () => this.#filler.fillOnce(), options.log);
     this.#releaseRetries = new ReleaseRetries(this.#deps, this.#state);
     this.#idle = new IdleWatcher(this.#deps, (instance) =>
@@ -200,7 +207,7 @@ export class Boilerhouse {
     const key = await loadSecretKey(this.#env, this.#dataDir);
     this.#secrets = new TenantSecrets(this.#deps.db, key.key);
     await this.workloads.load();
-    const report = await recover(this.#deps, this.#state);
+    const report = await recover(this.#deps, this.#state, this.#dead);
     const signal = this.#stopping.signal;
     this.workloads.watch(signal);
     const log = this.#deps.log;
@@ -217,6 +224,15 @@ export class Boilerhouse {
         log,
       ),
       new Loop('existence', this.#intervals.existenceMs, () => this.#liveness.checkExistence(), log),
+      new Loop(
+        'dead-instances',
+        this.#intervals.reservationsMs,
+        async () => {
+          await this.#dead.tick();
+          await this.#resumes.tick();
+        },
+        log,
+      ),
       new Loop('idle', this.#intervals.reservationsMs, () => this.#idle.tick(), log),
       new Loop(
         'interval-saves',
@@ -255,7 +271,14 @@ export class Boilerhouse {
     this.#refuseWhenStopping();
     // A removed workload's instances can still be released: that is how they end.
     const workload = this.workload(workloadId, { includeRemoved: true });
-    const result = await release(this.#deps, this.#claims, this.#state, workload, parseTenantId(tenant));
+    const result = await release(
+      this.#deps,
+      this.#claims,
+      this.#state,
+      this.#dead,
+      workload,
+      parseTenantId(tenant),
+    );
     this.#deps.kickFill();
     return result;
   }
@@ -366,13 +389,15 @@ export class Boilerhouse {
 
   /**
    * Destroys an instance on an operator's request, whatever its phase. A tenant's instance (claimed,
-   * reserved, or with a failed release) is saved first, and stays when that save fails; `discard` skips
-   * the save, and the event says so. A claimed tenant loses its instance (its next claim restores the save).
+   * reserved, failed, or with a failed release) is saved first, and stays when that save fails; `discard`
+   * skips the save, and the event says so. A claimed tenant loses its instance (its next claim restores
+   * the save) and is not claimed again by itself, even if its container had died.
    */
   async destroy(id: string, options: { discard?: boolean } = {}): Promise<void> {
     for (let attempt = 0; attempt < DESTROY_ATTEMPTS; attempt++) {
       const instance = getInstance(this.#deps.db, id);
       if (instance === undefined) throw new NotFoundError(`no instance ${id}`);
+      if (instance.tenant !== null) removeResume(this.#deps.db, instance.workload, instance.tenant);
       const holdsState = instance.tenant !== null && TENANT_PHASES.has(instance.phase);
       if (holdsState && !options.discard) await this.#state.beforeDestroy(instance);
       const reason =

@@ -20,6 +20,8 @@ const EVENT_TYPES = [
   'instance.destroyed',
   'instance.unhealthy',
   'instance.failed',
+  'tenant.resumed',
+  'tenant.resume_failed',
   'hook.succeeded',
   'hook.failed',
   'state.restored',

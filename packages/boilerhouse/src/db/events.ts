@@ -11,6 +11,8 @@ export type EventType =
   | 'instance.destroyed'
   | 'instance.unhealthy'
   | 'instance.failed'
+  | 'tenant.resumed'
+  | 'tenant.resume_failed'
   | 'hook.succeeded'
   | 'hook.failed'
   | 'state.restored'

@@ -19,13 +19,14 @@ export const PHASES = [
 
 export type Phase = (typeof PHASES)[number];
 
-/** Phases in which an instance belongs to a tenant. */
+/** Phases in which an instance belongs to a tenant (`failed`: its container died, its data is not yet saved). */
 export const TENANT_PHASES: readonly Phase[] = [
   'claiming',
   'claimed',
   'releasing',
   'release_failed',
   'reserved',
+  'failed',
 ];
 const IN_TENANT_PHASES = `phase IN (${TENANT_PHASES.map((phase) => `'${phase}'`).join(', ')})`;
 

@@ -10,12 +10,14 @@
  */
 import {
   findTenantInstance,
+  getInstance,
   type Instance,
   oldestReservation,
   takeReadyInstance,
   transition,
 } from '../db/instances.ts';
 import { BoilerhouseError, InstanceFailedError, PoolExhaustedError } from '../errors.ts';
+import type { DeadInstances } from './dead-instances.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance, finishDestroy, reserveSlot, startContainer } from './lifecycle.ts';
 import { runLifecycleHooks } from './lifecycle-hooks.ts';
@@ -92,12 +94,14 @@ function round(ms: number): number {
 export class Claims {
   readonly #deps: PoolDeps;
   readonly #state: TenantState;
+  readonly #dead: DeadInstances;
   /** Claims under way, by workload and tenant, so that concurrent claims share one result. */
   readonly #inflight = new Map<string, Promise<ClaimResult>>();
 
-  constructor(deps: PoolDeps, state: TenantState) {
+  constructor(deps: PoolDeps, state: TenantState, dead: DeadInstances) {
     this.#deps = deps;
     this.#state = state;
+    this.#dead = dead;
   }
 
   claim(workload: Workload, tenant: string): Promise<ClaimResult> {
@@ -136,6 +140,17 @@ export class Claims {
         // Its release could not save; the tenant is back, so it is simply theirs again (data intact).
         const back = transition(deps.db, own.id, 'release_failed', 'claimed', deps.now(), { reason: null });
         if (back !== undefined) return this.#finish(back, 'hit', clock);
+        continue;
+      }
+      if (own?.phase === 'failed') {
+        // Its container died: its data is saved before anything else of the tenant's is started.
+        if (!(await this.#dead.salvage(own))) {
+          const reason = getInstance(deps.db, own.id)?.reason ?? 'no reason recorded';
+          throw new InstanceFailedError(
+            `${tenant}'s instance ${own.id} of ${workload.id} died and is kept until its state is saved (${reason}): claim again later`,
+          );
+        }
+        round--;
         continue;
       }
       if (own?.phase === 'reserved') {

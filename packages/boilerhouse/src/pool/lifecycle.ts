@@ -205,6 +205,7 @@ export async function failInstance(
       tenant: instance.tenant,
       instance: instance.id,
       message: `instance ${instance.id} failed: ${reason}`,
+      data: { phase: instance.phase, resumes: false },
     },
     'warn',
   );

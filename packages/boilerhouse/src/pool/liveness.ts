@@ -1,15 +1,24 @@
 /**
  * Watching instances after they are up. Docker is the truth for existence: an instance whose container is
- * gone or stopped is failed. A running workload's health test runs every `healthcheck.interval`; after
+ * gone or stopped died (pool/dead-instances.ts: saved from the host, then destroyed). A running workload's health test runs every `healthcheck.interval`; after
  * `retries` failures in a row the instance is unhealthy. Idle instances are replaced; a claimed one is
  * reported through an event and left to its tenant, never silently swapped.
  */
 import { type Instance, listInstances } from '../db/instances.ts';
 import { LABEL } from './container-spec.ts';
+import type { DeadInstances } from './dead-instances.ts';
 import type { PoolDeps } from './deps.ts';
-import { destroyInstance, failInstance } from './lifecycle.ts';
+import { destroyInstance } from './lifecycle.ts';
 import { agentRunner, checkHealth } from './readiness.ts';
 import type { TenantState } from './tenant-state.ts';
+
+/** Phases whose container must be up. Creating, claiming and releasing ones are watched by their actor. */
+const WATCHED: readonly Instance['phase'][] = ['ready', 'claimed', 'reserved', 'release_failed'];
+
+/** Why a container counts as dead, for the instance's reason. */
+export function deathOf(container: { status: string } | undefined): string {
+  return `its container is ${container?.status ?? 'gone'}`;
+}
 
 interface HealthRecord {
   lastCheckAt: number;
@@ -20,30 +29,35 @@ interface HealthRecord {
 export class Liveness {
   readonly #deps: PoolDeps;
   readonly #state: TenantState;
+  readonly #dead: DeadInstances;
   /** Runtime-only bookkeeping of health checks, by instance id. */
   readonly #health = new Map<string, HealthRecord>();
 
-  constructor(deps: PoolDeps, state: TenantState) {
+  constructor(deps: PoolDeps, state: TenantState, dead: DeadInstances) {
     this.#deps = deps;
     this.#state = state;
+    this.#dead = dead;
   }
 
-  /** Fails instances whose container vanished or stopped. */
+  /** Finds the instances whose container vanished or stopped, and salvages them (all at once). */
   async checkExistence(): Promise<void> {
     const deps = this.#deps;
     const listedAt = deps.now();
     const containers = await deps.runtime.list({ [LABEL.daemon]: deps.daemonId });
     const byId = new Map(containers.map((container) => [container.id, container]));
+    const salvages: Promise<boolean>[] = [];
     for (const instance of listInstances(deps.db)) {
-      if (!['ready', 'claimed', 'reserved'].includes(instance.phase) || instance.containerId === null)
-        continue;
+      if (!WATCHED.includes(instance.phase) || instance.containerId === null) continue;
       // Reached its phase while the list was being taken: the list may not show its container yet.
       if (instance.phaseChangedAt >= listedAt) continue;
       const container = byId.get(instance.containerId);
       const alive =
         container !== undefined && (container.status === 'running' || container.status === 'paused');
-      if (!alive) await failInstance(deps, instance, `its container is ${container?.status ?? 'gone'}`);
+      if (alive) continue;
+      const failed = await this.#dead.died(instance, deathOf(container));
+      if (failed !== undefined) salvages.push(this.#dead.salvage(failed));
     }
+    await Promise.all(salvages);
   }
 
   /** Runs the health test of every running workload whose interval has come round. */

@@ -2,15 +2,19 @@
  * Start-up reconciliation of the database (domain state) with Docker (existence), for this daemon's own
  * containers only. Adopts what matches; finishes or rolls back transitions a crash interrupted; removes
  * containers and directories nothing names; keeps claimed instances running and reservations with the
- * time they have left. Filtered Docker sockets are served again; containers started through the socket
+ * time they have left. An instance whose container died while the daemon was down (a host reboot, an
+ * engine restart) is marked failed, to be saved from the host and destroyed, and a claimed tenant claimed
+ * again, by the loops that start next (pool/dead-instances.ts, pool/resumes.ts). Filtered Docker sockets are served again; containers started through the socket
  * of an instance that is gone are removed, and so are networks no instance names.
  */
 import { type Instance, listInstances, transition } from '../db/instances.ts';
 import type { ContainerSummary } from '../runtime/runtime.ts';
 import { LABEL } from './container-spec.ts';
+import type { DeadInstances } from './dead-instances.ts';
 import type { PoolDeps } from './deps.ts';
 import { instanceNetworkMode } from './instance-network.ts';
-import { destroyInstance, failInstance, finishDestroy } from './lifecycle.ts';
+import { destroyInstance, finishDestroy } from './lifecycle.ts';
+import { deathOf } from './liveness.ts';
 import { saveThenReserve } from './release.ts';
 import type { TenantState } from './tenant-state.ts';
 
@@ -24,7 +28,11 @@ export interface RecoveryReport {
   strayDirectories: number;
 }
 
-export async function recover(deps: PoolDeps, state: TenantState): Promise<RecoveryReport> {
+export async function recover(
+  deps: PoolDeps,
+  state: TenantState,
+  dead: DeadInstances,
+): Promise<RecoveryReport> {
   const report: RecoveryReport = {
     adopted: 0,
     rolledBack: 0,
@@ -55,17 +63,20 @@ export async function recover(deps: PoolDeps, state: TenantState): Promise<Recov
         report.rolledBack++;
         break;
       case 'destroying':
-      case 'failed':
         await destroyAt(deps, instance, container, instance.reason ?? `interrupted while ${instance.phase}`);
         report.finished++;
         break;
+      case 'failed':
+        // Its data is saved (then it is destroyed) by the retries that start next; nothing of it is dropped here.
+        if (instance.tenant === null) await destroyAt(deps, instance, container, instance.reason ?? 'failed');
+        report.failed++;
+        break;
       case 'releasing':
         if (!alive || workload === undefined) {
-          await failInstance(
-            deps,
+          await dead.died(
             instance,
-            'its container was lost while it was being released',
-            container?.id ?? null,
+            `${deathOf(container)} (lost while it was being released)`,
+            container?.id ?? instance.containerId,
           );
           report.failed++;
         } else {
@@ -76,12 +87,7 @@ export async function recover(deps: PoolDeps, state: TenantState): Promise<Recov
         break;
       default:
         if (!alive) {
-          await failInstance(
-            deps,
-            instance,
-            `its container is ${container?.status ?? 'gone'}`,
-            container?.id ?? null,
-          );
+          await dead.died(instance, deathOf(container), container?.id ?? instance.containerId);
           report.failed++;
         } else if (
           instance.phase === 'ready' &&

@@ -10,11 +10,14 @@ import {
   listInstances,
   transition,
 } from '../db/instances.ts';
+import { removeResume } from '../db/resumes.ts';
 import { NotFoundError, SaveFailedError } from '../errors.ts';
 import type { Claims } from './claims.ts';
+import type { DeadInstances } from './dead-instances.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance } from './lifecycle.ts';
 import { runLifecycleHooks } from './lifecycle-hooks.ts';
+import { RetrySchedule } from './retry-schedule.ts';
 import type { TenantState } from './tenant-state.ts';
 import type { Workload } from './workloads.ts';
 
@@ -33,18 +36,20 @@ export async function release(
   deps: PoolDeps,
   claims: Claims,
   state: TenantState,
+  dead: DeadInstances,
   workload: Workload,
   tenant: string,
 ): Promise<ReleaseResult> {
   const started = performance.now();
   await claims.pending(workload.id, tenant)?.catch(() => undefined);
+  // Released: a tenant whose container died is not claimed again for it.
+  const resumeDropped = removeResume(deps.db, workload.id, tenant);
   let instance = findTenantInstance(deps.db, workload.id, tenant);
   // A release already under way: wait for it, then answer as it did.
   for (let waited = 0; instance?.phase === 'releasing' && waited < RELEASE_WAIT_MS; waited += 10) {
     await new Promise((resolve) => setTimeout(resolve, 10));
     instance = findTenantInstance(deps.db, workload.id, tenant);
   }
-  if (instance === undefined) throw new NotFoundError(`tenant ${tenant} has no instance of ${workload.id}`);
   const done = (outcome: ReleaseResult['outcome'], kept: Instance | null): ReleaseResult => ({
     tenant,
     workload: workload.id,
@@ -52,7 +57,16 @@ export async function release(
     outcome,
     timingsMs: { total: Math.round((performance.now() - started) * 100) / 100 },
   });
+  // Its container died and its state was saved: it was waiting to be claimed again, and is released now.
+  if (instance === undefined && resumeDropped) return done('destroyed', null);
+  if (instance === undefined) throw new NotFoundError(`tenant ${tenant} has no instance of ${workload.id}`);
   if (instance.phase === 'reserved') return done('reserved', instance);
+  if (instance.phase === 'failed') {
+    if (await dead.salvage(instance)) return done('destroyed', null);
+    throw new SaveFailedError(
+      `${tenant}'s instance of ${workload.id} died and its state could not be saved yet; it is kept (failed) and the save is retried`,
+    );
+  }
   // A claimed instance, or one whose earlier release could not save: release (again) now.
   const releasing = transition(deps.db, instance.id, ['claimed', 'release_failed'], 'releasing', deps.now());
   if (releasing === undefined) {
@@ -124,38 +138,30 @@ export async function saveThenReserve(
   return reserve(deps, workload, releasing);
 }
 
-const FIRST_RETRY_MS = 2_000;
-const LONGEST_RETRY_MS = 5 * 60_000;
-
-/** Retries the saves of releases that failed, with exponential back-off, until they succeed. */
+/** Retries the saves of releases that failed, with jittered exponential back-off, until they succeed. */
 export class ReleaseRetries {
   readonly #deps: PoolDeps;
   readonly #state: TenantState;
-  /** Runtime-only: attempts so far and when the next is due, per instance. */
-  readonly #schedule = new Map<string, { attempts: number; nextAt: number }>();
+  readonly #retries: RetrySchedule;
 
   constructor(deps: PoolDeps, state: TenantState) {
     this.#deps = deps;
     this.#state = state;
+    this.#retries = new RetrySchedule({ firstMs: 2_000, longestMs: 5 * 60_000, jitter: 0.2, now: deps.now });
   }
 
   async tick(): Promise<void> {
     const deps = this.#deps;
     const failed = listInstances(deps.db, { phase: 'release_failed' });
-    const ids = new Set(failed.map((instance) => instance.id));
-    for (const id of this.#schedule.keys()) if (!ids.has(id)) this.#schedule.delete(id);
+    this.#retries.keepOnly(new Set(failed.map((instance) => instance.id)));
     for (const instance of failed) {
       const workload = deps.workloads.get(instance.workload);
-      const schedule = this.#schedule.get(instance.id) ?? {
-        attempts: 0,
-        nextAt: deps.now() + FIRST_RETRY_MS,
-      };
-      this.#schedule.set(instance.id, schedule);
-      if (workload === undefined || deps.now() < schedule.nextAt) continue;
+      // The release itself was the first attempt.
+      if (this.#retries.attempts(instance.id) === 0) this.#retries.attempted(instance.id);
+      if (workload === undefined || !this.#retries.due(instance.id)) continue;
       const releasing = transition(deps.db, instance.id, 'release_failed', 'releasing', deps.now());
       if (releasing === undefined) continue;
-      schedule.attempts++;
-      schedule.nextAt = deps.now() + Math.min(FIRST_RETRY_MS * 2 ** schedule.attempts, LONGEST_RETRY_MS);
+      this.#retries.attempted(instance.id);
       await deps.track(saveThenReserve(deps, this.#state, workload, releasing)).catch(() => undefined);
     }
   }
@@ -173,8 +179,17 @@ export async function reserve(
     await destroyInstance(deps, instance, 'releasing', reason);
     return undefined;
   }
-  if (mode === 'pause' && instance.containerId !== null) await deps.runtime.pause(instance.containerId);
-  else await deps.reservedWrites.mark(deps, instance);
+  if (mode === 'pause' && instance.containerId !== null) {
+    const paused = await deps.runtime.pause(instance.containerId).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    // Its state is saved: an instance that cannot be paused (its container died) goes, losing nothing.
+    if (paused !== undefined) {
+      await destroyInstance(deps, instance, 'releasing', `could not be paused: ${paused.message}`);
+      return undefined;
+    }
+  } else await deps.reservedWrites.mark(deps, instance);
   const reserved = transition(deps.db, instance.id, 'releasing', 'reserved', deps.now(), {
     reservedUntil: deps.now() + affinityTimeout,
   });

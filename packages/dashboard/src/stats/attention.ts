@@ -17,6 +17,7 @@ export interface Attention {
 export const FAILURE_TYPES: readonly EventType[] = [
   'instance.unhealthy',
   'instance.failed',
+  'tenant.resume_failed',
   'state.failed',
   'hook.failed',
   'pool.warning',
@@ -53,7 +54,8 @@ export function attention(
         severity: 'error',
         workload,
         title: `${instances.failed} failed instance(s)`,
-        detail: 'See the pool for each reason.',
+        detail:
+          'Their containers died before their state could be saved: the data is kept and the save is retried. See the pool for each reason.',
       });
     }
     if (fill.consecutive_failures > 0) {

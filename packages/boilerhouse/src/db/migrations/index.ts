@@ -7,6 +7,7 @@ import secrets from './002-secrets.ts';
 import releaseFailed from './003-release-failed.ts';
 import apiTokensAndPoolScale from './004-api-tokens-and-pool-scale.ts';
 import tokenReach from './005-token-reach.ts';
+import failedHoldsItsTenant from './006-failed-holds-its-tenant.ts';
 
 export const MIGRATIONS: readonly string[] = [
   initial,
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly string[] = [
   releaseFailed,
   apiTokensAndPoolScale,
   tokenReach,
+  failedHoldsItsTenant,
 ];

@@ -1,0 +1,115 @@
+/**
+ * Instances whose container died: killed, crashed, out of memory, or stopped with the engine or the host.
+ * The state volume is a host directory, so a death is never a reason to drop it. An instance that holds a
+ * tenant's data is marked `failed` (with the reason), its children are removed so that nothing writes any
+ * more, its state is saved from the host directories (the same atomic, SQLite-safe save as a release),
+ * and only then is it destroyed. A save that fails leaves it `failed`, data in place, and is retried with
+ * back-off; no second instance can be claimed for its tenant meanwhile (it still holds the tenant's slot).
+ * A tenant that was claimed is claimed again, on a new instance with that save (pool/resumes.ts).
+ */
+import { inTransaction } from '../db/database.ts';
+import { getInstance, type Instance, listInstances, transition, updateInPhase } from '../db/instances.ts';
+import { addResume } from '../db/resumes.ts';
+import type { PoolDeps } from './deps.ts';
+import { destroyInstance, failInstance } from './lifecycle.ts';
+import { RetrySchedule } from './retry-schedule.ts';
+import type { TenantState } from './tenant-state.ts';
+
+export class DeadInstances {
+  readonly #deps: PoolDeps;
+  readonly #state: TenantState;
+  readonly #retries: RetrySchedule;
+  /** Salvages under way, by instance, so that a claim and the retry loop share one. */
+  readonly #salvaging = new Map<string, Promise<boolean>>();
+
+  constructor(deps: PoolDeps, state: TenantState) {
+    this.#deps = deps;
+    this.#state = state;
+    this.#retries = new RetrySchedule({ firstMs: 2_000, longestMs: 5 * 60_000, jitter: 0.2, now: deps.now });
+  }
+
+  /**
+   * Marks an instance whose container died as failed (and its tenant as one to claim again, if it was
+   * claimed), or destroys it at once when it holds no tenant's data. Returns the failed instance to
+   * salvage, or undefined when there is nothing to save (or another actor moved it first).
+   * `containerId` names the container actually found, when it differs from the row's.
+   */
+  async died(
+    instance: Instance,
+    reason: string,
+    containerId: string | null = instance.containerId,
+  ): Promise<Instance | undefined> {
+    const deps = this.#deps;
+    if (instance.tenant === null) {
+      await failInstance(deps, instance, reason, containerId);
+      return undefined;
+    }
+    const tenant = instance.tenant;
+    const resumes = instance.phase === 'claimed';
+    const failed = inTransaction(deps.db, () => {
+      const moved = transition(deps.db, instance.id, instance.phase, 'failed', deps.now(), {
+        reason,
+        containerId,
+      });
+      if (moved !== undefined && resumes) {
+        addResume(deps.db, { workload: instance.workload, tenant, reason, since: deps.now() });
+      }
+      return moved;
+    });
+    if (failed === undefined) return undefined;
+    deps.activity.record(
+      {
+        type: 'instance.failed',
+        workload: instance.workload,
+        tenant,
+        instance: instance.id,
+        message: `instance ${instance.id} failed while ${instance.phase}: ${reason}; its state is saved from the host${resumes ? `, then ${tenant} is claimed again` : ''}`,
+        data: { phase: instance.phase, resumes },
+      },
+      'warn',
+    );
+    return failed;
+  }
+
+  /**
+   * Saves a failed instance's state from its host directories, then destroys it. True when it is gone;
+   * false when the save failed (it stays failed, with the reason, and is tried again later).
+   */
+  salvage(failed: Instance): Promise<boolean> {
+    const running = this.#salvaging.get(failed.id);
+    if (running !== undefined) return running;
+    const salvage = this.#deps.track(this.#salvage(failed)).finally(() => this.#salvaging.delete(failed.id));
+    this.#salvaging.set(failed.id, salvage);
+    return salvage;
+  }
+
+  /** Salvages the failed instances whose next attempt is due (all of them, right after a start). */
+  async tick(): Promise<void> {
+    const failed = listInstances(this.#deps.db, { phase: 'failed' });
+    this.#retries.keepOnly(new Set(failed.map((instance) => instance.id)));
+    await Promise.all(
+      failed.filter((instance) => this.#retries.due(instance.id)).map((instance) => this.salvage(instance)),
+    );
+  }
+
+  async #salvage(failed: Instance): Promise<boolean> {
+    const deps = this.#deps;
+    const attempt = this.#retries.attempted(failed.id);
+    try {
+      // Its children may still run and write to its volumes: they go before the save, as on release.
+      await deps.proxies.removeChildren(failed.id, deps.workloads.get(failed.workload)?.spec);
+      if (failed.tenant !== null) await this.#state.beforeDestroy(failed);
+    } catch (error) {
+      updateInPhase(deps.db, failed.id, 'failed', {
+        reason: `its container died and saving its state failed (attempt ${attempt}, retried with back-off): ${(error as Error).message}`,
+      });
+      return false;
+    }
+    const reason = `its container died (${failed.reason ?? 'no reason recorded'}); its state was saved first`;
+    // False only when it is still failed: an operator's destroy may have taken it meanwhile.
+    return (
+      (await destroyInstance(deps, failed, 'failed', reason)) ||
+      getInstance(deps.db, failed.id)?.phase !== 'failed'
+    );
+  }
+}

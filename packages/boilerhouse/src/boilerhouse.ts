@@ -116,6 +116,7 @@ export class Boilerhouse {
   readonly #liveness: Liveness;
   readonly #dead: DeadInstances;
   readonly #resumes: Resumes;
+  #lastRecovery: RecoveryReport | undefined;
   readonly #state: SyncedTenantState;
   readonly #idle: IdleWatcher;
   readonly #releaseRetries: ReleaseRetries;
@@ -166,6 +167,7 @@ export class Boilerhouse {
             ? options.runtime.engine
             : new EngineClient(process.env.DOCKER_HOST),
         files,
+        dataDir: options.dataDir,
         daemonId: this.daemonId,
         log: options.log,
         onDenied: (denial) => this.activity.signals.emit({ type: 'docker.denied', ...denial }),
@@ -208,6 +210,7 @@ export class Boilerhouse {
     this.#secrets = new TenantSecrets(this.#deps.db, key.key);
     await this.workloads.load();
     const report = await recover(this.#deps, this.#state, this.#dead);
+    this.#lastRecovery = report;
     const signal = this.#stopping.signal;
     this.workloads.watch(signal);
     const log = this.#deps.log;
@@ -246,6 +249,11 @@ export class Boilerhouse {
     return report;
   }
 
+  /** What start-up recovery did, once started. */
+  get lastRecovery(): RecoveryReport | undefined {
+    return this.#lastRecovery;
+  }
+
   /** Stops the loops and waits for claims, releases and creations in flight. Instances keep running. */
   async stop(): Promise<void> {
     if (this.#stopping.signal.aborted) return;
@@ -253,7 +261,8 @@ export class Boilerhouse {
     await Promise.all(this.#loops);
     await this.#idle.stop();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
-    // Whatever else fails, nothing stays mounted once the daemon is down (pool/volume-mount.ts).
+    // Whatever else fails, nothing stays mounted once the daemon is down (pool/volume-mount.ts). The socket
+    // host goes on serving the instances' sockets (proxy/host/): closeAll only lets go of it.
     try {
       await this.#deps.proxies.closeAll();
     } finally {
@@ -478,7 +487,9 @@ export class Boilerhouse {
     if (workload.spec.volumes.secrets === undefined) {
       throw new BadRequestError(`workload ${workload.id} has no secrets volume (volumes.secrets)`);
     }
-    return { keys: this.#secretStore().put(parseTenantId(tenant), workload.id, values) };
+    const keys = this.#secretStore().put(parseTenantId(tenant), workload.id, values);
+    this.#pushSecrets(parseTenantId(tenant), workload.id);
+    return { keys };
   }
 
   /** Sets some of a tenant's secrets for a workload and removes others, keeping the rest. */
@@ -491,7 +502,9 @@ export class Boilerhouse {
     if (workload.spec.volumes.secrets === undefined) {
       throw new BadRequestError(`workload ${workload.id} has no secrets volume (volumes.secrets)`);
     }
-    return { keys: this.#secretStore().update(parseTenantId(tenant), workload.id, changes) };
+    const keys = this.#secretStore().update(parseTenantId(tenant), workload.id, changes);
+    this.#pushSecrets(parseTenantId(tenant), workload.id);
+    return { keys };
   }
 
   /** The names (never the values) of a tenant's secrets, per workload. */
@@ -500,10 +513,31 @@ export class Boilerhouse {
   }
 
   deleteSecrets(tenant: string, workloadId: string): boolean {
-    return this.#secretStore().delete(
-      parseTenantId(tenant),
-      this.workload(workloadId, { includeRemoved: true }).id,
-    );
+    const id = parseTenantId(tenant);
+    const workload = this.workload(workloadId, { includeRemoved: true }).id;
+    const deleted = this.#secretStore().delete(id, workload);
+    this.#pushSecrets(id, workload);
+    return deleted;
+  }
+
+  /**
+   * Tells the filtered sockets of the tenant's instances of the workload its secret values now: the socket
+   * host refuses children that carry them, and keeps serving while the daemon is down.
+   */
+  #pushSecrets(tenant: string, workload: string): void {
+    for (const instance of listTenantInstances(this.#deps.db, tenant)) {
+      if (instance.workload !== workload) continue;
+      void this.#track(
+        this.#deps.proxies
+          .refreshSecrets(instance.id)
+          .catch((error: Error) =>
+            this.#deps.log.warn(
+              { instance: instance.id, error: error.message },
+              'could not give the filtered socket the changed secrets',
+            ),
+          ),
+      );
+    }
   }
 
   #secretStore(): TenantSecrets {
@@ -519,6 +553,8 @@ export class Boilerhouse {
   }
 
   async #writeSecrets(instanceId: string, workload: Workload, tenant: string): Promise<void> {
+    // The socket knows the tenant's values before the instance does.
+    await this.#deps.proxies.refreshSecrets(instanceId);
     const target = workload.spec.volumes.secrets?.target;
     if (target === undefined) return;
     const owner = numericOwner(workload.spec.security.user);

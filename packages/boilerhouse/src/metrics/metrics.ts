@@ -18,6 +18,7 @@ import { dockerProxyMetrics } from './docker-proxy.ts';
 import { HttpMetrics } from './http.ts';
 import { instanceMetrics } from './instances.ts';
 import { poolGauges } from './pools.ts';
+import { recoveryGauge } from './recovery.ts';
 import { stateMetrics } from './state.ts';
 
 const MISNAMED_DEFAULT_GAUGES = [
@@ -38,7 +39,7 @@ export class Metrics {
   readonly #unsubscribe: (() => void)[];
   #scrapes = 0;
 
-  constructor(boilerhouse: Pick<Boilerhouse, 'pools' | 'activity'>, log?: Logger) {
+  constructor(boilerhouse: Pick<Boilerhouse, 'pools' | 'activity' | 'lastRecovery'>, log?: Logger) {
     const registry = this.#registry;
     // Node's process metrics keep their usual names (process_*, nodejs_*) so stock dashboards work.
     collectDefaultMetrics({ register: registry });
@@ -50,6 +51,7 @@ export class Metrics {
       () => boilerhouse.pools(),
       () => this.#scrapes,
     );
+    recoveryGauge(registry, () => boilerhouse.lastRecovery);
     this.#http = new HttpMetrics(registry);
     const feeds = [
       claimMetrics(registry),

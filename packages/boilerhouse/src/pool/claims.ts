@@ -8,6 +8,8 @@
  *
  * Idempotent: a claim for a tenant that has (or is getting) an instance returns that instance.
  */
+
+import { crashPoint } from '../crash-points.ts';
 import {
   findTenantInstance,
   getInstance,
@@ -270,15 +272,18 @@ export class Claims {
     const deps = this.#deps;
     const tenant = instance.tenant as string;
     try {
+      crashPoint('claim.taken');
       await this.#state.restore(instance, workload, tenant);
       await deps.writeSecrets(instance.id, workload, tenant);
       clock.lap('restore');
+      crashPoint('claim.restored');
       await deps.files.openGate(
         instance.id,
         { BOILERHOUSE_TENANT: tenant, BOILERHOUSE_INSTANCE: instance.id },
         5_000,
       );
       clock.lap('gate');
+      crashPoint('claim.opened');
       const ready = await waitUntilReady(
         deps.runtime,
         {

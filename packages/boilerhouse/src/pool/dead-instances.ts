@@ -7,6 +7,8 @@
  * back-off; no second instance can be claimed for its tenant meanwhile (it still holds the tenant's slot).
  * A tenant that was claimed is claimed again, on a new instance with that save (pool/resumes.ts).
  */
+
+import { crashPoint } from '../crash-points.ts';
 import { inTransaction } from '../db/database.ts';
 import { getInstance, type Instance, listInstances, transition, updateInPhase } from '../db/instances.ts';
 import { addResume } from '../db/resumes.ts';
@@ -57,6 +59,7 @@ export class DeadInstances {
       return moved;
     });
     if (failed === undefined) return undefined;
+    crashPoint('dead.failed');
     deps.activity.record(
       {
         type: 'instance.failed',

@@ -4,6 +4,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { crashPoint } from '../crash-points.ts';
 import { inTransaction } from '../db/database.ts';
 import {
   deleteInstance,
@@ -214,9 +215,11 @@ export async function failInstance(
 
 /** Completes the destruction of an instance already marked destroying (also used by recovery). */
 export async function finishDestroy(deps: PoolDeps, instance: Instance): Promise<void> {
+  crashPoint('destroy.destroying');
   // Its socket first, so that it starts nothing while its containers are removed.
   await deps.proxies.close(instance.id, deps.workloads.get(instance.workload)?.spec);
   if (instance.containerId !== null) await deps.runtime.remove(instance.containerId);
+  crashPoint('destroy.removed');
   // Once its container and children are off it; asked by name, since its workload may be gone. Awaited:
   // in the background it only overlapped the next instance's creation, which the engine serializes with it.
   await removeNetwork(deps, instance.id);

@@ -3,6 +3,8 @@
  * `affinity_timeout` (running, or paused with `reserve: pause`), or destroy it at once when that is 0.
  * When a reservation ends it is saved again if needed and destroyed; the pool refills.
  */
+
+import { crashPoint } from '../crash-points.ts';
 import {
   expiredReservations,
   findTenantInstance,
@@ -84,6 +86,7 @@ export async function release(
     });
   return deps.track(
     (async () => {
+      crashPoint('release.releasing');
       try {
         await runLifecycleHooks(deps, releasing, workload.spec.hooks.preRelease, 'pre_release');
       } catch (error) {
@@ -128,6 +131,7 @@ export async function saveThenReserve(
       { cause: error },
     );
   }
+  crashPoint('release.saved');
   deps.activity.record({
     type: 'instance.released',
     workload: workload.id,

@@ -3,6 +3,7 @@
  * the state events; saves that found nothing changed (no event) from their signal.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { STATE_FAILURE_CAUSES } from '../state/save-errors.ts';
 import type { Feed } from './metrics.ts';
 
 /** From a small incremental save (tens of ms) to hundreds of MiB over S3. */
@@ -30,8 +31,8 @@ export function stateMetrics(registry: Registry): Feed {
   });
   const failures = new Counter({
     name: 'boilerhouse_state_errors_total',
-    help: 'Saves and restores of tenant state that failed.',
-    labelNames: ['workload', 'direction'],
+    help: 'Saves and restores of tenant state that failed, by cause: damaged (an object of a save is damaged or missing), sink_unavailable, no_space, other.',
+    labelNames: ['workload', 'direction', 'cause'],
     registers: [registry],
   });
   return {
@@ -47,7 +48,8 @@ export function stateMetrics(registry: Registry): Feed {
         if (typeof moved === 'number') bytes.inc({ workload, direction }, moved);
       }
       if (event.type === 'state.failed') {
-        failures.inc({ workload, direction: data.direction === 'restore' ? 'restore' : 'save' });
+        const cause = STATE_FAILURE_CAUSES.find((known) => known === data.cause) ?? 'other';
+        failures.inc({ workload, direction: data.direction === 'restore' ? 'restore' : 'save', cause });
       }
     },
     signal(signal) {

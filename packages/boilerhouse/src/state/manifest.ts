@@ -53,23 +53,36 @@ export function summarize(manifest: Manifest): SaveSummary {
   };
 }
 
+/** A manifest that is not one. */
+export class ManifestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ManifestError';
+  }
+}
+
 /** Parses a manifest read from a sink, refusing anything that is not one (a torn or foreign object). */
 export function parseManifest(text: string, key: string): Manifest {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Error(`${key} is not a valid manifest (not JSON)`);
+    throw new ManifestError(`${key} is not a valid manifest (not JSON)`);
   }
   const manifest = value as Manifest;
-  if (manifest?.version !== 1 || !Number.isInteger(manifest.seq) || !Array.isArray(manifest.files)) {
-    throw new Error(`${key} is not a valid manifest`);
+  if (
+    manifest?.version !== 1 ||
+    !Number.isInteger(manifest.seq) ||
+    !Array.isArray(manifest.files) ||
+    !Array.isArray(manifest.dirs)
+  ) {
+    throw new ManifestError(`${key} is not a valid manifest`);
   }
   for (const file of manifest.files) {
     if (typeof file.path !== 'string' || file.path.startsWith('/') || file.path.split('/').includes('..')) {
-      throw new Error(`${key} names a file outside the state volume: ${JSON.stringify(file.path)}`);
+      throw new ManifestError(`${key} names a file outside the state volume: ${JSON.stringify(file.path)}`);
     }
-    if (!holdsContent(file)) throw new Error(`${key} does not say where ${file.path}'s content is`);
+    if (!holdsContent(file)) throw new ManifestError(`${key} does not say where ${file.path}'s content is`);
   }
   return manifest;
 }

@@ -205,6 +205,43 @@ describe('large files, in chunks', () => {
   });
 });
 
+describe('a damaged newest save', () => {
+  const mappings = new MappingSet([{ path: '.', direction: 'bidirectional', mode: 'sync' }]);
+
+  /** Saves 1 and 2, damages `key`, changes a file, and saves again. */
+  async function saveOverDamage(key: string) {
+    const state = await tree(join(root, 'state'), { 'a.txt': 'one', 'b.txt': 'two' });
+    await store().save(state, mappings, 'i-1');
+    await writeFile(join(state, 'a.txt'), 'one, changed');
+    await store().save(state, mappings, 'i-1');
+    await sink.put(key, Buffer.from('{"ver'));
+    await writeFile(join(state, 'b.txt'), 'two, changed');
+    const saved = await store().save(state, mappings, 'i-1');
+    const target = join(root, 'restored');
+    await mkdir(target);
+    await store().restore(target, mappings);
+    return { saved, restored: [await read(target, 'a.txt'), await read(target, 'b.txt')] };
+  }
+
+  test('its manifest torn: the next save is a whole one, numbered after it; it stays, and so does every object', async () => {
+    const key = `${base}saves/000000000002.json`;
+    const { saved, restored } = await saveOverDamage(key);
+    expect(saved).toMatchObject({ seq: 3, changed: true, uploadedFiles: 2 });
+    expect(restored).toEqual(['one, changed', 'two, changed']);
+    expect((await sink.get(key)).toString()).toBe('{"ver');
+    // What the damaged save refers to cannot be known, so pruning deletes no object while it is there.
+    expect(await store().prune(1)).toEqual({ saves: 1, objects: 0 });
+    expect((await sink.get(key)).toString()).toBe('{"ver');
+  });
+
+  test('HEAD torn: the next save is a whole one, numbered after every save, and HEAD names it', async () => {
+    const { saved, restored } = await saveOverDamage(`${base}HEAD`);
+    expect(saved).toMatchObject({ seq: 3, changed: true, uploadedFiles: 2 });
+    expect(restored).toEqual(['one, changed', 'two, changed']);
+    expect((await store().list()).map((save) => save.seq)).toEqual([3, 2, 1]);
+  });
+});
+
 describe('never a mix', () => {
   /** A sink that fails every put after the first `allowed`. */
   function failingAfter(allowed: number): Sink {

@@ -16,12 +16,14 @@ import { blobKey, headKey, packKey, parseSaveKey, saveKey } from './keys.ts';
 import {
   chunkSpans,
   type Manifest,
+  ManifestError,
   type ManifestFile,
   parseManifest,
   type SaveSummary,
   summarize,
 } from './manifest.ts';
 import type { MappingSet } from './mappings.ts';
+import { DamagedSaveError } from './save-errors.ts';
 import { type Sink, SinkNotFoundError } from './sinks/sink.ts';
 import { DEFAULT_SQLITE_BACKUP, type SqliteBackupOptions } from './sqlite-backup.ts';
 
@@ -67,35 +69,100 @@ export class SnapshotStore {
     this.#options = options;
   }
 
-  /** The newest complete save, if any. */
+  /** The newest complete save, if any. A HEAD that is not one is a DamagedSaveError naming it. */
   async head(): Promise<number | undefined> {
+    const key = headKey(this.#base);
+    let text: string;
     try {
-      const { seq } = JSON.parse((await this.#sink.get(headKey(this.#base))).toString('utf8')) as {
-        seq: number;
-      };
-      return seq;
+      text = (await this.#sink.get(key)).toString('utf8');
     } catch (error) {
       if (error instanceof SinkNotFoundError) return undefined;
       throw error;
     }
+    const seq = parseHead(text);
+    if (seq === undefined) {
+      throw new DamagedSaveError(key, `${key} in ${this.#sink.description} is damaged: not a HEAD pointer`);
+    }
+    return seq;
   }
 
+  /** Save `seq`'s manifest; a damaged or missing one is a DamagedSaveError naming its key. */
   async manifest(seq: number): Promise<Manifest> {
     const cached = this.#manifests.get(seq);
     if (cached !== undefined) return cached;
     const key = saveKey(this.#base, seq);
-    const manifest = parseManifest((await this.#sink.get(key)).toString('utf8'), key);
+    let manifest: Manifest;
+    try {
+      manifest = parseManifest((await this.#sink.get(key)).toString('utf8'), key);
+    } catch (error) {
+      if (error instanceof SinkNotFoundError) {
+        throw new DamagedSaveError(
+          key,
+          `save ${seq} has no manifest: ${key} is missing from ${this.#sink.description}`,
+        );
+      }
+      if (error instanceof ManifestError) {
+        throw new DamagedSaveError(
+          key,
+          `${error.message} (in ${this.#sink.description}): save ${seq} is damaged`,
+        );
+      }
+      throw error;
+    }
+    if (manifest.seq !== seq) {
+      throw new DamagedSaveError(
+        key,
+        `${key} in ${this.#sink.description} holds save ${manifest.seq}, not ${seq}`,
+      );
+    }
     this.#manifests.set(seq, manifest);
     return manifest;
   }
 
-  /** Every save still kept, newest first. */
+  /** Every save still kept that can be read, newest first (see `survey` for those that cannot). */
   async list(): Promise<SaveSummary[]> {
-    const seqs = (await this.#sink.list(`${this.#base}saves/`))
+    return (await this.survey()).saves;
+  }
+
+  /**
+   * Every save kept, newest first: those that can be read, and the damaged ones (their manifest torn,
+   * missing or foreign), which are left where they are for an operator to look at.
+   */
+  async survey(): Promise<{ saves: SaveSummary[]; damaged: DamagedSaveError[] }> {
+    const saves: SaveSummary[] = [];
+    const damaged: DamagedSaveError[] = [];
+    for (const seq of await this.#seqs()) {
+      try {
+        saves.push(summarize(await this.manifest(seq)));
+      } catch (error) {
+        if (!(error instanceof DamagedSaveError)) throw error;
+        damaged.push(error);
+      }
+    }
+    return { saves, damaged };
+  }
+
+  /**
+   * The save a new one follows. When HEAD or its manifest is damaged the new save cannot build on it: it
+   * is a whole one (every file uploaded), so that the instance's state is saved all the same; the damaged
+   * save stays for an operator.
+   */
+  async #previous(): Promise<{ headSeq: number | undefined; previous: Manifest | undefined }> {
+    try {
+      const headSeq = await this.head();
+      return { headSeq, previous: headSeq === undefined ? undefined : await this.manifest(headSeq) };
+    } catch (error) {
+      if (error instanceof DamagedSaveError) return { headSeq: undefined, previous: undefined };
+      throw error;
+    }
+  }
+
+  /** The numbers of every manifest in the sink, newest first. */
+  async #seqs(): Promise<number[]> {
+    return (await this.#sink.list(`${this.#base}saves/`))
       .map((key) => parseSaveKey(this.#base, key))
       .filter((seq): seq is number => seq !== undefined)
       .sort((a, b) => b - a);
-    return Promise.all(seqs.map(async (seq) => summarize(await this.manifest(seq))));
   }
 
   /** Saves what the mappings upload from `stateDir`, unless nothing changed since the last save. */
@@ -109,8 +176,7 @@ export class SnapshotStore {
   }
 
   async #save(volume: Beneath, mappings: MappingSet, instance: string): Promise<SaveResult> {
-    const headSeq = await this.head();
-    const previous = headSeq === undefined ? undefined : await this.manifest(headSeq);
+    const { headSeq, previous } = await this.#previous();
     const earlier = new Map(previous?.files.map((file) => [file.path, file]));
     const scan = await scanState(volume, mappings, earlier);
     await this.#options._afterScan?.(scan);
@@ -169,7 +235,9 @@ export class SnapshotStore {
       }
       const manifest: Manifest = {
         version: 1,
-        seq: (headSeq ?? 0) + 1,
+        // After every save in the sink, not just HEAD: a damaged HEAD, or a manifest a save that died
+        // left unpublished, is never overwritten.
+        seq: Math.max(headSeq ?? 0, ...(await this.#seqs())) + 1,
         createdAt: new Date().toISOString(),
         instance,
         files: entries.sort((a, b) => a.path.localeCompare(b.path)),
@@ -195,7 +263,18 @@ export class SnapshotStore {
    */
   async restore(stateDir: string, mappings: MappingSet, options: { seq?: number; owner?: Owner } = {}) {
     const seq = options.seq ?? (await this.head());
-    if (seq === undefined) return { seq, files: 0, bytes: 0 } satisfies RestoreResult;
+    if (seq === undefined) {
+      // No HEAD is a new tenant, unless there are saves: then HEAD was lost, and an empty state is no answer.
+      const saves = await this.#seqs();
+      if (saves.length > 0) {
+        const key = headKey(this.#base);
+        throw new DamagedSaveError(
+          key,
+          `${key} is missing from ${this.#sink.description}, though saves ${saves.join(', ')} are there: make one current (snapshots/{seq}/restore)`,
+        );
+      }
+      return { seq, files: 0, bytes: 0 } satisfies RestoreResult;
+    }
     const manifest = await this.manifest(seq);
     const volume = await Beneath.open(stateDir);
     try {
@@ -233,11 +312,11 @@ export class SnapshotStore {
     }
     const requests = new Slots(PARALLEL_REQUESTS);
     const packs = inParallel([...byPack.entries()], PARALLEL_REQUESTS, async ([pack, items]) => {
-      const content = await requests.run(() => this.#sink.get(packKey(this.#base, pack)));
+      const content = await requests.run(() => this.#getSaved(manifest, packKey(this.#base, pack)));
       // Creating files is the slow part on most disks: write a pack's files many at a time.
       await inParallel(items, PARALLEL_WRITES, async ({ file, path }) => {
         const slice = content.subarray(file.offset ?? 0, (file.offset ?? 0) + file.size);
-        checkContent(file, slice, file.sha256);
+        this.#checkContent(manifest, packKey(this.#base, pack), file, slice, file.sha256);
         await write(path, file, (handle) => writeAt(handle, slice, 0));
       });
     });
@@ -246,8 +325,9 @@ export class SnapshotStore {
       write(path, file, (handle) =>
         inParallel(chunkSpans(file), PARALLEL_REQUESTS, (span) =>
           requests.run(async () => {
-            const content = await this.#sink.get(blobKey(this.#base, span.sha256));
-            checkContent(file, content, span.sha256, span.length);
+            const key = blobKey(this.#base, span.sha256);
+            const content = await this.#getSaved(manifest, key);
+            this.#checkContent(manifest, key, file, content, span.sha256, span.length);
             await writeAt(handle, content, span.offset);
           }),
         ),
@@ -264,26 +344,36 @@ export class SnapshotStore {
     return { seq: manifest.seq, files: wanted.length, bytes } satisfies RestoreResult;
   }
 
-  /** Makes save `seq` the newest again, as a new save with the same content (nothing is copied). */
+  /**
+   * Makes save `seq` the newest again, as a new save with the same content (nothing is copied), numbered
+   * after every save in the sink: a damaged HEAD or newer save is neither in the way nor overwritten.
+   */
   async rollBack(seq: number): Promise<number> {
     const old = await this.manifest(seq);
-    const next = ((await this.head()) ?? 0) + 1;
+    const current = await this.head().catch((error: unknown) => {
+      if (error instanceof DamagedSaveError) return undefined;
+      throw error;
+    });
+    const next = Math.max(current ?? 0, ...(await this.#seqs())) + 1;
     await this.#publish({ ...old, seq: next, createdAt: new Date().toISOString() });
     return next;
   }
 
   /**
    * Keeps the newest `keep` saves and deletes the rest, then every object no kept save refers to. Callers
-   * run it only while no save of this tenant is under way.
+   * run it only while no save of this tenant is under way. A damaged save is never deleted, and while there
+   * is one no object is either: what it refers to cannot be known, and may be what an operator recovers.
    */
   async prune(keep: number): Promise<{ saves: number; objects: number }> {
-    const seqs = (await this.list()).map((save) => save.seq);
+    const { saves, damaged } = await this.survey();
+    const seqs = saves.map((save) => save.seq);
     const headSeq = await this.head();
     const kept = seqs.slice(0, Math.max(1, keep));
     if (headSeq !== undefined && !kept.includes(headSeq)) kept.push(headSeq);
     const dropped = seqs.filter((seq) => !kept.includes(seq));
     await this.#sink.delete(dropped.map((seq) => saveKey(this.#base, seq)));
     for (const seq of dropped) this.#manifests.delete(seq);
+    if (damaged.length > 0) return { saves: dropped.length, objects: 0 };
     const needed = new Set<string>();
     for (const seq of kept) {
       for (const file of (await this.manifest(seq)).files) {
@@ -297,6 +387,36 @@ export class SnapshotStore {
     ].filter((key) => !needed.has(key));
     await this.#sink.delete(objects);
     return { saves: dropped.length, objects: objects.length };
+  }
+
+  /** An object a save refers to; a missing one is a DamagedSaveError naming it. */
+  async #getSaved(manifest: Manifest, key: string): Promise<Buffer> {
+    try {
+      return await this.#sink.get(key);
+    } catch (error) {
+      if (!(error instanceof SinkNotFoundError)) throw error;
+      throw new DamagedSaveError(
+        key,
+        `save ${manifest.seq} refers to ${key}, which is missing from ${this.#sink.description}`,
+      );
+    }
+  }
+
+  /** Refuses content that is not what the save recorded (a damaged or foreign object), naming the object. */
+  #checkContent(
+    manifest: Manifest,
+    key: string,
+    file: ManifestFile,
+    content: Buffer,
+    sha256: string,
+    length = content.length,
+  ): void {
+    if (content.length !== length || createHash('sha256').update(content).digest('hex') !== sha256) {
+      throw new DamagedSaveError(
+        key,
+        `${file.path}: the saved content is damaged: ${key} in ${this.#sink.description} does not hold what save ${manifest.seq} recorded`,
+      );
+    }
   }
 
   /** The manifest, then HEAD: until HEAD moves, readers see the previous save. */
@@ -442,9 +562,12 @@ async function readAt(handle: FileHandle, position: number, length: number): Pro
   return buffer.subarray(0, filled);
 }
 
-/** Refuses content that is not what the save recorded (a damaged or foreign object). */
-function checkContent(file: ManifestFile, content: Buffer, sha256: string, length = content.length): void {
-  if (content.length !== length || createHash('sha256').update(content).digest('hex') !== sha256) {
-    throw new Error(`${file.path}: the saved content is damaged`);
+/** The save a HEAD object names, or undefined when it is not a HEAD pointer (torn or foreign). */
+function parseHead(text: string): number | undefined {
+  try {
+    const { seq } = JSON.parse(text) as { seq?: unknown };
+    return Number.isSafeInteger(seq) && (seq as number) > 0 ? (seq as number) : undefined;
+  } catch {
+    return undefined;
   }
 }

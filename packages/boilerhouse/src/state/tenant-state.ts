@@ -11,6 +11,7 @@ import type { TenantState } from '../pool/tenant-state.ts';
 import type { Workload, WorkloadRegistry } from '../pool/workloads.ts';
 import { saveBase } from './keys.ts';
 import { MappingSet } from './mappings.ts';
+import { damagedObject, failureCause } from './save-errors.ts';
 import { openSink } from './sinks/open.ts';
 import type { Sink } from './sinks/sink.ts';
 import { type SaveResult, SnapshotStore } from './snapshots.ts';
@@ -74,7 +75,7 @@ export class SyncedTenantState implements TenantState {
           tenant,
           instance: instance.id,
           message: `restoring ${tenant}'s state on claim failed: ${error.message}`,
-          data: { why: 'claim', direction: 'restore', durationMs: since(began) },
+          data: { why: 'claim', direction: 'restore', ...failureData(error), durationMs: since(began) },
         },
         'warn',
       );
@@ -141,7 +142,7 @@ export class SyncedTenantState implements TenantState {
           tenant,
           instance: instance.id,
           message: `saving ${tenant}'s state on ${why} failed: ${(error as Error).message}`,
-          data: { why, direction: 'save', durationMs: since(began) },
+          data: { why, direction: 'save', ...failureData(error), durationMs: since(began) },
         },
         'warn',
       );
@@ -159,6 +160,12 @@ export class SyncedTenantState implements TenantState {
       if (this.#busy.get(instanceId) === run) this.#busy.delete(instanceId);
     }
   }
+}
+
+/** What a state.failed event says of its error: its cause, and the damaged or missing object if any. */
+function failureData(error: unknown): { cause: string; object?: string } {
+  const object = damagedObject(error);
+  return { cause: failureCause(error), ...(object === undefined ? {} : { object }) };
 }
 
 /** Milliseconds since `began` (a performance.now() reading), to 0.01 ms. */

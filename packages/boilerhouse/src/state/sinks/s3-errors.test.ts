@@ -26,6 +26,18 @@ describe('S3Errors', () => {
     expect(errors.sinkError('list', '', refused).message).toContain('failed: ECONNREFUSED: connect');
   });
 
+  it("keeps the connection error's code and the HTTP status, which tell a sink that is down apart", () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    const timedOut = Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+    const unavailable = Object.assign(new Error('busy'), {
+      name: 'ServiceUnavailable',
+      $metadata: { httpStatusCode: 503 },
+    });
+    expect(errors.sinkError('put', 'k', refused).cause).toMatchObject({ code: 'ECONNREFUSED' });
+    expect(errors.sinkError('put', 'k', timedOut).cause).toMatchObject({ code: 'ETIMEDOUT' });
+    expect(errors.sinkError('put', 'k', unavailable).cause).toMatchObject({ status: 503 });
+  });
+
   it('tells a missing object from a missing bucket', () => {
     const noKey = Object.assign(new Error('no key'), {
       name: 'NoSuchKey',

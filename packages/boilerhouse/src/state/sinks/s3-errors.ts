@@ -45,7 +45,13 @@ export class S3Errors {
   sinkError(operation: string, key: string, error: unknown): SinkError {
     if (error instanceof SinkError) return error;
     const detail = this.scrub(describe(error));
-    const cause = new Error(detail);
+    // What tells a sink that is down from one that refused (state/save-errors.ts): the connection error's
+    // code, the HTTP status. Neither carries a credential.
+    const { code, name, $metadata } = (error ?? {}) as SdkError;
+    const cause = Object.assign(new Error(detail), {
+      code: name === 'TimeoutError' ? 'ETIMEDOUT' : code,
+      status: $metadata?.httpStatusCode,
+    });
     cause.name = 'S3Error';
     return new SinkError(`s3 ${operation} ${key} in ${this.#where} failed: ${detail}`, { cause });
   }

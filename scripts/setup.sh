@@ -142,15 +142,17 @@ build_image() {
 }
 
 # The NanoClaw agent image, from a staged context: the agent's code without tests, and only the
-# node_modules it loads at run time. The recipe hashes the module versions, not the 360 MB binary.
+# node_modules it loads at run time. The recipe hashes the module versions, not the 360 MB binary, and the
+# sources of the workspace package it shares with the host (schedules: packages/nanoclaw-schedule).
 build_agent_image() {
   local tag=nanoclaw-agent:latest dir=images/nanoclaw-agent package=packages/nanoclaw-agent
-  local modules=(@anthropic-ai/claude-agent-sdk @anthropic-ai/claude-agent-sdk-linux-x64 zod)
+  local modules=(@anthropic-ai/claude-agent-sdk @anthropic-ai/claude-agent-sdk-linux-x64 zod cron-parser luxon)
+  local shared=packages/nanoclaw-schedule
   local context parent recipe module
   parent=$(sed -n 's/^ARG [A-Z_]*=\(.*\)$/\1/p' "$dir/Dockerfile" | head -n 1)
   recipe=$(
     (
-      find "$dir" "$package/package.json" "$package/src" -type f ! -name '*.test.ts' ! -path '*/testing/*' -print0 |
+      find "$dir" "$package/package.json" "$package/src" "$shared" -type f ! -name '*.test.ts' ! -path '*/testing/*' -print0 |
         sort -z | xargs -0 cat
       for module in "${modules[@]}"; do cat "node_modules/$module/package.json"; done
       docker image inspect --format '{{.Id}}' "$parent"
@@ -162,10 +164,15 @@ build_agent_image() {
   fi
   context=$(mktemp -d /tmp/nanoclaw-agent-image.XXXXXX)
   cp "$dir/Dockerfile" "$context/"
-  mkdir -p "$context/app/node_modules/@anthropic-ai"
+  mkdir -p "$context/app/node_modules/@anthropic-ai" "$context/app/node_modules/@boilerhouse" "$context/app/workspace/nanoclaw-schedule"
   cp "$package/package.json" "$context/app/"
   (cd "$package" && find src -type f -name '*.ts' ! -name '*.test.ts' ! -path 'src/testing/*' -exec cp --parents {} "$context/app/" \;)
   for module in "${modules[@]}"; do cp -r "node_modules/$module" "$context/app/node_modules/$module"; done
+  # The shared workspace package, linked from node_modules as npm links it here: Node strips types only
+  # outside node_modules, and it resolves the link to its target.
+  cp "$shared/package.json" "$context/app/workspace/nanoclaw-schedule/"
+  (cd "$shared" && find src -type f -name '*.ts' ! -name '*.test.ts' ! -path 'src/testing/*' -exec cp --parents {} "$context/app/workspace/nanoclaw-schedule/" \;)
+  ln -s ../../workspace/nanoclaw-schedule "$context/app/node_modules/@boilerhouse/nanoclaw-schedule"
   docker build --quiet --label "boilerhouse.recipe=$recipe" --tag "$tag" "$context"
   rm -rf "$context"
   echo "$tag built"

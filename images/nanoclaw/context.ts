@@ -1,14 +1,25 @@
 /**
  * Stages the build context of the `nanoclaw` image without a registry or an install: the host package
  * (sources without tests, bin, package.json) and, from this checkout's node_modules, exactly the packages
- * it loads at run time (its dependencies and theirs, found the way Node resolves them).
+ * it loads at run time (its dependencies and theirs, found the way Node resolves them). A workspace package
+ * among them (npm links it into node_modules) goes to app/workspace/<name>, sources without tests, linked
+ * from node_modules the same way: Node strips types only outside node_modules, and follows the link.
  *
  *   node images/nanoclaw/context.ts <empty dir>   stage the context there
  *   node images/nanoclaw/context.ts --recipe      print what the image is made of (for the rebuild check)
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
+import { basename, dirname, join, relative, sep } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
 const packageDir = join(root, 'packages', 'nanoclaw');
@@ -55,12 +66,12 @@ export function runtimeClosure(): string[] {
   return [...found].sort();
 }
 
-/** The host's own files that go into the image: sources without tests or test helpers, bin, manifest. */
-function ownFiles(): string[] {
-  const files: string[] = ['package.json', join('bin', 'nanoclaw')];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(join(packageDir, dir), { withFileTypes: true })) {
-      const path = join(dir, entry.name);
+/** A package's files that go into the image: sources without tests or test helpers, its manifest, `extra`. */
+function sourceFiles(dir: string, extra: string[] = []): string[] {
+  const files: string[] = ['package.json', ...extra];
+  const walk = (sub: string) => {
+    for (const entry of readdirSync(join(dir, sub), { withFileTypes: true })) {
+      const path = join(sub, entry.name);
       if (entry.isDirectory()) {
         if (entry.name !== 'testing') walk(path);
       } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) files.push(path);
@@ -70,6 +81,14 @@ function ownFiles(): string[] {
   return files.sort();
 }
 
+const ownFiles = () => sourceFiles(packageDir, [join('bin', 'nanoclaw')]);
+
+/** Where a package in the closure really is, when it is one of this repository's workspace packages. */
+function workspaceSource(dir: string): string | undefined {
+  const real = realpathSync(dir);
+  return real.startsWith(join(root, 'packages') + sep) ? real : undefined;
+}
+
 function recipe(): string {
   const hash = createHash('sha256');
   hash.update(readFileSync(join(import.meta.dirname, 'Dockerfile')));
@@ -77,6 +96,9 @@ function recipe(): string {
   for (const dir of runtimeClosure()) {
     const manifest = readManifest(dir);
     hash.update(`${relative(root, dir)}@${manifest.version}\n`);
+    const source = workspaceSource(dir);
+    if (source !== undefined)
+      for (const file of sourceFiles(source)) hash.update(file).update(readFileSync(join(source, file)));
   }
   return hash.digest('hex');
 }
@@ -99,7 +121,18 @@ function stage(target: string): void {
     const destination = inRoot.startsWith('..')
       ? join(target, 'app', relative(packageDir, dir))
       : join(target, 'app', 'node_modules', inRoot);
-    cpSync(dir, destination, { recursive: true, dereference: true });
+    const source = workspaceSource(dir);
+    if (source === undefined) {
+      cpSync(dir, destination, { recursive: true, dereference: true });
+      continue;
+    }
+    const staged = join(target, 'app', 'workspace', basename(source));
+    for (const file of sourceFiles(source)) {
+      mkdirSync(dirname(join(staged, file)), { recursive: true });
+      cpSync(join(source, file), join(staged, file));
+    }
+    mkdirSync(dirname(destination), { recursive: true });
+    symlinkSync(relative(dirname(destination), staged), destination);
   }
   const size = tops.reduce((total, dir) => total + sizeOf(dir), 0);
   process.stdout.write(

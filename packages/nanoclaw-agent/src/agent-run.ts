@@ -14,6 +14,12 @@ import { systemPromptAppend } from './system-prompt.ts';
 import type { WorkspacePaths } from './workspace.ts';
 
 /**
+ * How long a tool waits for the host's answer to a request. The host handles a request as soon as its
+ * file appears; longer than this means it is busy retrying (a channel down), which the tool then says.
+ */
+const HOST_REPLY_TIMEOUT_MS = 10_000;
+
+/**
  * Built-in tools that need a person at a terminal or a process that outlives the run; scheduling goes
  * through the nanoclaw task tools instead.
  */
@@ -74,6 +80,7 @@ function queryOptions(deps: RunDeps, resume: string | null): Options {
         ipcDir: paths.ipc,
         chatJid: input.chatJid,
         isMain: input.isMain,
+        replyTimeoutMs: HOST_REPLY_TIMEOUT_MS,
       }),
     },
     // Unattended inside its own container, as the unprivileged `node` user: nobody is there to approve.

@@ -1,28 +1,36 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SCHEDULE_CASES } from '@boilerhouse/nanoclaw-schedule/testing/cases';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { nanoclawTools } from './mcp-tools.ts';
 import type { VisibleTask } from './task-list.ts';
+import { type Answerer, answerRequests } from './testing/host-answers.ts';
 import type { ToolContext } from './tool-context.ts';
 
 let ipcDir: string;
+/** How the stand-in host answers each request; undefined: it does not answer. */
+let answer: Answerer | undefined;
+let stopAnswering: () => Promise<void>;
 
 beforeEach(async () => {
   ipcDir = await mkdtemp(join(tmpdir(), 'nanoclaw-tools-'));
+  answer = () => ({ status: 'accepted' });
+  stopAnswering = answerRequests(ipcDir, () => answer);
 });
 
 afterEach(async () => {
+  await stopAnswering();
   await rm(ipcDir, { recursive: true, force: true });
 });
 
-function context(isMain: boolean): ToolContext {
-  return { ipcDir, chatJid: isMain ? 'web:main' : 'tg:-100200', isMain };
+function context(isMain: boolean, replyTimeoutMs = 10_000): ToolContext {
+  return { ipcDir, chatJid: isMain ? 'web:main' : 'tg:-100200', isMain, replyTimeoutMs };
 }
 
 /** Calls a tool's handler as the MCP server would after validating the arguments. */
-async function call(isMain: boolean, name: string, args: Record<string, unknown>) {
-  const found = nanoclawTools(context(isMain)).find((candidate) => candidate.name === name);
+async function call(isMain: boolean, name: string, args: Record<string, unknown>, replyTimeoutMs?: number) {
+  const found = nanoclawTools(context(isMain, replyTimeoutMs)).find((candidate) => candidate.name === name);
   if (!found) throw new Error(`no tool ${name}`);
   const result = await found.handler(args as never, {});
   const text = result.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n');
@@ -104,7 +112,7 @@ test('schedule_task writes the request with the protocol field names, and refuse
     schedule_value: 'soon',
   });
   expect(bad.isError).toBe(true);
-  expect(bad.text).toContain('once "soon": expected an ISO date and time');
+  expect(bad.text).toContain('"soon" is not an ISO time');
   expect(await requests('tasks')).toEqual([
     { type: 'schedule_task', prompt: 'Say good morning', schedule_type: 'cron', schedule_value: '0 8 * * *' },
     {
@@ -128,7 +136,7 @@ test('update, pause, resume and cancel each write one request naming the task', 
   await call(false, 'pause_task', { task_id: 'task-7' });
   await call(false, 'resume_task', { task_id: 'task-7' });
   expect(await call(false, 'cancel_task', { task_id: 'task-7' })).toEqual({
-    text: 'Asked to cancel task task-7.',
+    text: 'Task task-7 cancelled.',
     isError: false,
   });
   expect(await requests('tasks')).toEqual([
@@ -192,4 +200,49 @@ test('register_group writes the request, and refuses a folder the host would ref
       trigger: '@Andy',
     },
   ]);
+});
+
+test.each(SCHEDULE_CASES)(
+  'schedule_task takes $type "$value" exactly when the host does (refusal: $refusal)',
+  async ({ type, value, refusal }) => {
+    const result = await call(false, 'schedule_task', {
+      prompt: 'x',
+      schedule_type: type,
+      schedule_value: value,
+    });
+    if (refusal === null) {
+      expect(result).toEqual({ text: `Scheduled: ${type} ${value}.`, isError: false });
+      expect(await requests('tasks')).toHaveLength(1);
+    } else {
+      expect(result.isError).toBe(true);
+      expect(result.text).toContain(refusal);
+      expect(await requests('tasks')).toEqual([]);
+    }
+  },
+);
+
+test("the host's answer is what the model hears: the task id, a refusal and why, a retry, or no answer yet", async () => {
+  answer = () => ({ status: 'accepted', taskId: 'task-42' });
+  expect(
+    await call(false, 'schedule_task', { prompt: 'x', schedule_type: 'cron', schedule_value: '0 8 * * *' }),
+  ).toEqual({ text: 'Scheduled task task-42: cron 0 8 * * *.', isError: false });
+  answer = () => ({ status: 'refused', reason: 'group family may only manage its own tasks' });
+  expect(await call(false, 'pause_task', { task_id: 'task-7' })).toEqual({
+    text: 'The host refused this request: group family may only manage its own tasks',
+    isError: true,
+  });
+  answer = () => ({ status: 'retrying', reason: 'Telegram is not connected' });
+  expect(await call(false, 'send_message', { text: 'hi' }, 200)).toEqual({
+    text: 'Not done yet: the host could not carry this out (Telegram is not connected) and will try again.',
+    isError: false,
+  });
+  answer = undefined;
+  expect(await call(false, 'send_message', { text: 'hello?' }, 0)).toEqual({
+    text: 'Sent to the host, which has not answered yet; it may still carry this out.',
+    isError: false,
+  });
+  // Final answers are removed once read; the retrying one stays for the host to replace.
+  expect(
+    (await readdir(join(ipcDir, 'responses'))).filter((name) => name.endsWith('.result.json')),
+  ).toHaveLength(1);
 });

@@ -1,14 +1,15 @@
 /**
  * The in-process MCP server `nanoclaw` (tools `mcp__nanoclaw__*`): send_message and register_group here,
  * the task tools in task-tools.ts. Each request is one JSON file written atomically into the IPC dir;
- * the host authorises it by the directory it appears in, never by its content.
+ * the host authorises it by the directory it appears in, never by its content, and answers in
+ * responses/ (host-request.ts).
  */
 import { join } from 'node:path';
 import { createSdkMcpServer, tool } from '@anthropic-ai/claude-agent-sdk';
 import { z } from 'zod';
-import { writeIpcFile } from './ipc-files.ts';
+import { askHost } from './host-request.ts';
 import { taskTools } from './task-tools.ts';
-import { done, refused, type ToolContext } from './tool-context.ts';
+import { refused, type ToolContext } from './tool-context.ts';
 
 export const MCP_SERVER_NAME = 'nanoclaw';
 /** The pattern the host accepts for a group folder (AGENT-PROTOCOL.md). */
@@ -26,8 +27,9 @@ function sendMessageTool(context: ToolContext) {
     },
     async (args) => {
       const chatJid = args.chat_jid ?? context.chatJid;
-      await writeIpcFile(join(context.ipcDir, 'messages'), { type: 'message', chatJid, text: args.text });
-      return done(chatJid === context.chatJid ? 'Message sent.' : `Message sent to ${chatJid}.`);
+      return askHost(context, 'messages', { type: 'message', chatJid, text: args.text }, () =>
+        chatJid === context.chatJid ? 'Message sent.' : `Message sent to ${chatJid}.`,
+      );
     },
   );
 }
@@ -62,8 +64,7 @@ function registerGroupTool(context: ToolContext) {
         folder: args.folder,
       };
       if (args.trigger) data.trigger = args.trigger;
-      await writeIpcFile(join(context.ipcDir, 'tasks'), data);
-      return done(`Asked the host to register "${args.name}" as ${args.folder}.`);
+      return askHost(context, 'tasks', data, () => `Registered "${args.name}" as ${args.folder}.`);
     },
   );
 }

@@ -4,11 +4,19 @@
  */
 import { join } from 'node:path';
 import { tool } from '@anthropic-ai/claude-agent-sdk';
+import { type ScheduleType, scheduleProblem } from '@boilerhouse/nanoclaw-schedule';
 import { z } from 'zod';
-import { writeIpcFile } from './ipc-files.ts';
-import { scheduleError } from './schedule.ts';
+import { askHost } from './host-request.ts';
 import { formatTaskDetails, formatTaskList, readVisibleTasks } from './task-list.ts';
 import { done, refused, type ToolContext } from './tool-context.ts';
+
+/**
+ * The schedule checked as the host will check it (the same module), so a typo is heard at once. The
+ * container's TZ is the host's, which Intl reads.
+ */
+function scheduleError(type: ScheduleType, value: string): string | null {
+  return scheduleProblem(type, value, Intl.DateTimeFormat().resolvedOptions().timeZone);
+}
 
 const SCHEDULE_TYPE = z
   .enum(['cron', 'interval', 'once'])
@@ -16,20 +24,17 @@ const SCHEDULE_TYPE = z
 const SCHEDULE_VALUE = z
   .string()
   .describe(
-    'cron: an expression in the local time zone, e.g. "0 9 * * 1" (Mondays 9:00); interval: milliseconds, e.g. "3600000"; once: a local ISO time, e.g. "2026-02-01T15:30:00"',
+    'cron: an expression in the local time zone, e.g. "0 9 * * 1" (Mondays 9:00); interval: milliseconds, at least 1000, e.g. "3600000"; once: a local ISO time, e.g. "2026-02-01T15:30:00"',
   );
 const TASK_ID = z.string().min(1).describe('The task id, as list_tasks shows it');
 
 export function taskTools(context: ToolContext) {
-  const tasksDir = join(context.ipcDir, 'tasks');
   const tasksFile = join(context.ipcDir, 'current_tasks.json');
-  const request = async (data: Record<string, unknown>, reply: string) => {
-    await writeIpcFile(tasksDir, data);
-    return done(reply);
-  };
-  const simple = (type: string, verb: string, description: string) =>
+  const request = (data: Record<string, unknown>, accepted: (taskId: string | undefined) => string) =>
+    askHost(context, 'tasks', data, accepted);
+  const simple = (type: string, done: string, description: string) =>
     tool(type, description, { task_id: TASK_ID }, (args) =>
-      request({ type, taskId: args.task_id }, `Asked to ${verb} task ${args.task_id}.`),
+      request({ type, taskId: args.task_id }, () => `Task ${args.task_id} ${done}.`),
     );
 
   return [
@@ -64,7 +69,8 @@ export function taskTools(context: ToolContext) {
         if (args.target_jid) data.targetJid = args.target_jid;
         return request(
           data,
-          `Task requested: ${args.schedule_type} ${args.schedule_value}. The host assigns its id; list_tasks shows it.`,
+          (taskId) =>
+            `Scheduled${taskId ? ` task ${taskId}` : ''}: ${args.schedule_type} ${args.schedule_value}.`,
         );
       },
     ),
@@ -107,11 +113,11 @@ export function taskTools(context: ToolContext) {
           data.schedule_type = args.schedule_type;
           data.schedule_value = args.schedule_value;
         }
-        return request(data, `Asked to update task ${args.task_id}.`);
+        return request(data, () => `Task ${args.task_id} updated.`);
       },
     ),
-    simple('pause_task', 'pause', 'Pause a scheduled task; it does not run until resumed.'),
-    simple('resume_task', 'resume', 'Resume a paused task.'),
-    simple('cancel_task', 'cancel', 'Cancel a scheduled task for good.'),
+    simple('pause_task', 'paused', 'Pause a scheduled task; it does not run until resumed.'),
+    simple('resume_task', 'resumed', 'Resume a paused task.'),
+    simple('cancel_task', 'cancelled', 'Cancel a scheduled task for good.'),
   ];
 }

@@ -7,6 +7,8 @@ export interface ToolContext {
   /** The group's own chat: where send_message goes unless told otherwise. */
   chatJid: string;
   isMain: boolean;
+  /** How long a tool waits for the host's answer to its request (host-request.ts). */
+  replyTimeoutMs: number;
 }
 
 export function done(text: string): CallToolResult {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { type AgentDirs, startAgentContainer } from './testing/agent-container.ts';
 import { useAgentFixture } from './testing/agent-fixture.ts';
+import { answerRequests } from './testing/host-answers.ts';
 import type { Responder, ScriptedBlock } from './testing/model-server.ts';
 import { allText, systemText, toolNames, toolResults, toolResultText } from './testing/requests.ts';
 
@@ -46,8 +47,13 @@ async function readRequests(dir: string): Promise<unknown[]> {
   return Promise.all(names.map(async (name) => JSON.parse(await readFile(join(dir, name), 'utf8'))));
 }
 
-test('each nanoclaw tool, called by the model, writes its request into the IPC directory', async () => {
+test("each nanoclaw tool, called by the model, writes its request into the IPC directory and hears the host's answer", async () => {
   const dirs = await agent.dirsFor('main');
+  const stopAnswering = answerRequests(dirs.ipc, () => (request) => {
+    if (request.type === 'schedule_task') return { status: 'accepted', taskId: 'task-2' };
+    if (request.type === 'pause_task') return { status: 'refused', reason: 'task task-1 is paused already' };
+    return { status: 'accepted' };
+  });
   await writeFile(
     join(dirs.ipc, 'current_tasks.json'),
     JSON.stringify([
@@ -100,6 +106,7 @@ test('each nanoclaw tool, called by the model, writes its request into the IPC d
   const [reply] = await run.waitForFrames(1);
   await run.close();
   expect(await run.exited).toBe(0);
+  await stopAnswering();
   expect(reply).toMatchObject({ status: 'success', result: 'all done' });
 
   const offered = toolNames(agent.server.requests[0] ?? { model: '', messages: [] }).filter((name) =>
@@ -119,8 +126,12 @@ test('each nanoclaw tool, called by the model, writes its request into the IPC d
     ].map((name) => `mcp__nanoclaw__${name}`),
   );
   expect(results).toHaveLength(9);
+  expect(results[0]).toBe('Message sent.');
+  expect(results[1]).toBe('Scheduled task task-2: cron 0 8 * * *.');
   expect(results[2]).toContain('- task-1 [active] cron 0 9 * * *');
   expect(results[3]).toContain('prompt: Water the plants');
+  expect(results[5]).toContain('The host refused this request: task task-1 is paused already');
+  expect(results[8]).toBe('Registered "Family" as family.');
   expect(await readRequests(join(dirs.ipc, 'messages'))).toEqual([
     { type: 'message', chatJid: 'web:main', text: 'working on it' },
   ]);

@@ -7,6 +7,7 @@
  *   data/state.json              router cursors and agent sessions
  *   data/sessions/{group}/       the agent's ~/.claude
  *   data/ipc/{group}/            file IPC with that group's agent
+ *   data/ipc-errors/{group}/     that group's requests set aside (refused, or failed every attempt), with why
  *   data/model/{group}/          the model proxy's socket for that group's agents (mounted read-only)
  *   groups/CLAUDE.md             global memory
  *   groups/{group}/              group memory, files, logs/
@@ -62,6 +63,10 @@ export class Layout {
   ipcDir(folder: string) {
     return join(this.ipcRoot, checkedFolder(folder));
   }
+  /** The host's own, beside data/ipc/ rather than in it: no agent sees or fills it. */
+  ipcErrorsDir(folder: string) {
+    return join(this.dataDir, 'ipc-errors', checkedFolder(folder));
+  }
   modelDir(folder: string) {
     return join(this.dataDir, 'model', checkedFolder(folder));
   }
@@ -93,7 +98,8 @@ export function prepareGroupDirs(layout: Layout, folder: string): void {
   makeAgentDir(layout.groupDir(folder));
   makeAgentDir(layout.logsDir(folder));
   makeAgentDir(layout.sessionDir(folder));
-  for (const sub of ['', 'messages', 'tasks', 'input']) makeAgentDir(join(layout.ipcDir(folder), sub));
+  for (const sub of ['', 'messages', 'tasks', 'input', 'responses'])
+    makeAgentDir(join(layout.ipcDir(folder), sub));
   // The host's, not the agent's: only the model proxy's socket lives here.
   mkdirSync(layout.modelDir(folder), { recursive: true, mode: 0o755 });
   const memory = join(layout.groupDir(folder), 'CLAUDE.md');

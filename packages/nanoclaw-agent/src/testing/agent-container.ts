@@ -87,10 +87,12 @@ export interface AgentContainer {
 }
 
 const AGENT_SOURCES = new URL('..', import.meta.url).pathname;
+/** The workspace package the agent shares with the host, staged at /app/workspace/nanoclaw-schedule. */
+const SHARED_PACKAGE = new URL('../../../nanoclaw-schedule/', import.meta.url).pathname;
 
-/** The agent's sources as scripts/setup.sh stages them into the image: no tests, no testing/. */
-async function imageSources(): Promise<string[]> {
-  const entries = await readdir(AGENT_SOURCES, { recursive: true, withFileTypes: true });
+/** Sources under `dir` as scripts/setup.sh stages them into the image: no tests, no testing/. */
+async function imageSources(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
     .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts'))
     .map((entry) => join(entry.parentPath, entry.name))
@@ -98,9 +100,9 @@ async function imageSources(): Promise<string[]> {
 }
 
 /**
- * Fails unless the image exists and holds exactly the agent sources in the tree (compared by content, so
- * a fresh checkout of the same code passes), so that tests never pass or fail on code that is not the
- * code in the tree.
+ * Fails unless the image exists and holds exactly the agent sources in the tree, and those of the
+ * schedule package it shares with the host (compared by content, so a fresh checkout of the same code
+ * passes), so that tests never pass or fail on code that is not the code in the tree.
  */
 export async function assertAgentImageCurrent(image = AGENT_IMAGE): Promise<void> {
   let listing: string;
@@ -114,7 +116,7 @@ export async function assertAgentImageCurrent(image = AGENT_IMAGE): Promise<void
       'sh',
       image,
       '-c',
-      'cd /app && find src -type f -name "*.ts" -exec sha256sum {} +',
+      'cd /app && find src workspace -type f -name "*.ts" -exec sha256sum {} +',
     ]);
     listing = stdout;
   } catch {
@@ -127,12 +129,21 @@ export async function assertAgentImageCurrent(image = AGENT_IMAGE): Promise<void
       .map((line) => line.split(/\s+/))
       .map(([hash, path]) => [path as string, hash as string]),
   );
-  const base = join(AGENT_SOURCES, '..');
-  for (const path of await imageSources()) {
+  const expected = [
+    ...(await imageSources(AGENT_SOURCES)).map((path) => ({
+      path,
+      inImage: relative(join(AGENT_SOURCES, '..'), path),
+    })),
+    ...(await imageSources(join(SHARED_PACKAGE, 'src'))).map((path) => ({
+      path,
+      inImage: join('workspace', 'nanoclaw-schedule', relative(SHARED_PACKAGE, path)),
+    })),
+  ];
+  for (const { path, inImage: pathInImage } of expected) {
     const hash = createHash('sha256')
       .update(await readFile(path))
       .digest('hex');
-    if (inImage.get(relative(base, path)) !== hash)
+    if (inImage.get(pathInImage) !== hash)
       throw new Error(
         `${image} does not hold the current ${path}: run scripts/setup.sh (step agent-image) to rebuild it`,
       );

@@ -1,13 +1,14 @@
 /**
  * Everything a group's agent run needs: its container spec (mounts, extra ones checked against the
- * allowlist every time; only the model's environment), its directories, an empty input dir, fresh
- * snapshots, and a log file in the group's logs/. A container started ahead of need for the group is
+ * allowlist every time; only the model's environment), its directories, empty input and responses
+ * dirs, fresh snapshots, and a log file in the group's logs/. A container started ahead of need for the group is
  * used when it was made to the same spec. The run's model token goes in its stdin input, never in the
  * container's spec, and is revoked when the run ends.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { agentEnvironment, type Config } from '../config.ts';
+import { clearAnswers } from '../ipc/responses.ts';
 import { type Layout, MAIN_FOLDER, prepareGroupDirs } from '../layout.ts';
 import type { Logger } from '../log.ts';
 import type { RegisteredGroup } from '../store/groups.ts';
@@ -86,6 +87,7 @@ export async function launchAgent(deps: LaunchDeps, request: LaunchRequest): Pro
   const folder = request.group.folder;
   prepareGroupDirs(layout, folder);
   clearInput(layout.ipcDir(folder));
+  clearAnswers(layout, folder);
   await deps.modelProxy.serveGroup(folder, layout.modelSocketPath(folder));
   deps.beforeRun(folder);
   const spec = containerSpec(deps, request.group);

@@ -1,8 +1,9 @@
 /** Carries out a request that authorize() allowed. */
 import { randomBytes } from 'node:crypto';
+import { firstRun } from '@boilerhouse/nanoclaw-schedule';
 import { type Layout, MAIN_FOLDER, prepareGroupDirs } from '../layout.ts';
 import type { Logger } from '../log.ts';
-import { firstRun } from '../scheduler/schedule.ts';
+import { NoChannelError } from '../router/outbound.ts';
 import type { GroupRegistry } from '../store/groups.ts';
 import type { TaskStore } from '../store/tasks.ts';
 import type { Requester } from './authorize.ts';
@@ -20,24 +21,40 @@ export interface ApplyDeps {
   log: Logger;
 }
 
-/** Applies the request; throws an Error saying why when it cannot be done. */
+/** A request that can never be carried out as it stands (no such task, a bad schedule): not retried. */
+export class RequestRefusedError extends Error {}
+
+const refuse = (reason: string) => new RequestRefusedError(reason);
+
+/**
+ * Applies the request, answering the id of a task it created. Throws RequestRefusedError when the request
+ * cannot be done as it stands, anything else when it could not be done now (a channel that is down).
+ */
 export async function applyRequest(
   request: IpcRequest,
   requester: Requester,
   deps: ApplyDeps,
-): Promise<void> {
+): Promise<{ taskId?: string }> {
+  let created: string | undefined;
   switch (request.type) {
     case 'message':
-      await deps.deliver(request.chatJid, request.text);
-      return;
+      try {
+        await deps.deliver(request.chatJid, request.text);
+      } catch (error) {
+        // Channels are fixed at start: a chat no channel serves never gets one.
+        if (error instanceof NoChannelError) throw refuse(error.message);
+        throw error;
+      }
+      return {};
     case 'schedule_task': {
       const chatJid = request.targetJid ?? deps.groups.jidOf(requester.folder);
       const group = chatJid === undefined ? undefined : deps.groups.get(chatJid);
-      if (chatJid === undefined || group === undefined) throw new Error('the target chat is not registered');
+      if (chatJid === undefined || group === undefined) throw refuse('the target chat is not registered');
       const now = deps.now();
       const nextRun = firstRun(request.scheduleType, request.scheduleValue, deps.timezone, now);
-      if (typeof nextRun === 'string') throw new Error(nextRun);
+      if (typeof nextRun === 'string') throw refuse(nextRun);
       const id = `task-${now.toString(36)}-${randomBytes(3).toString('hex')}`;
+      created = id;
       deps.tasks.create({
         id,
         groupFolder: group.folder,
@@ -58,12 +75,12 @@ export async function applyRequest(
     }
     case 'update_task': {
       const task = deps.tasks.get(request.taskId);
-      if (task === undefined) throw new Error(`there is no task ${request.taskId}`);
+      if (task === undefined) throw refuse(`there is no task ${request.taskId}`);
       const changes: Parameters<TaskStore['update']>[1] = {};
       if (request.prompt !== undefined) changes.prompt = request.prompt;
       if (request.schedule !== undefined) {
         const nextRun = firstRun(request.schedule.type, request.schedule.value, deps.timezone, deps.now());
-        if (typeof nextRun === 'string') throw new Error(nextRun);
+        if (typeof nextRun === 'string') throw refuse(nextRun);
         Object.assign(changes, {
           scheduleType: request.schedule.type,
           scheduleValue: request.schedule.value,
@@ -79,14 +96,14 @@ export async function applyRequest(
       break;
     case 'resume_task': {
       const task = deps.tasks.get(request.taskId);
-      if (task === undefined) throw new Error(`there is no task ${request.taskId}`);
-      if (task.status !== 'paused') throw new Error(`task ${task.id} is ${task.status}, not paused`);
+      if (task === undefined) throw refuse(`there is no task ${request.taskId}`);
+      if (task.status !== 'paused') throw refuse(`task ${task.id} is ${task.status}, not paused`);
       // A recurring task picks up its schedule from now; a one-off keeps its time (run at once if passed).
       const nextRun =
         task.scheduleType === 'once'
           ? task.nextRun
           : firstRun(task.scheduleType, task.scheduleValue, deps.timezone, deps.now());
-      if (typeof nextRun === 'string') throw new Error(nextRun);
+      if (typeof nextRun === 'string') throw refuse(nextRun);
       deps.tasks.update(task.id, { status: 'active', nextRun });
       break;
     }
@@ -94,17 +111,21 @@ export async function applyRequest(
       deps.tasks.delete(request.taskId);
       break;
     case 'register_group': {
-      if (request.folder === MAIN_FOLDER) throw new Error('folder "main" belongs to the main group');
-      deps.groups.register(request.jid, {
+      if (request.folder === MAIN_FOLDER) throw refuse('folder "main" belongs to the main group');
+      const group = {
         name: request.name,
         folder: request.folder,
         ...(request.trigger !== undefined ? { trigger: request.trigger } : {}),
         addedAt: new Date(deps.now()).toISOString(),
-      });
+      };
+      const problem = deps.groups.registrationProblem(request.jid, group);
+      if (problem !== undefined) throw refuse(problem);
+      deps.groups.register(request.jid, group);
       prepareGroupDirs(deps.layout, request.folder);
       deps.log.info({ jid: request.jid, group: request.folder }, 'group registered');
       break;
     }
   }
   deps.changed();
+  return created === undefined ? {} : { taskId: created };
 }

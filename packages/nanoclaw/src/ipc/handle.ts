@@ -1,9 +1,13 @@
-/** One request file: parse it, authorise it by its directory's group, carry it out; log what is refused. */
+/**
+ * One request file: parse it, authorise it by its directory's group, carry it out. What is malformed,
+ * not allowed or impossible as it stands is refused with a reason; an error while carrying it out (a
+ * channel that is down) is thrown, for the watcher to retry.
+ */
 import { MAIN_FOLDER } from '../layout.ts';
 import type { Logger } from '../log.ts';
 import type { GroupRegistry } from '../store/groups.ts';
 import type { TaskStore } from '../store/tasks.ts';
-import { type ApplyDeps, applyRequest } from './apply.ts';
+import { type ApplyDeps, applyRequest, RequestRefusedError } from './apply.ts';
 import { authorize } from './authorize.ts';
 import { parseRequest } from './requests.ts';
 import type { FileHandler } from './watcher.ts';
@@ -20,7 +24,7 @@ export function ipcFileHandler(deps: HandleDeps): FileHandler {
     const request = parseRequest(text, kind);
     if (typeof request === 'string') {
       log.warn({ problem: request }, 'IPC request refused: malformed');
-      return;
+      return { status: 'refused', reason: `malformed: ${request}` };
     }
     const requester = {
       folder,
@@ -33,13 +37,16 @@ export function ipcFileHandler(deps: HandleDeps): FileHandler {
     });
     if (!decision.allowed) {
       log.warn({ type: request.type, reason: decision.reason }, 'IPC request refused');
-      return;
+      return { status: 'refused', reason: decision.reason };
     }
     try {
-      await applyRequest(request, requester, deps);
+      const { taskId } = await applyRequest(request, requester, deps);
       log.info({ type: request.type }, 'IPC request carried out');
+      return taskId === undefined ? { status: 'accepted' } : { status: 'accepted', taskId };
     } catch (error) {
-      log.warn({ type: request.type, error }, 'IPC request could not be carried out');
+      if (!(error instanceof RequestRefusedError)) throw error;
+      log.warn({ type: request.type, reason: error.message }, 'IPC request refused');
+      return { status: 'refused', reason: error.message };
     }
   };
 }

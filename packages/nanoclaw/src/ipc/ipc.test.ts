@@ -2,9 +2,20 @@
  * Requests from agents through real files in real IPC dirs, with the real stores behind them: each is
  * authorised by the directory it appears in, never by what it says about itself.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { SCHEDULE_CASES } from '@boilerhouse/nanoclaw-schedule/testing/cases';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { nanoclawTools } from '../../../nanoclaw-agent/src/mcp-tools.ts';
 import { WebChannel } from '../channels/web.ts';
 import { Layout, prepareGroupDirs, prepareHome } from '../layout.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -44,6 +55,13 @@ async function setUp() {
   const web = new WebChannel({ messages, groups, assistantName: 'Andy', statusView: async () => ({}) });
   const outbound = new Outbound({ channels: [web], messages, state, assistantName: 'Andy', log });
   const snapshots = new Snapshots({ layout, tasks, taskRuns, chats, groups });
+  // The web channel, made to fail while `down` is set: a channel outage.
+  const channel = { down: false };
+  const send = web.sendMessage.bind(web);
+  web.sendMessage = async () => {
+    if (channel.down) throw new Error('the web channel is down');
+    return send();
+  };
   const watcher = new IpcWatcher(
     layout,
     ipcFileHandler({
@@ -57,9 +75,10 @@ async function setUp() {
       log,
     }),
     log,
+    { retry: { attempts: 4, baseMs: 20, maxMs: 200 } },
   );
   watcher.start();
-  return { layout, messages, tasks, groups, watcher, logs, snapshots };
+  return { layout, messages, tasks, groups, watcher, logs, snapshots, channel };
 }
 
 let sequence = 0;
@@ -82,6 +101,47 @@ async function handled(): Promise<void> {
     );
   for (let i = 0; i < 200 && pending(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   await world.watcher.idle();
+}
+
+/** The host's answer to a request file (responses/{id}.result.json), once there is one. */
+function answerTo(path: string): Record<string, unknown> | undefined {
+  const folder = path.split('/').at(-3) as string;
+  const file = join(
+    world.layout.ipcDir(folder),
+    'responses',
+    `${path
+      .split('/')
+      .at(-1)
+      ?.replace(/\.json$/, '')}.result.json`,
+  );
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+}
+
+/** Calls one of the agent's MCP tools as group `folder`'s agent would, on the group's IPC dir. */
+async function callTool(folder: string, name: string, args: Record<string, unknown>) {
+  const tools = nanoclawTools({
+    ipcDir: world.layout.ipcDir(folder),
+    chatJid: `web:${folder}`,
+    isMain: folder === 'main',
+    replyTimeoutMs: 10_000,
+  });
+  const found = tools.find((tool) => tool.name === name);
+  if (found === undefined) throw new Error(`no tool ${name}`);
+  const result = await found.handler(args as never, {});
+  const text = result.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n');
+  return { text, isError: result.isError === true };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(condition()).toBe(true);
+}
+
+/** What the host set aside for a group: file name -> content. */
+function setAside(folder: string): Record<string, string> {
+  const dir = world.layout.ipcErrorsDir(folder);
+  if (!existsSync(dir)) return {};
+  return Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 }
 
 const sent = (jid: string) => world.messages.recent(jid, 50).map((message) => message.text);
@@ -242,5 +302,121 @@ describe('IPC tasks', () => {
       last_message_at: '1970-01-01T00:00:00.001Z',
     });
     expect(existsSync(join(world.layout.ipcDir('family'), 'available_groups.json'))).toBe(false);
+  });
+});
+
+describe('IPC requests that fail or are refused (issue 15: nothing lost)', () => {
+  it('keeps a message the channel could not take, tries again, and sends it once the channel is back', async () => {
+    world.channel.down = true;
+    const file = request('family', 'messages', {
+      type: 'message',
+      chatJid: 'web:family',
+      text: 'still there?',
+    });
+    await until(() => answerTo(file)?.status === 'retrying');
+    expect(existsSync(file)).toBe(true);
+    expect(answerTo(file)).toEqual({ status: 'retrying', reason: 'the web channel is down' });
+    // A later message waits its turn behind the one being retried.
+    const later = request('family', 'messages', { type: 'message', chatJid: 'web:family', text: 'and this' });
+    world.channel.down = false;
+    await handled();
+    expect(sent('web:family')).toEqual(['still there?', 'and this']);
+    expect(answerTo(file)).toEqual({ status: 'accepted' });
+    expect(answerTo(later)).toEqual({ status: 'accepted' });
+    expect(setAside('family')).toEqual({});
+    const attempts = world.logs
+      .filter((line) => line.includes('kept to try again'))
+      .map((line) => JSON.parse(line));
+    expect(attempts.length).toBeGreaterThan(0);
+    expect(attempts[0]).toMatchObject({ group: 'family', attempt: 1, attempts: 4 });
+  });
+
+  it('sets a message aside with why after its last attempt, never dropping it', async () => {
+    world.channel.down = true;
+    const file = request('family', 'messages', { type: 'message', chatJid: 'web:family', text: 'lost?' });
+    await handled();
+    expect(existsSync(file)).toBe(false);
+    const name = `messages-${file.split('/').at(-1)}`;
+    expect(setAside('family')).toEqual({
+      [name]: JSON.stringify({ type: 'message', chatJid: 'web:family', text: 'lost?' }),
+      [`${name}.reason.txt`]: 'the web channel is down (4 attempts)\n',
+    });
+    expect(answerTo(file)).toEqual({ status: 'failed', reason: 'the web channel is down (4 attempts)' });
+    expect(sent('web:family')).toEqual([]);
+  });
+
+  it("sets a refused request aside at once, and the agent's tool tells the model it was refused and why", async () => {
+    request('work', 'tasks', {
+      type: 'schedule_task',
+      prompt: 'standup',
+      schedule_type: 'cron',
+      schedule_value: '0 9 * * 1-5',
+    });
+    await handled();
+    const id = world.tasks.list()[0]?.id as string;
+    expect(await callTool('family', 'pause_task', { task_id: id })).toEqual({
+      text: 'The host refused this request: group family may only manage its own tasks',
+      isError: true,
+    });
+    expect(world.tasks.get(id)?.status).toBe('active');
+    const kept = setAside('family');
+    const reasonFile = Object.keys(kept).find((name) => name.endsWith('.reason.txt')) as string;
+    expect(kept[reasonFile]).toBe('group family may only manage its own tasks\n');
+    expect(JSON.parse(kept[reasonFile.replace(/\.reason\.txt$/, '')] as string)).toEqual({
+      type: 'pause_task',
+      taskId: id,
+    });
+    // Its own task: accepted, and the tool says so, with the new task's id.
+    const { text } = await callTool('work', 'schedule_task', {
+      prompt: 'retro',
+      schedule_type: 'once',
+      schedule_value: '2026-01-02 10:00',
+    });
+    const newId = world.tasks.list('work').find((task) => task.prompt === 'retro')?.id;
+    expect(text).toBe(`Scheduled task ${newId}: once 2026-01-02 10:00.`);
+  });
+
+  it('refuses a request file that is a link, without reading or removing what it points to', async () => {
+    const outside = join(home.path, 'host-secret.json');
+    writeFileSync(outside, JSON.stringify({ type: 'message', chatJid: 'web:family', text: 'secret' }));
+    const link = join(world.layout.ipcDir('family'), 'messages', '1-link.json');
+    symlinkSync(outside, link);
+    // A request dir swapped for a link to another group's: not followed either.
+    const workMessages = join(world.layout.ipcDir('work'), 'messages');
+    const familyTasks = join(world.layout.ipcDir('family'), 'tasks');
+    rmSync(familyTasks, { recursive: true });
+    symlinkSync(workMessages, familyTasks);
+    const other = request('work', 'messages', { type: 'message', chatJid: 'web:work', text: 'from work' });
+    world.watcher.scan('family');
+    await handled();
+    expect(existsSync(link)).toBe(false);
+    expect(readFileSync(outside, 'utf8')).toContain('secret');
+    expect(sent('web:family')).toEqual([]);
+    expect(Object.values(setAside('family'))).toContain('1-link.json is a link, not a file\n');
+    expect(existsSync(other)).toBe(false);
+    expect(sent('web:work')).toEqual(['from work']);
+    expect(setAside('work')).toEqual({});
+    rmSync(familyTasks);
+    mkdirSync(familyTasks);
+  });
+});
+
+describe('schedules: the host takes exactly what the agent takes (one table, both sides)', () => {
+  it.each(SCHEDULE_CASES)('$type "$value" (refusal: $refusal)', async ({ type, value, refusal }) => {
+    const file = request('family', 'tasks', {
+      type: 'schedule_task',
+      prompt: 'x',
+      schedule_type: type,
+      schedule_value: value,
+    });
+    await handled();
+    const answer = answerTo(file);
+    if (refusal === null) {
+      expect(answer).toMatchObject({ status: 'accepted', taskId: expect.any(String) });
+      expect(world.tasks.list('family')).toHaveLength(1);
+    } else {
+      expect(answer).toMatchObject({ status: 'refused', reason: expect.stringContaining(refusal) });
+      expect(world.tasks.list('family')).toEqual([]);
+    }
   });
 });

@@ -2,7 +2,8 @@
  * Requests an agent writes into its IPC dir (AGENT-PROTOCOL.md, "Requests"), checked field by field.
  * Extra fields are ignored; in particular nothing in a file says who sent it (the directory does).
  */
-import type { ContextMode, ScheduleType } from '../store/tasks.ts';
+import { SCHEDULE_TYPES, type ScheduleType } from '@boilerhouse/nanoclaw-schedule';
+import type { ContextMode } from '../store/tasks.ts';
 
 export type IpcRequest =
   | { type: 'message'; chatJid: string; text: string }
@@ -25,7 +26,6 @@ export type IpcRequest =
 
 export type IpcKind = 'messages' | 'tasks';
 
-const SCHEDULE_TYPES = ['cron', 'interval', 'once'];
 const MAX_TEXT = 64 * 1024;
 
 /** The request in a file's text, or what is wrong with it. `kind` is the subdirectory it came from. */
@@ -80,7 +80,7 @@ function build(
   const scheduleType = (optional: boolean): ScheduleType | undefined => {
     const found = body.schedule_type;
     if (found === undefined && optional) return undefined;
-    if (typeof found !== 'string' || !SCHEDULE_TYPES.includes(found)) {
+    if (typeof found !== 'string' || !(SCHEDULE_TYPES as readonly string[]).includes(found)) {
       problems.push('schedule_type must be cron, interval or once');
       return undefined;
     }

@@ -3,6 +3,8 @@
  * prompt in its group (a fresh session, or the group's for context_mode "group"), post a non-empty
  * result into the task's chat, close the container after the first result, and log the run.
  */
+
+import { followingRun } from '@boilerhouse/nanoclaw-schedule';
 import type { AgentOutput } from '../agent/frames.ts';
 import { writeClose } from '../agent/input-dir.ts';
 import type { LaunchRequest } from '../agent/launch.ts';
@@ -11,7 +13,6 @@ import { type Config, modelConfigured } from '../config.ts';
 import type { Layout } from '../layout.ts';
 import type { Logger } from '../log.ts';
 import type { Outbound } from '../router/outbound.ts';
-import { followingRun } from '../scheduler/schedule.ts';
 import type { GroupRegistry } from '../store/groups.ts';
 import type { RouterState } from '../store/router-state.ts';
 import type { TaskRunStore } from '../store/task-runs.ts';

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
+import { followingRun } from '@boilerhouse/nanoclaw-schedule';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log.ts';
 import { openDatabase } from '../store/database.ts';
 import { TaskRunStore } from '../store/task-runs.ts';
 import { type Task, TaskStore } from '../store/tasks.ts';
 import { tempHome } from '../testing/temp-home.ts';
-import { followingRun } from './schedule.ts';
 import { Scheduler } from './scheduler.ts';
 
 let home: Awaited<ReturnType<typeof tempHome>>;

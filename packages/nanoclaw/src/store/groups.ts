@@ -46,9 +46,15 @@ export class GroupRegistry {
     return Object.entries(this.#groups);
   }
 
-  register(jid: string, group: RegisteredGroup): void {
+  /** Why `group` cannot be registered as `jid`, or undefined when it can. */
+  registrationProblem(jid: string, group: RegisteredGroup): string | undefined {
     const problem = groupProblem(group) ?? this.#conflict(jid, group.folder);
-    if (problem !== undefined) throw new Error(`cannot register ${jid}: ${problem}`);
+    return problem === undefined ? undefined : `cannot register ${jid}: ${problem}`;
+  }
+
+  register(jid: string, group: RegisteredGroup): void {
+    const problem = this.registrationProblem(jid, group);
+    if (problem !== undefined) throw new Error(problem);
     this.#save({ ...this.#groups, [jid]: group });
   }
 

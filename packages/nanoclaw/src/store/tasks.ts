@@ -1,7 +1,8 @@
 /** Scheduled tasks: what to run, for which group, when next. Their runs are in task-runs.ts. */
+import type { ScheduleType } from '@boilerhouse/nanoclaw-schedule';
 import type { Database } from './database.ts';
 
-export type ScheduleType = 'cron' | 'interval' | 'once';
+export type { ScheduleType };
 export type ContextMode = 'isolated' | 'group';
 export type TaskStatus = 'active' | 'paused' | 'completed';
 

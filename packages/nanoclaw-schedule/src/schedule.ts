@@ -1,5 +1,7 @@
 /**
- * When a task runs next, in the configured time zone. `cron`: a cron expression; `interval`: every N ms
+ * What a task schedule is and when it runs next, in the configured time zone: the one definition the host
+ * (which stores and fires tasks) and the agent (whose tools check a schedule before sending it) share, so
+ * that no schedule is accepted by one and refused by the other. `cron`: a cron expression; `interval`: every N ms
  * (at least 1 s), kept on its grid (start + k x N) so it does not drift; `once`: an ISO time, with an offset
  * or `Z`, or without one read as wall-clock time in the time zone.
  *
@@ -7,9 +9,17 @@
  * its schedule from now on; the runs missed in between are not made up.
  */
 import { CronExpressionParser } from 'cron-parser';
-import type { ScheduleType } from '../store/tasks.ts';
+
+export const SCHEDULE_TYPES = ['cron', 'interval', 'once'] as const;
+export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
 
 export const MIN_INTERVAL_MS = 1000;
+
+/** Why `value` is not a schedule of `type`, or null when it is one. */
+export function scheduleProblem(type: ScheduleType, value: string, timezone: string): string | null {
+  const next = firstRun(type, value, timezone, Date.now());
+  return typeof next === 'string' ? next : null;
+}
 
 /** The first run of a new schedule, or a message saying what is wrong with it. */
 export function firstRun(type: ScheduleType, value: string, timezone: string, now: number): number | string {

@@ -129,6 +129,7 @@ const show: Command = {
           { header: 'idle release', value: (i) => relativeTime(i.idle_release_at) },
           { header: 'reserved until', value: (i) => relativeTime(i.reserved_until) },
           { header: 'endpoints', value: (i) => (i.endpoints ?? []).map((e) => e.url).join(' ') },
+          { header: 'reason', value: (i) => i.reason },
         ],
         view.instances,
         `tenant ${view.tenant} holds no instances`,

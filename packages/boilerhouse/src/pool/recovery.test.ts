@@ -1,5 +1,5 @@
 /** Restarting the daemon over what a previous run (or a crash) left, on the real Docker engine. */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { insertInstance } from '../db/instances.ts';
@@ -164,4 +164,22 @@ test('a broken workload file keeps the previous version and says why; a new file
   );
   await waitFor(() => bh.pools().some((pool) => pool.workload === 'second'));
   expect((await bh.claim('alice', 'second')).path).toBe('cold');
+});
+
+test('a workload file that cannot be read is kept as it was, not taken as removed', async () => {
+  const harness = await harnessWith({ 'min_idle: 2': 'min_idle: 0' });
+  const bh = harness.boilerhouse;
+  await bh.claim('alice', 'echo');
+  // EISDIR where the file was: an error other than "not found".
+  const file = join(harness.workloadsDir, 'echo.yaml');
+  await rm(file);
+  await mkdir(file);
+  const warning = await waitFor(() =>
+    bh
+      .events(20)
+      .find((event) => event.type === 'pool.warning' && event.message.includes('could not be read')),
+  );
+  expect(warning.message).toContain('keeping the previous version');
+  expect(bh.pools().find((pool) => pool.workload === 'echo')?.removed).toBe(false);
+  expect(bh.tenant('alice').instances[0]?.phase).toBe('claimed');
 });

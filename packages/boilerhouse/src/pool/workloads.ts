@@ -17,6 +17,7 @@ import {
   type WorkloadSpec,
 } from '@boilerhouse/spec';
 import { BadRequestError, BoilerhouseError, NotFoundError } from '../errors.ts';
+import { isNotFound } from '../state/beneath.ts';
 import type { Activity } from './activity.ts';
 import { type PoolOverrides, type PoolSize, withChanges } from './pool-overrides.ts';
 
@@ -105,15 +106,33 @@ export class WorkloadRegistry {
   }
 
   async #loadNow(): Promise<void> {
-    const names = (await readdir(this.#dir).catch(() => [] as string[]))
+    // Only a directory that is not there has no workloads: any other error (EIO, EACCES) fails the load,
+    // which keeps every workload as it was rather than removing them all.
+    const names = (await readdir(this.#dir).catch(orNothingWhenMissing([] as string[])))
       .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
       .sort();
     const seen = new Set<string>();
     const broken = new Set<string>();
     for (const name of names) {
       const file = join(this.#dir, name);
-      const text = await readFile(file, 'utf8').catch(() => undefined);
-      if (text === undefined) continue;
+      let text: string | undefined;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        // Gone since the listing: removed. Unreadable: kept as it was, and said so.
+        if (isNotFound(error)) continue;
+        const stale = [...this.#workloads.values()].find((workload) => workload.file === file);
+        if (stale !== undefined) broken.add(stale.id);
+        this.#activity.record(
+          {
+            type: 'pool.warning',
+            workload: stale?.id ?? null,
+            message: `${name} could not be read (${(error as Error).message})${stale ? '; keeping the previous version' : ''}`,
+          },
+          'warn',
+        );
+        continue;
+      }
       const { spec, problems } = loadWorkload(text, { file, env: this.#env });
       const errors = problems.filter((problem) => problem.severity === 'error');
       if (spec === undefined) {
@@ -263,4 +282,12 @@ async function writeAtomically(file: string, text: string): Promise<void> {
     await unlink(temp).catch(() => {});
     throw error;
   });
+}
+
+/** A catch handler: `value` when the error is ENOENT, the error again otherwise. */
+function orNothingWhenMissing<T>(value: T): (error: unknown) => T {
+  return (error) => {
+    if (isNotFound(error)) return value;
+    throw error;
+  };
 }

@@ -137,9 +137,9 @@ describe.each(['local', 's3'] as const)('issue 15: a damaged save in a %s sink',
       for (let attempt = 0; attempt < 2; attempt++) {
         const failure = await bh.claim(TENANT, 'echo').then(
           () => undefined,
-          (error: Error) => error,
+          (error: Error & { code?: string }) => error,
         );
-        expect(failure?.message).toContain(damaged);
+        expect(failure).toMatchObject({ code: 'save_damaged', message: expect.stringContaining(damaged) });
         expect(bh.tenant(TENANT).instances).toEqual([]);
       }
       const failed = bh.events(100).filter((event) => event.type === 'state.failed');
@@ -170,6 +170,8 @@ describe.each(['local', 's3'] as const)('issue 15: a damaged save in a %s sink',
       const exposition = (await (metrics as Metrics).render()).body;
       const restoreErrors = { workload: 'echo', direction: 'restore', cause: 'damaged' };
       expect(sampleSum(exposition, 'boilerhouse_state_errors_total', restoreErrors)).toBe(2);
+      const claimErrors = { workload: 'echo', code: 'save_damaged' };
+      expect(sampleSum(exposition, 'boilerhouse_claim_errors_total', claimErrors)).toBe(2);
       expect(await promtoolCheck(exposition)).toEqual({ code: 0, output: '' });
     },
   );

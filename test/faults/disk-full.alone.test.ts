@@ -31,12 +31,17 @@ let scratch: string | undefined;
 
 afterEach(async () => {
   metrics?.close();
-  // The daemon lets go of the disk first (its own bind of `instances` on it), then the disk goes.
+  // The daemon lets go of the disk first (its own bind of `instances` on it), then the disk goes; the
+  // harness's cleanup runs even when the unmount fails, which then fails the test.
   await harness?.boilerhouse.stop();
-  await disk?.unmount();
+  const unmountError = await disk?.unmount().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   await harness?.cleanup();
   if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
   harness = metrics = disk = scratch = undefined;
+  if (unmountError !== undefined) throw unmountError;
 });
 
 const ALICE = 'alice';

@@ -79,7 +79,7 @@ test('a restore that fails (a damaged save) fails the claim cleanly and leaves n
   const packs = join(harness.dataDir, 'sinks', 'echo', 'alice', 'echo', 'packs');
   for (const name of await readdir(packs)) await writeFile(join(packs, name), 'damaged');
   await expect(bh.claim('alice', 'echo')).rejects.toMatchObject({
-    code: 'instance_failed',
+    code: 'save_damaged',
     message: expect.stringContaining('the saved content is damaged'),
   });
   expect(bh.instances()).toEqual([]);

@@ -136,3 +136,35 @@ test('issue 15: the S3 sink down during interval saves: each failure an event an
   expect(await findOrphans(h)).toEqual(NO_ORPHANS);
   expect(await promtoolCheck((await (metrics as Metrics).render()).body)).toEqual({ code: 0, output: '' });
 });
+
+test('issue 15: the S3 sink down at a claim: the claim fails and says why, rather than starting the tenant from nothing', async () => {
+  const h = await start({
+    'min_idle: 2': 'min_idle: 0',
+    'affinity_timeout: 10m': 'affinity_timeout: 0',
+    '    interval: 30s': '    interval: 1h',
+  });
+  const bh = h.boilerhouse;
+  const first = await bh.claim(ALICE, 'echo');
+  expect(await counter(first.endpoints[0]?.url as string)).toBe(1);
+  await bh.release(ALICE, 'echo');
+
+  await s3?.stop();
+  const failure = await bh.claim(ALICE, 'echo').catch((error: Error & { code?: string }) => error);
+  expect(failure).toMatchObject({
+    code: 'instance_failed',
+    message: expect.stringContaining('ECONNREFUSED'),
+  });
+  expect(bh.tenant(ALICE).instances).toEqual([]);
+  const failed = bh.events(100).find((event) => event.type === 'state.failed');
+  expect(failed?.data).toMatchObject({ why: 'claim', direction: 'restore', cause: 'sink_unavailable' });
+  expect(await findOrphans(h)).toEqual(NO_ORPHANS);
+  expect(await h.containers()).toEqual([]);
+
+  await s3?.start();
+  const back = await bh.claim(ALICE, 'echo');
+  expect(await counter(back.endpoints[0]?.url as string)).toBe(2);
+  const exposition = (await (metrics as Metrics).render()).body;
+  const unavailable = { workload: 'echo', direction: 'restore', cause: 'sink_unavailable' };
+  expect(sampleSum(exposition, 'boilerhouse_state_errors_total', unavailable)).toBe(1);
+  expect(await promtoolCheck(exposition)).toEqual({ code: 0, output: '' });
+});

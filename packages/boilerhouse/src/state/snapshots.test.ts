@@ -227,6 +227,7 @@ describe('a damaged newest save', () => {
     const key = `${base}saves/000000000002.json`;
     const { saved, restored } = await saveOverDamage(key);
     expect(saved).toMatchObject({ seq: 3, changed: true, uploadedFiles: 2 });
+    expect(saved.damaged).toContain(`${key} is not a valid manifest`);
     expect(restored).toEqual(['one, changed', 'two, changed']);
     expect((await sink.get(key)).toString()).toBe('{"ver');
     // What the damaged save refers to cannot be known, so pruning deletes no object while it is there.

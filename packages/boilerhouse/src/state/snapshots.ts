@@ -42,6 +42,8 @@ export interface SaveResult {
   files: number;
   uploadedFiles: number;
   uploadedBytes: number;
+  /** Why this save could not build on the previous one (it was damaged), so it is a whole one. */
+  damaged?: string;
 }
 
 export interface RestoreResult {
@@ -129,17 +131,18 @@ export class SnapshotStore {
    * missing or foreign), which are left where they are for an operator to look at.
    */
   async survey(): Promise<{ saves: SaveSummary[]; damaged: DamagedSaveError[] }> {
-    const saves: SaveSummary[] = [];
-    const damaged: DamagedSaveError[] = [];
-    for (const seq of await this.#seqs()) {
-      try {
-        saves.push(summarize(await this.manifest(seq)));
-      } catch (error) {
-        if (!(error instanceof DamagedSaveError)) throw error;
-        damaged.push(error);
-      }
-    }
-    return { saves, damaged };
+    const read = await Promise.all(
+      (await this.#seqs()).map((seq) =>
+        this.manifest(seq).then(summarize, (error: unknown) => {
+          if (error instanceof DamagedSaveError) return error;
+          throw error;
+        }),
+      ),
+    );
+    return {
+      saves: read.filter((each): each is SaveSummary => !(each instanceof DamagedSaveError)),
+      damaged: read.filter((each) => each instanceof DamagedSaveError),
+    };
   }
 
   /**
@@ -147,12 +150,17 @@ export class SnapshotStore {
    * is a whole one (every file uploaded), so that the instance's state is saved all the same; the damaged
    * save stays for an operator.
    */
-  async #previous(): Promise<{ headSeq: number | undefined; previous: Manifest | undefined }> {
+  async #previous(): Promise<{
+    headSeq: number | undefined;
+    previous: Manifest | undefined;
+    damaged?: DamagedSaveError;
+  }> {
     try {
       const headSeq = await this.head();
       return { headSeq, previous: headSeq === undefined ? undefined : await this.manifest(headSeq) };
     } catch (error) {
-      if (error instanceof DamagedSaveError) return { headSeq: undefined, previous: undefined };
+      if (error instanceof DamagedSaveError)
+        return { headSeq: undefined, previous: undefined, damaged: error };
       throw error;
     }
   }
@@ -176,7 +184,7 @@ export class SnapshotStore {
   }
 
   async #save(volume: Beneath, mappings: MappingSet, instance: string): Promise<SaveResult> {
-    const { headSeq, previous } = await this.#previous();
+    const { headSeq, previous, damaged } = await this.#previous();
     const earlier = new Map(previous?.files.map((file) => [file.path, file]));
     const scan = await scanState(volume, mappings, earlier);
     await this.#options._afterScan?.(scan);
@@ -250,6 +258,7 @@ export class SnapshotStore {
         files: entries.length,
         uploadedFiles: small.length + large.length,
         uploadedBytes,
+        ...(damaged === undefined ? {} : { damaged: damaged.message }),
       };
     } finally {
       await dispose();

@@ -121,14 +121,21 @@ export class SyncedTenantState implements TenantState {
       });
       if (result.changed) {
         const durationMs = since(began);
-        this.#options.activity.record({
-          type: 'state.saved',
-          workload: workload.id,
-          tenant,
-          instance: instance.id,
-          message: `saved ${tenant}'s state as save ${result.seq} on ${why} (${result.uploadedFiles} of ${result.files} files uploaded, ${result.uploadedBytes} bytes) in ${Math.round(durationMs)}ms`,
-          data: { why, ...result, durationMs },
-        });
+        const whole =
+          result.damaged === undefined
+            ? ''
+            : `; a whole save, since the last one is damaged: ${result.damaged}`;
+        this.#options.activity.record(
+          {
+            type: 'state.saved',
+            workload: workload.id,
+            tenant,
+            instance: instance.id,
+            message: `saved ${tenant}'s state as save ${result.seq} on ${why} (${result.uploadedFiles} of ${result.files} files uploaded, ${result.uploadedBytes} bytes) in ${Math.round(durationMs)}ms${whole}`,
+            data: { why, ...result, durationMs },
+          },
+          result.damaged === undefined ? 'info' : 'warn',
+        );
       } else {
         const seconds = since(began) / 1000;
         this.#options.activity.signals.emit({ type: 'state.unchanged', workload: workload.id, seconds });

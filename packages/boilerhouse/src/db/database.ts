@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { MIGRATIONS } from './migrations/index.ts';
 
 /** Distinct SQL texts kept prepared; the queries are fixed strings, so this bounds only a runaway caller. */
@@ -67,7 +67,18 @@ export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
     db.exec('COMMIT');
     return result;
   } catch (error) {
-    db.exec('ROLLBACK');
+    // A COMMIT that failed on a full disk was rolled back by SQLite already: a ROLLBACK now would throw
+    // "no transaction is active" and hide the real error.
+    if (db.isTransaction) db.exec('ROLLBACK');
     throw error;
   }
+}
+
+/**
+ * The first row a statement with `RETURNING` gives. Read with `.all()`: `.get()` steps once and drops the
+ * rest, so a write that fails after its first row (SQLITE_FULL on a full disk) would "return" a row that
+ * was never written, silently.
+ */
+export function returnedRow(statement: StatementSync, ...params: SQLInputValue[]): unknown {
+  return statement.all(...params)[0];
 }

@@ -1,5 +1,5 @@
 /** The activity log: typed events with the tenant, workload and instance they concern. */
-import type { Database } from './database.ts';
+import { type Database, returnedRow } from './database.ts';
 
 export type EventType =
   | 'instance.created'
@@ -48,20 +48,19 @@ export type NewEvent = Omit<ActivityEvent, 'id' | 'workload' | 'tenant' | 'insta
 type Row = Omit<ActivityEvent, 'data'> & { data: string | null };
 
 export function insertEvent(db: Database, event: NewEvent): ActivityEvent {
-  const row = db
-    .prepare(
+  const row = returnedRow(
+    db.prepare(
       `INSERT INTO events (at, type, workload, tenant, instance, message, data)
        VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-    )
-    .get(
-      event.at,
-      event.type,
-      event.workload ?? null,
-      event.tenant ?? null,
-      event.instance ?? null,
-      event.message,
-      event.data === undefined ? null : JSON.stringify(event.data),
-    ) as unknown as Row;
+    ),
+    event.at,
+    event.type,
+    event.workload ?? null,
+    event.tenant ?? null,
+    event.instance ?? null,
+    event.message,
+    event.data === undefined ? null : JSON.stringify(event.data),
+  ) as unknown as Row;
   return fromRow(row);
 }
 

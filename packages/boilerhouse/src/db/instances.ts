@@ -2,7 +2,7 @@
  * Instance rows. Every phase change is one conditional UPDATE (`... WHERE phase IN (...)`): when it
  * changes no row, another actor got there first and the caller moves on.
  */
-import type { Database } from './database.ts';
+import { type Database, returnedRow } from './database.ts';
 
 /** Every phase, in lifecycle order. */
 export const PHASES = [
@@ -120,21 +120,20 @@ export function insertInstance(
     now: number;
   },
 ): Instance {
-  const row = db
-    .prepare(
+  const row = returnedRow(
+    db.prepare(
       `INSERT INTO instances (id, workload, spec_hash, phase, tenant, claimed_at, created_at, phase_changed_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-    )
-    .get(
-      fields.id,
-      fields.workload,
-      fields.specHash,
-      fields.phase,
-      fields.tenant ?? null,
-      fields.claimedAt ?? null,
-      fields.now,
-      fields.now,
-    );
+    ),
+    fields.id,
+    fields.workload,
+    fields.specHash,
+    fields.phase,
+    fields.tenant ?? null,
+    fields.claimedAt ?? null,
+    fields.now,
+    fields.now,
+  );
   return fromRow(row as unknown as Row);
 }
 
@@ -182,12 +181,15 @@ function update(
   const names = Object.keys(columns);
   if (names.length === 0) return getInstance(db, id);
   const phases = typeof from === 'string' ? [from] : from;
-  const row = db
-    .prepare(
+  const row = returnedRow(
+    db.prepare(
       `UPDATE instances SET ${names.map((name) => `${name} = ?`).join(', ')}
        WHERE id = ? AND phase IN (${phases.map(() => '?').join(', ')}) RETURNING *`,
-    )
-    .get(...Object.values(columns), id, ...phases);
+    ),
+    ...Object.values(columns),
+    id,
+    ...phases,
+  );
   return row === undefined ? undefined : fromRow(row as unknown as Row);
 }
 
@@ -224,15 +226,20 @@ export function takeReadyInstance(
   tenant: string,
   now: number,
 ): Instance | undefined {
-  const row = db
-    .prepare(
+  const row = returnedRow(
+    db.prepare(
       `UPDATE instances SET phase = 'claiming', tenant = ?, phase_changed_at = ?, claimed_at = ?
        WHERE id = (SELECT id FROM instances WHERE workload = ? AND spec_hash = ? AND phase = 'ready'
                    ORDER BY created_at LIMIT 1)
          AND phase = 'ready'
        RETURNING *`,
-    )
-    .get(tenant, now, now, workload, specHash);
+    ),
+    tenant,
+    now,
+    now,
+    workload,
+    specHash,
+  );
   return row === undefined ? undefined : fromRow(row as unknown as Row);
 }
 

@@ -5,9 +5,18 @@
  * gets a grace period and then the container is asked directly, over new connections, until the answer
  * is certain. A container still running then has lost its output connection: nothing it says can be read
  * any more, so it is killed, and the run counts as failed (its messages are retried; none were answered).
+ * Whether the connection was lost on the way is part of the answer (the wait failed, or did not answer
+ * within the grace): a container waiting ahead of need that ended so says nothing about whether such
+ * containers can wait (warm-agents.ts); one whose wait answered exited on its own.
  */
 import type Docker from 'dockerode';
 import type { Logger } from '../log.ts';
+
+export interface ContainerExit {
+  code: number | null;
+  /** The wait failed or went silent, and the container had to be asked (and maybe killed). */
+  connectionLost: boolean;
+}
 
 /** How long a wait may lag behind the end of the output before the container is asked directly. */
 const WAIT_GRACE_MS = 2_000;
@@ -21,9 +30,9 @@ export function containerExit(
   outputEnded: Promise<void>,
   log: Logger,
   name: string,
-): Promise<number | null> {
+): Promise<ContainerExit> {
   const waited = (container.wait() as Promise<{ StatusCode?: number }>).then(
-    (result) => result.StatusCode ?? null,
+    (result) => ({ code: result.StatusCode ?? null, connectionLost: false }),
     () => askUntilExited(container, log, name),
   );
   const asked = outputEnded
@@ -32,23 +41,24 @@ export function containerExit(
   return Promise.race([waited, asked]);
 }
 
+/** Only ever asked when the wait's connection failed or went silent: the answer says the connection was lost. */
 async function askUntilExited(
   container: Docker.Container,
   log: Logger,
   name: string,
-): Promise<number | null> {
+): Promise<ContainerExit> {
   const began = Date.now();
   for (let attempt = 0; Date.now() - began < GIVE_UP_MS; attempt++) {
     try {
       const info = await container.inspect();
-      if (!info.State.Running) return info.State.ExitCode ?? null;
+      if (!info.State.Running) return { code: info.State.ExitCode ?? null, connectionLost: true };
       log.warn({ container: name }, 'the agent container lost its output connection; stopping it');
       await container.kill();
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return null;
+      if ((error as { statusCode?: number }).statusCode === 404) return { code: null, connectionLost: true };
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_MS, 250 * 2 ** attempt)).unref());
   }
   log.error({ container: name }, 'the engine did not answer about the agent container; giving up on it');
-  return null;
+  return { code: null, connectionLost: true };
 }

@@ -4,7 +4,9 @@
  * for its input on stdin (so a container can be started ahead of the message that needs it); `begin`
  * hands it the input and closes stdin. Results come back framed on stdout and are handed over as each
  * frame completes; every other line goes to the run's log file. Output beyond the size limit, or a turn
- * beyond the time limit (armed by the caller), kills the container. It is removed when it ends.
+ * beyond the time limit (armed by the caller), kills the container. It is removed when it ends. Calls
+ * that find the engine's socket gone (Boilerhouse restarting its filtered socket) wait for it to answer
+ * again, within a bound (engine-wait.ts), before they fail.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -15,7 +17,8 @@ import type Docker from 'dockerode';
 import type { ContainerSettings } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { AgentContainer, type RunEnd } from './agent-container.ts';
-import { containerExit } from './container-exit.ts';
+import { type ContainerExit, containerExit } from './container-exit.ts';
+import { EngineWait } from './engine-wait.ts';
 import type { AgentOutput } from './frames.ts';
 import type { Mount } from './mounts.ts';
 import { OutputSink } from './output-sink.ts';
@@ -61,8 +64,9 @@ export class PreparedAgent {
   readonly #container: Docker.Container;
   readonly #stream: NodeJS.ReadWriteStream;
   readonly #streamEnded: Promise<void>;
-  readonly #exit: Promise<number | null>;
+  readonly #exit: Promise<ContainerExit>;
   readonly #log: Logger;
+  readonly #engine: EngineWait;
   readonly #preparedAt = Date.now();
   #early: Array<{ stderr: boolean; chunk: Buffer }> = [];
   #earlyBytes = 0;
@@ -70,9 +74,17 @@ export class PreparedAgent {
   #agent: AgentContainer | undefined;
   #exited = false;
   #taken = false;
+  #connectionLost = false;
 
-  constructor(spec: ContainerSpec, container: Docker.Container, stream: NodeJS.ReadWriteStream, log: Logger) {
+  constructor(
+    spec: ContainerSpec,
+    container: Docker.Container,
+    stream: NodeJS.ReadWriteStream,
+    log: Logger,
+    engine: EngineWait,
+  ) {
     this.name = spec.name;
+    this.#engine = engine;
     this.fingerprint = fingerprint(spec);
     this.#spec = spec;
     this.#container = container;
@@ -90,8 +102,9 @@ export class PreparedAgent {
     });
     // Sent after the start: a wait sent before it would find the container "not running" and return at once.
     this.#exit = containerExit(container, this.#streamEnded, log, spec.name);
-    this.#exit.finally(() => {
+    this.#exit.then((exit) => {
       this.#exited = true;
+      this.#connectionLost = exit.connectionLost;
     });
   }
 
@@ -103,6 +116,11 @@ export class PreparedAgent {
   /** Resolves when the container has exited, whether or not its run began. */
   get exited(): Promise<void> {
     return this.#exit.then(() => undefined);
+  }
+
+  /** Once exited: whether its connection to the engine was lost on the way (not its own doing). */
+  get connectionLost(): boolean {
+    return this.#connectionLost;
   }
 
   /** Whether its run has begun (or it was discarded). */
@@ -138,7 +156,18 @@ export class PreparedAgent {
   /** Removes a container that will not be used. */
   async discard(): Promise<void> {
     this.#taken = true;
-    await this.#container.remove({ force: true }).catch(() => undefined);
+    await this.#remove();
+  }
+
+  /** Removes the container, waiting out a short outage of the engine; logs what it could not remove. */
+  async #remove(): Promise<void> {
+    await this.#engine
+      .retry('remove an agent container', () => this.#container.remove({ force: true }))
+      .catch((error: { statusCode?: number }) => {
+        if (error.statusCode !== 404 && error.statusCode !== 409) {
+          this.#log.error({ container: this.name, error }, 'could not remove the agent container');
+        }
+      });
   }
 
   #output(stderr: boolean, chunk: Buffer): void {
@@ -154,7 +183,7 @@ export class PreparedAgent {
   }
 
   async #finish(agent: AgentContainer, logFile: NodeJS.WritableStream, began: number): Promise<RunEnd> {
-    const exitCode = await this.#exit;
+    const exitCode = (await this.#exit).code;
     // The last frames may still be in flight when the wait returns.
     await Promise.race([this.#streamEnded, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     agent.disarmTimeout();
@@ -168,11 +197,7 @@ export class PreparedAgent {
     logFile.end(
       `[host] ended: exit code ${exitCode ?? 'unknown'}${agent.stopReason ? `, killed (${agent.stopReason})` : ''}, ${durationMs} ms\n`,
     );
-    await this.#container.remove({ force: true }).catch((error: { statusCode?: number }) => {
-      if (error.statusCode !== 404 && error.statusCode !== 409) {
-        this.#log.error({ container: agent.name, error }, 'could not remove the agent container');
-      }
-    });
+    await this.#remove();
     return end;
   }
 }
@@ -180,25 +205,30 @@ export class PreparedAgent {
 export class AgentRunner {
   readonly #docker: Docker;
   readonly #log: Logger;
+  readonly #engine: EngineWait;
 
-  constructor(docker: Docker, log: Logger) {
+  constructor(docker: Docker, log: Logger, engine = new EngineWait(log)) {
     this.#docker = docker;
     this.#log = log;
+    this.#engine = engine;
   }
 
-  /** Creates, attaches and starts a container that waits for its input; rejects when it cannot start. */
-  async prepare(spec: ContainerSpec): Promise<PreparedAgent> {
-    let container: Docker.Container;
-    try {
-      container = await this.#docker.createContainer(createBody(spec));
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) {
-        throw new AgentImageMissingError(
-          `the agent image ${spec.settings.image} is not on the Docker engine: build it (scripts/setup.sh) or set CONTAINER_IMAGE`,
-        );
-      }
-      throw error;
-    }
+  /**
+   * Creates, attaches and starts a container that waits for its input; rejects when it cannot start.
+   * While the engine cannot be reached, the whole start is tried again (engine-wait.ts).
+   */
+  prepare(spec: ContainerSpec): Promise<PreparedAgent> {
+    return this.#engine.retry('start an agent container', () => this.#prepareOnce(spec));
+  }
+
+  /** Prepares a container and begins its run at once. */
+  async start(request: RunRequest): Promise<AgentContainer> {
+    const prepared = await this.prepare(request);
+    return prepared.begin(request.input, request.logPath, request.onOutput);
+  }
+
+  async #prepareOnce(spec: ContainerSpec): Promise<PreparedAgent> {
+    const container = await this.#create(spec);
     try {
       const stream = (await container.attach({
         stream: true,
@@ -208,17 +238,41 @@ export class AgentRunner {
         hijack: true,
       })) as NodeJS.ReadWriteStream;
       await container.start();
-      return new PreparedAgent(spec, container, stream, this.#log);
+      return new PreparedAgent(spec, container, stream, this.#log, this.#engine);
     } catch (error) {
+      // With the engine gone this fails too; the next try's create finds the name taken and removes it.
       await container.remove({ force: true }).catch(() => undefined);
       throw error;
     }
   }
 
-  /** Prepares a container and begins its run at once. */
-  async start(request: RunRequest): Promise<AgentContainer> {
-    const prepared = await this.prepare(request);
-    return prepared.begin(request.input, request.logPath, request.onOutput);
+  async #create(spec: ContainerSpec): Promise<Docker.Container> {
+    try {
+      return await this.#docker.createContainer(createBody(spec));
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 404) {
+        throw new AgentImageMissingError(
+          `the agent image ${spec.settings.image} is not on the Docker engine: build it (scripts/setup.sh) or set CONTAINER_IMAGE`,
+        );
+      }
+      // A container of this run's name is one an earlier try made before the engine went away (the answer
+      // was lost, or its attach or start was): it never ran for anyone, so it goes and is made again.
+      if (status === 409) {
+        const removed = await this.#docker
+          .getContainer(spec.name)
+          .remove({ force: true })
+          .then(
+            () => true,
+            (removal: { statusCode?: number }) => {
+              if (removal.statusCode === 404) return false;
+              throw removal;
+            },
+          );
+        if (removed) return this.#docker.createContainer(createBody(spec));
+      }
+      throw error;
+    }
   }
 }
 

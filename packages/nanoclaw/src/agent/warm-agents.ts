@@ -6,10 +6,14 @@
  * and after `ttlMs`, it is removed. They share the container budget with runs: one is made only while
  * `room()` says so, and a run that needs the room removes the oldest (`dropOldest`). Containers that exit
  * while they wait (their stdin closed early, e.g. by a Docker API proxy that does not hold an idle attach
- * open) turn this off after the second one: runs then start their containers on demand.
+ * open) turn this off after the second one: runs then start their containers on demand. A container that
+ * ended because its connection to the engine was lost (Boilerhouse restarting its filtered socket) is no
+ * such sign: it is replaced, the new one's start waiting for the engine to answer again (engine-wait.ts).
  */
 import type { Logger } from '../log.ts';
 import type { PreparedAgent } from './runner.ts';
+
+const MAX_LOST_IN_A_ROW = 3;
 
 interface Slot {
   ready: Promise<PreparedAgent | undefined>;
@@ -31,6 +35,8 @@ export class WarmAgents {
   readonly #slots = new Map<string, Slot>();
   #stopped = false;
   #earlyExits = 0;
+  /** Containers that lost their connection while waiting since a run last took one. */
+  #lostInARow = 0;
 
   constructor(options: WarmAgentsOptions) {
     this.#options = options;
@@ -44,7 +50,10 @@ export class WarmAgents {
     clearTimeout(slot.timer);
     const prepared = await slot.ready;
     if (prepared === undefined) return undefined;
-    if (prepared.usable && prepared.fingerprint === fingerprint) return prepared;
+    if (prepared.usable && prepared.fingerprint === fingerprint) {
+      this.#lostInARow = 0;
+      return prepared;
+    }
     await prepared.discard();
     return undefined;
   }
@@ -55,7 +64,9 @@ export class WarmAgents {
     const ready = this.#options.prepare(folder).then(
       (prepared) => {
         prepared?.exited.then(() => {
-          if (!prepared.taken) this.#exitedEarly(folder, prepared);
+          if (prepared.taken) return;
+          if (prepared.connectionLost) this.#lostConnection(folder, prepared);
+          else this.#exitedEarly(folder, prepared);
         });
         return prepared;
       },
@@ -88,14 +99,36 @@ export class WarmAgents {
     await Promise.all([...this.#slots.keys()].map((folder) => this.#drop(folder)));
   }
 
+  /** Drops the group's slot if it still holds `prepared`, then runs `after`. */
+  #dropIfHolding(folder: string, prepared: PreparedAgent, after = () => {}): void {
+    const slot = this.#slots.get(folder);
+    if (slot === undefined) return;
+    slot.ready.then(async (current) => {
+      if (current !== prepared || this.#slots.get(folder) !== slot) return;
+      await this.#drop(folder);
+      after();
+    });
+  }
+
+  /**
+   * Replaced, up to MAX_LOST_IN_A_ROW times until a run takes one: a proxy that cut every waiting
+   * connection would otherwise have containers started in a loop. Past that the next run's end refills.
+   */
+  #lostConnection(folder: string, prepared: PreparedAgent): void {
+    this.#lostInARow++;
+    const replace = this.#lostInARow <= MAX_LOST_IN_A_ROW;
+    this.#options.log.info(
+      { group: folder, lostInARow: this.#lostInARow, replace },
+      'an agent container waiting ahead of need lost its connection to the engine',
+    );
+    this.#dropIfHolding(folder, prepared, () => {
+      if (replace) this.refill(folder);
+    });
+  }
+
   #exitedEarly(folder: string, prepared: PreparedAgent): void {
     this.#earlyExits++;
-    const slot = this.#slots.get(folder);
-    if (slot !== undefined) {
-      slot.ready.then((current) => {
-        if (current === prepared) this.#drop(folder);
-      });
-    }
+    this.#dropIfHolding(folder, prepared);
     if (this.#earlyExits < 2 || this.#stopped) return;
     this.#options.log.warn(
       { exited: this.#earlyExits },

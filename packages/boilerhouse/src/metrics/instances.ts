@@ -37,6 +37,12 @@ export function instanceMetrics(registry: Registry): Feed {
     labelNames: ['workload', 'outcome'],
     registers: [registry],
   });
+  const saveRetries = new Counter({
+    name: 'boilerhouse_save_retries_total',
+    help: 'Saves tried again after failing, by what they save: a release (release_failed) or a dead container (failed).',
+    labelNames: ['workload', 'of'],
+    registers: [registry],
+  });
   return {
     event(event) {
       if (event.workload === null) return;
@@ -50,6 +56,7 @@ export function instanceMetrics(registry: Registry): Feed {
     },
     signal(signal) {
       if (signal.type === 'health.failed') healthFailures.inc({ workload: signal.workload });
+      if (signal.type === 'save.retried') saveRetries.inc({ workload: signal.workload, of: signal.of });
       if (signal.type === 'idle.expired') idleExpired.inc({ workload: signal.workload });
       if (signal.type === 'idle.reset') idleResets.inc({ workload: signal.workload });
     },

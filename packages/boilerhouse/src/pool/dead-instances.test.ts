@@ -6,8 +6,9 @@ import { execFile } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, expect, onTestFinished, test } from 'vitest';
 import { listResumes } from '../db/resumes.ts';
+import { Metrics } from '../metrics/metrics.ts';
 import {
   counter,
   echoWorkload,
@@ -90,6 +91,8 @@ test('a reserved container killed: saved, destroyed, and not claimed for its rel
 test('a death whose save fails keeps the instance failed with its data, and no claim goes over it', async () => {
   const harness = await echoHarness();
   const bh = harness.boilerhouse;
+  const metrics = new Metrics(bh);
+  onTestFinished(() => metrics.close());
   const carol = await bh.claim('carol', 'echo');
   await counter(carol.endpoints[0]?.url as string);
   await counter(carol.endpoints[0]?.url as string);
@@ -114,6 +117,9 @@ test('a death whose save fails keeps the instance failed with its data, and no c
   await rm(sink);
   const back = await claimedAgain(harness, 'carol', carol.instance.id);
   expect(await counter(back.endpoints[0]?.url as string)).toBe(3);
+  const { body } = await metrics.render();
+  expect(body).toMatch(/boilerhouse_save_retries_total\{workload="echo",of="dead_instance"\} [1-9]/);
+  expect(body).toMatch(/boilerhouse_instance_deaths_total\{workload="echo",phase="claimed"\} 1/);
 });
 
 test('every container stopped while the daemon is down (a host reboot): claimed tenants come back by themselves', async () => {

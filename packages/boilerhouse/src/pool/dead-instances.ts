@@ -98,6 +98,9 @@ export class DeadInstances {
   async #salvage(failed: Instance): Promise<boolean> {
     const deps = this.#deps;
     const attempt = this.#retries.attempted(failed.id);
+    if (attempt > 1) {
+      deps.activity.signals.emit({ type: 'save.retried', workload: failed.workload, of: 'dead_instance' });
+    }
     try {
       // Its children may still run and write to its volumes: they go before the save, as on release.
       await deps.proxies.removeChildren(failed.id, deps.workloads.get(failed.workload)?.spec);

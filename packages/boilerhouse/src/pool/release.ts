@@ -166,6 +166,7 @@ export class ReleaseRetries {
       const releasing = transition(deps.db, instance.id, 'release_failed', 'releasing', deps.now());
       if (releasing === undefined) continue;
       this.#retries.attempted(instance.id);
+      deps.activity.signals.emit({ type: 'save.retried', workload: instance.workload, of: 'release' });
       await deps.track(saveThenReserve(deps, this.#state, workload, releasing)).catch(() => undefined);
     }
   }

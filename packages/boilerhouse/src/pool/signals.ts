@@ -18,6 +18,11 @@ export type Signal =
       seconds: number;
     }
   | { type: 'health.failed'; workload: string }
+  /**
+   * A save tried again after it failed: a release's (release_failed) or a dead container's (failed). Never
+   * given up on while the data is there: the delay is capped (5 min) and jittered, and each one counted.
+   */
+  | { type: 'save.retried'; workload: string; of: 'release' | 'dead_instance' }
   /** A save that found nothing changed since the last one: nothing uploaded, no event recorded. */
   | { type: 'state.unchanged'; workload: string; seconds: number }
   /** Writes moved a claimed instance's idle deadline (pool.file_idle_ttl) out; at most once per idle tick. */

@@ -55,7 +55,7 @@ import type { ContainerRuntime } from './runtime/runtime.ts';
 import { loadSecretKey, MemoryDirs, TenantSecrets } from './secrets/index.ts';
 import { IntervalSaves } from './state/interval-saves.ts';
 import type { SaveSummary } from './state/manifest.ts';
-import type { SaveResult } from './state/snapshots.ts';
+import type { DamagedSave, SaveResult } from './state/snapshots.ts';
 import { sqliteBackupBeside } from './state/sqlite-backup.ts';
 import { SyncedTenantState } from './state/tenant-state.ts';
 import { parseTenantId } from './tenant.ts';
@@ -419,16 +419,20 @@ export class Boilerhouse {
     throw new ConflictError(`instance ${id} kept changing while it was being destroyed; try again`);
   }
 
-  /** The tenant's saves of a workload, newest first, and which one is current. */
+  /**
+   * The tenant's saves of a workload, newest first, which one is current, and those that cannot be read
+   * (a torn or missing manifest, a damaged HEAD), kept for an operator to look at.
+   */
   async snapshots(
     tenant: string,
     workloadId: string,
-  ): Promise<{ head: number | null; saves: SaveSummary[] }> {
+  ): Promise<{ head: number | null; saves: SaveSummary[]; damaged: DamagedSave[] }> {
     const store = this.#stateStore(
       this.workload(workloadId, { includeRemoved: true }),
       parseTenantId(tenant),
     );
-    return { head: (await store.head()) ?? null, saves: await store.list() };
+    const { head, saves, damaged } = await store.overview();
+    return { head: head ?? null, saves, damaged };
   }
 
   /**

@@ -200,11 +200,24 @@ export const viewSchemas = {
   }),
   TenantList: object({ tenants: listOf(refTo('TenantSummary')) }),
   Save: object(saveProperties),
+  DamagedSave: object(
+    {
+      seq: { type: 'integer', minimum: 1, description: 'the save; absent when HEAD itself is damaged' },
+      key: string('the damaged or missing object in the sink'),
+      reason: string('what is wrong with it'),
+    },
+    ['seq'],
+  ),
   Snapshots: object({
     tenant: string(),
     workload: string(),
     head: { type: ['integer', 'null'], description: 'the current save; null when there is none' },
     saves: listOf(refTo('Save')),
+    damaged: {
+      ...listOf(refTo('DamagedSave')),
+      description:
+        'saves (and HEAD) that cannot be read, left in the sink untouched; restore an older save instead',
+    },
   }),
   Restored: object({
     tenant: string(),

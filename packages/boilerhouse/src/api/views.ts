@@ -10,7 +10,7 @@ import type { ReleaseResult } from '../pool/release.ts';
 import type { Workload } from '../pool/workloads.ts';
 import type { SecretNames } from '../secrets/index.ts';
 import type { SaveSummary } from '../state/manifest.ts';
-import type { SaveResult } from '../state/snapshots.ts';
+import type { DamagedSave, SaveResult } from '../state/snapshots.ts';
 import type { Principal } from './auth.ts';
 
 /** Formatted times, kept: listings format the same few thousand stable timestamps on every request. */
@@ -110,6 +110,14 @@ export function saveView(save: SaveSummary) {
     instance: save.instance,
     files: save.files,
     bytes: save.bytes,
+  };
+}
+
+export function damagedSaveView(damaged: DamagedSave) {
+  return {
+    ...(damaged.seq === undefined ? {} : { seq: damaged.seq }),
+    key: damaged.key,
+    reason: damaged.reason,
   };
 }
 

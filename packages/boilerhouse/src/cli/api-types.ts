@@ -4,6 +4,7 @@
  */
 import type {
   claimView,
+  damagedSaveView,
   eventView,
   instanceView,
   poolView,
@@ -19,6 +20,7 @@ export type ClaimView = ReturnType<typeof claimView>;
 export type ReleaseView = ReturnType<typeof releaseView>;
 export type EventView = ReturnType<typeof eventView>;
 export type SaveView = ReturnType<typeof saveView>;
+export type DamagedSaveView = ReturnType<typeof damagedSaveView>;
 export type TenantView = ReturnType<typeof tenantView>;
 
 export interface WorkloadSummary {
@@ -48,6 +50,7 @@ export interface Snapshots {
   workload: string;
   head: number | null;
   saves: SaveView[];
+  damaged: DamagedSaveView[];
 }
 
 export interface Restored {

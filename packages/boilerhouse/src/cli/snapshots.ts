@@ -1,5 +1,5 @@
 /** `snapshots list` and `snapshots restore`: a tenant's saved states of a workload. */
-import type { Restored, Snapshots } from './api-types.ts';
+import type { DamagedSaveView, Restored, Snapshots } from './api-types.ts';
 import { path } from './client.ts';
 import { type Command, type Group, type OptionSpec, UsageError } from './command.ts';
 import { bytes, clockTime, relativeTime } from './format.ts';
@@ -13,7 +13,9 @@ const list: Command = {
   path: ['snapshots', 'list'],
   args: 'TENANT',
   summary: "list a tenant's saves of a workload, newest first",
-  description: "Lists TENANT's saves of workload W, newest first; * marks the current one (the head).",
+  description:
+    "Lists TENANT's saves of workload W, newest first; * marks the current one (the head). Saves that\n" +
+    'cannot be read (a torn or missing manifest, a damaged HEAD) follow, each with what is wrong.',
   options: { workload: WORKLOAD },
   api: true,
   examples: ['snapshots list alice --workload echo'],
@@ -23,23 +25,38 @@ const list: Command = {
     const body = await context
       .client()
       .request<Snapshots>('GET', path`/tenants/${tenant}/snapshots`, { query: { workload } });
-    print(context, body, (view) =>
-      formatTable(
-        [
-          { header: 'seq', value: (s) => `${s.seq === view.head ? '*' : ' '}${s.seq}`, align: 'right' },
-          { header: 'created', value: (s) => clockTime(s.created_at) },
-          { header: 'age', value: (s) => relativeTime(s.created_at) },
-          { header: 'instance', value: (s) => s.instance },
-          { header: 'files', value: (s) => s.files },
-          { header: 'size', value: (s) => bytes(s.bytes), align: 'right' },
-        ],
-        view.saves,
-        `tenant ${view.tenant} has no saves of ${view.workload}`,
-      ),
-    );
+    print(context, body, (view) => formatSnapshots(view));
     return 0;
   },
 };
+
+/** The saves as a table, then one line per damaged save (or HEAD) saying what is wrong with it. */
+export function formatSnapshots(view: Snapshots, now = Date.now()): string {
+  const table = formatTable(
+    [
+      { header: 'seq', value: (s) => `${s.seq === view.head ? '*' : ' '}${s.seq}`, align: 'right' },
+      { header: 'created', value: (s) => clockTime(s.created_at) },
+      { header: 'age', value: (s) => relativeTime(s.created_at, now) },
+      { header: 'instance', value: (s) => s.instance },
+      { header: 'files', value: (s) => s.files },
+      { header: 'size', value: (s) => bytes(s.bytes), align: 'right' },
+    ],
+    view.saves,
+    `tenant ${view.tenant} has no ${view.damaged.length > 0 ? 'readable ' : ''}saves of ${view.workload}`,
+  );
+  return (
+    table +
+    view.damaged.map((damaged) => `${damagedName(damaged)}: damaged: ${oneLine(damaged.reason)}\n`).join('')
+  );
+}
+
+function damagedName(damaged: DamagedSaveView): string {
+  return damaged.seq === undefined ? 'HEAD' : `save ${damaged.seq}`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}
 
 const restore: Command = {
   path: ['snapshots', 'restore'],

@@ -46,6 +46,13 @@ export interface SaveResult {
   damaged?: string;
 }
 
+/** A save, or HEAD (no `seq`), that cannot be read, and why. */
+export interface DamagedSave {
+  seq?: number;
+  key: string;
+  reason: string;
+}
+
 export interface RestoreResult {
   seq: number | undefined;
   files: number;
@@ -130,19 +137,64 @@ export class SnapshotStore {
    * Every save kept, newest first: those that can be read, and the damaged ones (their manifest torn,
    * missing or foreign), which are left where they are for an operator to look at.
    */
-  async survey(): Promise<{ saves: SaveSummary[]; damaged: DamagedSaveError[] }> {
+  async survey(): Promise<{ saves: SaveSummary[]; damaged: Required<DamagedSave>[] }> {
     const read = await Promise.all(
       (await this.#seqs()).map((seq) =>
         this.manifest(seq).then(summarize, (error: unknown) => {
-          if (error instanceof DamagedSaveError) return error;
+          if (error instanceof DamagedSaveError) return { seq, key: error.key, reason: error.message };
           throw error;
         }),
       ),
     );
     return {
-      saves: read.filter((each): each is SaveSummary => !(each instanceof DamagedSaveError)),
-      damaged: read.filter((each) => each instanceof DamagedSaveError),
+      saves: read.filter((each): each is SaveSummary => 'createdAt' in each),
+      damaged: read.filter((each): each is Required<DamagedSave> => 'reason' in each),
     };
+  }
+
+  /**
+   * What an operator sees: the current save, every save, and everything damaged, HEAD included (torn,
+   * lost while saves remain, or naming a save whose manifest is gone). A damaged HEAD is no current save.
+   * Only what manifests and HEAD say is checked: a damaged pack or blob is found when a restore reads it.
+   */
+  async overview(): Promise<{ head: number | undefined; saves: SaveSummary[]; damaged: DamagedSave[] }> {
+    const [head, { saves, damaged }] = await Promise.all([
+      this.head().catch((error: unknown) => {
+        if (error instanceof DamagedSaveError) return error;
+        throw error;
+      }),
+      this.survey(),
+    ]);
+    if (head instanceof DamagedSaveError) {
+      return { head: undefined, saves, damaged: [{ key: head.key, reason: head.message }, ...damaged] };
+    }
+    if (head === undefined) {
+      const lost = this.#lostHead([...saves, ...damaged].map((save) => save.seq));
+      const headDamage = lost === undefined ? [] : [{ key: lost.key, reason: lost.message }];
+      return { head, saves, damaged: [...headDamage, ...damaged] };
+    }
+    if (saves.some((save) => save.seq === head) || damaged.some((save) => save.seq === head)) {
+      return { head, saves, damaged };
+    }
+    // HEAD names a save that is not listed: its manifest is missing, which reading it says.
+    const missing = await this.manifest(head).then(
+      () => [],
+      (error: unknown) => {
+        if (error instanceof DamagedSaveError) return [{ seq: head, key: error.key, reason: error.message }];
+        throw error;
+      },
+    );
+    return { head, saves, damaged: [...missing, ...damaged] };
+  }
+
+  /** No HEAD though saves `seqs` are there: HEAD was lost, and an empty state is no answer. */
+  #lostHead(seqs: number[]): DamagedSaveError | undefined {
+    if (seqs.length === 0) return undefined;
+    const key = headKey(this.#base);
+    return new DamagedSaveError(
+      key,
+      `${key} is missing from ${this.#sink.description}, though saves ${[...seqs].sort((a, b) => b - a).join(', ')} are there: make one current (snapshots/{seq}/restore)`,
+    );
   }
 
   /**
@@ -273,15 +325,9 @@ export class SnapshotStore {
   async restore(stateDir: string, mappings: MappingSet, options: { seq?: number; owner?: Owner } = {}) {
     const seq = options.seq ?? (await this.head());
     if (seq === undefined) {
-      // No HEAD is a new tenant, unless there are saves: then HEAD was lost, and an empty state is no answer.
-      const saves = await this.#seqs();
-      if (saves.length > 0) {
-        const key = headKey(this.#base);
-        throw new DamagedSaveError(
-          key,
-          `${key} is missing from ${this.#sink.description}, though saves ${saves.join(', ')} are there: make one current (snapshots/{seq}/restore)`,
-        );
-      }
+      // No HEAD is a new tenant, unless there are saves.
+      const lost = this.#lostHead(await this.#seqs());
+      if (lost !== undefined) throw lost;
       return { seq, files: 0, bytes: 0 } satisfies RestoreResult;
     }
     const manifest = await this.manifest(seq);

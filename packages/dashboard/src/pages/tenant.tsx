@@ -205,8 +205,8 @@ function Saves(props: { tenant: string; workload: string; held: boolean }) {
     <section className="saves" aria-label="saves">
       <h3>Saves</h3>
       <Loaded query={snapshots} what="the saves">
-        {({ head, saves }) =>
-          saves.length === 0 ? (
+        {({ head, saves, damaged }) =>
+          saves.length === 0 && damaged.length === 0 ? (
             <Empty title="No saves yet">
               The tenant's state is saved when it is released (and by the sync policy).
             </Empty>
@@ -247,6 +247,14 @@ function Saves(props: { tenant: string; workload: string; held: boolean }) {
                             onConfirm={() => restore.mutate(save.seq)}
                           />
                         )}
+                      </td>
+                    </tr>
+                  ))}
+                  {damaged.map((save) => (
+                    <tr key={save.key} data-damaged-save={save.seq ?? 'HEAD'} className="damaged">
+                      <td>{save.seq === undefined ? 'HEAD' : `#${save.seq}`}</td>
+                      <td colSpan={5} title={save.key}>
+                        <span className="badge phase-failed">damaged:</span> {save.reason}
                       </td>
                     </tr>
                   ))}

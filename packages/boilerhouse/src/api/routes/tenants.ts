@@ -6,6 +6,7 @@ import { route, schemas, workloadBody } from '../route.ts';
 import { ref } from '../view-schemas.ts';
 import {
   claimView,
+  damagedSaveView,
   releaseView,
   saveView,
   secretNamesView,
@@ -140,8 +141,14 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       responses: { 200: { description: 'The saves', schema: ref('Snapshots') } },
       handle: async (c, { params, query }) => {
         const workload = query.workload as string;
-        const { head, saves } = await boilerhouse.snapshots(params.tenant as string, workload);
-        return c.json({ tenant: params.tenant, workload, head, saves: saves.map(saveView) });
+        const { head, saves, damaged } = await boilerhouse.snapshots(params.tenant as string, workload);
+        return c.json({
+          tenant: params.tenant,
+          workload,
+          head,
+          saves: saves.map(saveView),
+          damaged: damaged.map(damagedSaveView),
+        });
       },
     }),
     route({

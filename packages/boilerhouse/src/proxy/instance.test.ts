@@ -1,7 +1,8 @@
 /**
  * The filtered socket inside a real Boilerhouse instance: served when the workload has a `docker:` block,
  * mounted at /var/run/boilerhouse with DOCKER_HOST pointing at it, used from inside the container by
- * dockerode, and its children removed on release, on destroy and (orphans) after a restart.
+ * dockerode, kept (streams and all) across a daemon restart, and its children removed on release, on
+ * destroy and (orphans) after a restart.
  */
 import { chown, cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -188,7 +189,7 @@ test('destroying the instance removes its containers and its socket', async () =
   await expect(stat(socketOf(h, instance))).rejects.toMatchObject({ code: 'ENOENT' });
 });
 
-test('after a restart the socket is served again, and containers of instances that are gone are removed', async () => {
+test('across a restart the socket stays served and its streams stay open; containers of instances that are gone are removed', async () => {
   const { h, instance } = await claimWithDocker();
   const socket = socketOf(h, instance);
   const kept = await callProxy(socket, 'POST', '/containers/create?name=kept', {
@@ -197,15 +198,20 @@ test('after a restart the socket is served again, and containers of instances th
   });
   expect(kept.status).toBe(201);
   expect((await callProxy(socket, 'POST', '/containers/kept/start')).status).toBe(204);
-  // An attach stream (upgraded) and a wait held open across the restart must not hold the daemon's stop.
+  // An attach stream (upgraded) and a wait held open across the restart: the socket host serves them, so
+  // they neither hold the daemon's stop nor end with it.
   const held = [
     rawExchange(
       socket,
       'POST /containers/kept/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n',
-      60_000,
+      50_000,
     ),
-    rawExchange(socket, 'POST /containers/kept/wait HTTP/1.1\r\nHost: d\r\n\r\n', 60_000),
+    rawExchange(socket, 'POST /containers/kept/wait HTTP/1.1\r\nHost: d\r\n\r\n', 50_000),
   ];
+  let ended = false;
+  void Promise.all(held).then(() => {
+    ended = true;
+  });
   await new Promise((resolve) => setTimeout(resolve, 200));
   // A container whose instance is gone (as after a crash between the two): same daemon, no such instance.
   const orphan = await engine.json<{ Id: string }>('POST', '/containers/create', {
@@ -215,14 +221,16 @@ test('after a restart the socket is served again, and containers of instances th
     },
   });
   const restarted = await h.restart();
+  expect(await childrenOf({ [CHILD_LABEL.daemon]: restarted.daemonId })).toEqual([kept.body.Id]);
+  expect(await engine.call('GET', `/containers/${orphan.Id}/json`).catch((error) => error.status)).toBe(404);
+  expect((await callProxy(socket, 'GET', '/containers/kept/json')).status).toBe(200);
+  expect(ended).toBe(false);
+  // They end when the child does, with the engine's answers.
+  expect((await callProxy(socket, 'POST', '/containers/kept/kill')).status).toBe(204);
   const [attached, waited] = await Promise.all(held);
   expect(attached).toMatch(/^HTTP\/1\.1 101 UPGRADED\r\n/);
   expect(waited).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-  expect(await childrenOf({ [CHILD_LABEL.daemon]: restarted.daemonId })).toEqual([kept.body.Id]);
-  await waitFor(
-    async () => (await callProxy(socketOf(h, instance), 'GET', '/containers/kept/json')).status === 200,
-  );
-  expect(await engine.call('GET', `/containers/${orphan.Id}/json`).catch((error) => error.status)).toBe(404);
+  expect(waited).toContain('"StatusCode":137');
 });
 
 test('an image the allowlist names exactly must be on the host before an instance starts', async () => {

@@ -11,6 +11,7 @@ import { type Database, openDatabase } from '../db/database.ts';
 import { silentLogger } from '../log.ts';
 import { LABEL } from '../pool/container-spec.ts';
 import { CHILD_LABEL } from '../proxy/children.ts';
+import { stopSocketHost } from '../proxy/host/spawn.ts';
 import { DockerRuntime } from '../runtime/docker.ts';
 import { MemoryDirs } from '../secrets/index.ts';
 
@@ -99,6 +100,8 @@ export async function startHarness(
     networks: () => runtime.listNetworks({ [LABEL.daemon]: boilerhouse.daemonId }),
     async cleanup() {
       await boilerhouse.stop();
+      // The sockets outlive a stop too (proxy/host/): their host goes with the test.
+      await stopSocketHost(dataDir);
       const left = await harness.containers();
       await Promise.all(left.map((container) => runtime.remove(container.id)));
       // Children outlive a stop like their instances do, and would hold the networks.

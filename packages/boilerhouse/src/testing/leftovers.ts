@@ -1,16 +1,27 @@
 /**
- * What a stopped test or bench daemon leaves on the engine (instances and their children keep running
- * across a daemon's stop, as they do for an upgrade): its containers and their children, then each
- * instance's network, removed. The number of containers still there after the removal is what leaked.
+ * What a stopped test or bench daemon leaves (instances, their children and the socket host serving their
+ * filtered sockets keep running across a daemon's stop, as they do for an upgrade): the host stopped, its
+ * containers and their children, then each instance's network, removed. The number of containers still
+ * there after the removal is what leaked.
  */
 import { rm } from 'node:fs/promises';
 import { LABEL } from '../pool/container-spec.ts';
 import { CHILD_LABEL } from '../proxy/children.ts';
+import { stopSocketHost } from '../proxy/host/spawn.ts';
 import type { DockerRuntime } from '../runtime/docker.ts';
 import { MemoryDirs } from '../secrets/index.ts';
 
-/** Removes a stopped daemon's containers (16 at a time) and networks; returns the containers left. */
-export async function removeDaemonLeftovers(runtime: DockerRuntime, daemonId: string): Promise<number> {
+/**
+ * Removes a stopped daemon's containers (16 at a time) and networks, after stopping the socket host of its
+ * `dataDir` when given (without it the host exits by itself once the directory is removed); returns the
+ * containers left.
+ */
+export async function removeDaemonLeftovers(
+  runtime: DockerRuntime,
+  daemonId: string,
+  dataDir?: string,
+): Promise<number> {
+  if (dataDir !== undefined) await stopSocketHost(dataDir);
   const labels: Record<string, string>[] = [{ [CHILD_LABEL.daemon]: daemonId }, { [LABEL.daemon]: daemonId }];
   for (const label of labels) {
     const containers = await runtime.list(label);
@@ -38,6 +49,7 @@ export async function tearDownDaemon(run: {
 }): Promise<number> {
   const id = run.daemon?.boilerhouse.daemonId;
   await run.daemon?.stop();
+  await stopSocketHost(run.dataDir);
   const left = id === undefined ? 0 : await removeDaemonLeftovers(run.runtime, id);
   run.runtime.close();
   await rm(run.root, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * Issue 15, storage faults: a disk fills up. The local sink's disk (a small tmpfs as the workload's sink
- * folder under `sinks/`), and the disk the instances' state volumes live on (a small tmpfs as
- * `<data dir>/instances`). Each test mounts its own tmpfs in its own temporary data directory.
+ * folder under `sinks/`), the disk the instances' state volumes live on (a small tmpfs as
+ * `<data dir>/instances`), and the disk of the whole data directory, the daemon's database included. Each
+ * test mounts its own tmpfs in its own temporary data directory.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,18 +30,23 @@ let metrics: Metrics | undefined;
 let disk: Tmpfs | undefined;
 let scratch: string | undefined;
 
+/** True when the harness's whole root (database included) is on `disk`: it is cleaned up before the unmount. */
+let rootOnDisk = false;
+
 afterEach(async () => {
   metrics?.close();
   // The daemon lets go of the disk first (its own bind of `instances` on it), then the disk goes; the
   // harness's cleanup runs even when the unmount fails, which then fails the test.
   await harness?.boilerhouse.stop();
+  if (rootOnDisk) await harness?.cleanup();
   const unmountError = await disk?.unmount().then(
     () => undefined,
     (error: unknown) => error,
   );
-  await harness?.cleanup();
+  if (!rootOnDisk) await harness?.cleanup();
   if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
   harness = metrics = disk = scratch = undefined;
+  rootOnDisk = false;
   if (unmountError !== undefined) throw unmountError;
 });
 
@@ -166,4 +172,85 @@ test("issue 15: the state volumes' disk full: the workload's writes fail in the 
   expect(await promtoolCheck(exposition)).toEqual({ code: 0, output: '' });
   await bh.stop();
   expect(await mountsUnder(h.dataDir)).toEqual([instancesDir]);
+});
+
+/** A harness whose whole root (data directory, database, sink and workloads) is made on `disk`. */
+function harnessOn(on: Tmpfs, workloads: Record<string, string>): Promise<Harness> {
+  const before = process.env.TMPDIR;
+  process.env.TMPDIR = on.dir;
+  // startHarness takes its root from tmpdir() before it first awaits.
+  const started = startHarness(workloads);
+  if (before === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = before;
+  return started;
+}
+
+/** Fills the database's own room too (the WAL reuses its pages), until a write of its fails; returns that error. */
+function fillDatabase(h: Harness): Error {
+  for (;;) {
+    try {
+      h.boilerhouse.activity.record({ type: 'pool.warning', workload: 'echo', message: 'x'.repeat(4000) });
+    } catch (error) {
+      return error as Error;
+    }
+  }
+}
+
+test("issue 15: the whole data directory's disk full, database included: the daemon answers, a claim or release says what it could not write, nothing acknowledged is lost", async () => {
+  disk = await mountTmpfs(await mkdtemp(join(tmpdir(), 'faults-data-disk-')), 32 * MIB);
+  rootOnDisk = true;
+  const h = await harnessOn(disk, { 'echo.yaml': await echoWorkload(ECHO) });
+  harness = h;
+  const bh = h.boilerhouse;
+  metrics = new Metrics(bh);
+  const api = testApi(h);
+
+  const first = await bh.claim(ALICE, 'echo');
+  expect(await counter(first.endpoints[0]?.url as string)).toBe(1);
+  await bh.release(ALICE, 'echo');
+  const second = await bh.claim(ALICE, 'echo');
+  const url = second.endpoints[0]?.url as string;
+  // Acknowledged writes, not yet saved.
+  expect([await counter(url), await counter(url)]).toEqual([2, 3]);
+
+  await disk.fill();
+  expect(fillDatabase(h).message).toMatch(/full/);
+  // The daemon answers.
+  expect((await api.request('/api/v1/pools')).status).toBe(200);
+  expect((await api.request(`/api/v1/tenants/${ALICE}`)).status).toBe(200);
+
+  // A claim that cannot write its row says so, and the database agrees: bob has nothing.
+  const bob = await api.request('/api/v1/tenants/bob/claim', {
+    method: 'POST',
+    body: JSON.stringify({ workload: 'echo' }),
+  });
+  expect(bob.status).toBe(507);
+  expect((await bob.json()).error).toMatchObject({
+    code: 'no_space',
+    message: expect.stringMatching(/full/),
+  });
+  expect(bh.tenant('bob').instances).toEqual([]);
+  // So does a release: alice's instance is still hers, with her unsaved writes.
+  const refused = await api.request(`/api/v1/tenants/${ALICE}/release`, {
+    method: 'POST',
+    body: JSON.stringify({ workload: 'echo' }),
+  });
+  expect(refused.status).toBe(507);
+  expect((await refused.json()).error.code).toBe('no_space');
+  expect(bh.tenant(ALICE).instances.map((instance) => [instance.id, instance.phase])).toEqual([
+    [second.instance.id, 'claimed'],
+  ]);
+  expect(await counterOnDisk(h, second.instance.id)).toBe(3);
+  expect((await bh.snapshots(ALICE, 'echo')).head).toBe(1);
+  expect(await findOrphans(h)).toEqual(NO_ORPHANS);
+
+  // Once there is room, the release saves what was acknowledged, and the next claim sees it.
+  await disk.free();
+  expect(await bh.release(ALICE, 'echo')).toMatchObject({ outcome: 'destroyed' });
+  expect((await bh.snapshots(ALICE, 'echo')).head).toBe(2);
+  const third = await bh.claim(ALICE, 'echo');
+  expect(await counter(third.endpoints[0]?.url as string)).toBe(4);
+  expect((await bh.claim('bob', 'echo')).instance.tenant).toBe('bob');
+  expect(await findOrphans(h)).toEqual(NO_ORPHANS);
+  expect(await promtoolCheck((await (metrics as Metrics).render()).body)).toEqual({ code: 0, output: '' });
 });

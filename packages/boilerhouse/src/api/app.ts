@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Boilerhouse } from '../boilerhouse.ts';
-import type { Database } from '../db/database.ts';
+import { type Database, isDatabaseFull } from '../db/database.ts';
 import { BadRequestError, BoilerhouseError, PoolExhaustedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Auth, Principal } from './auth.ts';
@@ -224,6 +224,15 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
       { error, request_id: c.get('requestId'), method: c.req.method, path: c.req.path },
       'request failed',
     );
+    if (isDatabaseFull(error)) {
+      // The write that failed was rolled back (db/database.ts): the database still says what did happen.
+      return errorResponse(
+        c,
+        507,
+        'no_space',
+        `the daemon could not write to its database (${error.message}): the disk of its data directory is full. Its records say where this stopped (GET the tenant or instance); free space and try again`,
+      );
+    }
     return errorResponse(c, 500, 'internal', error.message);
   });
 

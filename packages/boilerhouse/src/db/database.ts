@@ -82,3 +82,12 @@ export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
 export function returnedRow(statement: StatementSync, ...params: SQLInputValue[]): unknown {
   return statement.all(...params)[0];
 }
+
+/** SQLite's primary result code for a full disk (extended codes keep it in their low byte). */
+const SQLITE_FULL = 13;
+
+/** A write that failed because the database's disk is full (node:sqlite's `errcode`). */
+export function isDatabaseFull(error: unknown): boolean {
+  const { errcode } = (error ?? {}) as { errcode?: unknown };
+  return typeof errcode === 'number' && (errcode & 0xff) === SQLITE_FULL;
+}

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { saveBase, saveKey } from '../../boilerhouse/src/state/keys.ts';
+import { LocalSink } from '../../boilerhouse/src/state/sinks/local.ts';
 import { counter, echoWorkload } from '../../boilerhouse/src/testing/harness.ts';
 import { type ServedDashboard, serveDashboard } from './served-dashboard.ts';
 
@@ -143,6 +145,17 @@ test('release saves; an older save is restored from the UI and the next claim st
   await echo.locator('[data-claim-path="warm"], [data-claim-path="cold"]').waitFor();
   // Save 1 held counter 1: the restored state counts on from there.
   expect(await counter(await endpoint())).toBe(2);
+
+  // A save whose manifest is torn in the sink shows as damaged, with why, and cannot be restored.
+  const sink = new LocalSink(join(served.harness.dataDir, 'sinks', 'echo'));
+  await sink.put(saveKey(saveBase(undefined, 'alice', 'echo'), 2), Buffer.from('{"version":1,"se'));
+  await echo.getByRole('button', { name: 'Release' }).click();
+  await echo.locator('tr[data-save="4"].current').waitFor();
+  const damaged = echo.locator('tr[data-damaged-save="2"]');
+  expect(await damaged.textContent()).toMatch(/^#2damaged: .*save 2 is damaged/);
+  expect(await damaged.getByRole('button').count()).toBe(0);
+  expect(await echo.locator('tr[data-save="2"]').count()).toBe(0);
+  await shot(page, 'tenant-damaged-save');
   expect(loads).toBe(0);
 });
 

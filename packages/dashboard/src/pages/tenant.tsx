@@ -253,7 +253,7 @@ function Saves(props: { tenant: string; workload: string; held: boolean }) {
                   {damaged.map((save) => (
                     <tr key={save.key} data-damaged-save={save.seq ?? 'HEAD'} className="damaged">
                       <td>{save.seq === undefined ? 'HEAD' : `#${save.seq}`}</td>
-                      <td colSpan={5} title={save.key}>
+                      <td colSpan={5} className="reason" title={save.key}>
                         <span className="badge phase-failed">damaged:</span> {save.reason}
                       </td>
                     </tr>

@@ -12,7 +12,7 @@
  *   groups/CLAUDE.md             global memory
  *   groups/{group}/              group memory, files, logs/
  */
-import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lchownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The uid agent containers run as; the dirs they write must be theirs. */
@@ -87,10 +87,13 @@ function checkedFolder(folder: string): string {
   return folder;
 }
 
-/** Makes a directory (and parents) that agent containers can write; owned by them when we are root. */
+/**
+ * Makes a directory (and parents) that agent containers can write; owned by them when we are root. An
+ * agent may have put a link there: lchown changes the link, never what it points to.
+ */
 export function makeAgentDir(path: string): void {
   mkdirSync(path, { recursive: true });
-  if (process.getuid?.() === 0) chownSync(path, AGENT_UID, AGENT_UID);
+  if (process.getuid?.() === 0) lchownSync(path, AGENT_UID, AGENT_UID);
 }
 
 /** The directories one group's runs need, with default memory when there is none yet. */

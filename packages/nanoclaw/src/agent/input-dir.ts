@@ -1,36 +1,58 @@
 /**
  * The host's side of `/workspace/ipc/input/` (AGENT-PROTOCOL.md, "Follow-ups and closing"): follow-up
- * messages for a running agent and the `_close` marker, each written atomically (temp file, rename).
+ * messages for a running agent and the `_close` marker, each written atomically (temp file, rename). The
+ * folder is the agent's, so it is used through ipc/beneath.ts: a link swapped in for `input/` or for a
+ * file in it is never followed (the name `_close.tmp` is one an agent could guess).
  */
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { BeneathDir } from '../ipc/beneath.ts';
 import { AGENT_UID } from '../layout.ts';
 
 export function inputDir(ipcDir: string): string {
   return join(ipcDir, 'input');
 }
 
-/** Empties the input dir before a run, so a new agent never reads what was meant for an old one. */
+/** Runs `use` on the group's input dir; throws when the agent made it something other than a directory. */
+function withInput(ipcDir: string, use: (dir: BeneathDir) => void): void {
+  const group = BeneathDir.open(ipcDir);
+  if (group === undefined) throw new Error(`${ipcDir} does not exist`);
+  try {
+    const input = group.sub('input');
+    if (input === undefined) throw new Error(`${inputDir(ipcDir)} does not exist`);
+    try {
+      use(input);
+    } finally {
+      input.close();
+    }
+  } finally {
+    group.close();
+  }
+}
+
+/**
+ * Empties the input dir before a run, so a new agent never reads what was meant for an old one.
+ * Directories in it (the agent's doing) are left: walking them could be led out of the folder.
+ */
 export function clearInput(ipcDir: string): void {
-  const dir = inputDir(ipcDir);
-  mkdirSync(dir, { recursive: true });
-  for (const name of readdirSync(dir)) rmSync(join(dir, name), { force: true, recursive: true });
+  mkdirSync(inputDir(ipcDir), { recursive: true });
+  withInput(ipcDir, (input) => {
+    for (const name of input.list()) input.remove(name);
+  });
 }
 
 export function writeFollowUp(ipcDir: string, text: string): void {
   const name = `${Date.now()}-${randomBytes(4).toString('hex')}.json`;
-  writeAtomic(join(inputDir(ipcDir), name), `${JSON.stringify({ type: 'message', text })}\n`);
+  writeAtomic(ipcDir, name, `${JSON.stringify({ type: 'message', text })}\n`);
 }
 
 export function writeClose(ipcDir: string): void {
-  writeAtomic(join(inputDir(ipcDir), '_close'), '');
+  writeAtomic(ipcDir, '_close', '');
 }
 
-function writeAtomic(path: string, content: string): void {
-  const temporary = `${path}.tmp`;
-  writeFileSync(temporary, content);
+function writeAtomic(ipcDir: string, name: string, content: string): void {
   // The agent deletes input files after reading them.
-  if (process.getuid?.() === 0) chownSync(temporary, AGENT_UID, AGENT_UID);
-  renameSync(temporary, path);
+  const owner = process.getuid?.() === 0 ? AGENT_UID : undefined;
+  withInput(ipcDir, (input) => input.write(name, content, owner));
 }

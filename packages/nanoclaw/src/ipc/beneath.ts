@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
+  fchownSync,
   fstatSync,
   openSync,
   readdirSync,
@@ -81,8 +82,11 @@ export class BeneathDir {
     }
   }
 
-  /** Writes `name` whole or not at all: a new temporary file (never an existing entry), then a rename. */
-  write(name: string, content: string): void {
+  /**
+   * Writes `name` whole or not at all: a new temporary file (never an existing entry), then a rename;
+   * owned by uid and gid `owner` when given.
+   */
+  write(name: string, content: string, owner?: number): void {
     const temporary = `.${name}.${randomBytes(4).toString('hex')}.tmp`;
     const fd = openSync(
       this.#at(temporary),
@@ -91,6 +95,7 @@ export class BeneathDir {
     );
     try {
       writeSync(fd, content);
+      if (owner !== undefined) fchownSync(fd, owner, owner);
     } finally {
       closeSync(fd);
     }

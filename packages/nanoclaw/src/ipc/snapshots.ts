@@ -3,7 +3,7 @@
  * tasks; every task for main) and, for main, `available_groups.json` (every chat seen). Rewritten
  * atomically before each run and after each change.
  */
-import { chownSync, existsSync } from 'node:fs';
+import { existsSync, lchownSync } from 'node:fs';
 import { join } from 'node:path';
 import { AGENT_UID, type Layout, MAIN_FOLDER } from '../layout.ts';
 import type { ChatStore } from '../store/chats.ts';
@@ -92,5 +92,6 @@ export class Snapshots {
 
 function writeReadable(path: string, value: unknown): void {
   writeJsonAtomic(path, value);
-  if (process.getuid?.() === 0) chownSync(path, AGENT_UID, AGENT_UID);
+  // lchown: should the agent swap a link in after the rename, the link changes, not what it points to.
+  if (process.getuid?.() === 0) lchownSync(path, AGENT_UID, AGENT_UID);
 }

@@ -44,6 +44,8 @@ afterEach(async () => {
     (error: unknown) => error,
   );
   if (!rootOnDisk) await harness?.cleanup();
+  // The whole-disk test's mount point is a directory of its own.
+  else if (unmountError === undefined && disk !== undefined) await rm(disk.dir, { recursive: true });
   if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
   harness = metrics = disk = scratch = undefined;
   rootOnDisk = false;

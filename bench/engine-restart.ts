@@ -65,8 +65,11 @@ try {
   while (backAfter.size < tenants.length) {
     for (const tenant of tenants) {
       if (backAfter.has(tenant)) continue;
-      const instance = bh.tenant(tenant).instances.find((i) => i.phase === 'claimed' && i.id !== before.get(tenant));
-      const url = instance?.ports[0] === undefined ? undefined : `http://127.0.0.1:${instance.ports[0].hostPort}`;
+      const instance = bh
+        .tenant(tenant)
+        .instances.find((i) => i.phase === 'claimed' && i.id !== before.get(tenant));
+      const url =
+        instance?.ports[0] === undefined ? undefined : `http://127.0.0.1:${instance.ports[0].hostPort}`;
       if (url === undefined) continue;
       const value = await counter(url).catch(() => undefined);
       if (value === undefined) continue;

@@ -148,7 +148,7 @@ test('tenants lists alice; tenant show gives her instance and endpoint', async (
   const show = await bh(['tenant', 'show', 'alice']);
   expect(show.code).toBe(0);
   expect(show.out).toMatch(
-    new RegExp(`^echo\\s+${instanceId}\\s+claimed\\s+.*http://127\\.0\\.0\\.1:\\d+$`, 'm'),
+    new RegExp(`^echo\\s+${instanceId}\\s+claimed\\s+.*http://127\\.0\\.0\\.1:\\d+\\s+-$`, 'm'),
   );
   const json = JSON.parse((await bh(['tenant', 'show', 'alice', '--json'])).out);
   expect(json).toMatchObject({ tenant: 'alice', instances: [{ id: instanceId }] });

@@ -463,7 +463,7 @@ test('5. the daemon killed during an active conversation and started again: noth
   } finally {
     await daemon.api('POST', '/api/v1/tenants/erin/release', { workload: 'nanoclaw' }).catch(() => undefined);
     await daemon.stop();
-    await removeDaemonLeftovers(harness.runtime, daemonId);
+    await removeDaemonLeftovers(harness.runtime, daemonId, dirs.dataDir);
     await rm(root, { recursive: true, force: true });
   }
 }, 180_000);

@@ -46,7 +46,7 @@ import {
 } from './pool/release.ts';
 import { ReservedWrites } from './pool/reserved-writes.ts';
 import { Resumes } from './pool/resumes.ts';
-import { releaseDataDir, restrictDataDir } from './pool/volume-mount.ts';
+import { restrictDataDir } from './pool/volume-mount.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
 import { DockerProxies } from './proxy/proxies.ts';
 import { DockerRuntime } from './runtime/docker.ts';
@@ -261,13 +261,10 @@ export class Boilerhouse {
     await Promise.all(this.#loops);
     await this.#idle.stop();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
-    // Whatever else fails, nothing stays mounted once the daemon is down (pool/volume-mount.ts). The socket
-    // host goes on serving the instances' sockets (proxy/host/): closeAll only lets go of it.
-    try {
-      await this.#deps.proxies.closeAll();
-    } finally {
-      await releaseDataDir(this.#dataDir, new MemoryDirs(this.#dataDir));
-    }
+    // The socket host goes on serving the instances' sockets (proxy/host/): closeAll only lets go of it.
+    // The volume mounts stay (pool/volume-mount.ts): the instances, their children and the host's pins
+    // under them outlive the daemon; taking them away would hide the pins the host makes meanwhile.
+    await this.#deps.proxies.closeAll();
     this.activity.record({ type: 'daemon.stopped', message: `Boilerhouse ${this.daemonId} stopped` });
   }
 

@@ -39,7 +39,7 @@ afterAll(async () => {
   const daemonId = daemon.boilerhouse.daemonId;
   await daemon.stop();
   const runtime = new DockerRuntime();
-  await removeDaemonLeftovers(runtime, daemonId);
+  await removeDaemonLeftovers(runtime, daemonId, join(root, 'data'));
   runtime.close();
   await rm(root, { recursive: true, force: true });
   await rm(new MemoryDirs(join(root, 'data')).root, { recursive: true, force: true });

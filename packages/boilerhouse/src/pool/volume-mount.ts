@@ -7,9 +7,10 @@
  * remount replaces the flags. Children's binds are therefore pinned read-only with the flags; see pins.ts.)
  *
  * Each directory is bound onto itself (`mount --bind DIR DIR`), then remounted with the flags. Starting again
- * (after a stop, or after kill -9) looks at /proc/self/mountinfo first and never stacks a second mount; stop
- * takes the mount away (lazily: pins under it go with it, while the containers keep their own mounts),
- * so that nothing is left mounted once the daemon is down. Needs root, as the daemon already does.
+ * (after a stop, or after kill -9) looks at /proc/self/mountinfo first and never stacks a second mount. A
+ * daemon's stop leaves the mounts: its instances, their children and the socket host's pins under them run
+ * on. `releaseDataDir` takes them away (lazily) once nothing runs from them: test and bench teardown, after
+ * the containers and the socket host are gone. Needs root, as the daemon already does.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, readFile, realpath, stat } from 'node:fs/promises';

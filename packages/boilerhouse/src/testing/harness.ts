@@ -10,6 +10,7 @@ import { configFromEnv } from '../config.ts';
 import { type Database, openDatabase } from '../db/database.ts';
 import { silentLogger } from '../log.ts';
 import { LABEL } from '../pool/container-spec.ts';
+import { releaseDataDir } from '../pool/volume-mount.ts';
 import { CHILD_LABEL } from '../proxy/children.ts';
 import { stopSocketHost } from '../proxy/host/spawn.ts';
 import { DockerRuntime } from '../runtime/docker.ts';
@@ -114,6 +115,7 @@ export async function startHarness(
       const leaked = networks.filter((network) => !running.has(network.labels[LABEL.instance]));
       db.close();
       runtime.close();
+      await releaseDataDir(dataDir, new MemoryDirs(dataDir));
       await rm(root, { recursive: true, force: true });
       await rm(new MemoryDirs(dataDir).root, { recursive: true, force: true });
       if (leaked.length > 0) {

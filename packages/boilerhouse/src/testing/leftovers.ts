@@ -6,6 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { LABEL } from '../pool/container-spec.ts';
+import { releaseDataDir } from '../pool/volume-mount.ts';
 import { CHILD_LABEL } from '../proxy/children.ts';
 import { stopSocketHost } from '../proxy/host/spawn.ts';
 import type { DockerRuntime } from '../runtime/docker.ts';
@@ -13,15 +14,15 @@ import { MemoryDirs } from '../secrets/index.ts';
 
 /**
  * Removes a stopped daemon's containers (16 at a time) and networks, after stopping the socket host of its
- * `dataDir` when given (without it the host exits by itself once the directory is removed); returns the
- * containers left.
+ * `dataDir`, then takes away its volume mounts (which outlive a daemon's stop, as its instances do);
+ * returns the containers left.
  */
 export async function removeDaemonLeftovers(
   runtime: DockerRuntime,
   daemonId: string,
-  dataDir?: string,
+  dataDir: string,
 ): Promise<number> {
-  if (dataDir !== undefined) await stopSocketHost(dataDir);
+  await stopSocketHost(dataDir);
   const labels: Record<string, string>[] = [{ [CHILD_LABEL.daemon]: daemonId }, { [LABEL.daemon]: daemonId }];
   for (const label of labels) {
     const containers = await runtime.list(label);
@@ -32,6 +33,7 @@ export async function removeDaemonLeftovers(
   for (const network of await runtime.listNetworks({ [LABEL.daemon]: daemonId })) {
     await runtime.removeNetwork(network.name);
   }
+  await releaseDataDir(dataDir, new MemoryDirs(dataDir));
   let left = 0;
   for (const label of labels) left += (await runtime.list(label)).length;
   return left;
@@ -49,8 +51,8 @@ export async function tearDownDaemon(run: {
 }): Promise<number> {
   const id = run.daemon?.boilerhouse.daemonId;
   await run.daemon?.stop();
-  await stopSocketHost(run.dataDir);
-  const left = id === undefined ? 0 : await removeDaemonLeftovers(run.runtime, id);
+  const left = id === undefined ? 0 : await removeDaemonLeftovers(run.runtime, id, run.dataDir);
+  if (id === undefined) await stopSocketHost(run.dataDir);
   run.runtime.close();
   await rm(run.root, { recursive: true, force: true });
   await rm(new MemoryDirs(run.dataDir).root, { recursive: true, force: true });

@@ -155,3 +155,39 @@ test('a socket host killed under a running daemon is started again and serves ev
   await harness.boilerhouse.destroy(instance.id);
   await expectDestroyedCleanly(harness.dataDir, instance.id);
 });
+
+test('a child started while the daemon is down keeps its bind after the daemon starts again, and so does the next', async () => {
+  const harness: Harness = await startHarness({ 'echo.yaml': await workload() });
+  cleanups.push(async () => void (await harness.cleanup()));
+  const claim = await harness.boilerhouse.claim('alice', 'echo');
+  await fetch(`${claim.endpoints[0]?.url}/counter`);
+  const socket = socketOf(harness.dataDir, claim.instance.id);
+  // Reads the state volume through a bind, which the host pins under the instance directory.
+  const reader = async (name: string) => {
+    const created = await callProxy(socket, 'POST', `/containers/create?name=${name}`, {
+      Image: CHILD_IMAGE,
+      Cmd: ['sh', '-c', 'while :; do cat /w/counter; echo; sleep 0.2; done'],
+      HostConfig: { Binds: ['/data:/w'] },
+    });
+    expect(created.status).toBe(201);
+    expect((await callProxy(socket, 'POST', `/containers/${name}/start`)).status).toBe(204);
+    return created.body.Id as string;
+  };
+  const counterSeen = async (id: string) => {
+    const logs = await engine.call('GET', `/containers/${id}/logs?stdout=1&stderr=1`);
+    return logs.body.toString('latin1').includes('1\n');
+  };
+
+  await harness.boilerhouse.stop();
+  const whileDown = await reader('while-down');
+  await waitFor(
+    () => counterSeen(whileDown),
+    10_000,
+    'the child started while the daemon was down to read the volume',
+  );
+  await harness.restart();
+  const after = await reader('after-restart');
+  await waitFor(() => counterSeen(after), 10_000, 'the child started after the restart to read the volume');
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+  expect(mounts).toContain(join(harness.dataDir, 'instances', claim.instance.id, 'docker-pins'));
+});

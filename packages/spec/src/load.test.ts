@@ -287,6 +287,41 @@ describe('the docker block', () => {
   });
 });
 
+describe('the gateway block and pool.wake', () => {
+  test('a gateway needs its port; token auth, a 30 s wake and traffic as activity by default', () => {
+    expect(spec('id: g\nimage: i\nexpose: [3847]\ngateway: {port: 3847}\n').gateway).toEqual({
+      port: 3847,
+      auth: 'token',
+      wakeTimeout: 30_000,
+      activity: true,
+    });
+    expect(
+      spec('id: g\nimage: i\ngateway: {port: 80, auth: none, wake_timeout: 5s}\n').gateway,
+    ).toMatchObject({
+      auth: 'none',
+      wakeTimeout: 5_000,
+    });
+    expect(warnings('id: g\nimage: i\ngateway: {auth: token}\n')).toEqual([
+      expect.stringContaining('gateway.port'),
+    ]);
+    expect(warnings('id: g\nimage: i\nnetwork_mode: none\ngateway: {port: 80}\n')).toEqual([
+      expect.stringContaining('the gateway could never reach the instance'),
+    ]);
+  });
+
+  test('wake.at_file is a relative file of the state volume; wake.every a duration', () => {
+    const text =
+      'id: w\nimage: i\nvolumes: {state: {target: /data}}\npool:\n  wake: {at_file: next-wake, every: 15m}\n';
+    expect(spec(text).pool.wake).toEqual({ atFile: 'next-wake', every: 15 * 60_000 });
+    expect(warnings('id: w\nimage: i\npool:\n  wake: {at_file: next-wake}\n')).toEqual([
+      expect.stringContaining('volumes.state is not set'),
+    ]);
+    expect(
+      warnings('id: w\nimage: i\nvolumes: {state: {target: /data}}\npool:\n  wake: {at_file: ../x}\n'),
+    ).toEqual([expect.stringContaining('no ".."')]);
+  });
+});
+
 describe('compose spellings', () => {
   test.each([
     ['pool:\n  min_size: 3\n', (s: WorkloadSpec) => s.pool.minIdle, 3],

@@ -32,6 +32,16 @@ export function checkWorkload(spec: WorkloadSpec, where: Where): boolean {
 
   checkVolumeTargets(spec, error);
 
+  if (spec.pool.wake?.atFile !== undefined && spec.volumes.state === undefined) {
+    error(
+      ['pool', 'wake', 'at_file'],
+      'wake.at_file is a file of the state volume, but volumes.state is not set',
+    );
+  }
+  if (spec.gateway !== undefined && spec.networkMode === 'none') {
+    error(['gateway'], 'network_mode none has no network, so the gateway could never reach the instance');
+  }
+
   const duplicatePort = spec.expose.find((port, index) => spec.expose.indexOf(port) !== index);
   if (duplicatePort !== undefined) error(['expose'], `port ${duplicatePort} is listed twice`);
   if (spec.networkMode === 'none' && spec.expose.length > 0) {

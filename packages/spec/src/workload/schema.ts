@@ -123,6 +123,19 @@ const pool = object(
       duration({ bare: 'ms', warnBelowMs: SECOND }),
       "Release a claimed instance after its tenant's files have not changed for this long.",
     ),
+    wake: optional(
+      object({
+        at_file: optional(
+          relativePath('the state volume'),
+          'A file of the state volume holding the time (RFC 3339) its tenant next needs to run; read at every save, the tenant is claimed then.',
+        ),
+        every: optional(
+          duration({ bare: 'ms', warnBelowMs: MINUTE }),
+          'Claim each released tenant this often, to catch up (messages waiting on a channel).',
+        ),
+      }),
+      'When Boilerhouse claims a released tenant by itself; the idle release lets it go again.',
+    ),
   },
   {
     aliases: {
@@ -132,6 +145,25 @@ const pool = object(
     },
   },
 );
+
+const gateway = object({
+  port: required(containerPort(), 'The container port the gateway forwards tenant traffic to.'),
+  auth: defaulted(
+    oneOf(['token', 'none']),
+    'token',
+    'token: the gateway admits only holders of a link Boilerhouse minted for the tenant; none: the workload authenticates callers itself.',
+  ),
+  wake_timeout: defaulted(
+    duration({ bare: 'ms', warnBelowMs: SECOND }),
+    30 * SECOND,
+    'How long a request for a released tenant waits for its instance to be claimed and ready.',
+  ),
+  activity: defaulted(
+    boolean(),
+    true,
+    "Requests and open streams through the gateway hold off the idle release, as the tenant's writes do.",
+  ),
+});
 
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -352,6 +384,10 @@ export const workloadObject = object(
       'Commands run in the instance around claim and release.',
     ),
     docker: optional(docker, 'Gives the workload a filtered Docker socket to start containers of its own.'),
+    gateway: optional(
+      gateway,
+      "Serves the workload's tenants at Boilerhouse's gateway: one stable address per tenant that authenticates and wakes.",
+    ),
   },
   {
     expected: 'a workload mapping',

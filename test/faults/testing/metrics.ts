@@ -2,11 +2,7 @@
  * The daemon's /metrics as a fault test reads it: one sample's value, and Prometheus's own linter over the
  * whole exposition (promtool from Debian's prometheus package; scripts/setup.sh puts it in .data/tools).
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const PROMTOOL =
-  process.env.PROMTOOL ?? fileURLToPath(new URL('../../../.data/tools/promtool', import.meta.url));
+export { promtoolCheck } from '../../../packages/boilerhouse/src/testing/promtool.ts';
 
 /** The sum of the samples named `name` whose labels include `labels` (0 when there are none). */
 export function sampleSum(exposition: string, name: string, labels: Record<string, string> = {}): number {
@@ -23,16 +19,4 @@ export function sampleSum(exposition: string, name: string, labels: Record<strin
     if (Object.entries(labels).every(([key, value]) => found[key] === value)) sum += Number(match[3]);
   }
   return sum;
-}
-
-/** `promtool check metrics` on `exposition`: its exit code and what it printed. */
-export function promtoolCheck(exposition: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(PROMTOOL, ['check', 'metrics'], (error, stdout, stderr) => {
-      const code = error === null ? 0 : (error as NodeJS.ErrnoException & { code?: unknown }).code;
-      if (typeof code !== 'number') reject(error);
-      else resolve({ code, output: `${stdout}${stderr}` });
-    });
-    child.stdin?.end(exposition);
-  });
 }

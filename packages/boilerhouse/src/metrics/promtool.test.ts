@@ -2,14 +2,10 @@
  * The exposition passes Prometheus's own linter, `promtool check metrics` (Debian's prometheus package;
  * scripts/setup.sh puts its promtool in .data/tools), with every kind of metric holding samples.
  */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, expect, test } from 'vitest';
 import { counter, echoWorkload, type Harness, startHarness } from '../testing/harness.ts';
+import { promtoolCheck } from '../testing/promtool.ts';
 import { Metrics } from './metrics.ts';
-
-const PROMTOOL =
-  process.env.PROMTOOL ?? fileURLToPath(new URL('../../../../.data/tools/promtool', import.meta.url));
 
 let harness: Harness | undefined;
 let metrics: Metrics | undefined;
@@ -20,18 +16,6 @@ afterEach(async () => {
   harness = metrics = undefined;
 });
 
-/** promtool's exit code and what it printed, for `text` on its standard input. */
-function checkMetrics(text: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(PROMTOOL, ['check', 'metrics'], (error, stdout, stderr) => {
-      const code = error === null ? 0 : (error as NodeJS.ErrnoException & { code?: unknown }).code;
-      if (typeof code !== 'number') reject(error);
-      else resolve({ code, output: `${stdout}${stderr}` });
-    });
-    child.stdin?.end(text);
-  });
-}
-
 test('issue 15: /metrics passes promtool check metrics', async () => {
   harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
   metrics = new Metrics(harness.boilerhouse);
@@ -41,5 +25,5 @@ test('issue 15: /metrics passes promtool check metrics', async () => {
   metrics.observeHttp('GET', '/api/v1/pools', 200, 0.003);
   const { body } = await metrics.render();
   expect(body).toContain('boilerhouse_claim_duration_seconds_bucket');
-  expect(await checkMetrics(body)).toEqual({ code: 0, output: '' });
+  expect(await promtoolCheck(body)).toEqual({ code: 0, output: '' });
 });

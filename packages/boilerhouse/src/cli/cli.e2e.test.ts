@@ -161,14 +161,40 @@ test('secrets set stores values given as arguments, from the environment and fro
   const set = await bh([...args, '--from-env-file', envFile], { FROM_ENV: `${SECRET}-env` });
   expect(set).toEqual({
     code: 0,
-    out: 'stored 3 secrets of alice for echo: API_KEY, FROM_ENV, FROM_FILE\n',
+    out: 'set 3 secrets of alice for echo (FROM_FILE, API_KEY, FROM_ENV); stored now: API_KEY, FROM_ENV, FROM_FILE\n',
     err: '',
   });
   const json = await bh([...args, '--json'], { FROM_ENV: `${SECRET}-env` });
-  expect(JSON.parse(json.out)).toEqual({ tenant: 'alice', workload: 'echo', keys: ['API_KEY', 'FROM_ENV'] });
+  expect(JSON.parse(json.out)).toEqual({
+    tenant: 'alice',
+    workload: 'echo',
+    keys: ['API_KEY', 'FROM_ENV', 'FROM_FILE'],
+  });
   expect(json.out + json.err).not.toContain(SECRET);
   const names = await bh(['secrets', 'list', 'alice']);
-  expect(names.out).toMatch(/^echo\s+API_KEY, FROM_ENV\s/m);
+  expect(names.out).toMatch(/^echo\s+API_KEY, FROM_ENV, FROM_FILE\s/m);
+});
+
+test('secrets set, one name at a time as the hosting guide does, keeps the others; replace and unset say what they do', async () => {
+  for (const line of ['MODEL_KEY', 'WEB_TOKEN=t0ken-for-bob', 'WHATSAPP_ENABLED=true']) {
+    const one = await bh(['secrets', 'set', 'bob', '--workload', 'echo', line], {
+      MODEL_KEY: `${SECRET}-model`,
+    });
+    expect(one, line).toMatchObject({ code: 0, err: '' });
+  }
+  expect((await bh(['secrets', 'list', 'bob'])).out).toMatch(
+    /^echo\s+MODEL_KEY, WEB_TOKEN, WHATSAPP_ENABLED\s/m,
+  );
+  const unset = await bh(['secrets', 'unset', 'bob', '--workload', 'echo', 'WHATSAPP_ENABLED']);
+  expect(unset.out).toBe(
+    'removed 1 secret of bob for echo (WHATSAPP_ENABLED); stored now: MODEL_KEY, WEB_TOKEN\n',
+  );
+  const replaced = await bh(['secrets', 'replace', 'bob', '--workload', 'echo', 'ONLY=this']);
+  expect(replaced.out).toBe('replaced the set with 1 secret of bob for echo (ONLY); stored now: ONLY\n');
+  // A bare name whose variable is not in the environment is a usage error that names it.
+  const unexported = await bh(['secrets', 'set', 'bob', '--workload', 'echo', 'NOT_EXPORTED']);
+  expect(unexported.code).toBe(2);
+  expect(unexported.err).toContain('NOT_EXPORTED');
 });
 
 test('release reserves the instance for alice; snapshots list shows the save; restore makes it current', async () => {

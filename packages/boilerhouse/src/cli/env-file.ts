@@ -7,6 +7,8 @@
  */
 import { UsageError } from './command.ts';
 
+/** What an environment variable's name looks like, as people write them: upper case. */
+const VARIABLE_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const UNESCAPES: Record<string, string> = { '\\': '\\', '"': '"', n: '\n', r: '\r', $: '$' };
 
@@ -72,7 +74,11 @@ export function parseAssignments(
     }
     const fromEnv = env[name];
     if (fromEnv === undefined) {
-      throw new UsageError(`${position} has no "=VALUE" and names no variable set in this environment`);
+      // Named only when it reads as a variable's name: a value pasted without its KEY= must not be echoed.
+      const named = VARIABLE_NAME.test(name) ? ` (${name})` : '';
+      throw new UsageError(
+        `${position}${named} has no "=VALUE" and names no variable set in this environment: export it first, or write KEY=VALUE`,
+      );
     }
     values[name] = fromEnv;
   }

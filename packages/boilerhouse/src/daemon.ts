@@ -52,11 +52,20 @@ export async function startDaemon(
       resolve(started),
     );
     started.once('error', reject);
+  }).catch(async (error: unknown) => {
+    // Not serving (the port is taken, say): nothing keeps running, and a new admin key is not kept.
+    await boilerhouse.stop();
+    metrics.close();
+    runtime.close();
+    db.close();
+    throw error;
   });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
+  // Serving: the new key (if one was made) is shown by the caller now, so it is kept from now on.
+  key.keep?.();
   log.info({ url, dataDir: config.dataDir, workloadsDir: config.workloadsDir }, 'Boilerhouse serving');
   let stopping: Promise<void> | undefined;
   return {

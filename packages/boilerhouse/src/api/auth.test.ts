@@ -125,8 +125,12 @@ describe('scoped tokens', () => {
 describe('the admin key', () => {
   test('is made once when none is given, and only its hash is kept', async () => {
     const db = openDatabase(':memory:');
+    const unshown = adminKey(db, {}, '127.0.0.1');
+    // A start that failed before serving never kept it: the next start makes (and shows) another.
     const first = adminKey(db, {}, '127.0.0.1');
     expect(first.generated).toMatch(/^bh_admin_[A-Za-z0-9_-]{43}$/);
+    expect(first.generated).not.toBe(unshown.generated);
+    first.keep?.();
     const second = adminKey(db, {}, '127.0.0.1');
     expect(second.generated).toBeUndefined();
     expect(second.hash?.equals(first.hash as Buffer)).toBe(true);

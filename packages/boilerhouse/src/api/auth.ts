@@ -104,14 +104,15 @@ export class Auth {
 
 /**
  * The admin key's hash: from BOILERHOUSE_API_KEY, else the one kept in the database, else a new key
- * (returned as `generated`, to be shown once; only its hash is kept). With BOILERHOUSE_AUTH=off there is
- * none, which is refused unless the API listens on loopback only.
+ * (returned as `generated`, to be shown once). A new key's hash is kept only when `keep` is called, once
+ * the daemon is up and the key about to be shown: a start that fails never leaves a key nobody saw. With
+ * BOILERHOUSE_AUTH=off there is none, which is refused unless the API listens on loopback only.
  */
 export function adminKey(
   db: Database,
   env: Readonly<Record<string, string | undefined>>,
   host: string,
-): { hash: Buffer | undefined; generated?: string } {
+): { hash: Buffer | undefined; generated?: string; keep?: () => void } {
   const mode = env.BOILERHOUSE_AUTH ?? 'on';
   if (mode === 'off') {
     if (!isLoopback(host)) {
@@ -135,8 +136,10 @@ export function adminKey(
   if (row !== undefined) return { hash: Buffer.from(row.value, 'hex') };
   const generated = `bh_admin_${randomBytes(32).toString('base64url')}`;
   const hash = hashSecret(generated);
-  db.prepare("INSERT INTO meta (key, value) VALUES ('admin_key_sha256', ?)").run(hash.toString('hex'));
-  return { hash, generated };
+  const keep = () => {
+    db.prepare("INSERT INTO meta (key, value) VALUES ('admin_key_sha256', ?)").run(hash.toString('hex'));
+  };
+  return { hash, generated, keep };
 }
 
 export function isLoopback(host: string): boolean {

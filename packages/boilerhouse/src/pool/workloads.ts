@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { watch } from 'node:fs';
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   formatProblem,
@@ -78,6 +78,20 @@ export class WorkloadRegistry {
     this.#activity = options.activity;
     this.#overrides = options.overrides;
     this.#onChange = options.onChange;
+  }
+
+  /**
+   * Makes the workloads directory when it is not there (a first start), and says so: watching a missing
+   * directory fails, and an operator would otherwise have to guess which one to create.
+   */
+  async ensureDir(): Promise<void> {
+    const made = await mkdir(this.#dir, { recursive: true });
+    if (made === undefined) return;
+    this.#activity.record({
+      type: 'pool.warning',
+      workload: null,
+      message: `the workloads directory ${this.#dir} did not exist; made it empty: put workload files (*.yaml) there or apply them with bh workload apply`,
+    });
   }
 
   get(id: string): Workload | undefined {

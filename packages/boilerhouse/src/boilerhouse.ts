@@ -208,6 +208,7 @@ export class Boilerhouse {
     await restrictDataDir(this.#dataDir, new MemoryDirs(this.#dataDir));
     const key = await loadSecretKey(this.#env, this.#dataDir);
     this.#secrets = new TenantSecrets(this.#deps.db, key.key);
+    await this.workloads.ensureDir();
     await this.workloads.load();
     const report = await recover(this.#deps, this.#state, this.#dead);
     this.#lastRecovery = report;

@@ -33,6 +33,8 @@ const IN_TENANT_PHASES = `phase IN (${TENANT_PHASES.map((phase) => `'${phase}'`)
 export interface PortMapping {
   port: number;
   hostPort: number;
+  /** The host address the engine bound it to (absent on instances made before it was kept). */
+  hostIp?: string;
 }
 
 export interface Instance {

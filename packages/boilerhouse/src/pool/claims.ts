@@ -68,9 +68,17 @@ async function waitWhileMoving(deps: PoolDeps, instance: Instance): Promise<void
   }
 }
 
+/**
+ * Where each port of the instance is reached: the address its container was published on, or
+ * `publishHost` when that is every address (0.0.0.0, ::) or was not kept (instances made before).
+ */
 export function endpointsOf(instance: Instance, publishHost: string): Endpoint[] {
-  const host = publishHost.includes(':') ? `[${publishHost}]` : publishHost;
-  return instance.ports.map(({ port, hostPort }) => ({ port, url: `http://${host}:${hostPort}` }));
+  return instance.ports.map(({ port, hostPort, hostIp }) => {
+    const address =
+      hostIp === undefined || hostIp === '' || hostIp === '0.0.0.0' || hostIp === '::' ? publishHost : hostIp;
+    const host = address.includes(':') ? `[${address}]` : address;
+    return { port, url: `http://${host}:${hostPort}` };
+  });
 }
 
 class Stopwatch {

@@ -103,7 +103,12 @@ export async function startContainer(
         `its container is ${info?.status ?? 'gone'} right after start (exit code ${info?.exitCode ?? '?'})`,
       );
     }
-    const ports = spec.expose.map((port) => ({ port, hostPort: info?.ports[port] ?? 0 }));
+    // Where the engine bound each port, kept: a later BOILERHOUSE_PUBLISH_HOST does not move a container.
+    const ports = spec.expose.map((port) => ({
+      port,
+      hostPort: info.ports[port]?.hostPort ?? 0,
+      ...(info.ports[port] === undefined ? {} : { hostIp: info.ports[port].hostIp }),
+    }));
     updateInPhase(deps.db, instance.id, instance.phase, { ports, address: info.ipAddress ?? null });
     deps.activity.record({
       type: 'instance.created',

@@ -5,6 +5,7 @@ import type {
   ContainerStatus,
   ContainerSummary,
   ImageConfig,
+  PublishedPort,
 } from './runtime.ts';
 
 /** The parts of `GET /containers/{id}/json` that ContainerInfo reads. */
@@ -85,11 +86,13 @@ export function toCreateBody(spec: ContainerSpec): Record<string, unknown> {
 }
 
 export function toContainerInfo(raw: RawContainer): ContainerInfo {
-  const ports: Record<number, number> = {};
+  const ports: Record<number, PublishedPort> = {};
   for (const [key, bindings] of Object.entries(raw.NetworkSettings.Ports ?? {})) {
     const [port, protocol] = key.split('/');
-    const hostPort = bindings?.[0]?.HostPort;
-    if (protocol === 'tcp' && hostPort) ports[Number(port)] = Number(hostPort);
+    const binding = bindings?.[0];
+    if (protocol === 'tcp' && binding?.HostPort) {
+      ports[Number(port)] = { hostIp: binding.HostIp, hostPort: Number(binding.HostPort) };
+    }
   }
   const networks = Object.values(raw.NetworkSettings.Networks ?? {});
   const ipAddress = raw.NetworkSettings.IPAddress || networks.find((network) => network.IPAddress)?.IPAddress;

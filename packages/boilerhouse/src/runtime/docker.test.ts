@@ -106,8 +106,8 @@ describe('a container created from a full spec', () => {
       exitCode: 0,
     });
     expect(info?.ipAddress).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-    expect(info?.ports[8080]).toBeGreaterThan(0);
-    await waitForHealth(`http://127.0.0.1:${info?.ports[8080]}`);
+    expect(info?.ports[8080]).toEqual({ hostIp: '127.0.0.1', hostPort: expect.any(Number) });
+    await waitForHealth(`http://127.0.0.1:${info?.ports[8080]?.hostPort}`);
   });
 
   test('the engine holds the locked-down host config', async () => {
@@ -177,7 +177,7 @@ describe('a container created from a full spec', () => {
   });
 
   test('pause freezes it and unpause brings it back; start on a running container is fine', async () => {
-    const port = (await runtime.inspect(id))?.ports[8080];
+    const port = (await runtime.inspect(id))?.ports[8080]?.hostPort;
     await runtime.pause(id);
     expect((await runtime.inspect(id))?.status).toBe('paused');
     await runtime.unpause(id);

@@ -50,13 +50,19 @@ export type ContainerStatus =
   | 'exited'
   | 'dead';
 
+/** A container port as the engine bound it on the host. */
+export interface PublishedPort {
+  hostIp: string;
+  hostPort: number;
+}
+
 export interface ContainerInfo {
   id: string;
   name: string;
   status: ContainerStatus;
   labels: Record<string, string>;
-  /** Container port -> published host port. */
-  ports: Record<number, number>;
+  /** Container port -> where the engine published it on the host. */
+  ports: Record<number, PublishedPort>;
   exitCode: number;
   /** The container's address on its network, when it has one. */
   ipAddress?: string;

@@ -367,6 +367,19 @@ test('a refused connection names the URL and suggests boilerhouse serve', async 
   expect((await bh(['tenants', '--url', url])).err).toContain(url);
 });
 
+test('instances list shows each instance with its version; instances destroy saves, then destroys', async () => {
+  const claimed = JSON.parse((await bh(['claim', 'carol', '--workload', 'echo', '--json'])).out);
+  const id = claimed.instance.id as string;
+  const list = await bh(['instances', 'list', '--workload', 'echo']);
+  expect(list.out).toMatch(new RegExp(`^${id}\\s+echo\\s+[0-9a-f]{12}\\s+claimed\\s+carol\\s`, 'm'));
+  const logs = await bh(['instances', 'logs', id, '--tail', '5']);
+  expect(logs.code).toBe(0);
+  expect(await bh(['instances', 'destroy', id])).toEqual({ code: 0, out: `destroyed ${id}\n`, err: '' });
+  expect((await bh(['instances', 'list'])).out).not.toContain(id);
+  const missing = await bh(['instances', 'destroy', id]);
+  expectFailure(missing, new RegExp(`^bh: instances destroy ${id}: 404 not_found: no instance ${id}`));
+});
+
 test('workload delete --force releases tenants and removes the workload', async () => {
   const refused = await bh(['workload', 'delete', 'echo']);
   expectFailure(refused, /^bh: workload delete echo: 409 conflict: .*bob.*\(request [\w.-]+\)\n$/);

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { DEFAULT_URL } from './client.ts';
 import { type Command, twoColumns, usageLine } from './command.ts';
 import { events } from './events.ts';
+import { instancesGroup } from './instances.ts';
 import type { Io } from './io.ts';
 import { logs } from './logs.ts';
 import { poolsGroup } from './pools.ts';
@@ -29,6 +30,7 @@ const ENTRIES: Entry[] = [
   tenantGroup,
   snapshotsGroup,
   secretsGroup,
+  instancesGroup,
   logs,
   events,
   tokensGroup,

@@ -109,6 +109,11 @@ test('workload apply creates the workload from its file; list shows it; a bad fi
   const json = JSON.parse((await bh(['workload', 'list', '--json'])).out);
   expect(json.workloads).toMatchObject([{ id: 'echo', min_idle: 1, max_size: 10, removed: false }]);
 
+  // --id applies the same file as another workload, as its help's example does.
+  const staging = await bh(['workload', 'apply', file, '--id', 'echo-staging']);
+  expect(staging.out).toMatch(/^created workload echo-staging \(version [0-9a-f]{12}\)\n$/);
+  expect(await bh(['workload', 'delete', 'echo-staging'])).toMatchObject({ code: 0 });
+
   const bad = join(root, 'bad.yaml');
   await writeFile(bad, 'id: bad\nimage: busybox\npool:\n  min_idle: 3\n  max_size: 1\n');
   const refused = await bh(['workload', 'apply', bad]);

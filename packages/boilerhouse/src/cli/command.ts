@@ -186,7 +186,7 @@ export function commandHelp(prog: string, command: Command): string {
     ...twoColumns(options),
   ];
   if (command.examples.length > 0) {
-    lines.push('', 'examples:', ...command.examples.map((example) => `  ${prog} ${example}`));
+    lines.push('', 'examples:', ...command.examples.map((example) => `  ${exampleLine(prog, example)}`));
   }
   return `${lines.join('\n')}\n`;
 }
@@ -205,7 +205,7 @@ export function groupHelp(prog: string, group: Group): string {
     ...twoColumns(rows),
     '',
     'examples:',
-    ...examples.map((example) => `  ${prog} ${example}`),
+    ...examples.map((example) => `  ${exampleLine(prog, example)}`),
     '',
     `Run "${prog} ${group.name} <command> --help" for a command's options.`,
     '',
@@ -220,4 +220,12 @@ export function twoColumns(rows: ReadonlyArray<readonly [string, string]>): stri
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** An example as a shell line: settings it starts with (`NAME=value`) go before the program, as a shell wants them. */
+export function exampleLine(prog: string, example: string): string {
+  const words = example.split(' ');
+  const settings = words.findIndex((word) => !/^[A-Z][A-Z0-9_]*=\S*$/.test(word));
+  const at = settings === -1 ? words.length : settings;
+  return [...words.slice(0, at), prog, ...words.slice(at)].join(' ');
 }

@@ -36,8 +36,13 @@ const ENTRIES: Entry[] = [
   tokensGroup,
 ];
 
+/** Every command, groups' commands in their place. */
+export const COMMANDS: readonly Command[] = ENTRIES.flatMap((entry) =>
+  isGroup(entry) ? entry.commands : [entry],
+);
+
 function usage(prog: string): string {
-  const commands = ENTRIES.flatMap((entry) => (isGroup(entry) ? entry.commands : [entry]));
+  const commands = COMMANDS;
   const rows = commands.map(
     (command: Command) =>
       [

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, test } from 'vitest';
 import { runCli } from './main.ts';
+import { withId } from './workload.ts';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -106,4 +107,12 @@ test('the installed command runs on the pinned Node and sets its exit code', asy
   expect(failure.stdout).toBe(`${malformed}:5:13 pool.min_idle: min_idle (5) cannot exceed max_size (2)\n`);
   const success = await promisify(execFile)(bin, ['workload', 'validate', join(root, 'workloads/echo.yaml')]);
   expect(success.stderr).toBe('1 of 1 workload file valid\n');
+});
+
+test('--id on apply sets the id the file is sent with: replaced, or added when it has none', () => {
+  expect(withId('# echo\nid: echo\nimage: e\n', false, 'echo-staging')).toBe(
+    '# echo\nid: "echo-staging"\nimage: e\n',
+  );
+  expect(withId('image: e\n', false, 'x')).toBe('id: "x"\nimage: e\n');
+  expect(JSON.parse(withId('{"id": "echo", "image": "e"}', true, 'y'))).toEqual({ id: 'y', image: 'e' });
 });

@@ -95,8 +95,9 @@ const apply: Command = {
   summary: 'create or update a workload from its file',
   description:
     'Sends a workload file to the daemon, which validates it with its own environment and creates the\n' +
-    "workload or updates it (idle instances of the old version are replaced). The id is the file's `id:`\n" +
-    'unless --id names it. Problems print as FILE:LINE:COL PATH: MESSAGE, as `workload validate` prints them.',
+    "workload or updates it (idle instances of the old version are replaced). The id is the file's `id:`;\n" +
+    '--id applies the same file as another workload (a staging copy, say): the id sent is the one given.\n' +
+    'Problems print as FILE:LINE:COL PATH: MESSAGE, as `workload validate` prints them.',
   options: {
     id: { type: 'string', value: 'ID', description: "the workload's id (default: the file's `id:`)" },
   },
@@ -111,8 +112,10 @@ const apply: Command = {
       throw new Error(`cannot read ${file}: ${readFailure(error as NodeJS.ErrnoException)}`);
     }
     const json = extname(file) === '.json';
-    const id = context.string('id') ?? workloadIdOf(text, json);
+    const asId = context.string('id');
+    const id = asId ?? workloadIdOf(text, json);
     if (id === undefined) throw new Error(`${file} has no top-level "id:"; add one or pass --id`);
+    if (asId !== undefined) text = withId(text, json, asId);
     const request = context.client().request<WorkloadApplied>('PUT', path`/workloads/${id}`, {
       text: { body: text, contentType: json ? 'application/json' : 'application/yaml' },
     });
@@ -167,6 +170,15 @@ export function workloadIdOf(text: string, json: boolean): string | undefined {
     }
   }
   return /^id:[ \t]*(["']?)([^"'\s#]+)\1[ \t]*(?:#.*)?$/m.exec(text)?.[2];
+}
+
+/** The file's text with its top-level `id:` set to `id` (added first when it has none). */
+export function withId(text: string, json: boolean, id: string): string {
+  if (json) return `${JSON.stringify({ ...(JSON.parse(text) as object), id }, null, 2)}\n`;
+  const line = /^id:.*$/m;
+  return line.test(text)
+    ? text.replace(line, `id: ${JSON.stringify(id)}`)
+    : `id: ${JSON.stringify(id)}\n${text}`;
 }
 
 /** The daemon names problems by its own copy of the file; name them by the file the user has. */

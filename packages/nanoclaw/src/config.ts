@@ -56,12 +56,27 @@ export interface Config {
   prewarm: boolean;
   container: ContainerSettings;
   model: ModelSettings;
-  telegram: { botToken: string | undefined; apiRoot: string | undefined };
+  telegram: TelegramSettings;
   whatsapp: { enabled: boolean; pairingPhoneNumber: string | undefined };
   /** Outside the project, so no agent can widen its own mounts. */
   mountAllowlistPath: string;
   retry: { baseMs: number; maxAttempts: number };
+  /** Where the next task's due time is written for the host to wake this NanoClaw (NANOCLAW_WAKE_FILE). */
+  wakeFile: string;
 }
+
+export interface TelegramSettings {
+  botToken: string | undefined;
+  apiRoot: string | undefined;
+  /**
+   * Set: updates come by webhook, not long polling (TELEGRAM_WEBHOOK_URL, the public URL that reaches
+   * TELEGRAM_WEBHOOK_PATH; TELEGRAM_WEBHOOK_SECRET, sent with every update, a secret: never logged).
+   */
+  webhook: { url: string; secret: string } | undefined;
+}
+
+/** Where the HTTP server takes Telegram's updates in webhook mode; TELEGRAM_WEBHOOK_URL ends with it. */
+export const TELEGRAM_WEBHOOK_PATH = '/telegram/webhook';
 
 export class ConfigError extends Error {
   constructor(problems: string[]) {
@@ -142,6 +157,7 @@ export function loadConfig(env: Source = process.env, cwd = process.cwd()): Conf
       apiRoot: read.optional('TELEGRAM_API_ROOT', (value) =>
         /^https?:\/\/[^\s]+$/.test(value) ? undefined : 'must be an http:// or https:// URL',
       ),
+      webhook: telegramWebhook(read, problems),
     },
     whatsapp: {
       enabled: read.boolean('WHATSAPP_ENABLED', false),
@@ -157,6 +173,14 @@ export function loadConfig(env: Source = process.env, cwd = process.cwd()): Conf
       baseMs: read.integer('NANOCLAW_RETRY_BASE_MS', 5000, 1),
       maxAttempts: read.integer('NANOCLAW_MAX_ATTEMPTS', 5, 1, 100),
     },
+    wakeFile: resolve(
+      home,
+      read.string('NANOCLAW_WAKE_FILE', 'data/wake-at', (value) =>
+        isAbsolute(value) || value.split('/').includes('..')
+          ? 'must be a path inside NANOCLAW_HOME, written relative to it (its host reads it there)'
+          : undefined,
+      ),
+    ),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -183,6 +207,26 @@ export function agentEnvironment(config: Config): Record<string, string> {
   };
   if (config.model.model !== undefined) env.ANTHROPIC_MODEL = config.model.model;
   return env;
+}
+
+function telegramWebhook(read: ReturnType<typeof reader>, problems: string[]): TelegramSettings['webhook'] {
+  const url = read.optional('TELEGRAM_WEBHOOK_URL', (value) =>
+    /^https?:\/\/[^\s?#]+$/.test(value) && value.endsWith(TELEGRAM_WEBHOOK_PATH)
+      ? undefined
+      : `must be the public https:// URL that reaches this NanoClaw's ${TELEGRAM_WEBHOOK_PATH}`,
+  );
+  // Telegram's own rule for secret_token is 1-256 of these characters; 32 or more make it unguessable.
+  const secret = read.optional('TELEGRAM_WEBHOOK_SECRET', (value) =>
+    /^[A-Za-z0-9_-]{32,256}$/.test(value) ? undefined : 'must be 32 to 256 letters, digits, _ or -',
+  );
+  if (url === undefined) return undefined;
+  if (secret === undefined) {
+    problems.push(
+      'TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET: without it anyone who finds the URL could post updates',
+    );
+    return undefined;
+  }
+  return { url, secret };
 }
 
 const HOST_NAME =

@@ -10,6 +10,7 @@ import { ModelProxy } from './agent/model-proxy.ts';
 import { type AgentContainer, AgentRunner } from './agent/runner.ts';
 import { WarmAgents } from './agent/warm-agents.ts';
 import type { Channel } from './channels/channel.ts';
+import type { TelegramChannel } from './channels/telegram.ts';
 import { WebChannel } from './channels/web.ts';
 import { WebAuth } from './channels/web-auth.ts';
 import { type SocketFactory, WhatsAppChannel } from './channels/whatsapp.ts';
@@ -29,6 +30,7 @@ import { runScheduledTask } from './queue/task-run.ts';
 import { receiveMessage } from './router/inbound.ts';
 import { Outbound } from './router/outbound.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
+import { WakeFile } from './scheduler/wake-file.ts';
 import { ChatStore } from './store/chats.ts';
 import { openDatabase } from './store/database.ts';
 import { GroupRegistry } from './store/groups.ts';
@@ -118,17 +120,19 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
     web = new WebChannel({ messages, groups, assistantName: config.assistantName, statusView, closed });
     channels.push(web);
   }
+  let telegramWebhook: TelegramChannel | undefined;
   if (config.telegram.botToken !== undefined) {
     // Loaded only when used: every module loaded at start delays the first health check, and so a claim.
     const { TelegramChannel } = await import('./channels/telegram.ts');
-    channels.push(
-      new TelegramChannel({
-        token: config.telegram.botToken,
-        apiRoot: config.telegram.apiRoot,
-        assistantName: config.assistantName,
-        log,
-      }),
-    );
+    const telegram = new TelegramChannel({
+      token: config.telegram.botToken,
+      apiRoot: config.telegram.apiRoot,
+      webhook: config.telegram.webhook,
+      assistantName: config.assistantName,
+      log,
+    });
+    channels.push(telegram);
+    if (config.telegram.webhook !== undefined) telegramWebhook = telegram;
   } else log.warn({ channel: 'telegram' }, 'Telegram skipped: no TELEGRAM_BOT_TOKEN');
   if (config.whatsapp.enabled || config.whatsapp.pairingPhoneNumber !== undefined) {
     channels.push(
@@ -247,6 +251,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
     isQueued: (taskId) => queue.isTaskQueued(taskId),
     queuedTaskIds: () => queue.queuedTaskIds(),
     now,
+    wakeFile: new WakeFile(config.wakeFile, log),
     log,
   });
   watcher = new IpcWatcher(
@@ -296,6 +301,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
             lastMessageAt: () => messages.lastInboundAt(),
           }),
         web,
+        telegramWebhook,
         auth: config.webToken === undefined ? undefined : new WebAuth(config.webToken),
         hosts: webHostNames(config),
         trustedProxies: trustedProxyList(config.trustedProxies),

@@ -2,13 +2,17 @@
  * The Telegram adapter at its boundary: grammY, unchanged, against a local stand-in for the Bot API
  * (TELEGRAM_API_ROOT), inside a real host.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { createLogger, silentLogger } from '../log.ts';
 import { type Nanoclaw, startNanoclaw } from '../nanoclaw.ts';
+import { GroupRegistry } from '../store/groups.ts';
 import { type BotApi, startBotApi } from '../testing/bot-api.ts';
 import { tempHome } from '../testing/temp-home.ts';
 import { TelegramChannel } from './telegram.ts';
@@ -122,6 +126,7 @@ describe('Telegram channel', () => {
     const channel = new TelegramChannel({
       token: '999:wrong',
       apiRoot: api.url,
+      webhook: undefined,
       assistantName: 'Andy',
       log: silentLogger,
     });
@@ -139,6 +144,7 @@ describe('Telegram channel', () => {
     const channel = new TelegramChannel({
       token: TOKEN,
       apiRoot: api.url,
+      webhook: undefined,
       assistantName: 'Andy',
       log: createLogger({ write: (line) => lines.push(line) }),
     });
@@ -158,6 +164,151 @@ describe('Telegram channel', () => {
     await expect(channel.sendMessage('web:main', 'x')).rejects.toThrow('web:main is not a Telegram chat id');
   });
 });
+
+describe('Telegram channel, webhook mode', () => {
+  it('sets the webhook with its secret, refuses updates without it, and answers what Telegram posts once stored', async () => {
+    const secret = randomBytes(24).toString('base64url');
+    // Telegram posts to the public URL; here a relay to the host's port stands where a gateway would.
+    const relay = await startRelay();
+    mkdirSync(join(home.path, 'data'));
+    new GroupRegistry(join(home.path, 'data', 'registered_groups.json')).register('tg:5', {
+      name: 'Dana',
+      folder: 'main',
+      addedAt: new Date().toISOString(),
+    });
+    const lines: string[] = [];
+    nanoclaw = await startNanoclaw(
+      loadConfig({
+        NANOCLAW_HOME: home.path,
+        NANOCLAW_PORT: '0',
+        NANOCLAW_WEB_CHAT: 'false',
+        TELEGRAM_BOT_TOKEN: TOKEN,
+        TELEGRAM_API_ROOT: api.url,
+        TELEGRAM_WEBHOOK_URL: `${relay.url}/telegram/webhook`,
+        TELEGRAM_WEBHOOK_SECRET: secret,
+      }),
+      { log: createLogger({ write: (line) => lines.push(line), format: 'json' }) },
+    );
+    relay.target = nanoclaw.url;
+    expect(api.calls.filter((call) => call.method === 'setWebhook').map((call) => call.body)).toEqual([
+      { url: `${relay.url}/telegram/webhook`, secret_token: secret },
+    ]);
+    expect(api.polls).toBe(0);
+
+    const forged = {
+      update_id: 900,
+      message: {
+        message_id: 1,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: 5, type: 'private', first_name: 'Dana' },
+        from: { id: 5, is_bot: false, first_name: 'Dana' },
+        text: 'forged',
+      },
+    };
+    const post = (headers: Record<string, string>, body: unknown = forged) =>
+      fetch(`${nanoclaw?.url}/telegram/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    expect((await post({})).status).toBe(401);
+    expect((await post({ 'x-telegram-bot-api-secret-token': `${secret.slice(1)}x` })).status).toBe(401);
+    expect((await post({ 'x-telegram-bot-api-secret-token': 'short' })).status).toBe(401);
+    expect(storedTexts('tg:5')).toEqual([]);
+
+    api.pushMessage({ chatId: 5, fromId: 5, firstName: 'Dana', text: 'hello over the webhook' });
+    await until(() => api.webhookAnswers.length > 0, 'the delivery');
+    // Answered 200 only once stored: the message is there as soon as Telegram has its answer.
+    expect(api.webhookAnswers).toEqual([{ updateId: 1, status: 200 }]);
+    expect(storedTexts('tg:5')).toContain('hello over the webhook');
+    await until(() => api.calls.some((call) => call.method === 'sendMessage'), 'the reply');
+    const sent = api.calls.filter((call) => call.method === 'sendMessage');
+    expect(sent.map((call) => call.body.chat_id)).toEqual([5]);
+    expect(String(sent[0]?.body.text)).toMatch(/^No model is configured/);
+
+    // Telegram sends an update again when it missed our answer: stored once, answered once.
+    const again = api.lastUpdate();
+    expect((await post({ 'x-telegram-bot-api-secret-token': secret }, again)).status).toBe(200);
+    expect(storedTexts('tg:5').filter((text) => text === 'hello over the webhook')).toHaveLength(1);
+
+    await nanoclaw.stop();
+    nanoclaw = undefined;
+    // The webhook stays set, so the next update can wake a stopped host; the secret was never logged.
+    expect(api.calls.some((call) => call.method === 'deleteWebhook')).toBe(false);
+    expect(api.polls).toBe(0);
+    expect(lines.join('\n')).not.toContain(secret);
+    expect(lines.join('\n')).toContain('webhook request without the right secret refused');
+    await relay.close();
+  });
+
+  it('refuses a webhook URL without a secret, or one that does not reach the webhook path', () => {
+    const env = { NANOCLAW_HOME: home.path, TELEGRAM_BOT_TOKEN: TOKEN };
+    expect(() =>
+      loadConfig({ ...env, TELEGRAM_WEBHOOK_URL: 'https://gw.example/nanoclaw/a/telegram/webhook' }),
+    ).toThrow('TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET');
+    expect(() =>
+      loadConfig({
+        ...env,
+        TELEGRAM_WEBHOOK_URL: 'https://gw.example/hook',
+        TELEGRAM_WEBHOOK_SECRET: 'a'.repeat(32),
+      }),
+    ).toThrow(
+      "TELEGRAM_WEBHOOK_URL (environment) must be the public https:// URL that reaches this NanoClaw's /telegram/webhook",
+    );
+    expect(() =>
+      loadConfig({
+        ...env,
+        TELEGRAM_WEBHOOK_URL: 'https://gw.example/telegram/webhook',
+        TELEGRAM_WEBHOOK_SECRET: 'too-short',
+      }),
+    ).toThrow('TELEGRAM_WEBHOOK_SECRET (environment) must be 32 to 256 letters, digits, _ or -');
+  });
+});
+
+/** The texts stored for a chat, oldest first. */
+function storedTexts(jid: string): string[] {
+  const path = nanoclaw?.layout.databasePath as string;
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return db
+      .prepare('SELECT text FROM messages WHERE chat_jid = ? ORDER BY received_at')
+      .all(jid)
+      .map((row) => String(row.text));
+  } finally {
+    db.close();
+  }
+}
+
+/** Forwards every request to `target` under a public host name, as a front door before the host would. */
+interface Relay {
+  url: string;
+  target: string;
+  close(): Promise<void>;
+}
+
+async function startRelay(): Promise<Relay> {
+  const relay: Relay = { url: '', target: '', close: async () => undefined };
+  const server = createServer((incoming, answer) => {
+    const outgoing = httpRequest(
+      `${relay.target}${incoming.url}`,
+      { method: incoming.method, headers: { ...incoming.headers, host: 'tenant.gateway.example' } },
+      (response) => {
+        answer.writeHead(response.statusCode ?? 502, response.headers);
+        response.pipe(answer);
+      },
+    );
+    outgoing.on('error', () => answer.writeHead(502).end());
+    incoming.pipe(outgoing);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  relay.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  relay.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return relay;
+}
 
 function readFileSafe(path: string): string {
   try {

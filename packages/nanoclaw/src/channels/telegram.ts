@@ -1,20 +1,34 @@
 /**
- * Telegram through grammY (long polling). Chat ids are `tg:<chat id>`. In groups, people address the bot
- * as `@its_username`; that mention at the start becomes the assistant's trigger, so the router needs to
- * know only one. `TELEGRAM_API_ROOT` points grammY at another Bot API server (a self-hosted one, or a
- * test's stand-in).
+ * Telegram through grammY. Chat ids are `tg:<chat id>`. In groups, people address the bot as
+ * `@its_username`; that mention at the start becomes the assistant's trigger, so the router needs to know
+ * only one. `TELEGRAM_API_ROOT` points grammY at another Bot API server (a self-hosted one, or a test's
+ * stand-in).
+ *
+ * Updates come by long polling, or, with TELEGRAM_WEBHOOK_URL, by webhook: Telegram posts each update to
+ * that URL (which reaches this host's TELEGRAM_WEBHOOK_PATH), with the secret it was given in a header.
+ * An update is answered 200 only once it is stored, so Telegram's own retries cover a failure; and since
+ * Telegram keeps posting while this host is stopped, a host that stops it when idle (Boilerhouse's
+ * gateway) can start it again for the next update, which a poller would never see.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage as HttpRequest, ServerResponse } from 'node:http';
 import { Bot, GrammyError } from 'grammy';
+import { HttpError, readJsonObject, sendJson } from '../http/json.ts';
 import type { Logger } from '../log.ts';
 import { type Channel, type ChannelStatus, type IncomingMessage, splitText } from './channel.ts';
 
 export const TELEGRAM_PREFIX = 'tg:';
 /** The Bot API's limit per message. */
 const MAX_MESSAGE = 4096;
+const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
+/** An update that arrives while the bot is still starting (a host woken by it) waits this long for it. */
+const STARTING_WAIT_MS = 10_000;
 
 export interface TelegramOptions {
   token: string;
   apiRoot: string | undefined;
+  /** Webhook mode: the public URL Telegram posts updates to, and the secret it sends with each. */
+  webhook: { url: string; secret: string } | undefined;
   assistantName: string;
   log: Logger;
 }
@@ -28,6 +42,8 @@ export class TelegramChannel implements Channel {
   readonly #statusHandlers: Array<(status: ChannelStatus) => void> = [];
   #status: ChannelStatus = { state: 'disconnected' };
   #polling: Promise<void> | undefined;
+  /** Resolved once the bot knows itself (getMe): only then can it take an update. */
+  readonly #initialized = Promise.withResolvers<void>();
 
   constructor(options: TelegramOptions) {
     this.#options = options;
@@ -69,6 +85,23 @@ export class TelegramChannel implements Channel {
       this.#setStatus({ state: 'disconnected', detail });
       throw new Error(detail);
     }
+    this.#initialized.resolve();
+    const webhook = this.#options.webhook;
+    if (webhook !== undefined) {
+      try {
+        await this.#bot.api.setWebhook(webhook.url, { secret_token: webhook.secret });
+      } catch (error) {
+        const detail = `Telegram did not take the webhook ${webhook.url}: ${(error as Error).message}`;
+        this.#setStatus({ state: 'disconnected', detail });
+        throw new Error(detail);
+      }
+      this.#setStatus({ state: 'connected' });
+      this.#options.log.info(
+        { channel: 'telegram', bot: this.#bot.botInfo.username, webhook: webhook.url },
+        'Telegram connected (webhook)',
+      );
+      return;
+    }
     await new Promise<void>((resolve, reject) => {
       this.#polling = this.#bot
         .start({ drop_pending_updates: false, onStart: () => resolve() })
@@ -80,6 +113,33 @@ export class TelegramChannel implements Channel {
     });
     this.#setStatus({ state: 'connected' });
     this.#options.log.info({ channel: 'telegram', bot: this.#bot.botInfo.username }, 'Telegram connected');
+  }
+
+  /**
+   * One update Telegram posted to the webhook: 401 unless it carries the secret, 200 once it is handled
+   * (its message stored), an error status otherwise, so that Telegram sends it again.
+   */
+  async handleWebhook(request: HttpRequest, response: ServerResponse): Promise<void> {
+    const webhook = this.#options.webhook;
+    if (webhook === undefined) throw new HttpError(404, 'Telegram updates come by polling here');
+    if (request.method !== 'POST') throw new HttpError(405, 'Telegram posts updates');
+    if (!sameSecret(request.headers[SECRET_HEADER], webhook.secret)) {
+      this.#options.log.warn({ channel: 'telegram' }, 'webhook request without the right secret refused');
+      throw new HttpError(401, 'not the secret this webhook was set with');
+    }
+    const update = await readJsonObject(request);
+    if (typeof update.update_id !== 'number') throw new HttpError(400, 'body: not a Telegram update');
+    await this.#started();
+    try {
+      await this.#bot.handleUpdate(update as unknown as Parameters<Bot['handleUpdate']>[0]);
+    } catch (error) {
+      this.#options.log.error(
+        { channel: 'telegram', update: update.update_id, error },
+        'Telegram update failed; Telegram will send it again',
+      );
+      throw new HttpError(500, 'the update was not taken; send it again');
+    }
+    sendJson(response, 200, {});
   }
 
   onMessage(handler: (message: IncomingMessage) => void): void {
@@ -97,6 +157,7 @@ export class TelegramChannel implements Channel {
   }
 
   async disconnect(): Promise<void> {
+    // A webhook stays set: Telegram keeps the updates for it, and its next one starts a stopped host again.
     if (this.#bot.isRunning()) await this.#bot.stop();
     await this.#polling?.catch(() => undefined);
     this.#setStatus({ state: 'disconnected' });
@@ -108,6 +169,22 @@ export class TelegramChannel implements Channel {
 
   onStatus(handler: (status: ChannelStatus) => void): void {
     this.#statusHandlers.push(handler);
+  }
+
+  /** Waits for the bot to know itself, for an update that woke this host while it starts; 503 meanwhile. */
+  async #started(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new HttpError(503, 'the bot is still starting; send it again')),
+        STARTING_WAIT_MS,
+      );
+    });
+    try {
+      await Promise.race([this.#initialized.promise, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** `@botname rest` -> `@Andy rest`, so the trigger works the same as on other channels. */
@@ -132,4 +209,11 @@ export class TelegramChannel implements Channel {
     this.#status = status;
     for (const handler of this.#statusHandlers) handler(status);
   }
+}
+
+/** Compares digests, so neither the secret's bytes nor its length show in the time taken. */
+function sameSecret(header: string | string[] | undefined, secret: string): boolean {
+  if (typeof header !== 'string') return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(header), digest(secret));
 }

@@ -1,12 +1,13 @@
 /**
- * The host's HTTP server (port 3847 by default): `/health`, and the web chat when it is on. Every other
- * request is checked in this order: the `Host` it names (host-check.ts, against DNS rebinding), then the
- * web chat's token, then the chat itself.
+ * The host's HTTP server (port 3847 by default): `/health`, Telegram's webhook when it is set, and the web
+ * chat when it is on. Every other request is checked in this order: the `Host` it names (host-check.ts,
+ * against DNS rebinding), then the web chat's token, then the chat itself.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, BlockList } from 'node:net';
 import type { WebChannel } from '../channels/web.ts';
 import type { WebAuth } from '../channels/web-auth.ts';
+import { TELEGRAM_WEBHOOK_PATH } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { cameOverHttps } from './forwarded.ts';
 import { hostAllowed } from './host-check.ts';
@@ -15,6 +16,10 @@ import { HttpError, sendError, sendJson } from './json.ts';
 export interface HttpDeps {
   health(): { status: number; body: unknown };
   web: WebChannel | undefined;
+  /** Takes Telegram's updates at TELEGRAM_WEBHOOK_PATH, in webhook mode. */
+  telegramWebhook:
+    | { handleWebhook(request: IncomingMessage, response: ServerResponse): Promise<void> }
+    | undefined;
   /** When set, everything but /health needs the web chat's token. */
   auth: WebAuth | undefined;
   /** Host names served beyond loopback names and IP addresses (NANOCLAW_WEB_HOSTS). */
@@ -34,6 +39,12 @@ export async function startHttpServer(deps: HttpDeps, port: number, host: string
           throw new HttpError(405, 'use GET /health');
         const { status, body } = deps.health();
         sendJson(response, status, body);
+        return;
+      }
+      // Telegram proves itself with the webhook's secret, not the chat's token, and names the public host
+      // of TELEGRAM_WEBHOOK_URL; the Host check guards browsers, and no browser holds that secret.
+      if (path === TELEGRAM_WEBHOOK_PATH && deps.telegramWebhook !== undefined) {
+        await deps.telegramWebhook.handleWebhook(request, response);
         return;
       }
       if (!hostAllowed(request.headers.host, deps.hosts)) {

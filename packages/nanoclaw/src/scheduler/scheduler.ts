@@ -2,9 +2,12 @@
  * Fires due tasks into the group queue. No polling: one timer set for the earliest next run (re-checked at
  * least every minute, in case the clock jumps), re-aimed whenever tasks change (`kick`). The run itself
  * claims its due time (task-runs.ts), so a task queued twice, or by two processes, still runs once.
+ * Each kick also tells the wake file (wake-file.ts) the earliest due time, so a host that stopped this
+ * NanoClaw starts it again for its next task.
  */
 import type { Logger } from '../log.ts';
 import type { TaskStore } from '../store/tasks.ts';
+import type { WakeTime } from './wake-file.ts';
 
 export interface SchedulerDeps {
   tasks: TaskStore;
@@ -12,10 +15,12 @@ export interface SchedulerDeps {
   isQueued(taskId: string): boolean;
   queuedTaskIds(): ReadonlySet<string>;
   now(): number;
+  wakeFile: WakeTime;
   log: Logger;
 }
 
 const MAX_SLEEP_MS = 60_000;
+const NOTHING_QUEUED: ReadonlySet<string> = new Set();
 
 export class Scheduler {
   readonly #deps: SchedulerDeps;
@@ -52,6 +57,8 @@ export class Scheduler {
     } catch (error) {
       this.#deps.log.error({ error }, 'could not queue due tasks');
     }
+    // A task queued but not yet run still counts: stopped now, this host must be started again at once.
+    this.#deps.wakeFile.set(this.#deps.tasks.nextRunAfter(NOTHING_QUEUED));
     const next = this.#deps.tasks.nextRunAfter(this.#deps.queuedTaskIds());
     const sleep =
       next === undefined ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, Math.max(0, next - this.#deps.now()));

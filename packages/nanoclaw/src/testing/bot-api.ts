@@ -2,8 +2,12 @@
  * A local stand-in for Telegram's Bot API, speaking its HTTP protocol (POST /bot<token>/<method>, JSON in,
  * `{"ok": true, "result"}` out, getUpdates long polling with offsets), so grammY runs unchanged against it
  * through `apiRoot`. Tests push updates and read what the bot called.
+ *
+ * Webhooks as Telegram does them: once setWebhook is called, getUpdates is refused (409) and each update is
+ * POSTed to the URL with the secret in `X-Telegram-Bot-Api-Secret-Token`, in order, again after a failure
+ * (every 100 ms, up to 50 times) until it is answered 2xx.
  */
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface BotApiCall {
@@ -11,9 +15,21 @@ export interface BotApiCall {
   body: Record<string, unknown>;
 }
 
+export interface WebhookAnswer {
+  updateId: number;
+  /** The HTTP status the webhook answered, or 0 when it could not be reached. */
+  status: number;
+}
+
 export interface BotApi {
   url: string;
   calls: BotApiCall[];
+  /** getUpdates calls, which `calls` leaves out. */
+  polls: number;
+  /** Every answer the webhook gave to a delivery, in order. */
+  webhookAnswers: WebhookAnswer[];
+  /** The update pushed last, as Telegram would send it again. */
+  lastUpdate(): unknown;
   /** Queues a message update, as Telegram would deliver it. */
   pushMessage(message: {
     chatId: number;
@@ -31,6 +47,36 @@ export async function startBotApi(options: { token: string; username: string }):
   let nextUpdateId = 1;
   let nextMessageId = 1000;
   const waiters = new Set<() => void>();
+  const webhookAnswers: WebhookAnswer[] = [];
+  const pushed: unknown[] = [];
+  let webhook: { url: string; secret: string | undefined } | undefined;
+  let delivering = false;
+  let closed = false;
+  let polls = 0;
+
+  /** Posts pending updates to the webhook, oldest first, each until it is taken. */
+  const deliver = async () => {
+    for (;;) {
+      const update = updates[0];
+      if (update === undefined || webhook === undefined || closed) return;
+      let status = 0;
+      for (let attempt = 0; attempt < 50 && !closed; attempt++) {
+        status = await postUpdate(webhook.url, webhook.secret, update);
+        webhookAnswers.push({ updateId: update.update_id, status });
+        if (status >= 200 && status < 300) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      updates.shift(); // taken, or given up on as Telegram eventually does
+    }
+  };
+  const startDelivery = () => {
+    if (delivering) return;
+    delivering = true;
+    void deliver().finally(() => {
+      delivering = false;
+      if (webhook !== undefined && updates.length > 0 && !closed) startDelivery();
+    });
+  };
 
   const answer = async (method: string, body: Record<string, unknown>): Promise<unknown> => {
     switch (method) {
@@ -42,9 +88,22 @@ export async function startBotApi(options: { token: string; username: string }):
           username: options.username,
           can_join_groups: true,
         };
+      case 'setWebhook':
+        webhook = {
+          url: String(body.url),
+          secret: body.secret_token === undefined ? undefined : String(body.secret_token),
+        };
+        startDelivery();
+        return true;
       case 'deleteWebhook':
+        webhook = undefined;
         return true;
       case 'getUpdates': {
+        if (webhook !== undefined)
+          throw new ApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+          );
         const offset = Number(body.offset ?? 0);
         const fresh = () => updates.filter((update) => update.update_id >= offset);
         // Telegram forgets updates below the offset once they are confirmed.
@@ -91,10 +150,14 @@ export async function startBotApi(options: { token: string; username: string }):
       const text = Buffer.concat(chunks).toString('utf8');
       const body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
       const method = match[2] as string;
-      if (method !== 'getUpdates') calls.push({ method, body });
+      if (method === 'getUpdates') polls++;
+      else calls.push({ method, body });
       answer(method, body).then(
         (result) => reply(200, { ok: true, result }),
-        (error: Error) => reply(400, { ok: false, error_code: 400, description: error.message }),
+        (error: Error) => {
+          const code = error instanceof ApiError ? error.code : 400;
+          reply(code, { ok: false, error_code: code, description: error.message });
+        },
       );
     });
   });
@@ -103,12 +166,17 @@ export async function startBotApi(options: { token: string; username: string }):
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    get polls() {
+      return polls;
+    },
+    webhookAnswers,
+    lastUpdate: () => pushed.at(-1),
     pushMessage(message) {
       const chat =
         message.chatTitle === undefined
           ? { id: message.chatId, type: 'private', first_name: message.firstName }
           : { id: message.chatId, type: 'supergroup', title: message.chatTitle };
-      updates.push({
+      const update = {
         update_id: nextUpdateId++,
         message: {
           message_id: nextMessageId++,
@@ -117,14 +185,50 @@ export async function startBotApi(options: { token: string; username: string }):
           from: { id: message.fromId, is_bot: false, first_name: message.firstName },
           text: message.text,
         },
-      });
+      };
+      updates.push(update);
+      pushed.push(update);
       for (const wake of [...waiters]) wake();
+      if (webhook !== undefined) startDelivery();
     },
     close: () =>
       new Promise<void>((resolve) => {
+        closed = true;
         for (const wake of [...waiters]) wake();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+class ApiError extends Error {
+  readonly code: number;
+  constructor(code: number, description: string) {
+    super(description);
+    this.code = code;
+  }
+}
+
+/** One delivery: the update as JSON, the secret in its header; resolves with the status (0: unreachable). */
+function postUpdate(url: string, secret: string | undefined, update: unknown): Promise<number> {
+  const body = JSON.stringify(update);
+  return new Promise((resolve) => {
+    const outgoing = httpRequest(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...(secret === undefined ? {} : { 'x-telegram-bot-api-secret-token': secret }),
+        },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    outgoing.on('error', () => resolve(0));
+    outgoing.end(body);
+  });
 }

@@ -35,6 +35,14 @@ export interface ModelSettings {
   model: string | undefined;
 }
 
+/** Usage limits of one scope, each 0 for none (tokens: input, output and cache, all counted). */
+export interface UsageLimits {
+  dayTokens: number;
+  dayRequests: number;
+  monthTokens: number;
+  monthRequests: number;
+}
+
 export interface Config {
   home: string;
   assistantName: string;
@@ -61,6 +69,8 @@ export interface Config {
   /** Outside the project, so no agent can widen its own mounts. */
   mountAllowlistPath: string;
   retry: { baseMs: number; maxAttempts: number };
+  /** The whole instance's (NANOCLAW_LIMIT_*) and each group's (NANOCLAW_GROUP_LIMIT_*) model usage limits. */
+  limits: { tenant: UsageLimits; group: UsageLimits };
   /** Where the next task's due time is written for the host to wake this NanoClaw (NANOCLAW_WAKE_FILE). */
   wakeFile: string;
 }
@@ -173,6 +183,7 @@ export function loadConfig(env: Source = process.env, cwd = process.cwd()): Conf
       baseMs: read.integer('NANOCLAW_RETRY_BASE_MS', 5000, 1),
       maxAttempts: read.integer('NANOCLAW_MAX_ATTEMPTS', 5, 1, 100),
     },
+    limits: { tenant: readLimits(read, 'NANOCLAW_LIMIT'), group: readLimits(read, 'NANOCLAW_GROUP_LIMIT') },
     wakeFile: resolve(
       home,
       read.string('NANOCLAW_WAKE_FILE', 'data/wake-at', (value) =>
@@ -207,6 +218,15 @@ export function agentEnvironment(config: Config): Record<string, string> {
   };
   if (config.model.model !== undefined) env.ANTHROPIC_MODEL = config.model.model;
   return env;
+}
+
+function readLimits(read: ReturnType<typeof reader>, prefix: string): UsageLimits {
+  return {
+    dayTokens: read.integer(`${prefix}_DAY_TOKENS`, 0, 0),
+    dayRequests: read.integer(`${prefix}_DAY_REQUESTS`, 0, 0),
+    monthTokens: read.integer(`${prefix}_MONTH_TOKENS`, 0, 0),
+    monthRequests: read.integer(`${prefix}_MONTH_REQUESTS`, 0, 0),
+  };
 }
 
 function telegramWebhook(read: ReturnType<typeof reader>, problems: string[]): TelegramSettings['webhook'] {

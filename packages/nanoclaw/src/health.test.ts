@@ -20,6 +20,7 @@ describe('health', () => {
       queueDepth: () => 3,
       runningAgents: () => 1,
       lastMessageAt: () => undefined,
+      accounting: () => ({ held_messages: 2 }),
     };
     expect(health(deps)).toEqual({
       status: 503,
@@ -28,6 +29,7 @@ describe('health', () => {
         channels: { web: { state: 'disconnected' } },
         queue: { depth: 3, running: 1 },
         last_message_at: null,
+        held_messages: 2,
       },
     });
     await web.connect();

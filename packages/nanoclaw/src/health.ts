@@ -1,6 +1,7 @@
 /**
- * `GET /health`: every channel's state, the queue, and the time of the last message; 503 when no
- * channel is connected (a container health check then reports the assistant unreachable).
+ * `GET /health`: every channel's state, the queue, the time of the last message, model usage today and
+ * this month, retries today, messages given up on and held; 503 when no channel is connected (a
+ * container health check then reports the assistant unreachable).
  */
 import type { Channel } from './channels/channel.ts';
 
@@ -9,6 +10,8 @@ export interface HealthDeps {
   queueDepth(): number;
   runningAgents(): number;
   lastMessageAt(): number | undefined;
+  /** Usage, retries and failures (usage/report.ts `usageHealth`), and how many messages are held. */
+  accounting(): Record<string, unknown>;
 }
 
 export function health(deps: HealthDeps): { status: number; body: unknown } {
@@ -27,6 +30,7 @@ export function health(deps: HealthDeps): { status: number; body: unknown } {
       channels,
       queue: { depth: deps.queueDepth(), running: deps.runningAgents() },
       last_message_at: last === undefined ? null : new Date(last).toISOString(),
+      ...deps.accounting(),
     },
   };
 }

@@ -27,6 +27,7 @@ import { createLogger, type Logger } from './log.ts';
 import { GroupQueue } from './queue/group-queue.ts';
 import { runGroupMessages } from './queue/message-run.ts';
 import { runScheduledTask } from './queue/task-run.ts';
+import { heldNotice } from './router/command-handler.ts';
 import { receiveMessage } from './router/inbound.ts';
 import { Outbound } from './router/outbound.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
@@ -34,10 +35,16 @@ import { WakeFile } from './scheduler/wake-file.ts';
 import { ChatStore } from './store/chats.ts';
 import { openDatabase } from './store/database.ts';
 import { GroupRegistry } from './store/groups.ts';
+import { HeldMessages } from './store/held-messages.ts';
+import { LimitNotices } from './store/limit-notices.ts';
 import { MessageStore } from './store/messages.ts';
 import { RouterState } from './store/router-state.ts';
+import { RunFailures } from './store/run-failures.ts';
 import { TaskRunStore } from './store/task-runs.ts';
 import { TaskStore } from './store/tasks.ts';
+import { UsageStore } from './store/usage.ts';
+import { dayOf } from './usage/periods.ts';
+import { type ReportDeps, usageHealth, usageRoute } from './usage/report.ts';
 
 /** A container started ahead of need is removed after this long unused. */
 const WARM_TTL_MS = 30 * 60_000;
@@ -46,6 +53,8 @@ export interface StartOptions {
   log?: Logger;
   /** Replaces Baileys' socket (tests drive the WhatsApp adapter through a stand-in). */
   whatsappSocket?: SocketFactory;
+  /** The clock of usage days, limits and schedules (tests move it a day on without waiting one). */
+  now?: () => number;
 }
 
 export interface Nanoclaw {
@@ -57,7 +66,7 @@ export interface Nanoclaw {
 
 export async function startNanoclaw(config: Config, options: StartOptions = {}): Promise<Nanoclaw> {
   const log = options.log ?? createLogger({ level: config.logLevel });
-  const now = () => Date.now();
+  const now = options.now ?? (() => Date.now());
   const layout = new Layout(config.home);
   prepareHome(layout, config.assistantName);
   const db = openDatabase(layout.databasePath);
@@ -65,6 +74,11 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
   const chats = new ChatStore(db);
   const tasks = new TaskStore(db);
   const taskRuns = new TaskRunStore(db);
+  const usage = new UsageStore(db);
+  const failures = new RunFailures(db);
+  const held = new HeldMessages(db);
+  const notices = new LimitNotices(db);
+  const report: ReportDeps = { usage, failures, config, now };
   const groups = new GroupRegistry(layout.registeredGroupsPath);
   const state = new RouterState(layout.statePath);
 
@@ -164,6 +178,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
     credential: { apiKey: config.model.apiKey, authToken: config.model.authToken },
     endpoint: config.model.baseUrl,
     log,
+    recordUsage: (folder, used) => usage.add(dayOf(now(), config.timezone), folder, used),
   });
   const live = new Set<AgentContainer>();
   const warm: WarmAgents | undefined = config.prewarm
@@ -229,7 +244,21 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
             state,
             outbound,
             launch,
-            commands: { groups, chats, state, closeGroup: (name) => queue.closeGroup(name), now },
+            usage,
+            notices,
+            failures,
+            now,
+            commands: {
+              groups,
+              chats,
+              state,
+              messages,
+              held,
+              report,
+              closeGroup: (name) => queue.closeGroup(name),
+              enqueue: (name) => queue.enqueueMessages(name),
+              now,
+            },
           },
           folder,
           attempt,
@@ -237,13 +266,19 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
         ),
       runTask: (folder, taskId, signals) =>
         runScheduledTask(
-          { config, layout, log, tasks, taskRuns, groups, state, outbound, launch, now, changed },
+          { config, layout, log, tasks, taskRuns, usage, groups, state, outbound, launch, now, changed },
           folder,
           taskId,
           signals,
         ),
     },
-    { maxConcurrent: config.maxConcurrentContainers, retryBaseMs: config.retry.baseMs, log },
+    {
+      maxConcurrent: config.maxConcurrentContainers,
+      retryBaseMs: config.retry.baseMs,
+      maxAttempts: config.retry.maxAttempts,
+      retried: (folder) => failures.countRetry(dayOf(now(), config.timezone), folder),
+      log,
+    },
   );
   scheduler = new Scheduler({
     tasks,
@@ -276,8 +311,21 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
           chats,
           groups,
           messages,
+          held,
           enqueue: (folder) => queue.enqueueMessages(folder),
           newChat: () => snapshots.write(MAIN_FOLDER),
+          heldFirst: (message, group) => {
+            log.info(
+              { chat: message.chatJid, group: group.folder, held: message.heldId },
+              'message held for approval',
+            );
+            const mainJid = groups.jidOf(MAIN_FOLDER);
+            if (mainJid === undefined) return;
+            outbound.deliver(mainJid, heldNotice(message, groups), null).catch((error: unknown) => {
+              log.warn({ error }, 'could not tell the main chat of a held message (it is listed by /held)');
+            });
+          },
+          now,
         },
         channel.name,
         message,
@@ -299,7 +347,9 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
             queueDepth: () => queue.depth(),
             runningAgents: () => queue.running(),
             lastMessageAt: () => messages.lastInboundAt(),
+            accounting: () => ({ ...usageHealth(report), held_messages: held.list().length }),
           }),
+        usage: (days) => usageRoute(report, days),
         web,
         telegramWebhook,
         auth: config.webToken === undefined ? undefined : new WebAuth(config.webToken),

@@ -12,7 +12,15 @@ interface AssistantMessage {
   >;
   stop_reason: 'end_turn' | 'tool_use';
   stop_sequence: null;
-  usage: { input_tokens: number; output_tokens: number };
+  usage: MessageUsage;
+}
+
+/** What the API reports a request used; cache counts are scripted too, so that meters see every field. */
+export interface MessageUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
 }
 
 function randomId(prefix: string): string {
@@ -43,10 +51,16 @@ export function assistantMessage(request: MessagesRequest, blocks: ScriptedBlock
     content,
     stop_reason: content.some((block) => block.type === 'tool_use') ? 'tool_use' : 'end_turn',
     stop_sequence: null,
-    usage: {
-      input_tokens: estimateTokens([request.system, request.messages]),
-      output_tokens: estimateTokens(content),
-    },
+    usage: usageOf(estimateTokens([request.system, request.messages]), estimateTokens(content)),
+  };
+}
+
+function usageOf(input: number, output: number): MessageUsage {
+  return {
+    input_tokens: input,
+    output_tokens: output,
+    cache_creation_input_tokens: Math.floor(input / 4),
+    cache_read_input_tokens: Math.floor(input / 2),
   };
 }
 

@@ -11,9 +11,10 @@ import { execFile } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
-import { assistantMessage, estimateTokens, streamEvents } from './message-stream.ts';
+import { assistantMessage, estimateTokens, type MessageUsage, streamEvents } from './message-stream.ts';
 import type { MessagesRequest, Responder } from './messages.ts';
 
+export type { MessageUsage } from './message-stream.ts';
 export type {
   MessagesRequest,
   RequestBlock,
@@ -36,6 +37,8 @@ export interface ModelServer {
   otherRequests: string[];
   /** Every request's method, path and headers (credentials included), in arrival order. */
   received: ReceivedRequest[];
+  /** The usage reported with each answered message (streamed or not), in answer order. */
+  usage: MessageUsage[];
   close(): Promise<void>;
 }
 
@@ -135,6 +138,7 @@ export async function startModelServer(
   const requests: MessagesRequest[] = [];
   const otherRequests: string[] = [];
   const received: ReceivedRequest[] = [];
+  const usage: MessageUsage[] = [];
 
   const answerMessages = async (body: string, response: ServerResponse) => {
     const parsed = parseMessagesRequest(body);
@@ -157,6 +161,7 @@ export async function startModelServer(
       return sendError(response, reply.error.status, type, reply.error.message);
     }
     const message = assistantMessage(parsed, reply);
+    usage.push(message.usage);
     if (parsed.stream !== true) {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify(message));
@@ -195,6 +200,7 @@ export async function startModelServer(
     requests,
     otherRequests,
     received,
+    usage,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

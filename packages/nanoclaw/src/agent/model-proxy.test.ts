@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ModelServer, startModelServer } from '../../../nanoclaw-agent/src/testing/model-server.ts';
 import { createLogger } from '../log.ts';
+import { NO_USAGE, type UsageTotals } from '../store/usage.ts';
 import { type HttpAnswer, readAnswer } from '../testing/http-answer.ts';
 import { tempHome } from '../testing/temp-home.ts';
 import { ModelProxy } from './model-proxy.ts';
@@ -19,6 +20,8 @@ const log = createLogger({ write: (line) => logLines.push(line), level: 'debug',
 let home: Awaited<ReturnType<typeof tempHome>>;
 let model: ModelServer;
 let proxy: ModelProxy;
+/** What the proxy counted, per group. */
+const counted = new Map<string, UsageTotals>();
 const socket = (group: string) => join(home.path, 'data', 'model', group, 'model.sock');
 
 /** One request over a unix socket, the way the agent's bridge carries the CLI's. */
@@ -66,6 +69,17 @@ beforeAll(async () => {
     credential: { apiKey: REAL_KEY, authToken: undefined },
     endpoint: model.url,
     log,
+    recordUsage: (group, usage) => {
+      const before = counted.get(group) ?? NO_USAGE;
+      counted.set(group, {
+        requests: before.requests + usage.requests,
+        errors: before.errors + usage.errors,
+        inputTokens: before.inputTokens + usage.inputTokens,
+        outputTokens: before.outputTokens + usage.outputTokens,
+        cacheCreationTokens: before.cacheCreationTokens + usage.cacheCreationTokens,
+        cacheReadTokens: before.cacheReadTokens + usage.cacheReadTokens,
+      });
+    },
   });
   await proxy.serveGroup('main', socket('main'));
   await proxy.serveGroup('family', socket('family'));
@@ -184,6 +198,49 @@ describe('ModelProxy', () => {
     }
     expect(logLines.some((line) => line.includes('model request failed on its way'))).toBe(true);
     expect(logLines.join('\n')).not.toContain(REAL_KEY);
+  });
+});
+
+describe('ModelProxy usage', () => {
+  it('counts each group what the model server reported, streamed and not, and an error as an error', async () => {
+    const family = proxy.issueToken('family');
+    counted.delete('family');
+    const reportedBefore = model.usage.length;
+    const asks = [
+      { stream: true, content: 'a streamed tool-use turn' },
+      { stream: false, content: 'a whole JSON answer' },
+      { stream: true, content: 'please-fail' },
+    ];
+    for (const { stream, content } of asks) {
+      await ask(socket('family'), {
+        headers: { 'x-api-key': family.value },
+        body: JSON.stringify({
+          model: 'claude-test',
+          max_tokens: 64,
+          stream,
+          messages: [{ role: 'user', content }],
+        }),
+      });
+    }
+    await ask(socket('family'), {
+      path: '/v1/messages/count_tokens',
+      headers: { 'x-api-key': family.value },
+      body: JSON.stringify({ model: 'claude-test', messages: [{ role: 'user', content: 'free' }] }),
+    });
+    family.revoke();
+    const reported = model.usage.slice(reportedBefore);
+    expect(reported).toHaveLength(2);
+    const sum = (field: keyof (typeof reported)[number]) =>
+      reported.reduce((total, usage) => total + usage[field], 0);
+    expect(counted.get('family')).toEqual({
+      requests: 3,
+      errors: 1,
+      inputTokens: sum('input_tokens'),
+      outputTokens: sum('output_tokens'),
+      cacheCreationTokens: sum('cache_creation_input_tokens'),
+      cacheReadTokens: sum('cache_read_input_tokens'),
+    });
+    expect(sum('cache_read_input_tokens')).toBeGreaterThan(0);
   });
 });
 

@@ -4,7 +4,8 @@
  * same standalone and under Boilerhouse, where bind mounts carry the socket across). A request must carry
  * a live run token of that socket's group (RunTokens); the proxy swaps it for the real credential and
  * forwards to the configured endpoint, streaming both ways: status, headers (hop-by-hop ones dropped) and
- * bodies (SSE included) pass through as they come. Only the Messages API's paths are forwarded.
+ * bodies (SSE included) pass through as they come. Only the Messages API's paths are forwarded. Each
+ * `/v1/messages` request is counted for its group from the answer itself as it passes (usage-meter.ts).
  */
 import { lstat, mkdir, unlink } from 'node:fs/promises';
 import {
@@ -19,12 +20,16 @@ import { request as httpsRequest } from 'node:https';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../log.ts';
+import { NO_USAGE, type UsageTotals } from '../store/usage.ts';
 import { endToEnd, type ModelCredential, presentedToken, upstreamHeaders } from './proxy-headers.ts';
 import { type RunToken, RunTokens } from './run-tokens.ts';
+import { UsageMeter } from './usage-meter.ts';
 
 export const DEFAULT_MODEL_ENDPOINT = 'https://api.anthropic.com';
 /** What the agent's CLI calls; anything else (other APIs the credential may open) is refused. */
 const FORWARDED_PATHS = new Set(['/v1/messages', '/v1/messages/count_tokens']);
+/** The path whose answers carry usage (count_tokens is free). */
+const METERED_PATH = '/v1/messages';
 /** sun_path is 108 bytes on Linux, the terminating NUL included. */
 const MAX_SOCKET_PATH_BYTES = 107;
 
@@ -33,12 +38,15 @@ export interface ModelProxyOptions {
   /** ANTHROPIC_BASE_URL; the Anthropic API when unset. */
   endpoint: string | undefined;
   log: Logger;
+  /** Called once per finished `/v1/messages` request with what it used (an error counts one). */
+  recordUsage?(group: string, usage: UsageTotals): void;
 }
 
 export class ModelProxy {
   readonly #credential: ModelCredential;
   readonly #endpoint: URL;
   readonly #log: Logger;
+  readonly #recordUsage: (group: string, usage: UsageTotals) => void;
   readonly #tokens = new RunTokens();
   readonly #servers = new Map<string, Promise<Server>>();
 
@@ -46,6 +54,7 @@ export class ModelProxy {
     this.#credential = options.credential;
     this.#endpoint = new URL(options.endpoint ?? DEFAULT_MODEL_ENDPOINT);
     this.#log = options.log.child({ component: 'model-proxy' });
+    this.#recordUsage = options.recordUsage ?? (() => undefined);
   }
 
   /** Starts listening for `group`'s agents on `socketPath` (once per group; later calls wait for it). */
@@ -138,10 +147,21 @@ export class ModelProxy {
       method: 'POST',
       headers: upstreamHeaders(request.headers, this.#credential),
     });
+    let recorded = url.pathname !== METERED_PATH;
+    const record = (usage: UsageTotals) => {
+      if (recorded) return;
+      recorded = true;
+      try {
+        this.#recordUsage(group, usage);
+      } catch (error) {
+        this.#log.error({ group, error }, 'model usage could not be recorded');
+      }
+    };
     let failed = false;
     const fail = (error: Error) => {
       if (failed) return;
       failed = true;
+      record({ ...NO_USAGE, requests: 1, errors: 1 });
       upstream.destroy();
       // Never the credential: only the endpoint's origin (no user info) and the error's own message.
       this.#log.warn(
@@ -166,7 +186,10 @@ export class ModelProxy {
       response.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEnd(answer.headers));
       // SSE: the status and headers go out now, each event as it arrives.
       response.flushHeaders();
+      const meter = new UsageMeter(answer.statusCode ?? 502, answer.headers['content-type']);
+      answer.on('data', (chunk: Buffer) => meter.write(chunk));
       pipeline(answer, response, (error) => {
+        record(meter.finish(error === undefined || error === null));
         if (error) fail(error);
       });
     });

@@ -15,6 +15,8 @@ import { HttpError, sendError, sendJson } from './json.ts';
 
 export interface HttpDeps {
   health(): { status: number; body: unknown };
+  /** The body of GET /api/usage for the last `days` days. */
+  usage(days: number): unknown;
   web: WebChannel | undefined;
   /** Takes Telegram's updates at TELEGRAM_WEBHOOK_PATH, in webhook mode. */
   telegramWebhook:
@@ -63,6 +65,14 @@ export async function startHttpServer(deps: HttpDeps, port: number, host: string
       }
       const https = cameOverHttps(request, deps.trustedProxies);
       if (deps.auth !== undefined && !deps.auth.admit(request, response, url, https)) return;
+      if (path === '/api/usage') {
+        if (request.method !== 'GET') throw new HttpError(405, 'use GET /api/usage');
+        const days = Number(url.searchParams.get('days') ?? '31');
+        if (!Number.isInteger(days) || days < 1 || days > 366)
+          throw new HttpError(400, 'days: a whole number from 1 to 366');
+        sendJson(response, 200, deps.usage(days));
+        return;
+      }
       if (deps.web !== undefined && (await deps.web.handle(request, response, path))) return;
       throw new HttpError(404, `nothing at ${path}`);
     })().catch((error: unknown) => {

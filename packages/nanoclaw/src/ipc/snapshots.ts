@@ -56,6 +56,7 @@ export class Snapshots {
       schedule_value: task.scheduleValue,
       context_mode: task.contextMode,
       status: task.status,
+      ...(task.pausedReason === null ? {} : { paused_reason: task.pausedReason }),
       next_run: iso(task.nextRun),
       last_run: iso(task.lastRun),
       last_result: task.lastResult,

@@ -22,8 +22,9 @@ interface Started {
   finish(outcome?: MessagesOutcome): void;
 }
 
-function harness(options: { maxConcurrent: number; retryBaseMs?: number }) {
+function harness(options: { maxConcurrent: number; retryBaseMs?: number; maxAttempts?: number }) {
   const started: Started[] = [];
+  const retried: string[] = [];
   const work: QueueWork = {
     runMessages: (folder, attempt, signals) =>
       new Promise((resolve) => {
@@ -43,12 +44,22 @@ function harness(options: { maxConcurrent: number; retryBaseMs?: number }) {
   const queue = new GroupQueue(work, {
     maxConcurrent: options.maxConcurrent,
     retryBaseMs: options.retryBaseMs ?? 10,
+    maxAttempts: options.maxAttempts ?? 100,
+    retried: (folder) => retried.push(folder),
     log: silentLogger,
   });
-  return { queue, started };
+  return { queue, started, retried };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+async function until<T>(value: () => T | undefined): Promise<T> {
+  for (;;) {
+    const found = value();
+    if (found !== undefined) return found;
+    await settle();
+  }
+}
 
 describe('GroupQueue', () => {
   it('runs one agent per group and offers new messages to the run in progress', async () => {
@@ -152,6 +163,20 @@ describe('GroupQueue', () => {
     await settle();
     queue.enqueueMessages('a');
     expect(started[3]?.attempt).toBe(0);
+  });
+
+  it('counts each retry and never runs a group more than maxAttempts times in a row', async () => {
+    const { queue, started, retried } = harness({ maxConcurrent: 1, retryBaseMs: 1, maxAttempts: 3 });
+    queue.enqueueMessages('a');
+    for (let run = 0; run < 3; run++) {
+      await until(() => started[run]);
+      started[run]?.finish('failed');
+    }
+    await settle();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // room for a retry that must not come
+    expect(started.map((run) => run.attempt)).toEqual([0, 1, 2]);
+    expect(retried).toEqual(['a', 'a']);
+    expect(queue.depth()).toBe(0);
   });
 
   it('waits base x 2^attempt with ±10% jitter, never longer than the cap (a timer past its limit fires at once)', () => {

@@ -2,7 +2,8 @@
  * Who runs next. At most one agent run per group and `maxConcurrent` in all; a group's scheduled tasks go
  * before its messages, and groups with tasks before groups with only messages. New messages for a group
  * whose run is in progress are offered to that run first (a follow-up into the running container). A
- * failed message run is retried with exponential back-off. A run that only waits for follow-ups (idle)
+ * failed message run is retried with exponential back-off (capped, with jitter), at most
+ * `maxAttempts` runs in a row, each retry counted (`retried`). A run that only waits for follow-ups (idle)
  * is asked to close when other work needs its slot.
  */
 import type { Logger } from '../log.ts';
@@ -37,6 +38,10 @@ export interface QueueWork {
 export interface QueueOptions {
   maxConcurrent: number;
   retryBaseMs: number;
+  /** Runs of a group's messages in a row, the first included; the run itself gives up on the last. */
+  maxAttempts: number;
+  /** Counts a retry about to be scheduled. */
+  retried(folder: string): void;
   log: Logger;
 }
 
@@ -256,8 +261,22 @@ export class GroupQueue {
       slot.attempt = 0;
       return;
     }
+    if (slot.attempt + 1 >= this.#options.maxAttempts) {
+      // The run should have given up on its last attempt; never retry past the cap all the same.
+      this.#options.log.error(
+        { group: folder, attempts: slot.attempt + 1 },
+        'agent run failed on its last attempt; not retried',
+      );
+      slot.attempt = 0;
+      return;
+    }
     const delay = retryDelayMs(this.#options.retryBaseMs, slot.attempt);
     slot.attempt++;
+    try {
+      this.#options.retried(folder);
+    } catch (error) {
+      this.#options.log.error({ group: folder, error }, 'a retry could not be counted');
+    }
     this.#options.log.warn(
       { group: folder, attempt: slot.attempt, retryInMs: delay },
       'agent run failed, will retry',

@@ -3,7 +3,9 @@
  * agent container with every message since the last reply. Messages arriving while it runs go to it as
  * follow-ups. Each result answers the oldest turn not yet answered; the chat's cursor moves to that
  * turn's last message only once the reply is sent (or there is nothing to send), so a crash anywhere
- * leaves unanswered messages to the next run and answered ones behind the cursor.
+ * leaves unanswered messages to the next run and answered ones behind the cursor. A usage limit reached
+ * starts no agent (the chat is told once per limit and period). After the last attempt
+ * (NANOCLAW_MAX_ATTEMPTS) the messages are given up on: recorded as failed, the cursor moved past them.
  */
 import type { AgentOutput } from '../agent/frames.ts';
 import { writeClose, writeFollowUp } from '../agent/input-dir.ts';
@@ -18,8 +20,12 @@ import type { Outbound } from '../router/outbound.ts';
 import { formatPrompt } from '../router/prompt.ts';
 import { isTriggered, triggerOf } from '../router/trigger.ts';
 import type { GroupRegistry, RegisteredGroup } from '../store/groups.ts';
+import type { LimitNotices } from '../store/limit-notices.ts';
 import type { MessageStore, StoredMessage } from '../store/messages.ts';
 import type { RouterState } from '../store/router-state.ts';
+import type { RunFailures } from '../store/run-failures.ts';
+import type { UsageStore } from '../store/usage.ts';
+import { limitMessage, reachedLimit } from '../usage/limits.ts';
 import type { ActiveRun, MessagesOutcome, RunSignals } from './group-queue.ts';
 
 export interface MessageRunDeps {
@@ -31,7 +37,11 @@ export interface MessageRunDeps {
   state: RouterState;
   outbound: Outbound;
   commands: CommandDeps;
+  usage: UsageStore;
+  notices: LimitNotices;
+  failures: RunFailures;
   launch(request: LaunchRequest): Promise<AgentContainer>;
+  now(): number;
 }
 
 /** Grace after IDLE_TIMEOUT before the host kills an agent that did not exit by itself. */
@@ -70,11 +80,60 @@ export async function runGroupMessages(
       await deps.outbound.deliver(jid, noModelReply(deps.config), last.receivedAt);
       return 'done';
     }
+    const reached = reachedLimit(deps.usage, deps.config, folder, deps.now());
+    if (reached !== undefined) {
+      deps.log.info({ group: folder, limit: reached.key }, 'usage limit reached: no agent run');
+      if (deps.notices.told(jid, reached.key)) deps.state.advanceCursor(jid, last.receivedAt);
+      else {
+        await deps.outbound.deliver(jid, limitMessage(reached, deps.config.timezone), last.receivedAt);
+        deps.notices.note(jid, reached.key);
+      }
+      return 'done';
+    }
   } catch (error) {
-    deps.log.warn({ group: folder, error }, 'could not answer a command');
-    return 'failed';
+    deps.log.warn({ group: folder, error }, 'could not answer');
+    const upTo = pending.at(-1)?.receivedAt ?? 0;
+    return lastAttempt(deps, attempt)
+      ? giveUp(deps, jid, folder, attempt, `the answer could not be sent: ${(error as Error).message}`, upTo)
+      : 'failed';
   }
   return new MessageRun(deps, group, jid, attempt, signals).run(pending);
+}
+
+function lastAttempt(deps: MessageRunDeps, attempt: number): boolean {
+  return attempt + 1 >= deps.config.retry.maxAttempts;
+}
+
+/**
+ * No more attempts: the messages up to `upTo` are recorded as failed and left behind the cursor, so that
+ * nothing retries them again (a new message in the chat starts afresh).
+ */
+function giveUp(
+  deps: MessageRunDeps,
+  jid: string,
+  folder: string,
+  attempt: number,
+  reason: string,
+  upTo: number,
+): MessagesOutcome {
+  const messages = deps.messages
+    .inboundSince(jid, deps.state.cursor(jid))
+    .filter((message) => message.receivedAt <= upTo).length;
+  deps.log.error(
+    { group: folder, chat: jid, attempts: attempt + 1, messages, reason },
+    'giving up on these messages: recorded as failed, not retried',
+  );
+  deps.failures.recordFailed({
+    chatJid: jid,
+    group: folder,
+    messages,
+    upTo,
+    attempts: attempt + 1,
+    reason,
+    failedAt: deps.now(),
+  });
+  deps.state.advanceCursor(jid, upTo);
+  return 'done';
 }
 
 function texts(messages: StoredMessage[]): string[] {
@@ -174,6 +233,11 @@ class MessageRun implements ActiveRun {
     }
     // Not triggered: they wait as context for the next message that is.
     if (!isTriggered(texts(fresh), this.#group, deps.config.assistantName)) return true;
+    if (reachedLimit(deps.usage, deps.config, this.#group.folder, deps.now()) !== undefined) {
+      // A limit reached during this run: a run of their own tells the chat, and starts no agent.
+      this.close();
+      return false;
+    }
     try {
       writeFollowUp(deps.layout.ipcDir(this.#group.folder), formatPrompt(fresh, deps.config.timezone));
     } catch (error) {
@@ -230,23 +294,27 @@ class MessageRun implements ActiveRun {
     }
   }
 
-  /** Retries while attempts remain; after the last one (or when retrying cannot help) tells the chat. */
+  /**
+   * Retries while attempts remain; after the last one (or when retrying cannot help) tells the chat and
+   * gives up. An apology that cannot be sent either (the channel is down) is retried like the run, and
+   * after the last attempt the messages are given up on all the same.
+   */
   async #giveUp(reason: string, final: boolean): Promise<MessagesOutcome> {
-    const attempts = this.#deps.config.retry.maxAttempts;
-    if (!final && this.#attempt + 1 < attempts) return 'failed';
-    this.#log.error({ reason, attempts: this.#attempt + 1 }, 'giving up on these messages');
+    const deps = this.#deps;
+    const last = lastAttempt(deps, this.#attempt);
+    if (!final && !last) return 'failed';
     try {
-      await this.#deps.outbound.deliver(
+      await deps.outbound.deliver(
         this.#jid,
         `Sorry, I could not answer that: ${reason}. Send it again to retry.`,
         this.#deliveredUpTo,
       );
-      return 'done';
     } catch (error) {
-      // The apology could not be sent either (the channel is down): the queue tries again, with back-off.
-      this.#log.error({ reason, error }, 'could not tell the chat that its messages went unanswered');
-      return 'failed';
+      this.#log.warn({ reason, error }, 'could not tell the chat that its messages went unanswered');
+      if (!last) return 'failed';
+      reason = `${reason}; the chat could not be told: ${(error as Error).message}`;
     }
+    return giveUp(deps, this.#jid, this.#group.folder, this.#attempt, reason, this.#deliveredUpTo);
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * One run of a scheduled task: claim its due time (so it fires once), run the agent with the task's
  * prompt in its group (a fresh session, or the group's for context_mode "group"), post a non-empty
- * result into the task's chat, close the container after the first result, and log the run.
+ * result into the task's chat, close the container after the first result, and log the run. When a usage
+ * limit is reached the task is not run: it waits for the limit's reset (next_run moves there) with the
+ * reason on the task (paused_reason), and runs then.
  */
 
 import { followingRun } from '@boilerhouse/nanoclaw-schedule';
@@ -17,6 +19,8 @@ import type { GroupRegistry } from '../store/groups.ts';
 import type { RouterState } from '../store/router-state.ts';
 import type { TaskRunStore } from '../store/task-runs.ts';
 import type { TaskStore } from '../store/tasks.ts';
+import type { UsageStore } from '../store/usage.ts';
+import { reachedLimit } from '../usage/limits.ts';
 import type { RunSignals } from './group-queue.ts';
 
 export interface TaskRunDeps {
@@ -25,6 +29,7 @@ export interface TaskRunDeps {
   log: Logger;
   tasks: TaskStore;
   taskRuns: TaskRunStore;
+  usage: UsageStore;
   groups: GroupRegistry;
   state: RouterState;
   outbound: Outbound;
@@ -44,6 +49,15 @@ export async function runScheduledTask(
   const now = deps.now();
   if (task === undefined || task.status !== 'active' || task.nextRun === null || task.nextRun > now) return;
   const log = deps.log.child({ group: folder, task: taskId });
+  const reached = reachedLimit(deps.usage, deps.config, folder, now);
+  if (reached !== undefined) {
+    const pausedReason = `${reached.scope === 'group' ? "the group's" : "the assistant's"} ${reached.period === 'day' ? 'daily' : 'monthly'} limit of ${reached.limit} model ${reached.measure} is reached (${reached.used} used); runs again when it resets at ${new Date(reached.resetsAt).toISOString()}`;
+    deps.tasks.update(taskId, { nextRun: Math.max(task.nextRun, reached.resetsAt), pausedReason });
+    log.info({ limit: reached.key, resumesAt: reached.resetsAt }, 'task paused: usage limit reached');
+    deps.changed();
+    return;
+  }
+  if (task.pausedReason !== null) deps.tasks.update(taskId, { pausedReason: null });
   let nextRun: number | null;
   try {
     nextRun = followingRun(task.scheduleType, task.scheduleValue, deps.config.timezone, task.nextRun, now);

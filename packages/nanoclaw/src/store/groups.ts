@@ -13,6 +13,18 @@ export interface AdditionalMount {
   readonly?: boolean;
 }
 
+/**
+ * Who may talk to the assistant in a chat: everyone, or the listed senders (the channel's sender ids),
+ * with everyone else's messages ignored or held for the main chat to approve.
+ */
+export interface SenderPolicy {
+  policy: 'everyone' | 'list';
+  allowed: string[];
+  unknown: 'ignored' | 'held';
+}
+
+export const EVERYONE: SenderPolicy = { policy: 'everyone', allowed: [], unknown: 'ignored' };
+
 export interface RegisteredGroup {
   name: string;
   folder: string;
@@ -21,6 +33,8 @@ export interface RegisteredGroup {
   /** false: every message starts a run (the main group never needs a trigger). */
   requiresTrigger?: boolean;
   addedAt: string;
+  /** Unset: everyone. */
+  senders?: SenderPolicy;
   containerConfig?: { additionalMounts?: AdditionalMount[]; timeoutMs?: number };
 }
 
@@ -56,6 +70,16 @@ export class GroupRegistry {
     const problem = this.registrationProblem(jid, group);
     if (problem !== undefined) throw new Error(problem);
     this.#save({ ...this.#groups, [jid]: group });
+  }
+
+  /** Replaces a registered group's sender policy. */
+  setSenders(jid: string, senders: SenderPolicy): void {
+    const group = this.#groups[jid];
+    if (group === undefined) throw new Error(`${jid} is not registered`);
+    const changed = { ...group, senders };
+    const problem = groupProblem(changed);
+    if (problem !== undefined) throw new Error(`cannot change ${jid}: ${problem}`);
+    this.#save({ ...this.#groups, [jid]: changed });
   }
 
   unregister(jid: string): boolean {
@@ -94,6 +118,15 @@ function groupProblem(group: RegisteredGroup): string | undefined {
   }
   if (group.requiresTrigger !== undefined && typeof group.requiresTrigger !== 'boolean') {
     return 'requiresTrigger must be true or false';
+  }
+  const senders = group.senders;
+  if (senders !== undefined) {
+    if (senders.policy !== 'everyone' && senders.policy !== 'list')
+      return 'senders.policy must be everyone or list';
+    if (senders.unknown !== 'ignored' && senders.unknown !== 'held')
+      return 'senders.unknown must be ignored or held';
+    if (!Array.isArray(senders.allowed) || senders.allowed.some((sender) => typeof sender !== 'string'))
+      return 'senders.allowed must be a list of sender ids';
   }
   const mounts = group.containerConfig?.additionalMounts;
   if (mounts !== undefined) {

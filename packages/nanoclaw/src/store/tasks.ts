@@ -20,6 +20,8 @@ export interface Task {
   lastRun: number | null;
   lastResult: string | null;
   createdAt: number;
+  /** Why an active task waits (a usage limit); it runs again at next_run, the limit's reset. */
+  pausedReason: string | null;
 }
 
 interface Row {
@@ -35,6 +37,7 @@ interface Row {
   last_run: number | null;
   last_result: string | null;
   created_at: number;
+  paused_reason: string | null;
 }
 
 const toTask = (row: Row): Task => ({
@@ -50,10 +53,14 @@ const toTask = (row: Row): Task => ({
   lastRun: row.last_run,
   lastResult: row.last_result,
   createdAt: row.created_at,
+  pausedReason: row.paused_reason,
 });
 
 export type TaskChanges = Partial<
-  Pick<Task, 'prompt' | 'scheduleType' | 'scheduleValue' | 'status' | 'nextRun' | 'contextMode'>
+  Pick<
+    Task,
+    'prompt' | 'scheduleType' | 'scheduleValue' | 'status' | 'nextRun' | 'contextMode' | 'pausedReason'
+  >
 >;
 
 const COLUMNS: Record<keyof TaskChanges, string> = {
@@ -63,6 +70,7 @@ const COLUMNS: Record<keyof TaskChanges, string> = {
   status: 'status',
   nextRun: 'next_run',
   contextMode: 'context_mode',
+  pausedReason: 'paused_reason',
 };
 
 export class TaskStore {
@@ -71,7 +79,7 @@ export class TaskStore {
     this.#db = db;
   }
 
-  create(task: Omit<Task, 'lastRun' | 'lastResult'>): Task {
+  create(task: Omit<Task, 'lastRun' | 'lastResult' | 'pausedReason'>): Task {
     this.#db
       .prepare(
         `INSERT INTO scheduled_tasks
@@ -90,7 +98,7 @@ export class TaskStore {
         task.nextRun,
         task.createdAt,
       );
-    return { ...task, lastRun: null, lastResult: null };
+    return { ...task, lastRun: null, lastResult: null, pausedReason: null };
   }
 
   get(id: string): Task | undefined {

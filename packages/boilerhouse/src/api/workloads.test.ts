@@ -88,6 +88,21 @@ describe('pools', () => {
     expect((await empty.json()).error.message).toBe('body: must NOT have fewer than 1 properties, got {}');
   });
 
+  test('scaling down gives back idle instances: beyond the new min_idle, and beyond the new max_size', async () => {
+    await api.request('/api/v1/pools/echo/scale', { method: 'POST', body: '{"min_idle": 3}' });
+    await waitFor(() => harness.boilerhouse.pool('echo').instances.ready === 3, 60_000, 'three ready');
+    await api.request('/api/v1/pools/echo/scale', { method: 'POST', body: '{"min_idle": 2}' });
+    await waitFor(() => harness.boilerhouse.pool('echo').instances.ready === 2, 30_000, 'trimmed to two');
+    await api.request('/api/v1/pools/echo/scale', { method: 'POST', body: '{"min_idle": 1, "max_size": 1}' });
+    await waitFor(() => harness.boilerhouse.pool('echo').instances.ready === 1, 30_000, 'trimmed to one');
+    const trimmed = () =>
+      harness.boilerhouse
+        .events(50)
+        .filter((event) => event.type === 'instance.destroyed' && event.message.includes('scaled down'));
+    await waitFor(() => trimmed().length === 2, 30_000, 'two trimmed instances destroyed');
+    await api.request('/api/v1/pools/echo/scale', { method: 'POST', body: '{"max_size": null}' });
+  });
+
   test('the container output of an instance can be read', async () => {
     const [instance] = harness.boilerhouse.instances({ workload: 'echo', phase: 'ready' });
     const response = await api.request(`/api/v1/instances/${instance?.id}/logs?tail=50`);

@@ -59,6 +59,7 @@ export class Filler {
       if (Object.values(counts).every((count) => count === 0)) deps.workloads.forget(workload.id);
       return;
     }
+    await this.#trim(workload);
     const status = this.status(workload.id);
     if (status.backoffUntil !== null && deps.now() < status.backoffUntil) return;
     const counts = countByPhase(deps.db, workload.id, workload.hash);
@@ -67,6 +68,24 @@ export class Filler {
       const batch = Math.min(PARALLEL_CREATES, missing - started);
       const results = await Promise.all(Array.from({ length: batch }, () => this.#createOne(workload)));
       if (results.some((created) => !created)) return;
+    }
+  }
+
+  /**
+   * A pool scaled down gives back its idle instances: ready ones beyond `min_idle`, or beyond what
+   * `max_size` leaves room for, newest first. Tenants' instances are never trimmed; claims evict
+   * reservations when they need the room.
+   */
+  async #trim(workload: Workload): Promise<void> {
+    const deps = this.#deps;
+    const { minIdle, maxSize } = workload.spec.pool;
+    const ready = listInstances(deps.db, { workload: workload.id, phase: 'ready' });
+    const total = Object.values(countByPhase(deps.db, workload.id)).reduce((sum, n) => sum + n, 0);
+    const excess = Math.min(ready.length, Math.max(ready.length - minIdle, total - maxSize, 0));
+    if (excess === 0) return;
+    const reason = `the pool was scaled down (min_idle ${minIdle}, max_size ${maxSize})`;
+    for (const instance of ready.slice(ready.length - excess)) {
+      await destroyInstance(deps, instance, 'ready', reason);
     }
   }
 

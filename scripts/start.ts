@@ -18,16 +18,23 @@ const TENANT = 'demo';
 const MODEL_KEYS = ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_MODEL'];
 
 // The repository's NanoClaw workload, with state kept in a local directory instead of an S3 bucket (in the
-// data directory's sinks folder: the only place a workload's local sink may be).
+// data directory's sinks folder: the only place a workload's local sink may be), and released after 2 quiet
+// minutes instead of 10, so an operator sees the demo tenant idle out on the dashboard and its next message
+// (or task) wake it through the gateway.
 const workload = await readFile(join(root, 'workloads', 'nanoclaw.yaml'), 'utf8');
 const sink = /\n {2}sink:\n {4}type: s3\n(?: {4}.*\n)*/;
-if (!sink.test(workload))
-  throw new Error('workloads/nanoclaw.yaml has no s3 sink block for the demo to replace');
+const idleTtl = /\n {2}file_idle_ttl_ms: 600000 .*\n/;
+if (!sink.test(workload) || !idleTtl.test(workload))
+  throw new Error(
+    'workloads/nanoclaw.yaml has no s3 sink block or 10-minute idle TTL for the demo to replace',
+  );
 await rm(demoWorkloads, { recursive: true, force: true });
 await mkdir(demoWorkloads, { recursive: true });
 await writeFile(
   join(demoWorkloads, 'nanoclaw.yaml'),
-  workload.replace(sink, '\n  sink:\n    type: local\n    path: sinks/demo\n'),
+  workload
+    .replace(sink, '\n  sink:\n    type: local\n    path: sinks/demo\n')
+    .replace(idleTtl, '\n  file_idle_ttl: 2m  # the demo: idles out soon after the last message\n'),
 );
 
 // The demo's admin key lives in a file only this user can read, so the CLI can use it too; an operator's

@@ -468,15 +468,20 @@ describe('the repository workloads', () => {
     expect(nanoclaw.sync?.mappings).toHaveLength(6);
   });
 
-  test('workloads/nanoclaw.yaml keeps the reference and adds the filtered socket', () => {
+  test('workloads/nanoclaw.yaml keeps the reference and adds the filtered socket, the gateway and wakes', () => {
     const reference = load(readFileSync(repoFile('packages/spec/test/reference-nanoclaw.yaml'), 'utf8'))
       .spec as WorkloadSpec;
     const result = load(readFileSync(repoFile('workloads/nanoclaw.yaml'), 'utf8'));
     expect(result.problems).toEqual([]);
     const nanoclaw = result.spec as WorkloadSpec;
-    for (const key of ['image', 'pool', 'resources', 'security'] as const) {
+    for (const key of ['image', 'resources', 'security'] as const) {
       expect(nanoclaw[key], key).toEqual(reference[key]);
     }
+    // The reference's pool, plus the wakes it had no way to ask for (issue 16).
+    expect({ ...nanoclaw.pool, wake: undefined }).toEqual({ ...reference.pool, wake: undefined });
+    expect(reference.pool.wake).toBeUndefined();
+    expect(nanoclaw.pool.wake).toEqual({ atFile: 'data/wake-at', every: 3_600_000 });
+    expect(nanoclaw.gateway).toMatchObject({ port: 3847, auth: 'none' });
     expect({ ...nanoclaw.healthcheck, test: undefined }).toEqual({
       ...reference.healthcheck,
       test: undefined,

@@ -1,7 +1,8 @@
 /**
  * The host's HTTP server (port 3847 by default): `/health`, Telegram's webhook when it is set, and the web
  * chat when it is on. Every other request is checked in this order: the `Host` it names (host-check.ts,
- * against DNS rebinding), then the web chat's token, then the chat itself.
+ * against DNS rebinding), then the web chat's token, then `GET /api/usage?days=N` (model usage per day
+ * and group, limits, messages given up on) or the chat itself.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, BlockList } from 'node:net';

@@ -24,6 +24,8 @@ import {
 import { daemonId } from './db/meta.ts';
 import { removeResume } from './db/resumes.ts';
 import { BadRequestError, ConflictError, NotFoundError, ShuttingDownError } from './errors.ts';
+import { GatewayControl } from './gateway/control.ts';
+import type { GatewayListen } from './gateway/wire.ts';
 import type { Logger } from './log.ts';
 import { Loop } from './loop.ts';
 import { Activity } from './pool/activity.ts';
@@ -72,6 +74,8 @@ export interface BoilerhouseOptions {
   env: Environment;
   /** Loop periods, shortened by tests. */
   intervals?: Partial<LoopIntervals>;
+  /** Where the gateway listens (served by the socket host once a workload has a `gateway:` block). */
+  gateway?: GatewayListen;
 }
 
 interface LoopIntervals {
@@ -110,6 +114,8 @@ export class Boilerhouse {
   readonly activity: Activity;
   readonly workloads: WorkloadRegistry;
   readonly daemonId: string;
+  /** Tenants' front door (gateway/); undefined when this Boilerhouse serves none. */
+  readonly gateway: GatewayControl | undefined;
   readonly #deps: PoolDeps;
   readonly #claims: Claims;
   readonly #filler: Filler;
@@ -148,6 +154,20 @@ export class Boilerhouse {
       onChange: () => this.#fillLoop.kick(),
     });
     const files = new InstanceFiles(options.dataDir, options.gateBinary, options.workloadsDir);
+    this.gateway =
+      options.gateway === undefined
+        ? undefined
+        : new GatewayControl({
+            db: options.db,
+            workloads: this.workloads,
+            activity: this.activity,
+            log: options.log,
+            listen: options.gateway,
+            host: () => this.#deps.proxies.host,
+            claim: (tenant, workload) => this.claim(tenant, workload),
+            noteTraffic: (instanceId, at) => this.#idle.noteTraffic(instanceId, at),
+          });
+    const gateway = this.gateway;
     this.#deps = {
       db: options.db,
       runtime: options.runtime,
@@ -172,6 +192,14 @@ export class Boilerhouse {
         log: options.log,
         onDenied: (denial) => this.activity.signals.emit({ type: 'docker.denied', ...denial }),
         tenantSecrets: async (instanceId) => this.#tenantSecrets(instanceId),
+        ...(gateway === undefined
+          ? {}
+          : {
+              gateway: {
+                onConnected: (connection) => gateway.onConnected(connection),
+                onMessage: (message) => gateway.onMessage(message),
+              },
+            }),
       }),
       track: (work) => this.#track(work),
     };
@@ -245,7 +273,16 @@ export class Boilerhouse {
         log,
       ),
       new Loop('health', this.#intervals.healthMs, () => this.#liveness.checkHealth(), log),
+      ...(this.gateway === undefined
+        ? []
+        : [new Loop('gateway', this.#intervals.reservationsMs, () => this.#syncGateway(), log)]),
     ].map((loop) => loop.run(signal));
+    // Routes follow claims and releases at once; the loop is the net under it (expiries, missed events).
+    const unsubscribe = this.activity.subscribe((event) => {
+      if (event.type.startsWith('instance.') || event.type.startsWith('pool.')) void this.#syncGateway();
+    });
+    signal.addEventListener('abort', unsubscribe, { once: true });
+    await this.#syncGateway();
     this.activity.record({ type: 'daemon.started', message: `Boilerhouse ${this.daemonId} started` });
     return report;
   }
@@ -262,6 +299,7 @@ export class Boilerhouse {
     await Promise.all(this.#loops);
     await this.#idle.stop();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    this.gateway?.stop();
     // The socket host goes on serving the instances' sockets (proxy/host/): closeAll only lets go of it.
     // The volume mounts stay (pool/volume-mount.ts): the instances, their children and the host's pins
     // under them outlive the daemon; taking them away would hide the pins the host makes meanwhile.
@@ -622,6 +660,11 @@ export class Boilerhouse {
       instances: countByPhase(this.#deps.db, workload.id),
       fill: this.#filler.status(workload.id),
     };
+  }
+
+  /** The gateway's table brought up to date; a failure is logged and the next pass tries again. */
+  async #syncGateway(): Promise<void> {
+    await this.gateway?.sync().catch(() => undefined);
   }
 
   #refuseWhenStopping(): void {

@@ -18,6 +18,10 @@ export interface Config {
   hostPorts: number[];
   /** The statically linked gate binary mounted into every instance. */
   gateBinary: string;
+  /** Tenants' traffic (gateway/): on `host`, this port. */
+  gatewayPort: number;
+  /** Host-form addresses are `<label>.<gatewayDomain>`; null: the path form only. */
+  gatewayDomain: string | null;
 }
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
@@ -30,7 +34,17 @@ export function configFromEnv(
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`BOILERHOUSE_PORT must be a port number, got ${JSON.stringify(env.BOILERHOUSE_PORT)}`);
   }
+  const gatewayPort = Number(env.BOILERHOUSE_GATEWAY_PORT ?? 7080);
+  if (!Number.isInteger(gatewayPort) || gatewayPort < 0 || gatewayPort > 65535) {
+    throw new Error(
+      `BOILERHOUSE_GATEWAY_PORT must be a port number, got ${JSON.stringify(env.BOILERHOUSE_GATEWAY_PORT)}`,
+    );
+  }
+  if (gatewayPort !== 0 && gatewayPort === port)
+    throw new Error(`BOILERHOUSE_GATEWAY_PORT and BOILERHOUSE_PORT are both ${port}`);
   return {
+    gatewayPort,
+    gatewayDomain: parseGatewayDomain(env.BOILERHOUSE_GATEWAY_DOMAIN),
     dataDir: resolve(cwd, env.BOILERHOUSE_DATA_DIR ?? '.data/boilerhouse'),
     workloadsDir: resolve(cwd, env.BOILERHOUSE_WORKLOADS_DIR ?? 'workloads'),
     host: env.BOILERHOUSE_HOST ?? '127.0.0.1',
@@ -40,6 +54,18 @@ export function configFromEnv(
     hostPorts: parseHostPorts(env.BOILERHOUSE_HOST_PORTS, port),
     gateBinary: env.BOILERHOUSE_GATE ?? resolve(PACKAGE_ROOT, 'native/build/boilerhouse-gate'),
   };
+}
+
+/** `tenants.example.org`: tenants are `<label>.tenants.example.org` (a wildcard DNS name and certificate). */
+export function parseGatewayDomain(text: string | undefined): string | null {
+  if (text === undefined || text.trim() === '') return null;
+  const domain = text.trim().toLowerCase().replace(/\.$/, '');
+  const label = '[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?';
+  if (!new RegExp(`^${label}(\\.${label})*$`).test(domain) || domain.length > 200)
+    throw new Error(
+      `BOILERHOUSE_GATEWAY_DOMAIN must be a DNS name like tenants.example.org, got ${JSON.stringify(text)}`,
+    );
+  return domain;
 }
 
 /** Settled at start: a bad pool would otherwise fail only at the first instance. */

@@ -43,6 +43,7 @@ export async function startDaemon(
     gateBinary: config.gateBinary,
     publishHost: config.publishHost,
     env,
+    gateway: { host: config.host, port: config.gatewayPort, domain: config.gatewayDomain },
   });
   await boilerhouse.start();
   const metrics = new Metrics(boilerhouse, log);

@@ -21,6 +21,7 @@ import { checkLimitedByFields, EVERYWHERE } from './reach.ts';
 import { type ApiContext, type Route, route } from './route.ts';
 import { eventRoutes } from './routes/events.ts';
 import { instanceRoutes } from './routes/instances.ts';
+import { linkRoutes } from './routes/links.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { workloadRoutes } from './routes/workloads.ts';
@@ -77,6 +78,7 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
     ...tokenRoutes(db),
     ...workloadRoutes(boilerhouse),
     ...tenantRoutes(boilerhouse),
+    ...linkRoutes(boilerhouse, db),
     ...instanceRoutes(boilerhouse),
     ...eventRoutes(boilerhouse, db),
   ];

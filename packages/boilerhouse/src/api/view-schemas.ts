@@ -22,6 +22,7 @@ const EVENT_TYPES = [
   'instance.failed',
   'tenant.resumed',
   'tenant.resume_failed',
+  'tenant.woken',
   'hook.succeeded',
   'hook.failed',
   'state.restored',
@@ -95,6 +96,14 @@ const reachProperties = {
     items: string(),
     description: 'the only workloads it may act on and see; null: every workload',
   },
+};
+
+const linkProperties = {
+  id: string('the link id'),
+  workload: string(),
+  tenant: string(),
+  created_at: time('when it was minted'),
+  expires_at: timeOrNull('null: never'),
 };
 
 const tokenProperties = {
@@ -252,6 +261,12 @@ export const viewSchemas = {
   Token: object(tokenProperties),
   TokenCreated: object({ ...tokenProperties, token: string('the token itself, shown this once') }),
   TokenList: object({ tokens: listOf(refTo('Token')) }),
+  Link: object(linkProperties),
+  LinkCreated: object({
+    ...linkProperties,
+    url: string("opens the tenant's address at the gateway and sets its cookie; shown this once"),
+  }),
+  LinkList: object({ links: listOf(refTo('Link')) }),
   Caller: object({
     id: string('the token id; `admin` for the admin key'),
     name: string(),

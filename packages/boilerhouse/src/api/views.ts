@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { Problem } from '@boilerhouse/spec';
 import type { Boilerhouse, PoolStatus } from '../boilerhouse.ts';
 import type { ActivityEvent } from '../db/events.ts';
+import type { GatewayLinkRecord } from '../db/gateway-links.ts';
 import type { Instance } from '../db/instances.ts';
 import type { ApiToken } from '../db/tokens.ts';
 import type { ClaimResult, Endpoint } from '../pool/claims.ts';
@@ -118,6 +119,16 @@ export function damagedSaveView(damaged: DamagedSave) {
     ...(damaged.seq === undefined ? {} : { seq: damaged.seq }),
     key: damaged.key,
     reason: damaged.reason,
+  };
+}
+
+export function linkView(link: GatewayLinkRecord) {
+  return {
+    id: link.id,
+    workload: link.workload,
+    tenant: link.tenant,
+    created_at: iso(link.createdAt),
+    expires_at: iso(link.expiresAt),
   };
 }
 

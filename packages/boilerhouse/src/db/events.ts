@@ -13,6 +13,7 @@ export type EventType =
   | 'instance.failed'
   | 'tenant.resumed'
   | 'tenant.resume_failed'
+  | 'tenant.woken'
   | 'hook.succeeded'
   | 'hook.failed'
   | 'state.restored'

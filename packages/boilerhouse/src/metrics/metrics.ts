@@ -15,6 +15,7 @@ import type { Logger } from '../log.ts';
 import type { Signal } from '../pool/signals.ts';
 import { claimMetrics } from './claims.ts';
 import { dockerProxyMetrics } from './docker-proxy.ts';
+import { gatewayMetrics } from './gateway.ts';
 import { HttpMetrics } from './http.ts';
 import { instanceMetrics } from './instances.ts';
 import { poolGauges } from './pools.ts';
@@ -58,6 +59,7 @@ export class Metrics {
       stateMetrics(registry),
       instanceMetrics(registry),
       dockerProxyMetrics(registry),
+      gatewayMetrics(registry),
     ];
     // Listeners run inside the code that records: a metrics bug must never fail a claim or a release.
     const dispatch = (deliver: (feed: Feed) => void) => {

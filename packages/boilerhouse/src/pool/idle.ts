@@ -55,6 +55,16 @@ export class IdleWatcher {
     return Math.max(watched?.lastWriteAt ?? 0, instance.claimedAt ?? 0) + ttl;
   }
 
+  /**
+   * Gateway traffic to a claimed instance (requests, open streams; gateway.activity): counts as a write
+   * would, so the deadline moves out without a pass over its files.
+   */
+  noteTraffic(instanceId: string, at: number): void {
+    const watched = this.#watched.get(instanceId);
+    if (watched === undefined) this.#watched.set(instanceId, { lastWriteAt: at, scan: undefined });
+    else watched.lastWriteAt = Math.max(watched.lastWriteAt, at);
+  }
+
   async tick(): Promise<void> {
     const deps = this.#deps;
     const claimed = listInstances(deps.db, { phase: 'claimed' }).filter(

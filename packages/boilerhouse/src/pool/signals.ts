@@ -30,7 +30,11 @@ export type Signal =
   /** A claimed instance reached its idle deadline and is being released. */
   | { type: 'idle.expired'; workload: string }
   /** An instance's filtered Docker socket refused a request (endpoint template, reason code). */
-  | { type: 'docker.denied'; workload: string; endpoint: string; reason: string };
+  | { type: 'docker.denied'; workload: string; endpoint: string; reason: string }
+  /** Answers through the gateway since its last report, by status class ("2xx", "101", "5xx", ...). */
+  | { type: 'gateway.answered'; workload: string; status: string; count: number }
+  /** A wake the gateway asked for failed (its held requests got a 5xx). */
+  | { type: 'gateway.wake_failed'; workload: string };
 
 export class Signals {
   readonly #emitter = new EventEmitter();

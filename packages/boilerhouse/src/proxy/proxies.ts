@@ -13,7 +13,7 @@ import type { EngineClient } from '../runtime/engine-client.ts';
 import type { Mount } from '../runtime/runtime.ts';
 import { removeInstanceChildren, removeOrphanChildren } from './child-removal.ts';
 import type { DenialReason } from './denial.ts';
-import { HostClient } from './host/client.ts';
+import { HostClient, type HostClientOptions } from './host/client.ts';
 import type { HostConnection } from './host/connection.ts';
 import type { OpenSpec, SecretPairs } from './host/protocol.ts';
 import { BindPins } from './pins.ts';
@@ -38,6 +38,11 @@ export interface DockerProxiesOptions {
   tenantSecrets: (instanceId: string) => Promise<ReadonlyMap<string, string>>;
   /** How long an idle host lingers (tests shorten it). */
   hostIdleMs?: number;
+  /** The gateway, served by the same host (gateway/control.ts): told of each new connection, and hears it. */
+  gateway?: {
+    onConnected: (connection: HostConnection) => Promise<void>;
+    onMessage: NonNullable<HostClientOptions['onGateway']>;
+  };
 }
 
 export class DockerProxies {
@@ -56,8 +61,17 @@ export class DockerProxies {
       log: options.log,
       onDenied: ({ workload, endpoint, reason }) =>
         this.#options.onDenied?.({ workload, endpoint, reason: reason as DenialReason }),
-      onConnected: (connection) => this.#serveAgain(connection),
+      onConnected: async (connection) => {
+        await this.#serveAgain(connection);
+        await options.gateway?.onConnected(connection);
+      },
+      ...(options.gateway === undefined ? {} : { onGateway: options.gateway.onMessage }),
     });
+  }
+
+  /** The socket host, which serves the gateway too. */
+  get host(): HostClient {
+    return this.#host;
   }
 
   /** Hosts found dead and started again since this daemon started. */

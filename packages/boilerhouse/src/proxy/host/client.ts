@@ -5,6 +5,7 @@
  * attempts and a count of restarts. A host of another protocol version is asked to shut down and replaced;
  * the connections it served are cut then (the one outage an upgrade can cause, documented in docs/).
  */
+import type { TrafficReport, WakeAsk } from '../../gateway/wire.ts';
 import type { Logger } from '../../log.ts';
 import { HostConnection, HostLostError } from './connection.ts';
 import { hostPaths } from './paths.ts';
@@ -14,6 +15,8 @@ import { connectOrSpawn, type SpawnOptions } from './spawn.ts';
 export interface HostClientOptions extends SpawnOptions {
   log: Logger;
   onDenied: (denial: Denied) => void;
+  /** The gateway's wake requests and traffic reports. */
+  onGateway?: (message: WakeAsk | TrafficReport) => void;
   /** Runs on each new connection before any request goes through it: sockets to serve again. */
   onConnected: (connection: HostConnection) => Promise<void>;
 }
@@ -93,6 +96,7 @@ export class HostClient {
       if (!connection.sameVersion) throw new Error('the socket host started is of another protocol version');
     }
     connection.onDenied(this.#options.onDenied);
+    if (this.#options.onGateway !== undefined) connection.onGateway(this.#options.onGateway);
     void connection.closed.then(() => this.#lost(connection));
     await this.#options.onConnected(connection);
     return connection;

@@ -3,6 +3,7 @@
  * and the host's refusal reports. Requests in flight when the connection drops fail with HostLostError.
  */
 import { connect, type Socket } from 'node:net';
+import type { TrafficReport, WakeAsk } from '../../gateway/wire.ts';
 import { readFrames } from './frames.ts';
 import {
   type Denied,
@@ -33,6 +34,7 @@ export class HostConnection {
   readonly closed: Promise<void>;
   #nextId = 1;
   #onDenied: (denial: Denied) => void = () => undefined;
+  #onGateway: (message: WakeAsk | TrafficReport) => void = () => undefined;
 
   private constructor(socket: Socket, hello: HostHello, closed: Promise<void>) {
     this.#socket = socket;
@@ -94,6 +96,11 @@ export class HostConnection {
     this.#onDenied = listener;
   }
 
+  /** The gateway's wake requests and traffic reports. */
+  onGateway(listener: (message: WakeAsk | TrafficReport) => void): void {
+    this.#onGateway = listener;
+  }
+
   request<T extends RequestType>(type: T, params: Requests[T]['params']): Promise<Requests[T]['result']> {
     if (this.#socket.destroyed) return Promise.reject(new HostLostError('the socket host is gone'));
     const id = this.#nextId++;
@@ -112,6 +119,10 @@ export class HostConnection {
   #receive(message: ReturnType<typeof parseHostMessage>): void {
     if (message.type === 'denied') {
       this.#onDenied(message);
+      return;
+    }
+    if (message.type === 'wake' || message.type === 'traffic') {
+      this.#onGateway(message);
       return;
     }
     if (message.type === 'error') {

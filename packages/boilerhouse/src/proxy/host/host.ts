@@ -4,9 +4,12 @@
  * control socket; while no daemon is connected it goes on serving, with the secret values it was last given
  * (memory only) and refusals logged. It ends by itself once it serves nothing and no daemon has been
  * connected for `idleMs`, or at once when its control socket is gone (the data directory removed).
+ * It serves the gateway too (gateway/server.ts): tenants' traffic keeps flowing while the daemon restarts,
+ * and requests for a tenant to wake are held until a daemon is back to wake it.
  */
 import { chmod, rm, stat } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { GatewayServer } from '../../gateway/server.ts';
 import type { Logger } from '../../log.ts';
 import type { EngineClient } from '../../runtime/engine-client.ts';
 import { removeInstanceChildren, removeOrphanChildren } from '../child-removal.ts';
@@ -31,6 +34,8 @@ export interface SocketHostOptions {
   idleMs: number;
   /** How often idleness and the control socket are looked at. */
   checkMs?: number;
+  /** How often the gateway's traffic is reported to the daemon. */
+  trafficMs?: number;
 }
 
 interface Served {
@@ -51,6 +56,8 @@ export class SocketHost {
   #server: Server | undefined;
   #idleSince = Date.now();
   #timer: NodeJS.Timeout | undefined;
+  #trafficTimer: NodeJS.Timeout | undefined;
+  readonly #gateway: GatewayServer;
   #stopping: Promise<void> | undefined;
   readonly #stopped: Promise<void>;
   #resolveStopped: () => void = () => undefined;
@@ -58,6 +65,7 @@ export class SocketHost {
   constructor(options: SocketHostOptions) {
     this.#options = options;
     this.#log = options.log;
+    this.#gateway = new GatewayServer({ log: options.log, ask: (ask) => this.#toDaemon(ask) });
     this.#stopped = new Promise((resolve) => {
       this.#resolveStopped = resolve;
     });
@@ -83,6 +91,10 @@ export class SocketHost {
     await chmod(path, 0o600);
     this.#server = server;
     this.#timer = setInterval(() => void this.#check(), this.#options.checkMs ?? 1_000);
+    this.#trafficTimer = setInterval(() => {
+      const report = this.#gateway.counts.take();
+      if (report !== undefined) this.#toDaemon(report);
+    }, this.#options.trafficMs ?? 1_000);
     this.#log.info({ control: path, pid: process.pid }, 'socket host: serving');
   }
 
@@ -91,6 +103,8 @@ export class SocketHost {
     this.#stopping ??= (async () => {
       this.#log.info({ why, sockets: this.#served.size }, 'socket host: shutting down');
       clearInterval(this.#timer);
+      clearInterval(this.#trafficTimer);
+      await this.#gateway.close();
       // No new daemon from now on; those connected are let go once every socket is closed.
       const closed = new Promise<void>((resolve) =>
         this.#server ? this.#server.close(() => resolve()) : resolve(),
@@ -139,7 +153,11 @@ export class SocketHost {
         if (!sameVersion && message.type !== 'shutdown')
           throw new Error(`request ${message.type} from a daemon of another protocol version`);
         void this.#handle(message).then(
-          (result) => send({ type: 'reply', id: message.id, ok: true, result: result ?? null }),
+          (result) => {
+            send({ type: 'reply', id: message.id, ok: true, result: result ?? null });
+            // A daemon that sets the gateway up hears the wakes still waited for (asked again after a restart).
+            if (message.type === 'gateway') for (const ask of this.#gateway.held.pending()) send(ask);
+          },
           (error: Error) => send({ type: 'reply', id: message.id, ok: false, error: error.message }),
         );
       },
@@ -172,6 +190,16 @@ export class SocketHost {
         const served = this.#served.get(request.instanceId);
         if (served === undefined) throw new Error(`no socket of ${request.instanceId} is served`);
         served.secrets = new Map(request.secrets);
+        return null;
+      }
+      case 'gateway':
+        return this.#gateway.listen(request.listen);
+      case 'gatewayTable':
+        this.#gateway.table.apply(request.change);
+        return null;
+      case 'wakeDone': {
+        const { workload, tenant } = request.outcome;
+        this.#gateway.held.done(request.outcome, this.#gateway.table.route(workload, tenant));
         return null;
       }
       case 'shutdown':
@@ -224,8 +252,13 @@ export class SocketHost {
 
   /** To the daemon connected now; while there is none the proxy's own log line is all that is kept. */
   #report(denial: Denied): void {
+    this.#toDaemon(denial);
+  }
+
+  /** To the daemon connected now, if any (a wake waits for the next one: held.ts). */
+  #toDaemon(message: HostMessage): void {
     const daemon = this.#current;
-    if (daemon !== undefined && !daemon.destroyed) daemon.write(encodeFrame(denial));
+    if (daemon !== undefined && !daemon.destroyed) daemon.write(encodeFrame(message));
   }
 
   async #check(): Promise<void> {
@@ -238,7 +271,12 @@ export class SocketHost {
       await this.shutdown('its control socket is gone (the data directory was removed)');
       return;
     }
-    const idle = this.#served.size === 0 && this.#daemons.size === 0 && this.#busy.size === 0;
+    const idle =
+      this.#served.size === 0 &&
+      this.#daemons.size === 0 &&
+      this.#busy.size === 0 &&
+      this.#gateway.table.routeCount === 0 &&
+      this.#gateway.held.size === 0;
     if (!idle) return;
     if (Date.now() - this.#idleSince >= this.#options.idleMs)
       await this.shutdown(`it served no socket and no daemon for ${this.#options.idleMs} ms`);

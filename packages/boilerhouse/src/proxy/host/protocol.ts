@@ -9,15 +9,26 @@
  *   host -> daemon  {"type":"reply","id":7,"ok":true,"result":2}
  *   host -> daemon  {"type":"denied","workload":"echo","endpoint":"POST /containers/create","reason":"bind"}
  *
+ * Version 2 adds the gateway (gateway/): the daemon has it listen and keeps its table (`gateway`,
+ * `gatewayTable`, `wakeDone`); the host asks for wakes (`wake`, again after each hello while the wake is
+ * pending) and reports traffic (`traffic`) unasked.
+ *
  * `hello` and `shutdown` keep their shape in every version: a daemon that finds a host of another version
  * asks it to shut down (cutting the streams it serves) and starts its own.
  */
 import type { DockerAccessSpec } from '@boilerhouse/spec';
+import type {
+  GatewayListen,
+  GatewayTableChange,
+  TrafficReport,
+  WakeAsk,
+  WakeOutcome,
+} from '../../gateway/wire.ts';
 import type { Owner } from '../../pool/instance-files.ts';
 import type { InstanceVolume } from '../binds.ts';
 import type { RunAs } from '../child-identity.ts';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** The longest line either side accepts: an open request with its secrets fits many times over. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 
@@ -52,6 +63,12 @@ export interface Requests {
   secrets: { params: { instanceId: string; secrets: SecretPairs }; result: null };
   /** Closes every socket and exits. */
   shutdown: { params: Record<string, never>; result: null };
+  /** Serves the gateway there (no-op when it already does); the port it listens on. */
+  gateway: { params: { listen: GatewayListen }; result: { port: number } };
+  /** Changes the gateway's table of workloads, routes, links and known tenants. */
+  gatewayTable: { params: { change: GatewayTableChange }; result: null };
+  /** The end of a wake the gateway asked for: its held requests go on (or get the error). */
+  wakeDone: { params: { outcome: WakeOutcome }; result: null };
 }
 export type RequestType = keyof Requests;
 export const REQUEST_TYPES: readonly RequestType[] = [
@@ -61,6 +78,9 @@ export const REQUEST_TYPES: readonly RequestType[] = [
   'removeOrphans',
   'secrets',
   'shutdown',
+  'gateway',
+  'gatewayTable',
+  'wakeDone',
 ];
 
 export type Request = { [T in RequestType]: { id: number; type: T } & Requests[T]['params'] }[RequestType];
@@ -91,7 +111,7 @@ export interface FrameError {
   type: 'error';
   error: string;
 }
-export type HostMessage = HostHello | Denied | Reply | FrameError;
+export type HostMessage = HostHello | Denied | Reply | FrameError | WakeAsk | TrafficReport;
 export type DaemonMessage = DaemonHello | Request;
 
 export class ProtocolError extends Error {
@@ -134,6 +154,9 @@ const REQUIRED: Record<RequestType, string[]> = {
   removeOrphans: ['daemonId', 'alive'],
   secrets: ['instanceId', 'secrets'],
   shutdown: [],
+  gateway: ['listen'],
+  gatewayTable: ['change'],
+  wakeDone: ['outcome'],
 };
 
 /** What the host may send: its hello, a reply to a request, a denial, or a frame error. */
@@ -144,7 +167,13 @@ export function parseHostMessage(value: unknown): HostMessage {
       throw new ProtocolError('host hello without "version" and "open"');
     return message as unknown as HostHello;
   }
-  if (message.type === 'denied' || message.type === 'error') return message as unknown as HostMessage;
+  if (
+    message.type === 'denied' ||
+    message.type === 'error' ||
+    message.type === 'wake' ||
+    message.type === 'traffic'
+  )
+    return message as unknown as HostMessage;
   if (message.type === 'reply' && Number.isSafeInteger(message.id) && typeof message.ok === 'boolean')
     return message as unknown as Reply;
   throw new ProtocolError(`unknown message from the socket host: ${JSON.stringify(message).slice(0, 120)}`);

@@ -111,6 +111,14 @@ const claim = await api<{
   timings_ms: { total: number };
 }>('POST', `/api/v1/tenants/${TENANT}/claim`, { workload: 'nanoclaw' });
 const chat = claim.endpoints.find((endpoint) => endpoint.port === 3847)?.url;
+// The gateway's address for the demo tenant (a link minted now, shown once), when the workload is served there.
+const gatewaySpec = daemon.boilerhouse.workload('nanoclaw').spec.gateway;
+const gatewayLink =
+  gatewaySpec === undefined
+    ? 'none: workloads/nanoclaw.yaml has no gateway block'
+    : gatewaySpec.auth === 'none'
+      ? `${daemon.boilerhouse.gateway?.tenantUrl('nanoclaw', TENANT)}/?token=${webToken}`
+      : (await api<{ url: string }>('POST', `/api/v1/tenants/${TENANT}/links`, { workload: 'nanoclaw' })).url;
 const keyPath = keyFile.replace(`${root}/`, '');
 
 console.log(`
@@ -118,6 +126,7 @@ Boilerhouse is serving NanoClaw (local sink, SQLite, web chat).
 
   dashboard             ${daemon.url}/   (log in with the admin key in ${keyPath})
   demo tenant's chat    ${chat}/?token=${webToken}   (claimed ${claim.path} in ${claim.timings_ms.total}ms)
+  through the gateway   ${gatewayLink}
 ${
   Object.keys(model).length > 0
     ? `  model                 ${Object.keys(model).join(', ')} from this shell, as the demo tenant's secrets`

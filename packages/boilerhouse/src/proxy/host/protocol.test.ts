@@ -49,7 +49,7 @@ test('messages: what the daemon may send', () => {
     'hello without a numeric "version"',
   );
   expect(() => parseDaemonMessage({ type: 'exec', id: 1 })).toThrow(
-    'unknown request type "exec"; known: hello, open, close, removeChildren, removeOrphans, secrets, shutdown',
+    'unknown request type "exec"; known: hello, open, close, removeChildren, removeOrphans, secrets, shutdown, gateway, gatewayTable, wakeDone',
   );
   expect(() => parseDaemonMessage({ type: 'close', instanceId: 'x' })).toThrow(
     'request close without an integer "id"',
@@ -115,7 +115,7 @@ test('the host: its control socket is root only; a bad frame is answered with an
     {
       type: 'error',
       error:
-        'unknown request type "nope"; known: hello, open, close, removeChildren, removeOrphans, secrets, shutdown',
+        'unknown request type "nope"; known: hello, open, close, removeChildren, removeOrphans, secrets, shutdown, gateway, gatewayTable, wakeDone',
     },
   ]);
 });

@@ -218,8 +218,8 @@ export class Boilerhouse {
     this.#liveness = new Liveness(this.#deps, this.#state, this.#dead);
     this.#fillLoop = new Loop('fill', this.#intervals.fillMs, () => this.#filler.fillOnce(), options.log);
     this.#releaseRetries = new ReleaseRetries(this.#deps, this.#state);
-    this.#idle = new IdleWatcher(this.#deps, (instance) =>
-      this.release(instance.tenant as string, instance.workload),
+    this.#idle = new IdleWatcher(this.#deps, (instance, why) =>
+      this.release(instance.tenant as string, instance.workload, why),
     );
     this.#intervalSaves = new IntervalSaves({
       db: options.db,
@@ -312,7 +312,8 @@ export class Boilerhouse {
     return this.#claims.claim(this.workload(workloadId), parseTenantId(tenant));
   }
 
-  async release(tenant: string, workloadId: string): Promise<ReleaseResult> {
+  /** `why` is said in the release's event: `requested` (the API), `idle: ...`, `workload deleted`, ... */
+  async release(tenant: string, workloadId: string, why = 'requested'): Promise<ReleaseResult> {
     this.#refuseWhenStopping();
     // A removed workload's instances can still be released: that is how they end.
     const workload = this.workload(workloadId, { includeRemoved: true });
@@ -323,6 +324,7 @@ export class Boilerhouse {
       this.#dead,
       workload,
       parseTenantId(tenant),
+      why,
     );
     this.#deps.kickFill();
     return result;
@@ -413,7 +415,7 @@ export class Boilerhouse {
       );
     }
     await this.drain(workload.id);
-    for (const instance of held) await this.release(instance.tenant as string, workload.id);
+    for (const instance of held) await this.release(instance.tenant as string, workload.id, 'its workload is deleted');
     for (const instance of listInstances(this.#deps.db, { workload: workload.id, phase: 'reserved' })) {
       await this.#state.beforeDestroy(instance);
       await this.#track(destroyInstance(this.#deps, instance, 'reserved', `workload ${workload.id} deleted`));

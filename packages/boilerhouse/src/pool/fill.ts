@@ -3,6 +3,7 @@
  * `max_size` in all), and replaces ready instances of an older version. A failure backs off exponentially
  * and shows on the pool's status instead of spinning.
  */
+import { formatDuration } from '@boilerhouse/spec';
 import { countByPhase, listInstances, transition } from '../db/instances.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance, reserveSlot, startContainer } from './lifecycle.ts';
@@ -127,7 +128,7 @@ export class Filler {
         {
           type: 'pool.warning',
           workload: workload.id,
-          message: `pool ${workload.id} could not create an instance (${failures} in a row; next try in ${backoff}ms): ${message}`,
+          message: `pool ${workload.id} could not create an instance (${failures} in a row; next try in ${formatDuration(backoff)}): ${message}`,
           data: { failures, backoffMs: backoff },
         },
         'warn',

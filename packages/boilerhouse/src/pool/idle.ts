@@ -7,6 +7,7 @@
  * A pass costs at most ENTRIES_PER_TICK entries per instance per tick, and happens about once per TTL
  * whatever the churn. After a daemon restart the remaining time comes from the files' times.
  */
+import { formatDuration } from '@boilerhouse/spec';
 import { type Instance, listInstances } from '../db/instances.ts';
 import { MappingSet } from '../state/mappings.ts';
 import type { PoolDeps } from './deps.ts';
@@ -33,12 +34,16 @@ interface Watched {
 
 export class IdleWatcher {
   readonly #deps: PoolDeps;
-  readonly #release: (instance: Instance) => Promise<unknown>;
+  readonly #release: (instance: Instance, why: string) => Promise<unknown>;
   readonly #limits: ScanLimits | undefined;
   /** Runtime-only: the newest write seen and the pass under way, per claimed instance. */
   readonly #watched = new Map<string, Watched>();
 
-  constructor(deps: PoolDeps, release: (instance: Instance) => Promise<unknown>, limits?: ScanLimits) {
+  constructor(
+    deps: PoolDeps,
+    release: (instance: Instance, why: string) => Promise<unknown>,
+    limits?: ScanLimits,
+  ) {
     this.#deps = deps;
     this.#release = release;
     this.#limits = limits;
@@ -135,8 +140,9 @@ export class IdleWatcher {
       { instance: instance.id, tenant: instance.tenant, idleMs: now - watched.lastWriteAt },
       'idle release',
     );
-    await this.#release(instance).catch((error: Error) =>
-      deps.log.warn({ instance: instance.id, error }, 'idle release failed; retrying later'),
+    await this.#release(instance, `idle: no writes to its state for ${formatDuration(ttl)}`).catch(
+      (error: Error) =>
+        deps.log.warn({ instance: instance.id, error }, 'idle release failed; retrying later'),
     );
   }
 }

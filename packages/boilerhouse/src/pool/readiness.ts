@@ -4,7 +4,7 @@
  * with a short back-off, within `start_period + timeout x retries`.
  */
 import { connect } from 'node:net';
-import type { HealthcheckSpec, HealthTest } from '@boilerhouse/spec';
+import { formatDuration, type HealthcheckSpec, type HealthTest } from '@boilerhouse/spec';
 import type { ContainerRuntime, ExecResult } from '../runtime/runtime.ts';
 import { AgentUnavailableError, runViaAgent } from './health-agent.ts';
 
@@ -94,7 +94,7 @@ export async function waitUntilReady(
     await sleep(wait);
   }
   throw new NotReadyError(
-    `the health check did not pass in ${readinessDeadlineMs(healthcheck)}ms: ${lastOutput}`,
+    `the health check did not pass in ${formatDuration(readinessDeadlineMs(healthcheck))}: ${lastOutput}`,
   );
 }
 

@@ -4,6 +4,7 @@
  * When a reservation ends it is saved again if needed and destroyed; the pool refills.
  */
 
+import { formatDuration } from '@boilerhouse/spec';
 import { crashPoint } from '../crash-points.ts';
 import {
   expiredReservations,
@@ -41,6 +42,7 @@ export async function release(
   dead: DeadInstances,
   workload: Workload,
   tenant: string,
+  why = 'requested',
 ): Promise<ReleaseResult> {
   const started = performance.now();
   await claims.pending(workload.id, tenant)?.catch(() => undefined);
@@ -70,7 +72,10 @@ export async function release(
     );
   }
   // A claimed instance, or one whose earlier release could not save: release (again) now.
-  const releasing = transition(deps.db, instance.id, ['claimed', 'release_failed'], 'releasing', deps.now());
+  // Why it is released, on the instance (and in its event) until it is reserved.
+  const releasing = transition(deps.db, instance.id, ['claimed', 'release_failed'], 'releasing', deps.now(), {
+    reason: `released: ${why}`,
+  });
   if (releasing === undefined) {
     throw new NotFoundError(
       `tenant ${tenant}'s instance of ${workload.id} is ${instance.phase}, not claimed`,
@@ -137,7 +142,8 @@ export async function saveThenReserve(
     workload: workload.id,
     tenant: releasing.tenant,
     instance: releasing.id,
-    message: `${releasing.tenant} released ${releasing.id}`,
+    message: `${releasing.tenant} released ${releasing.id} (${releasing.reason ?? 'released: requested'})`,
+    data: { why: releasing.reason },
   });
   return reserve(deps, workload, releasing);
 }
@@ -195,8 +201,10 @@ export async function reserve(
       return undefined;
     }
   } else await deps.reservedWrites.mark(deps, instance);
+  // A failed save's reason, or why it was released, says nothing about a reservation: cleared.
   const reserved = transition(deps.db, instance.id, 'releasing', 'reserved', deps.now(), {
     reservedUntil: deps.now() + affinityTimeout,
+    reason: null,
   });
   if (reserved !== undefined) {
     deps.activity.record({
@@ -204,7 +212,7 @@ export async function reserve(
       workload: workload.id,
       tenant: instance.tenant,
       instance: instance.id,
-      message: `${instance.id} reserved for ${instance.tenant} for ${affinityTimeout}ms (${mode === 'pause' ? 'paused' : 'running'})`,
+      message: `${instance.id} reserved for ${instance.tenant} for ${formatDuration(affinityTimeout)} (${mode === 'pause' ? 'paused' : 'running'})`,
       data: { reservedUntil: reserved.reservedUntil, mode },
     });
   }

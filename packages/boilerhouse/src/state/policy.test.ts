@@ -46,7 +46,10 @@ test('an instance whose mapped state sees no writes for file_idle_ttl is release
   writing = false;
   await transient;
   expect(released.id).toBe(claim.instance.id);
-  expect(bh.events(30).some((event) => event.type === 'instance.released')).toBe(true);
+  const event = bh.events(30).find((candidate) => candidate.type === 'instance.released');
+  // Said why, as people read durations.
+  expect(event?.message).toMatch(/\(released: idle: no writes to its state for 1s500ms\)$/);
+  expect(event?.data).toMatchObject({ why: expect.stringContaining('idle') });
 });
 
 test('interval saves happen while claimed, only when something changed', async () => {

@@ -415,7 +415,9 @@ export class Boilerhouse {
       );
     }
     await this.drain(workload.id);
-    for (const instance of held) await this.release(instance.tenant as string, workload.id, 'its workload is deleted');
+    for (const instance of held) {
+      await this.release(instance.tenant as string, workload.id, 'its workload is deleted');
+    }
     for (const instance of listInstances(this.#deps.db, { workload: workload.id, phase: 'reserved' })) {
       await this.#state.beforeDestroy(instance);
       await this.#track(destroyInstance(this.#deps, instance, 'reserved', `workload ${workload.id} deleted`));

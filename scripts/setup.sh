@@ -283,9 +283,29 @@ build_dashboard() {
   echo "built packages/dashboard/dist"
 }
 
+# `bh` and `boilerhouse` on PATH: links in /usr/local/bin to this checkout's launchers (which find the
+# pinned Node from where they really are). A command of that name that is not one of ours is left alone.
+link_commands() {
+  local bin=/usr/local/bin name target
+  if [ "$(id -u)" != 0 ] || [ ! -d "$bin" ]; then
+    echo "not root: add $PWD/packages/boilerhouse/bin to PATH for bh and boilerhouse"
+    return
+  fi
+  for name in bh boilerhouse; do
+    target=$PWD/packages/boilerhouse/bin/$name
+    if [ -e "$bin/$name" ] && [ "$(readlink -f "$bin/$name")" != "$target" ] && [ ! -L "$bin/$name" ]; then
+      echo "$bin/$name exists and is not Boilerhouse's: left as it is; run $target instead"
+      continue
+    fi
+    ln -sfn "$target" "$bin/$name"
+  done
+  echo "bh and boilerhouse on PATH ($bin)"
+}
+
 echo "setup:"
 step node ensure_node
 step npm ensure_npm_dependencies
+step commands link_commands
 step gate build_gate
 step sqlite-backup build_sqlite_backup
 step dashboard build_dashboard

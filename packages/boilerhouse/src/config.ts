@@ -25,6 +25,11 @@ export interface Config {
 }
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
+/**
+ * The checkout the daemon runs from: its default data and workloads directories are here, whoever starts
+ * it from wherever (a service manager's working directory is not the operator's).
+ */
+const REPO_ROOT = resolve(PACKAGE_ROOT, '../..');
 
 export function configFromEnv(
   env: Readonly<Record<string, string | undefined>>,
@@ -45,8 +50,9 @@ export function configFromEnv(
   return {
     gatewayPort,
     gatewayDomain: parseGatewayDomain(env.BOILERHOUSE_GATEWAY_DOMAIN),
-    dataDir: resolve(cwd, env.BOILERHOUSE_DATA_DIR ?? '.data/boilerhouse'),
-    workloadsDir: resolve(cwd, env.BOILERHOUSE_WORKLOADS_DIR ?? 'workloads'),
+    // A path given is taken from the current directory, as a shell user expects; the defaults are not.
+    dataDir: resolve(cwd, env.BOILERHOUSE_DATA_DIR ?? resolve(REPO_ROOT, '.data/boilerhouse')),
+    workloadsDir: resolve(cwd, env.BOILERHOUSE_WORKLOADS_DIR ?? resolve(REPO_ROOT, 'workloads')),
     host: env.BOILERHOUSE_HOST ?? '127.0.0.1',
     port,
     publishHost: env.BOILERHOUSE_PUBLISH_HOST ?? '127.0.0.1',

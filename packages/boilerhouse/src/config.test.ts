@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { expect, test } from 'vitest';
+import { configFromEnv } from './config.ts';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
+
+test("the default data and workloads directories are the checkout's, whatever directory starts the daemon", () => {
+  for (const cwd of ['/', '/tmp', REPO]) {
+    const config = configFromEnv({}, cwd);
+    expect(config.dataDir).toBe(`${REPO}/.data/boilerhouse`);
+    expect(config.workloadsDir).toBe(`${REPO}/workloads`);
+  }
+});
+
+test('a directory given is taken from the current directory, as a shell user expects', () => {
+  const config = configFromEnv(
+    { BOILERHOUSE_DATA_DIR: 'data', BOILERHOUSE_WORKLOADS_DIR: '/srv/w' },
+    '/var/lib/bh',
+  );
+  expect(config.dataDir).toBe('/var/lib/bh/data');
+  expect(config.workloadsDir).toBe('/srv/w');
+});

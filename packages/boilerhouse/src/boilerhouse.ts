@@ -23,6 +23,7 @@ import {
 } from './db/instances.ts';
 import { daemonId } from './db/meta.ts';
 import { removeResume } from './db/resumes.ts';
+import { listWakes, type Wake } from './db/wakes.ts';
 import { BadRequestError, ConflictError, NotFoundError, ShuttingDownError } from './errors.ts';
 import { GatewayControl } from './gateway/control.ts';
 import type { GatewayListen } from './gateway/wire.ts';
@@ -49,6 +50,7 @@ import {
 import { ReservedWrites } from './pool/reserved-writes.ts';
 import { Resumes } from './pool/resumes.ts';
 import { restrictDataDir } from './pool/volume-mount.ts';
+import { Wakes } from './pool/wakes.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
 import { DockerProxies } from './proxy/proxies.ts';
 import { DockerRuntime } from './runtime/docker.ts';
@@ -122,6 +124,7 @@ export class Boilerhouse {
   readonly #liveness: Liveness;
   readonly #dead: DeadInstances;
   readonly #resumes: Resumes;
+  readonly #wakes: Wakes;
   #lastRecovery: RecoveryReport | undefined;
   readonly #state: SyncedTenantState;
   readonly #idle: IdleWatcher;
@@ -210,10 +213,12 @@ export class Boilerhouse {
       workloads: this.workloads,
       activity: this.activity,
       sqliteBackup: sqliteBackupBeside(options.gateBinary),
+      afterSave: (instance, workload) => this.#wakes.afterSave(instance, workload),
     });
     this.#dead = new DeadInstances(this.#deps, this.#state);
     this.#claims = new Claims(this.#deps, this.#state, this.#dead);
     this.#resumes = new Resumes(this.#deps, this.#claims);
+    this.#wakes = new Wakes(this.#deps, this.#claims);
     this.#filler = new Filler(this.#deps);
     this.#liveness = new Liveness(this.#deps, this.#state, this.#dead);
     this.#fillLoop = new Loop('fill', this.#intervals.fillMs, () => this.#filler.fillOnce(), options.log);
@@ -266,6 +271,7 @@ export class Boilerhouse {
         log,
       ),
       new Loop('idle', this.#intervals.reservationsMs, () => this.#idle.tick(), log),
+      new Loop('wakes', this.#intervals.reservationsMs, () => this.#wakes.tick(), log),
       new Loop(
         'interval-saves',
         this.#intervals.reservationsMs,
@@ -333,13 +339,19 @@ export class Boilerhouse {
   tenant(tenant: string): {
     tenant: string;
     instances: (Instance & { endpoints: ReturnType<typeof endpointsOf> })[];
+    wakes: Wake[];
   } {
     const id = parseTenantId(tenant);
     const instances = listTenantInstances(this.#deps.db, id).map((instance) => ({
       ...instance,
       endpoints: endpointsOf(instance, this.#deps.publishHost),
     }));
-    return { tenant: id, instances };
+    return { tenant: id, instances, wakes: listWakes(this.#deps.db, { tenant: id }) };
+  }
+
+  /** Upcoming wakes (pool.wake) of every tenant, soonest first. */
+  wakes(): Wake[] {
+    return listWakes(this.#deps.db);
   }
 
   pools(): PoolStatus[] {

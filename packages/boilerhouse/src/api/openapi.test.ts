@@ -221,6 +221,7 @@ test('every documented JSON success response is received and matches its schema'
   await counter(claim.endpoints[0].url);
   await call('GET', '/api/v1/tenants');
   await call('GET', '/api/v1/tenants/alice');
+  await call('GET', '/api/v1/wakes');
   await call('GET', '/api/v1/instances');
   expect(
     await call('POST', '/api/v1/tenants/alice/sync', { workload: 'echo', direction: 'upload' }),

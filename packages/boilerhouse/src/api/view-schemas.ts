@@ -6,6 +6,7 @@
  */
 import type { EventType } from '../db/events.ts';
 import { PHASES } from '../db/instances.ts';
+import { WAKE_TRIGGERS } from '../db/wakes.ts';
 import { SCOPES } from './auth.ts';
 import type { JsonSchema } from './route.ts';
 
@@ -23,6 +24,8 @@ const EVENT_TYPES = [
   'tenant.resumed',
   'tenant.resume_failed',
   'tenant.woken',
+  'tenant.wake_failed',
+  'tenant.wake_refused',
   'hook.succeeded',
   'hook.failed',
   'state.restored',
@@ -202,7 +205,23 @@ export const viewSchemas = {
     },
   }),
   EventList: object({ events: listOf(refTo('Event')) }),
-  Tenant: object({ tenant: string(), instances: listOf(refTo('Instance')) }),
+  Tenant: object({
+    tenant: string(),
+    instances: listOf(refTo('Instance')),
+    wakes: { ...listOf(refTo('Wake')), description: 'when Boilerhouse claims it next by itself (pool.wake)' },
+  }),
+  Wake: object({
+    workload: string(),
+    tenant: string(),
+    trigger: {
+      enum: [...WAKE_TRIGGERS],
+      description:
+        "schedule: the time in the workload's wake file (pool.wake.at_file); every: pool.wake.every",
+    },
+    due_at: time('when the tenant is claimed; a time past is due now'),
+    set_at: time('when it was set (the save that read it, or the last wake)'),
+  }),
+  WakeList: object({ wakes: listOf(refTo('Wake')) }),
   TenantSummary: object({
     tenant: string(),
     instances: listOf(object({ id: string(), workload: string(), phase: { enum: [...PHASES] } })),

@@ -6,6 +6,7 @@ import type { ActivityEvent } from '../db/events.ts';
 import type { GatewayLinkRecord } from '../db/gateway-links.ts';
 import type { Instance } from '../db/instances.ts';
 import type { ApiToken } from '../db/tokens.ts';
+import type { Wake } from '../db/wakes.ts';
 import type { ClaimResult, Endpoint } from '../pool/claims.ts';
 import type { ReleaseResult } from '../pool/release.ts';
 import type { Workload } from '../pool/workloads.ts';
@@ -101,6 +102,17 @@ export function tenantView(status: ReturnType<Boilerhouse['tenant']>, boilerhous
     instances: status.instances.map((instance) =>
       instanceView(instance, instance.endpoints, boilerhouse.idleReleaseAt(instance)),
     ),
+    wakes: status.wakes.map(wakeView),
+  };
+}
+
+export function wakeView(wake: Wake) {
+  return {
+    workload: wake.workload,
+    tenant: wake.tenant,
+    trigger: wake.trigger,
+    due_at: iso(wake.dueAt),
+    set_at: iso(wake.setAt),
   };
 }
 

@@ -112,31 +112,50 @@ export const tenants: Command = {
 const show: Command = {
   path: ['tenant', 'show'],
   args: 'TENANT',
-  summary: "show a tenant's instances, endpoints and idle release times",
+  summary: "show a tenant's instances, endpoints, idle release times and upcoming wakes",
   options: {},
   api: true,
   examples: ['tenant show alice', 'tenant show alice --json'],
   async run(context) {
     const [tenant] = context.positionals as [string];
     const body = await context.client().request<TenantView>('GET', path`/tenants/${tenant}`);
-    print(context, body, (view) =>
-      formatTable(
-        [
-          { header: 'workload', value: (i) => i.workload },
-          { header: 'instance', value: (i) => i.id },
-          { header: 'phase', value: (i) => i.phase },
-          { header: 'claimed', value: (i) => relativeTime(i.claimed_at) },
-          { header: 'idle release', value: (i) => relativeTime(i.idle_release_at) },
-          { header: 'reserved until', value: (i) => relativeTime(i.reserved_until) },
-          { header: 'endpoints', value: (i) => (i.endpoints ?? []).map((e) => e.url).join(' ') },
-          { header: 'reason', value: (i) => i.reason },
-        ],
-        view.instances,
-        `tenant ${view.tenant} holds no instances`,
-      ),
-    );
+    print(context, body, (view) => formatTenant(view));
     return 0;
   },
+};
+
+/** The tenant's instances, then its upcoming wakes (pool.wake) when it has any. */
+export function formatTenant(view: TenantView, now = Date.now()): string {
+  const instances = formatTable(
+    [
+      { header: 'workload', value: (i) => i.workload },
+      { header: 'instance', value: (i) => i.id },
+      { header: 'phase', value: (i) => i.phase },
+      { header: 'claimed', value: (i) => relativeTime(i.claimed_at, now) },
+      { header: 'idle release', value: (i) => relativeTime(i.idle_release_at, now) },
+      { header: 'reserved until', value: (i) => relativeTime(i.reserved_until, now) },
+      { header: 'endpoints', value: (i) => (i.endpoints ?? []).map((e) => e.url).join(' ') },
+      { header: 'reason', value: (i) => i.reason },
+    ],
+    view.instances,
+    `tenant ${view.tenant} holds no instances`,
+  );
+  if (view.wakes.length === 0) return instances;
+  const wakes = formatTable(
+    [
+      { header: 'workload', value: (w) => w.workload },
+      { header: 'wake', value: (w) => WAKE_TRIGGERS[w.trigger] },
+      { header: 'due', value: (w) => clockTime(w.due_at) },
+      { header: 'in', value: (w) => relativeTime(w.due_at, now) },
+    ],
+    view.wakes,
+  );
+  return `${instances}\nupcoming wakes:\n${wakes}`;
+}
+
+const WAKE_TRIGGERS: Record<string, string> = {
+  schedule: 'schedule (its wake file)',
+  every: 'every (pool.wake.every)',
 };
 
 export const tenantGroup: Group = {

@@ -14,6 +14,8 @@ export type EventType =
   | 'tenant.resumed'
   | 'tenant.resume_failed'
   | 'tenant.woken'
+  | 'tenant.wake_failed'
+  | 'tenant.wake_refused'
   | 'hook.succeeded'
   | 'hook.failed'
   | 'state.restored'

@@ -31,6 +31,16 @@ export type Signal =
   | { type: 'idle.expired'; workload: string }
   /** An instance's filtered Docker socket refused a request (endpoint template, reason code). */
   | { type: 'docker.denied'; workload: string; endpoint: string; reason: string }
+  /**
+   * A scheduled wake (pool/wakes.ts) claimed its tenant (woken), found it claimed already (running), failed
+   * to claim it and will try again (failed), or gave up (given_up).
+   */
+  | {
+      type: 'wake.finished';
+      workload: string;
+      trigger: 'schedule' | 'every';
+      outcome: 'woken' | 'running' | 'failed' | 'given_up';
+    }
   /** Answers through the gateway since its last report, by status class ("2xx", "101", "5xx", ...). */
   | { type: 'gateway.answered'; workload: string; status: string; count: number }
   /** A wake the gateway asked for failed (its held requests got a 5xx). */

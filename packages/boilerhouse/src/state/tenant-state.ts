@@ -25,6 +25,8 @@ export interface SyncedStateOptions {
   activity: Activity;
   /** The SQLite backup helper (built next to the gate); the package's build by default. */
   sqliteBackup?: string;
+  /** Hears every save that succeeded, changed or not (the tenant's next wakes are read then). */
+  afterSave?: (instance: Instance, workload: Workload) => Promise<void>;
 }
 
 export class SyncedTenantState implements TenantState {
@@ -140,6 +142,7 @@ export class SyncedTenantState implements TenantState {
         const seconds = since(began) / 1000;
         this.#options.activity.signals.emit({ type: 'state.unchanged', workload: workload.id, seconds });
       }
+      await this.#options.afterSave?.(instance, workload);
       return result;
     } catch (error) {
       this.#options.activity.record(

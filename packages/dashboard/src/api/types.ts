@@ -12,6 +12,7 @@ export type Claim = Schemas['Claim'];
 export type ClaimPath = Claim['path'];
 export type TenantSummary = Schemas['TenantSummary'];
 export type Save = Schemas['Save'];
+export type Wake = Schemas['Wake'];
 export type Workload = Schemas['Workload'];
 export type WorkloadFile = Schemas['WorkloadFile'];
 export type ErrorBody = Schemas['Error'];

@@ -1,7 +1,7 @@
 /**
- * One tenant, per workload: its instance (endpoints, countdowns) with claim and release, its saves with
- * restore of an older one, its secret names with set and delete, its instance's output followed live, and
- * its recent activity.
+ * One tenant, per workload: its instance (endpoints, countdowns) with claim and release, its upcoming
+ * wakes, its saves with restore of an older one, its secret names with set and delete, its instance's
+ * output followed live, and its recent activity.
  */
 import { type FormEvent, useState } from 'react';
 import {
@@ -14,7 +14,7 @@ import {
   useTenant,
   useWorkloads,
 } from '../api/queries.ts';
-import type { Instance, Workload } from '../api/types.ts';
+import type { Instance, Wake, Workload } from '../api/types.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { Countdown } from '../components/countdown.tsx';
 import { EventList } from '../components/event-list.tsx';
@@ -51,6 +51,7 @@ export function TenantPage(props: { tenant: string }) {
                       tenant={props.tenant}
                       workload={workload}
                       instance={status.instances.find((instance) => instance.workload === workload.id)}
+                      wakes={status.wakes.filter((wake) => wake.workload === workload.id)}
                     />
                   ))}
                 </div>
@@ -64,8 +65,13 @@ export function TenantPage(props: { tenant: string }) {
   );
 }
 
-function Tenancy(props: { tenant: string; workload: Workload; instance: Instance | undefined }) {
-  const { tenant, workload, instance } = props;
+function Tenancy(props: {
+  tenant: string;
+  workload: Workload;
+  instance: Instance | undefined;
+  wakes: Wake[];
+}) {
+  const { tenant, workload, instance, wakes } = props;
   const claim = useClaim(tenant);
   const release = useRelease(tenant);
   const [following, setFollowing] = useState(false);
@@ -123,6 +129,7 @@ function Tenancy(props: { tenant: string; workload: Workload; instance: Instance
       {claim.error ? <ErrorNote error={claim.error} /> : null}
       {release.error ? <ErrorNote error={release.error} /> : null}
       {instance ? <InstanceFacts instance={instance} /> : null}
+      {wakes.length > 0 ? <Wakes wakes={wakes} /> : null}
       {instance?.container_id ? (
         <div className="logs-toggle">
           <button
@@ -193,6 +200,27 @@ function InstanceFacts(props: { instance: Instance }) {
           <dd>{instance.reason}</dd>
         </div>
       ) : null}
+    </dl>
+  );
+}
+
+const WAKE_TRIGGERS: Record<Wake['trigger'], string> = {
+  schedule: 'as it asked (its wake file)',
+  every: 'every so often (pool.wake.every)',
+};
+
+/** When Boilerhouse claims the tenant next by itself (pool.wake); the idle release lets it go again. */
+function Wakes(props: { wakes: Wake[] }) {
+  return (
+    <dl className="facts" aria-label="upcoming wakes">
+      {props.wakes.map((wake) => (
+        <div key={wake.trigger} data-wake={wake.trigger}>
+          <dt>wakes {WAKE_TRIGGERS[wake.trigger]}</dt>
+          <dd>
+            <Countdown until={wake.due_at} label="woken" />
+          </dd>
+        </div>
+      ))}
     </dl>
   );
 }

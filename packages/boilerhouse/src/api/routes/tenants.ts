@@ -13,6 +13,7 @@ import {
   syncView,
   tenantSummaryView,
   tenantView,
+  wakeView,
 } from '../views.ts';
 
 const tenantParam = { tenant: schemas.tenant };
@@ -46,7 +47,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       method: 'get',
       path: '/api/v1/tenants/{tenant}',
       tag: 'tenants',
-      summary: "A tenant's instances, their endpoints and idle-release countdowns",
+      summary: "A tenant's instances, their endpoints and idle-release countdowns, and its upcoming wakes",
       scope: 'read',
       limitedBy: tenantOfWorkloadsSeen,
       params: tenantParam,
@@ -54,8 +55,25 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       handle: (c, { params, principal }) => {
         const status = boilerhouse.tenant(params.tenant as string);
         const instances = status.instances.filter((each) => reachesWorkload(principal.reach, each.workload));
-        return c.json(tenantView({ ...status, instances }, boilerhouse));
+        const wakes = status.wakes.filter((each) => reachesWorkload(principal.reach, each.workload));
+        return c.json(tenantView({ ...status, instances, wakes }, boilerhouse));
       },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/wakes',
+      tag: 'tenants',
+      summary: 'Upcoming wakes of every tenant (pool.wake), soonest first',
+      scope: 'read',
+      limitedBy: 'filtered',
+      responses: { 200: { description: 'The wakes', schema: ref('WakeList') } },
+      handle: (c, { principal }) =>
+        c.json({
+          wakes: boilerhouse
+            .wakes()
+            .filter((wake) => canSee(principal.reach, wake))
+            .map(wakeView),
+        }),
     }),
     route({
       method: 'post',

@@ -8,6 +8,7 @@ import releaseFailed from './003-release-failed.ts';
 import apiTokensAndPoolScale from './004-api-tokens-and-pool-scale.ts';
 import tokenReach from './005-token-reach.ts';
 import failedHoldsItsTenant from './006-failed-holds-its-tenant.ts';
+import wakes from './007-wakes.ts';
 import gatewayLinks from './008-gateway-links.ts';
 
 export const MIGRATIONS: readonly string[] = [
@@ -17,5 +18,6 @@ export const MIGRATIONS: readonly string[] = [
   apiTokensAndPoolScale,
   tokenReach,
   failedHoldsItsTenant,
+  wakes,
   gatewayLinks,
 ];

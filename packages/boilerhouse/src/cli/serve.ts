@@ -2,19 +2,14 @@
 import { configFromEnv } from '../config.ts';
 import { startDaemon } from '../daemon.ts';
 import { createLogger } from '../log.ts';
+import { DAEMON_SETTINGS } from '../settings.ts';
 import type { Command } from './command.ts';
 
 export const serve: Command = {
   path: ['serve'],
   args: '',
   summary: 'run the daemon',
-  description:
-    'Runs the Boilerhouse daemon until SIGTERM or SIGINT. Settings come from the environment:\n' +
-    '  BOILERHOUSE_DATA_DIR       database, instance directories, local sinks (default .data/boilerhouse)\n' +
-    '  BOILERHOUSE_WORKLOADS_DIR  workload files, watched (default workloads)\n' +
-    '  BOILERHOUSE_HOST, _PORT    where the API listens (default 127.0.0.1:7070)\n' +
-    '  BOILERHOUSE_API_KEY        the admin token (default: generated on first start and printed once)\n' +
-    '  BOILERHOUSE_LOG_LEVEL      debug for more detail',
+  description: `Runs the Boilerhouse daemon until SIGTERM or SIGINT. Settings come from the environment:\n${settingsHelp()}`,
   options: {},
   api: false,
   examples: ['serve', 'BOILERHOUSE_PORT=7171 BOILERHOUSE_WORKLOADS_DIR=./workloads serve'],
@@ -41,3 +36,11 @@ export const serve: Command = {
     return 0;
   },
 };
+
+/** One line per setting: name, what it is for, its default. */
+function settingsHelp(): string {
+  const width = Math.max(...DAEMON_SETTINGS.map((setting) => setting.name.length));
+  return DAEMON_SETTINGS.map(
+    (setting) => `  ${setting.name.padEnd(width)}  ${setting.summary} (default ${setting.fallback})`,
+  ).join('\n');
+}

@@ -394,6 +394,24 @@ test('workload delete --force releases tenants and removes the workload', async 
   expect(list.workloads.filter((w: { removed: boolean }) => !w.removed)).toEqual([]);
 });
 
+test('instances destroy --all takes every instance of a workload away, each saved first', async () => {
+  const file = join(root, 'echo-two.yaml');
+  await writeFile(file, await echoWorkload({ 'id: echo': 'id: echo-two', 'min_idle: 2': 'min_idle: 1' }));
+  expect((await bh(['workload', 'apply', file])).code).toBe(0);
+  const claimed = JSON.parse((await bh(['claim', 'erin', '--workload', 'echo-two', '--json'])).out);
+  await fetch(`${claimed.endpoints[0].url}/counter`);
+  expect((await bh(['instances', 'destroy'])).code).toBe(2);
+  const all = await bh(['instances', 'destroy', '--all', '--workload', 'echo-two']);
+  expect(all.out).toContain(`destroyed ${claimed.instance.id}\n`);
+  const left = JSON.parse((await bh(['instances', 'list', '--workload', 'echo-two', '--json'])).out);
+  // The pool refills its min_idle; the tenant's instance is gone, its counter saved.
+  expect(left.instances.filter((instance: { tenant: string | null }) => instance.tenant !== null)).toEqual(
+    [],
+  );
+  const list = await bh(['snapshots', 'list', 'erin', '--workload', 'echo-two']);
+  expect(list.out).toMatch(/^\s*\*1\s/m);
+});
+
 /** A loopback URL nothing listens on (a port just freed). */
 async function closedPortUrl(): Promise<string> {
   const server = createServer();

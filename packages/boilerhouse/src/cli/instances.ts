@@ -5,7 +5,7 @@
  */
 import type { InstanceView } from './api-types.ts';
 import { path } from './client.ts';
-import type { Command, Group } from './command.ts';
+import { type Command, type Group, UsageError } from './command.ts';
 import { relativeTime } from './format.ts';
 import { logs } from './logs.ts';
 import { print } from './output.ts';
@@ -49,28 +49,45 @@ export function instancesTable(instances: InstanceView[], now = Date.now()): str
 
 const destroy: Command = {
   path: ['instances', 'destroy'],
-  args: 'INSTANCE',
-  summary: "destroy an instance, saving its tenant's state first",
+  args: '[INSTANCE]',
+  summary: "destroy an instance (or --all), saving its tenant's state first",
   description:
     "Destroys INSTANCE whatever its phase. A tenant's instance (claimed, reserved, failed, or with a failed\n" +
     'release) is saved first; when that save fails nothing is destroyed and the error says why. --discard\n' +
     "skips the save: the tenant's changes since its last save are lost, and the event log says so. A claimed\n" +
-    "tenant's next claim gets a new instance with its saved state.",
+    "tenant's next claim gets a new instance with its saved state. --all destroys every instance (of\n" +
+    '--workload W), one after another, each saved first: how a demo or a test host is taken down.',
   options: {
+    all: { type: 'boolean', description: 'every instance (of --workload W)' },
+    workload: { type: 'string', value: 'W', description: 'with --all: only this workload' },
     discard: { type: 'boolean', description: 'drop unsaved changes instead of saving them first' },
   },
   api: true,
   json: false,
-  examples: ['instances destroy echo-3f2a9c01de', 'instances destroy echo-3f2a9c01de --discard'],
+  examples: [
+    'instances destroy echo-3f2a9c01de',
+    'instances destroy echo-3f2a9c01de --discard',
+    'instances destroy --all --workload nanoclaw',
+  ],
   async run(context) {
-    const [instance] = context.positionals as [string];
-    const discard = context.flag('discard');
-    await context
-      .client()
-      .request<void>('DELETE', path`/instances/${instance}`, {
-        query: { discard: discard ? 'true' : undefined },
-      });
-    context.io.out(`destroyed ${instance}${discard ? ' (unsaved changes discarded)' : ''}\n`);
+    const [instance] = context.positionals as [string | undefined];
+    const all = context.flag('all');
+    if (all === (instance !== undefined)) throw new UsageError('name an INSTANCE, or give --all');
+    const client = context.client();
+    const discard = context.flag('discard') ? 'true' : undefined;
+    const ids =
+      instance !== undefined
+        ? [instance]
+        : (
+            await client.request<{ instances: InstanceView[] }>('GET', '/instances', {
+              query: { workload: context.string('workload') },
+            })
+          ).instances.map((each) => each.id);
+    for (const id of ids) {
+      await client.request<void>('DELETE', path`/instances/${id}`, { query: { discard } });
+      context.io.out(`destroyed ${id}${discard ? ' (unsaved changes discarded)' : ''}\n`);
+    }
+    if (all && ids.length === 0) context.io.out('no instances\n');
     return 0;
   },
 };

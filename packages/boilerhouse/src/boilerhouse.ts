@@ -49,7 +49,7 @@ import {
 } from './pool/release.ts';
 import { ReservedWrites } from './pool/reserved-writes.ts';
 import { Resumes } from './pool/resumes.ts';
-import { restrictDataDir } from './pool/volume-mount.ts';
+import { releaseDataDir, restrictDataDir } from './pool/volume-mount.ts';
 import { Wakes } from './pool/wakes.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
 import { DockerProxies } from './proxy/proxies.ts';
@@ -307,9 +307,12 @@ export class Boilerhouse {
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     this.gateway?.stop();
     // The socket host goes on serving the instances' sockets (proxy/host/): closeAll only lets go of it.
-    // The volume mounts stay (pool/volume-mount.ts): the instances, their children and the host's pins
-    // under them outlive the daemon; taking them away would hide the pins the host makes meanwhile.
+    // The volume mounts stay while instances do (pool/volume-mount.ts): they, their children and the
+    // host's pins under them outlive the daemon; taking them away would hide the pins the host makes.
     await this.#deps.proxies.closeAll();
+    if (listInstances(this.#deps.db).length === 0) {
+      await releaseDataDir(this.#dataDir, new MemoryDirs(this.#dataDir));
+    }
     this.activity.record({ type: 'daemon.stopped', message: `Boilerhouse ${this.daemonId} stopped` });
   }
 

@@ -35,7 +35,11 @@ export function loadWorkload(text: string, options: LoadOptions): LoadResult {
   const [document, second] = documents;
   if (document === undefined)
     return { problems: [documentProblem(1, 1, 'the file is empty; expected a workload mapping')] };
-  const syntax = [...documents.flatMap((doc) => doc.errors)].map(syntaxProblem);
+  // The first error only: the ones after it are mostly its echoes.
+  const syntax = documents
+    .flatMap((doc) => doc.errors)
+    .slice(0, 1)
+    .map((error) => syntaxProblem(error, text));
   if (syntax.length > 0) return { problems: syntax };
   if (second !== undefined) {
     const { line, col } = lineCounter.linePos(second.range[0]);
@@ -60,17 +64,45 @@ function documentProblem(line: number, column: number, message: string): Problem
   return { severity: 'error', line, column, path: '(document)', message };
 }
 
-function syntaxProblem(error: YAMLError): Problem {
+function syntaxProblem(error: YAMLError, text: string): Problem {
   const position = error.linePos?.[0] ?? { line: 1, col: 1 };
   // The parser appends " at line N, column M:" and a source excerpt; the position is reported separately.
-  const message = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? error.message;
+  const parser = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? error.message;
+  const line = text.split('\n')[position.line - 1] ?? '';
   return {
     severity: 'error',
     line: position.line,
     column: position.col,
     path: '(yaml)',
-    message: `invalid YAML: ${message}`,
+    message: `invalid YAML: ${plainWords(error.code, parser, line)} (the parser says: ${parser})`,
   };
+}
+
+/** What a YAML syntax error means, in the words of someone editing a workload file. */
+function plainWords(code: string, parser: string, line: string): string {
+  switch (code) {
+    case 'DUPLICATE_KEY': {
+      const key = /^\s*([^:#]+?)\s*:/.exec(line)?.[1];
+      return `${key === undefined ? 'a key' : `"${key}"`} is given twice in the same mapping`;
+    }
+    case 'TAB_AS_INDENT':
+      return 'a tab indents this line: YAML indents with spaces only';
+    case 'MISSING_CHAR':
+      return /quote/i.test(parser)
+        ? 'a quoted value opened above is not closed'
+        : 'a [ or { opened above is not closed';
+    case 'BAD_INDENT':
+      return /flow/i.test(parser)
+        ? 'a [ or { opened above is not closed before this line'
+        : 'this line is not indented as the lines above it expect';
+    case 'BLOCK_AS_IMPLICIT_KEY':
+    case 'MULTILINE_IMPLICIT_KEY':
+      return 'a key with a value on the same line cannot have keys nested under it (indent the next line less), or a value with ": " in it needs quotes';
+    case 'UNEXPECTED_TOKEN':
+      return 'this line does not fit the structure above it (a list item and a key at one level, or a stray character)';
+    default:
+      return 'the file cannot be read as YAML here';
+  }
 }
 
 /** `FILE:LINE:COL PATH: MESSAGE`, with `warning: ` before the message of a warning. */

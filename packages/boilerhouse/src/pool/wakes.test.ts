@@ -188,3 +188,36 @@ test('every: a released tenant is claimed again and again, each time let go by t
   );
   metrics.close();
 });
+
+test('a wake whose claim fails (the pool full) is counted and tried again until it claims', async () => {
+  const harness = await startHarness({
+    'echo.yaml': await echoWorkload({
+      'min_idle: 2': 'min_idle: 0',
+      'max_size: 10': 'max_size: 1',
+      'interval: 30s': 'interval: 1h',
+      'file_idle_ttl: 5m': 'file_idle_ttl: 5m\n  wake:\n    at_file: wake-at',
+    }),
+  });
+  harnesses.push(harness);
+  const metrics = new Metrics(harness.boilerhouse);
+  const bh = harness.boilerhouse;
+  const erin = await bh.claim('erin', 'echo');
+  await writeFile(
+    join(stateDir(harness, erin.instance.id), 'wake-at'),
+    new Date(Date.now() + 1_500).toISOString(),
+  );
+  await bh.release('erin', 'echo');
+  // Frank takes the only slot (erin's reservation is saved and evicted), so erin's wake cannot claim.
+  await bh.claim('frank', 'echo');
+  const failed =
+    /boilerhouse_scheduled_wakes_total\{workload="echo",trigger="schedule",outcome="failed"\} [1-9]/;
+  await waitFor(async () => failed.test((await metrics.render()).body), 20_000, 'a failed wake counted');
+  expect(eventsOf(harness, 'erin', 'tenant.woken')).toEqual([]);
+  expect(listWakes(harness.db)).toMatchObject([{ tenant: 'erin', trigger: 'schedule' }]);
+
+  await bh.release('frank', 'echo');
+  const [wake] = await woken(harness, 'erin', 1);
+  expect(wake?.data?.attempts).toBeGreaterThan(1);
+  expect(listWakes(harness.db)).toEqual([]);
+  metrics.close();
+});

@@ -41,7 +41,12 @@ export interface BotApi {
   close(): Promise<void>;
 }
 
-export async function startBotApi(options: { token: string; username: string }): Promise<BotApi> {
+export async function startBotApi(options: {
+  token: string;
+  username: string;
+  /** Where it listens: loopback unless given (an instance reaches the host on its bridge address). */
+  host?: string;
+}): Promise<BotApi> {
   const calls: BotApiCall[] = [];
   const updates: Array<{ update_id: number; message: unknown }> = [];
   let nextUpdateId = 1;
@@ -161,10 +166,11 @@ export async function startBotApi(options: { token: string; username: string }):
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     calls,
     get polls() {
       return polls;

@@ -14,7 +14,8 @@ export interface HealthDeps {
   accounting(): Record<string, unknown>;
 }
 
-export function health(deps: HealthDeps): { status: number; body: unknown } {
+/** `detailed` false: the status and each channel's state only (what an anonymous health check needs). */
+export function health(deps: HealthDeps, detailed = true): { status: number; body: unknown } {
   const channels = Object.fromEntries(
     deps.channels.map((channel) => {
       const status = channel.status();
@@ -23,6 +24,15 @@ export function health(deps: HealthDeps): { status: number; body: unknown } {
   );
   const connected = deps.channels.some((channel) => channel.status().state === 'connected');
   const last = deps.lastMessageAt();
+  if (!detailed) {
+    const states = Object.fromEntries(
+      deps.channels.map((channel) => [channel.name, { state: channel.status().state }]),
+    );
+    return {
+      status: connected ? 200 : 503,
+      body: { status: connected ? 'ok' : 'no channel connected', channels: states },
+    };
+  }
   return {
     status: connected ? 200 : 503,
     body: {

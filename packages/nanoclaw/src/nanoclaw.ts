@@ -341,14 +341,17 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
   try {
     server = await startHttpServer(
       {
-        health: () =>
-          health({
-            channels,
-            queueDepth: () => queue.depth(),
-            runningAgents: () => queue.running(),
-            lastMessageAt: () => messages.lastInboundAt(),
-            accounting: () => ({ ...usageHealth(report), held_messages: held.list().length }),
-          }),
+        health: (detailed) =>
+          health(
+            {
+              channels,
+              queueDepth: () => queue.depth(),
+              runningAgents: () => queue.running(),
+              lastMessageAt: () => messages.lastInboundAt(),
+              accounting: () => ({ ...usageHealth(report), held_messages: held.list().length }),
+            },
+            detailed,
+          ),
         usage: (days) => usageRoute(report, days),
         web,
         telegramWebhook,

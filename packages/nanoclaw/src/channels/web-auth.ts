@@ -31,11 +31,7 @@ export class WebAuth {
       response.end();
       return false;
     }
-    const header = request.headers.authorization;
-    const bearer = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
-    const cookie = cookieValue(request.headers.cookie, COOKIE);
-    if ((bearer !== undefined && this.#matches(bearer)) || (cookie !== undefined && this.#matches(cookie)))
-      return true;
+    if (this.carriesToken(request)) return true;
     response.writeHead(401, {
       'content-type': 'application/json; charset=utf-8',
       'www-authenticate': 'Bearer',
@@ -49,6 +45,14 @@ export class WebAuth {
       }),
     );
     return false;
+  }
+
+  /** True when the request carries the token (Bearer, or the cookie). */
+  carriesToken(request: IncomingMessage): boolean {
+    const header = request.headers.authorization;
+    const bearer = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
+    const cookie = cookieValue(request.headers.cookie, COOKIE);
+    return (bearer !== undefined && this.#matches(bearer)) || (cookie !== undefined && this.#matches(cookie));
   }
 
   #matches(candidate: string): boolean {

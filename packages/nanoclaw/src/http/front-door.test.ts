@@ -92,6 +92,17 @@ describe('the Host check', () => {
     expect(raw).toMatch(/^HTTP\/1\.1 200 /);
     expect((await get(guarded.url, '/', {})).status).toBe(401);
   });
+
+  it("shows an anonymous /health the status only; the tenant's usage and messages need the token", async () => {
+    const anonymous = JSON.parse((await get(guarded.url, '/health', {})).body);
+    expect(Object.keys(anonymous).sort()).toEqual(['channels', 'status']);
+    expect(anonymous.channels.web).toEqual({ state: 'connected' });
+    const detailed = JSON.parse(
+      (await get(guarded.url, '/health', { authorization: `Bearer ${TOKEN}` })).body,
+    );
+    expect(detailed).toHaveProperty('queue');
+    expect(detailed).toHaveProperty('last_message_at');
+  });
 });
 
 describe('the token cookie', () => {

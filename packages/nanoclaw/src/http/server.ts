@@ -15,7 +15,8 @@ import { hostAllowed } from './host-check.ts';
 import { HttpError, sendError, sendJson } from './json.ts';
 
 export interface HttpDeps {
-  health(): { status: number; body: unknown };
+  /** `detailed`: queue, usage and failures too (a caller with the token, or no token set). */
+  health(detailed: boolean): { status: number; body: unknown };
   /** The body of GET /api/usage for the last `days` days. */
   usage(days: number): unknown;
   web: WebChannel | undefined;
@@ -40,7 +41,9 @@ export async function startHttpServer(deps: HttpDeps, port: number, host: string
       if (path === '/health') {
         if (request.method !== 'GET' && request.method !== 'HEAD')
           throw new HttpError(405, 'use GET /health');
-        const { status, body } = deps.health();
+        // Open to health checks; what the tenant's usage and messages look like only with the token.
+        const detailed = deps.auth === undefined || deps.auth.carriesToken(request);
+        const { status, body } = deps.health(detailed);
         sendJson(response, status, body);
         return;
       }

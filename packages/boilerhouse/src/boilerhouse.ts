@@ -85,6 +85,8 @@ interface LoopIntervals {
   reservationsMs: number;
   existenceMs: number;
   healthMs: number;
+  /** Longest a release's caller waits for the save (a sink outage must not hold an API call for minutes). */
+  releaseAnswerMs: number;
 }
 
 const DEFAULT_INTERVALS: LoopIntervals = {
@@ -92,6 +94,7 @@ const DEFAULT_INTERVALS: LoopIntervals = {
   reservationsMs: 1_000,
   existenceMs: 5_000,
   healthMs: 1_000,
+  releaseAnswerMs: 20_000,
 };
 
 export interface PoolStatus {
@@ -180,6 +183,7 @@ export class Boilerhouse {
       workloads: this.workloads,
       daemonId: this.daemonId,
       publishHost: options.publishHost,
+      releaseAnswerMs: this.#intervals.releaseAnswerMs,
       now: Date.now,
       kickFill: () => this.#fillLoop.kick(),
       reservedWrites: new ReservedWrites(),

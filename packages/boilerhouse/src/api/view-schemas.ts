@@ -161,8 +161,9 @@ export const viewSchemas = {
     tenant: string(),
     workload: string(),
     outcome: {
-      enum: ['reserved', 'destroyed'],
-      description: 'kept for the tenant (affinity), or destroyed',
+      enum: ['reserved', 'destroyed', 'saving'],
+      description:
+        'kept for the tenant (affinity), destroyed, or still saving when the answer could wait no longer (the save goes on; a failure shows as release_failed, retried)',
     },
     instance: { anyOf: [refTo('Instance'), { type: 'null' }] },
     timings_ms: object({ total: { type: 'number' } }),

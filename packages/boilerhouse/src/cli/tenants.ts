@@ -69,9 +69,11 @@ export const release: Command = {
     print(context, body, (released) => {
       const instance = released.instance;
       const kept =
-        released.outcome === 'reserved' && instance !== null
-          ? `instance ${instance.id} reserved for ${released.tenant} until ${clockTime(instance.reserved_until)} (${relativeTime(instance.reserved_until)})`
-          : `instance ${instance?.id ?? ''} destroyed`.replace('  ', ' ');
+        released.outcome === 'saving'
+          ? `instance ${instance?.id ?? ''} is still saving; the save goes on (a failure shows as release_failed in bh status, and is retried)`
+          : released.outcome === 'reserved' && instance !== null
+            ? `instance ${instance.id} reserved for ${released.tenant} until ${clockTime(instance.reserved_until)} (${relativeTime(instance.reserved_until)})`
+            : `instance ${instance?.id ?? ''} destroyed`.replace('  ', ' ');
       return `released ${released.workload} for ${released.tenant} in ${millis(released.timings_ms.total)}: ${kept}\n`;
     });
     return 0;

@@ -17,6 +17,8 @@ export interface PoolDeps {
   workloads: WorkloadRegistry;
   daemonId: string;
   publishHost: string;
+  /** Longest a release's caller waits for its save; the save goes on after (release.ts). */
+  releaseAnswerMs: number;
   now: () => number;
   /** Wakes the fill loop (after a claim took a ready instance, or a destroy freed a slot). */
   kickFill: () => void;

@@ -9,6 +9,7 @@ import { crashPoint } from '../crash-points.ts';
 import {
   expiredReservations,
   findTenantInstance,
+  getInstance,
   type Instance,
   listInstances,
   transition,
@@ -24,14 +25,15 @@ import { RetrySchedule } from './retry-schedule.ts';
 import type { TenantState } from './tenant-state.ts';
 import type { Workload } from './workloads.ts';
 
-const RELEASE_WAIT_MS = 60_000;
-
 export interface ReleaseResult {
   tenant: string;
   workload: string;
   instance: Instance | null;
-  /** What happened to the instance: kept for the tenant, or destroyed. */
-  outcome: 'reserved' | 'destroyed';
+  /**
+   * What happened to the instance: kept for the tenant, destroyed, or still `saving` when the caller's
+   * wait ran out (the save goes on; a failure leaves it release_failed, retried, as always).
+   */
+  outcome: 'reserved' | 'destroyed' | 'saving';
   timingsMs: { total: number };
 }
 
@@ -49,11 +51,6 @@ export async function release(
   // Released: a tenant whose container died is not claimed again for it.
   const resumeDropped = removeResume(deps.db, workload.id, tenant);
   let instance = findTenantInstance(deps.db, workload.id, tenant);
-  // A release already under way: wait for it, then answer as it did.
-  for (let waited = 0; instance?.phase === 'releasing' && waited < RELEASE_WAIT_MS; waited += 10) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    instance = findTenantInstance(deps.db, workload.id, tenant);
-  }
   const done = (outcome: ReleaseResult['outcome'], kept: Instance | null): ReleaseResult => ({
     tenant,
     workload: workload.id,
@@ -61,6 +58,13 @@ export async function release(
     outcome,
     timingsMs: { total: Math.round((performance.now() - started) * 100) / 100 },
   });
+  // A release already under way: wait for it (within the caller's time), then answer as it did.
+  const answerBy = performance.now() + deps.releaseAnswerMs;
+  while (instance?.phase === 'releasing') {
+    if (performance.now() > answerBy) return done('saving', instance);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    instance = findTenantInstance(deps.db, workload.id, tenant);
+  }
   // Its container died and its state was saved: it was waiting to be claimed again, and is released now.
   if (instance === undefined && resumeDropped) return done('destroyed', null);
   if (instance === undefined) throw new NotFoundError(`tenant ${tenant} has no instance of ${workload.id}`);
@@ -81,7 +85,7 @@ export async function release(
       `tenant ${tenant}'s instance of ${workload.id} is ${instance.phase}, not claimed`,
     );
   }
-  const finished = (outcome: ReleaseResult['outcome'] | 'failed') =>
+  const finished = (outcome: 'reserved' | 'destroyed' | 'failed') =>
     deps.activity.signals.emit({
       type: 'release.finished',
       workload: workload.id,
@@ -89,7 +93,7 @@ export async function release(
       reserve: outcome === 'reserved' ? workload.spec.pool.reserve : 'none',
       seconds: (performance.now() - started) / 1000,
     });
-  return deps.track(
+  const work = deps.track(
     (async () => {
       crashPoint('release.releasing');
       try {
@@ -103,7 +107,7 @@ export async function release(
       return kept === undefined ? done('destroyed', null) : done('reserved', kept);
     })().then(
       (result) => {
-        finished(result.outcome);
+        finished(result.outcome === 'reserved' ? 'reserved' : 'destroyed');
         return result;
       },
       (error: unknown) => {
@@ -112,6 +116,20 @@ export async function release(
       },
     ),
   );
+  // A save held up (a sink that does not answer) must not hold the caller: past its time it is told the
+  // save goes on. A failure after that is the release_failed phase's, and its retries', to tell.
+  let timer: NodeJS.Timeout | undefined;
+  const answeredLate = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), Math.max(0, answerBy - performance.now()));
+  });
+  try {
+    const first = await Promise.race([work, answeredLate]);
+    if (first !== 'late') return first;
+    work.catch(() => undefined); // reported by its phase and events, not to this caller
+    return done('saving', getInstance(deps.db, releasing.id) ?? releasing);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -108,15 +108,19 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       params: tenantParam,
       body: workloadBody,
       responses: {
-        200: { description: 'What happened to the instance', schema: ref('Release') },
+        200: {
+          description: 'What happened to the instance (outcome saving: the save goes on past the answer)',
+          schema: ref('Release'),
+        },
         502: 'The save failed; the instance and its data are kept',
       },
-      handle: async (c, { params, body }) =>
-        c.json(
-          releaseView(
-            await boilerhouse.release(params.tenant as string, (body as { workload: string }).workload),
-          ),
-        ),
+      handle: async (c, { params, body }) => {
+        const result = await boilerhouse.release(
+          params.tenant as string,
+          (body as { workload: string }).workload,
+        );
+        return c.json(releaseView(result));
+      },
     }),
     route({
       method: 'post',

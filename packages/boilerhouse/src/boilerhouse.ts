@@ -545,14 +545,14 @@ export class Boilerhouse {
   }
 
   /** Stores a tenant's secrets for a workload (encrypted); they reach its instance at the next claim. */
-  putSecrets(tenant: string, workloadId: string, values: unknown): { keys: string[] } {
+  putSecrets(tenant: string, workloadId: string, values: unknown): { keys: string[]; shadowed: string[] } {
     const workload = this.workload(workloadId);
     if (workload.spec.volumes.secrets === undefined) {
       throw new BadRequestError(`workload ${workload.id} has no secrets volume (volumes.secrets)`);
     }
     const keys = this.#secretStore().put(parseTenantId(tenant), workload.id, values);
     this.#pushSecrets(parseTenantId(tenant), workload.id);
-    return { keys };
+    return { keys, shadowed: shadowedBy(workload, keys) };
   }
 
   /** Sets some of a tenant's secrets for a workload and removes others, keeping the rest. */
@@ -560,14 +560,14 @@ export class Boilerhouse {
     tenant: string,
     workloadId: string,
     changes: { set: unknown; remove: string[] },
-  ): { keys: string[] } {
+  ): { keys: string[]; shadowed: string[] } {
     const workload = this.workload(workloadId);
     if (workload.spec.volumes.secrets === undefined) {
       throw new BadRequestError(`workload ${workload.id} has no secrets volume (volumes.secrets)`);
     }
     const keys = this.#secretStore().update(parseTenantId(tenant), workload.id, changes);
     this.#pushSecrets(parseTenantId(tenant), workload.id);
-    return { keys };
+    return { keys, shadowed: shadowedBy(workload, keys) };
   }
 
   /** The names (never the values) of a tenant's secrets, per workload. */
@@ -698,4 +698,12 @@ export class Boilerhouse {
     this.#inflight.add(work);
     return work.finally(() => this.#inflight.delete(work));
   }
+}
+
+/**
+ * The secrets whose names the workload's `environment` sets too: the instance gets both, and a workload
+ * that reads its environment first (NanoClaw does) never sees the tenant's value. Said, not ignored.
+ */
+function shadowedBy(workload: Workload, keys: readonly string[]): string[] {
+  return keys.filter((key) => Object.hasOwn(workload.spec.environment, key));
 }

@@ -219,6 +219,7 @@ test('every documented JSON success response is received and matches its schema'
 
   const claim = await call('POST', '/api/v1/tenants/alice/claim', { workload: 'echo' });
   await counter(claim.endpoints[0].url);
+    shadowed: [],
   await call('GET', '/api/v1/tenants');
   await call('GET', '/api/v1/tenants/alice');
   await call('GET', '/api/v1/wakes');

@@ -271,7 +271,16 @@ export const viewSchemas = {
       ],
     },
   }),
-  SecretKeys: object({ tenant: string(), workload: string(), keys: listOf(string()) }),
+  SecretKeys: object({
+    tenant: string(),
+    workload: string(),
+    keys: listOf(string()),
+    shadowed: {
+      ...listOf(string()),
+      description:
+        "stored names the workload's environment sets too: a workload that reads its environment first (NanoClaw) never sees these values",
+    },
+  }),
   SecretNames: object({
     tenant: string(),
     secrets: listOf(

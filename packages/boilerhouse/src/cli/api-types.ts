@@ -64,6 +64,8 @@ export interface SecretsSet {
   tenant: string;
   workload: string;
   keys: string[];
+  /** Stored names the workload's environment sets too. */
+  shadowed: string[];
 }
 
 /** A token's record, with its reach (`tenants`, `workloads`; null: every one). */

@@ -174,6 +174,7 @@ test('secrets set stores values given as arguments, from the environment and fro
     tenant: 'alice',
     workload: 'echo',
     keys: ['API_KEY', 'FROM_ENV', 'FROM_FILE'],
+    shadowed: [],
   });
   expect(json.out + json.err).not.toContain(SECRET);
   const names = await bh(['secrets', 'list', 'alice']);
@@ -194,6 +195,9 @@ test('secrets set, one name at a time as the hosting guide does, keeps the other
   expect(unset.out).toBe(
     'removed 1 secret of bob for echo (WHATSAPP_ENABLED); stored now: MODEL_KEY, WEB_TOKEN\n',
   );
+  // A name the workload's environment sets too is stored, and said to be shadowed.
+  const shadowed = await bh(['secrets', 'set', 'bob', '--workload', 'echo', 'STATE_DIR=/elsewhere']);
+  expect(shadowed.out).toContain("warning: workload echo's environment sets STATE_DIR too");
   const replaced = await bh(['secrets', 'replace', 'bob', '--workload', 'echo', 'ONLY=this']);
   expect(replaced.out).toBe('replaced the set with 1 secret of bob for echo (ONLY); stored now: ONLY\n');
   // A bare name whose variable is not in the environment is a usage error that names it.

@@ -111,7 +111,9 @@ const unset: Command = {
 function storedLine(did: string, names: string[], stored: SecretsSet): string {
   const n = names.length;
   const now = stored.keys.length === 0 ? 'none' : stored.keys.join(', ');
-  return `${did} ${n} secret${n === 1 ? '' : 's'} of ${stored.tenant} for ${stored.workload} (${names.join(', ')}); stored now: ${now}`;
+  const line = `${did} ${n} secret${n === 1 ? '' : 's'} of ${stored.tenant} for ${stored.workload} (${names.join(', ')}); stored now: ${now}`;
+  if (stored.shadowed.length === 0) return line;
+  return `${line}\nwarning: workload ${stored.workload}'s environment sets ${stored.shadowed.join(', ')} too; a workload that reads its environment first (NanoClaw does) never sees the tenant's value`;
 }
 
 const list: Command = {

@@ -223,8 +223,8 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       responses: { 200: { description: 'The names stored (never the values)', schema: ref('SecretKeys') } },
       handle: (c, { params, body }) => {
         const { workload, values } = body as { workload: string; values: unknown };
-        const { keys } = boilerhouse.putSecrets(params.tenant as string, workload, values);
-        return c.json({ tenant: params.tenant, workload, keys });
+        const { keys, shadowed } = boilerhouse.putSecrets(params.tenant as string, workload, values);
+        return c.json({ tenant: params.tenant, workload, keys, shadowed });
       },
     }),
     route({
@@ -263,11 +263,11 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
       },
       handle: (c, { params, body }) => {
         const { workload, set, remove } = body as { workload: string; set?: unknown; remove?: string[] };
-        const { keys } = boilerhouse.updateSecrets(params.tenant as string, workload, {
+        const { keys, shadowed } = boilerhouse.updateSecrets(params.tenant as string, workload, {
           set: set ?? {},
           remove: remove ?? [],
         });
-        return c.json({ tenant: params.tenant, workload, keys });
+        return c.json({ tenant: params.tenant, workload, keys, shadowed });
       },
     }),
     route({

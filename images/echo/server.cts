@@ -122,7 +122,11 @@ server.on('upgrade', (request, socket) => {
       if (masked) offset += 4;
       if (pending.length < offset + length) return;
       const payload = Buffer.from(pending.subarray(offset, offset + length));
-      if (masked) for (let i = 0; i < payload.length; i++) payload[i] ^= pending[maskAt + (i % 4)] as number;
+      if (masked) {
+        for (let i = 0; i < payload.length; i++) {
+          payload[i] = (payload[i] as number) ^ (pending[maskAt + (i % 4)] as number);
+        }
+      }
       pending = pending.subarray(offset + length);
       if (opcode === 0x8) {
         socket.end(Buffer.from([0x88, 0]));

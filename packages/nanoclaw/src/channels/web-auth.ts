@@ -2,8 +2,9 @@
  * Optional access control for the web chat (NANOCLAW_WEB_TOKEN): without it anyone who reaches the port
  * talks to the main group. With it, each request carries the token as `Authorization: Bearer <token>` or
  * in the `nanoclaw_token` cookie; opening `/?token=<token>` once sets that cookie (HttpOnly, SameSite
- * Strict, and Secure when the request came over HTTPS, so the browser never sends it over plain HTTP)
- * and drops the token from the address bar. /health stays open for health checks.
+ * Strict, and Secure when the request came over HTTPS, so the browser never sends it over plain HTTP;
+ * scoped to the directory the link was opened at) and drops the token from the address bar. /health
+ * stays open for health checks.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,9 +25,12 @@ export class WebAuth {
     const offered = url.searchParams.get('token');
     if (url.pathname === '/' && offered !== null && this.#matches(offered)) {
       url.searchParams.delete('token');
+      // Both relative to the address the link was opened at, which may sit under a proxy's path prefix
+      // (/{workload}/{tenant}/ at Boilerhouse's gateway): no Path, so the browser scopes the cookie to that
+      // directory and not to every tenant of the origin; a query-only location keeps the path as it was.
       response.writeHead(303, {
-        'set-cookie': `${COOKIE}=${encodeURIComponent(offered)}; HttpOnly; SameSite=Strict; Path=/${https ? '; Secure' : ''}`,
-        location: `${url.pathname}${url.search}`,
+        'set-cookie': `${COOKIE}=${encodeURIComponent(offered)}; HttpOnly; SameSite=Strict${https ? '; Secure' : ''}`,
+        location: url.search === '' ? '?' : url.search,
       });
       response.end();
       return false;

@@ -1,6 +1,8 @@
 /**
  * The chat page served at `/`: one small HTML file, no build step, no external assets. It lists the chat's
  * messages, sends with POST, follows the live stream (SSE), and shows the WhatsApp QR code while pairing.
+ * Its URLs are relative to the page's own address, so it works behind a path prefix (Boilerhouse's gateway
+ * serves it at /{workload}/{tenant}/) as well as at a host's root.
  */
 import { escapeXml } from '../router/prompt.ts';
 
@@ -48,7 +50,9 @@ export function chatPage(assistantName: string): string {
 </form>
 <script>
 const chat = new URLSearchParams(location.search).get('chat') || 'main';
-const api = '/api/chats/' + encodeURIComponent(chat);
+// The page's own directory, with or without the trailing slash it was opened at (a prefix serves both).
+const root = location.pathname.endsWith('/') ? location.pathname : location.pathname + '/';
+const api = root + 'api/chats/' + encodeURIComponent(chat);
 const log = document.getElementById('log');
 const seen = new Set();
 const senderInput = document.getElementById('sender');
@@ -91,7 +95,7 @@ async function load() {
     return;
   }
   for (const message of await response.json()) show(message);
-  fetch('/api/status').then((r) => r.json()).then(showStatus);
+  fetch(root + 'api/status').then((r) => r.json()).then(showStatus);
 }
 
 const stream = new EventSource(api + '/stream');

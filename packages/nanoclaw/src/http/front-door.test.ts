@@ -112,9 +112,9 @@ describe('the token cookie', () => {
     const behindProxy = await host({ NANOCLAW_WEB_TOKEN: TOKEN, NANOCLAW_TRUSTED_PROXIES: '127.0.0.0/8' });
     const secure = await get(behindProxy.url, `/?token=${TOKEN}`, { 'x-forwarded-proto': 'https' });
     expect(secure.status).toBe(303);
-    expect(cookieOf(secure)).toMatch(/^nanoclaw_token=[^;]+; HttpOnly; SameSite=Strict; Path=\/; Secure$/);
+    expect(cookieOf(secure)).toMatch(/^nanoclaw_token=[^;]+; HttpOnly; SameSite=Strict; Secure$/);
     const plain = await get(behindProxy.url, `/?token=${TOKEN}`, {});
-    expect(cookieOf(plain)).toBe(`nanoclaw_token=${TOKEN}; HttpOnly; SameSite=Strict; Path=/`);
+    expect(cookieOf(plain)).toBe(`nanoclaw_token=${TOKEN}; HttpOnly; SameSite=Strict`);
     const downgraded = await get(behindProxy.url, `/?token=${TOKEN}`, { 'x-forwarded-proto': 'http' });
     expect(cookieOf(downgraded)).not.toContain('Secure');
   });

@@ -21,12 +21,12 @@ export const LINK_COOKIE = 'boilerhouse_link';
 
 /** Removes hop-by-hop headers in place; an upgrade keeps `connection: upgrade` and `upgrade`. */
 export function dropHopByHop(headers: IncomingHttpHeaders, options: { upgrade: boolean }): void {
-  const named = String(headers.connection ?? '')
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter((name) => name !== '');
-  const upgrade = headers.upgrade;
-  for (const name of [...HOP_BY_HOP, ...named]) delete headers[name];
+  const { connection, upgrade } = headers;
+  // Only names that are there: deleting absent keys is not free, and this runs on every request.
+  for (const name of HOP_BY_HOP) if (name in headers) delete headers[name];
+  if (connection !== undefined) {
+    for (const part of String(connection).split(',')) delete headers[part.trim().toLowerCase()];
+  }
   if (options.upgrade && upgrade !== undefined) {
     headers.connection = 'upgrade';
     headers.upgrade = upgrade;

@@ -19,7 +19,7 @@ import { dropGatewayCredentials, dropHopByHop, LINK_COOKIE, presentedLink, setFo
 import { HeldRequests, WakeFailed } from './held.ts';
 import { GatewayTable } from './table.ts';
 import { parseTarget, type Target } from './target.ts';
-import type { GatewayListen, GatewayRoute, WakeAsk } from './wire.ts';
+import type { GatewayListen, GatewayRoute, GatewayWorkload, WakeAsk } from './wire.ts';
 
 /** Reserved under every tenant's address: the gateway's own paths. */
 const OWN_PREFIX = '/_boilerhouse/';
@@ -32,6 +32,8 @@ export interface GatewayServerOptions {
 }
 
 type Admitted = { target: Target; route: GatewayRoute } | { answer: Answer; workload?: string };
+/** A request for a tenant with no route: held until the tenant is woken. */
+type Wake = { target: Target; wake: GatewayWorkload };
 
 export class GatewayServer {
   readonly table = new GatewayTable();
@@ -40,7 +42,23 @@ export class GatewayServer {
   readonly #log: Logger;
   /** Keep-alive connections to instances, shared by every tenant (each instance is its own host:port). */
   readonly #agent = new Agent({ keepAlive: true, maxFreeSockets: 64 });
-  readonly #proxy = createProxyServer({ agent: this.#agent, ws: true, xfwd: false, changeOrigin: false });
+  // toProxy: the path goes on as the caller sent it (parseTarget checked it) instead of being parsed and
+  // re-serialised as a URL on every request.
+  readonly #proxy = createProxyServer({
+    agent: this.#agent,
+    ws: true,
+    xfwd: false,
+    changeOrigin: false,
+    toProxy: true,
+    prependPath: false,
+  });
+  /** Each route's target, parsed once (a new route from the table is a new object). */
+  readonly #targets = new WeakMap<GatewayRoute, URL>();
+  /**
+   * Sockets handed over by an upgrade (held or tunnelled): the HTTP server no longer tracks them, so
+   * `closeAllConnections` would leave them open and `close` would wait on them for ever.
+   */
+  readonly #upgraded = new Set<Duplex>();
   #server: Server | undefined;
   #listen: GatewayListen | undefined;
   #port = 0;
@@ -51,6 +69,16 @@ export class GatewayServer {
     this.table.onRoute = (key, route) => this.held.routed(key, route);
     // What the instance answers loses its hop-by-hop headers too.
     this.#proxy.on('proxyRes', (proxyRes) => dropHopByHop(proxyRes.headers, { upgrade: false }));
+    // A WebSocket ends as a whole. http-proxy-3 passes a half-close on (the caller's FIN ends the socket to
+    // the instance), and an instance that never closes its side would hold both sockets open for ever.
+    this.#proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
+      proxyReq.once('upgrade', (_res, upstream: Duplex) => {
+        socket.once('end', () => socket.end());
+        upstream.once('end', () => upstream.end());
+        socket.once('close', () => upstream.destroy());
+        upstream.once('close', () => socket.destroy());
+      });
+    });
   }
 
   /** Listens (again only when the address changed); the port it listens on. */
@@ -66,8 +94,8 @@ export class GatewayServer {
     }
     await this.close();
     const server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 65_000 });
-    server.on('request', (req, res) => void this.#request(req, res));
-    server.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket, head));
+    server.on('request', (req, res) => this.#request(req, res));
+    server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(listen.port, listen.host, () => {
@@ -94,14 +122,26 @@ export class GatewayServer {
     if (server === undefined) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    for (const socket of this.#upgraded) socket.destroy();
     await closed;
   }
 
-  async #request(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const gone = new AbortController();
-    res.on('close', () => gone.abort());
-    const admitted = await this.#admit(req, gone.signal, res);
+  #request(req: IncomingMessage, res: ServerResponse): void {
+    const admitted = this.#admit(req, res);
     if (admitted === undefined) return;
+    if ('wake' in admitted) {
+      // Only a held request needs to know that its caller hung up (an abort costs more than the rest).
+      const gone = new AbortController();
+      res.once('close', () => gone.abort());
+      void this.#woken(req, admitted, gone.signal).then((woken) => {
+        if (woken !== undefined) this.#forward(req, res, woken);
+      });
+      return;
+    }
+    this.#forward(req, res, admitted);
+  }
+
+  #forward(req: IncomingMessage, res: ServerResponse, admitted: Admitted): void {
     if ('answer' in admitted) {
       if (admitted.workload !== undefined) this.counts.refused(admitted.workload, admitted.answer.status);
       send(res, admitted.answer);
@@ -110,8 +150,8 @@ export class GatewayServer {
     const { target, route } = admitted;
     this.#prepare(req, target, false);
     const end = this.counts.open(route.instanceId, route.workload);
-    res.on('close', () => end(res.statusCode));
-    this.#proxy.web(req, res, { target: `http://${route.address}:${route.port}` }, (error) => {
+    res.once('close', () => end(res.statusCode));
+    this.#proxy.web(req, res, { target: this.#targetOf(route) }, (error) => {
       this.#log.warn(
         { instance: route.instanceId, error: error.message },
         'gateway: the instance did not answer',
@@ -124,12 +164,24 @@ export class GatewayServer {
     });
   }
 
-  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
-    const gone = new AbortController();
-    socket.on('close', () => gone.abort());
-    const admitted = await this.#admit(req, gone.signal, undefined);
+    this.#upgraded.add(socket);
+    socket.once('close', () => this.#upgraded.delete(socket));
+    const admitted = this.#admit(req, undefined);
     if (admitted === undefined) return;
+    if ('wake' in admitted) {
+      const gone = new AbortController();
+      socket.once('close', () => gone.abort());
+      void this.#woken(req, admitted, gone.signal).then((woken) => {
+        if (woken !== undefined) this.#tunnel(req, socket, head, woken);
+      });
+      return;
+    }
+    this.#tunnel(req, socket, head, admitted);
+  }
+
+  #tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, admitted: Admitted): void {
     if ('answer' in admitted) {
       if (admitted.workload !== undefined) this.counts.refused(admitted.workload, admitted.answer.status);
       sendOnSocket(socket, admitted.answer);
@@ -138,8 +190,8 @@ export class GatewayServer {
     const { target, route } = admitted;
     this.#prepare(req, target, true);
     const end = this.counts.open(route.instanceId, route.workload);
-    socket.on('close', () => end(101));
-    this.#proxy.ws(req, socket, head, { target: `http://${route.address}:${route.port}` }, (error) => {
+    socket.once('close', () => end(101));
+    this.#proxy.ws(req, socket, head, { target: this.#targetOf(route) }, (error) => {
       this.#log.warn(
         { instance: route.instanceId, error: error.message },
         'gateway: a WebSocket to the instance failed',
@@ -148,12 +200,11 @@ export class GatewayServer {
     });
   }
 
-  /** Who the request is for and where it goes; an answer when it goes nowhere; undefined when handled. */
-  async #admit(
-    req: IncomingMessage,
-    signal: AbortSignal,
-    res: ServerResponse | undefined,
-  ): Promise<Admitted | undefined> {
+  /**
+   * Who the request is for and where it goes, decided without waiting: a route, an answer, or a tenant to
+   * wake first (`#woken`); undefined when it was handled here.
+   */
+  #admit(req: IncomingMessage, res: ServerResponse | undefined): Admitted | Wake | undefined {
     const parsed = parseTarget(req.url ?? '', req.rawHeaders, this.#listen?.domain ?? null, (label) =>
       this.table.owner(label),
     );
@@ -190,13 +241,22 @@ export class GatewayServer {
     }
     const route = this.table.route(target.workload, target.tenant);
     if (route !== undefined) return { target, route };
+    return { target, wake: workload };
+  }
+
+  /** Holds the request while its tenant wakes; undefined when the caller hung up meanwhile. */
+  async #woken(
+    req: IncomingMessage,
+    { target, wake }: Wake,
+    signal: AbortSignal,
+  ): Promise<Admitted | undefined> {
     try {
-      const woken = await this.held.hold(
+      const route = await this.held.hold(
         { workload: target.workload, tenant: target.tenant, form: target.form, method: req.method ?? 'GET' },
-        workload.wakeTimeoutMs,
+        wake.wakeTimeoutMs,
         signal,
       );
-      return { target, route: woken };
+      return { target, route };
     } catch (error) {
       if (!(error instanceof WakeFailed)) throw error;
       if (error.status === 499) return undefined;
@@ -212,6 +272,18 @@ export class GatewayServer {
         },
       };
     }
+  }
+
+  /** The instance's address as http-proxy-3 takes it, parsed once per route rather than per request. */
+  #targetOf(route: GatewayRoute): URL {
+    let target = this.#targets.get(route);
+    if (target === undefined) {
+      target = new URL(
+        `http://${route.address.includes(':') ? `[${route.address}]` : route.address}:${route.port}`,
+      );
+      this.#targets.set(route, target);
+    }
+    return target;
   }
 
   #redeem(res: ServerResponse, target: Target, secret: string): void {

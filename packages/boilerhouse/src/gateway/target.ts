@@ -55,6 +55,9 @@ export function parseTarget(
   if (/[\\\0#]/.test(path)) return bad('the path holds a backslash, NUL or #');
   const segments = path.slice(1).split('/');
   for (const segment of segments) {
+    if (segment === '.' || segment === '..') return bad('the path holds a . or .. segment');
+    // Without an escape the segment is what it decodes to, and the checks above hold for it.
+    if (!segment.includes('%')) continue;
     let decoded: string;
     try {
       decoded = decodeURIComponent(segment);

@@ -146,3 +146,17 @@ export function readEvents(
     req.end();
   });
 }
+
+/** Opens an SSE stream and keeps it open: resolves once its first event came, with a function that hangs up. */
+export function holdEvents(port: number, path: string): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`SSE answered ${res.statusCode}`));
+      res.once('data', () => resolve(() => req.destroy()));
+    });
+    req.on('error', (error) => {
+      if (!req.destroyed) reject(error);
+    });
+    req.end();
+  });
+}

@@ -80,15 +80,21 @@ async function spawnHost(options: SpawnOptions): Promise<{ exited: Promise<numbe
 export async function stopSocketHost(dataDir: string, timeoutMs = 10_000): Promise<boolean> {
   const paths = hostPaths(dataDir);
   const pid = Number((await readFile(paths.pid, 'utf8').catch(() => '')).trim()) || undefined;
+  const deadline = Date.now() + timeoutMs;
   try {
     const connection = await HostConnection.open(paths.control, 'teardown', 2_000);
     await connection.request('shutdown', {}).catch(() => undefined);
-    await connection.closed;
+    // A shutdown that hangs (a connection that never closes) is cut short by the deadline below.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      connection.closed,
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
   } catch {
     if (pid === undefined || !(await isSocketHost(pid))) return false;
     process.kill(pid, 'SIGKILL');
   }
-  const deadline = Date.now() + timeoutMs;
   while (pid !== undefined && (await isSocketHost(pid))) {
     if (Date.now() > deadline) {
       process.kill(pid, 'SIGKILL');

@@ -14,7 +14,19 @@ type Json = any;
 let document: Json;
 
 beforeAll(async () => {
-  harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }) });
+  // door: a workload behind the gateway with access links (auth: token), for the link routes.
+  const door = await echoWorkload({
+    'id: echo': 'id: door',
+    'path: sinks/echo': 'path: sinks/door',
+    'min_idle: 2': 'min_idle: 0',
+  });
+  harness = await startHarness(
+    {
+      'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }),
+      'door.yaml': `${door}\ngateway:\n  port: 8080\n`,
+    },
+    { gateway: { host: '127.0.0.1', port: 0, domain: null } },
+  );
   api = testApi(harness);
   const response = await api.request('/api/v1/openapi.json');
   expect(response.status).toBe(200);
@@ -207,6 +219,7 @@ test('every documented JSON success response is received and matches its schema'
     tenant: 'alice',
     workload: 'vault',
     keys: ['B', 'C'],
+    shadowed: [],
   });
   await call('GET', '/api/v1/tenants/alice/secrets');
   // Removing every name forgets the set.
@@ -219,7 +232,6 @@ test('every documented JSON success response is received and matches its schema'
 
   const claim = await call('POST', '/api/v1/tenants/alice/claim', { workload: 'echo' });
   await counter(claim.endpoints[0].url);
-    shadowed: [],
   await call('GET', '/api/v1/tenants');
   await call('GET', '/api/v1/tenants/alice');
   await call('GET', '/api/v1/wakes');
@@ -232,6 +244,9 @@ test('every documented JSON success response is received and matches its schema'
   await call('POST', '/api/v1/tenants/alice/release', { workload: 'echo' });
   await call('GET', '/api/v1/tenants/alice/snapshots?workload=echo');
   await call('POST', '/api/v1/tenants/alice/snapshots/1/restore', { workload: 'echo' });
+  const link = await call('POST', '/api/v1/tenants/alice/links', { workload: 'door' });
+  await call('GET', '/api/v1/tenants/alice/links');
+  await call('DELETE', `/api/v1/tenants/alice/links/${link.id}`);
   await call('GET', '/api/v1/events?limit=50');
   await call('DELETE', '/api/v1/workloads/vault');
 

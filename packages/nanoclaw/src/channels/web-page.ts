@@ -6,7 +6,8 @@
  */
 import { escapeXml } from '../router/prompt.ts';
 
-export function chatPage(assistantName: string): string {
+/** `heartbeatMs`: how often the stream pings; a page that hears nothing for two pings opens it again. */
+export function chatPage(assistantName: string, heartbeatMs: number): string {
   const name = escapeXml(assistantName);
   return `<!doctype html>
 <html lang="en">
@@ -98,18 +99,37 @@ async function load() {
   fetch(root + 'api/status').then((r) => r.json()).then(showStatus);
 }
 
-const stream = new EventSource(api + '/stream');
-stream.addEventListener('message', (event) => show(JSON.parse(event.data)));
-stream.addEventListener('typing', (event) => {
-  document.getElementById('typing').textContent = JSON.parse(event.data).typing ? '${name} is typing…' : '';
-});
-stream.addEventListener('status', (event) => showStatus(JSON.parse(event.data)));
-stream.addEventListener('open', () => { document.getElementById('state').textContent = ''; load(); });
-stream.addEventListener('error', () => {
-  // Closed for good (e.g. the chat does not exist): load() shows why.
-  if (stream.readyState === EventSource.CLOSED) load();
-  else document.getElementById('state').textContent = '(reconnecting)';
-});
+// A stream can die without a word (a proxy in between that keeps the page's end open when the host's
+// goes, a NAT that forgets it): silence for two pings means a dead stream, opened again. A stream closed
+// for good (an error answer) is tried again the same way.
+let stream;
+let quiet;
+function heard() {
+  clearTimeout(quiet);
+  quiet = setTimeout(() => {
+    stream.close();
+    document.getElementById('state').textContent = '(reconnecting)';
+    listen();
+  }, ${2 * heartbeatMs + 5000});
+}
+function listen() {
+  stream = new EventSource(api + '/stream');
+  stream.addEventListener('message', (event) => { heard(); show(JSON.parse(event.data)); });
+  stream.addEventListener('typing', (event) => {
+    heard();
+    document.getElementById('typing').textContent = JSON.parse(event.data).typing ? '${name} is typing…' : '';
+  });
+  stream.addEventListener('status', (event) => { heard(); showStatus(JSON.parse(event.data)); });
+  stream.addEventListener('ping', heard);
+  stream.addEventListener('open', () => { heard(); document.getElementById('state').textContent = ''; load(); });
+  stream.addEventListener('error', () => {
+    // Closed for good (e.g. the chat does not exist): load() shows why.
+    if (stream.readyState === EventSource.CLOSED) load();
+    else document.getElementById('state').textContent = '(reconnecting)';
+  });
+  heard();
+}
+listen();
 
 document.getElementById('form').addEventListener('submit', async (event) => {
   event.preventDefault();

@@ -4,7 +4,7 @@
  *   GET  /                               the chat page (?chat=name, default main)
  *   GET  /api/chats/{chat}/messages      [{"id","sender","text","timestamp","from_assistant"}], oldest first
  *   POST /api/chats/{chat}/messages      {"sender","text"} -> 201 with the stored message
- *   GET  /api/chats/{chat}/stream        SSE: `message` (as above), `typing` {"typing"}, `status`
+ *   GET  /api/chats/{chat}/stream        SSE: `message` (as above), `typing` {"typing"}, `status`, `ping`
  *   GET  /api/status                     channel states (and the WhatsApp QR code as SVG while pairing)
  *
  * Only registered chats exist here (404 otherwise). Replies need no sending: Outbound stores them and
@@ -72,7 +72,8 @@ export class WebChannel implements Channel {
       this.#push(message.chatJid, 'message', messageView(message)),
     );
     this.#heartbeat = setInterval(() => {
-      for (const subscriber of this.#subscribers) subscriber.response.write(': keep-alive\n\n');
+      // An event, not a comment: the page sees it, and opens the stream again when pings stop coming.
+      for (const subscriber of this.#subscribers) writeEvent(subscriber.response, 'ping', {});
     }, HEARTBEAT_MS);
     this.#heartbeat.unref();
     const closed = this.#deps.closed;
@@ -127,7 +128,7 @@ export class WebChannel implements Channel {
       return true;
     }
     if (path === '/' && (method === 'GET' || method === 'HEAD')) {
-      const page = chatPage(this.#deps.assistantName);
+      const page = chatPage(this.#deps.assistantName, HEARTBEAT_MS);
       response.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',

@@ -6,6 +6,8 @@
  * and only then is it destroyed. A save that fails leaves it `failed`, data in place, and is retried with
  * back-off; no second instance can be claimed for its tenant meanwhile (it still holds the tenant's slot).
  * A tenant that was claimed is claimed again, on a new instance with that save (pool/resumes.ts).
+ * A destroy that failed half-way (the engine refused a removal as it came back from a restart) is
+ * finished later, as recovery would finish it at the next start.
  */
 
 import { crashPoint } from '../crash-points.ts';
@@ -13,9 +15,12 @@ import { inTransaction } from '../db/database.ts';
 import { getInstance, type Instance, listInstances, transition, updateInPhase } from '../db/instances.ts';
 import { addResume } from '../db/resumes.ts';
 import type { PoolDeps } from './deps.ts';
-import { destroyInstance, failInstance } from './lifecycle.ts';
+import { destroyInstance, failInstance, finishDestroy } from './lifecycle.ts';
 import { RetrySchedule } from './retry-schedule.ts';
 import type { TenantState } from './tenant-state.ts';
+
+/** A destroy still unfinished after this long failed half-way (a removal the engine refused). */
+const STUCK_DESTROY_MS = 10_000;
 
 export class DeadInstances {
   readonly #deps: PoolDeps;
@@ -86,13 +91,35 @@ export class DeadInstances {
     return salvage;
   }
 
-  /** Salvages the failed instances whose next attempt is due (all of them, right after a start). */
+  /**
+   * Salvages the failed instances whose next attempt is due (all of them, right after a start), and
+   * finishes destroys that stopped half-way.
+   */
   async tick(): Promise<void> {
-    const failed = listInstances(this.#deps.db, { phase: 'failed' });
-    this.#retries.keepOnly(new Set(failed.map((instance) => instance.id)));
-    await Promise.all(
-      failed.filter((instance) => this.#retries.due(instance.id)).map((instance) => this.salvage(instance)),
+    const deps = this.#deps;
+    const failed = listInstances(deps.db, { phase: 'failed' });
+    const stuck = listInstances(deps.db, { phase: 'destroying' }).filter(
+      (instance) => deps.now() - instance.phaseChangedAt > STUCK_DESTROY_MS,
     );
+    this.#retries.keepOnly(new Set([...failed, ...stuck].map((instance) => instance.id)));
+    await Promise.all([
+      ...failed
+        .filter((instance) => this.#retries.due(instance.id))
+        .map((instance) => this.salvage(instance)),
+      ...stuck.filter((instance) => this.#retries.due(instance.id)).map((instance) => this.#finish(instance)),
+    ]);
+  }
+
+  async #finish(destroying: Instance): Promise<void> {
+    this.#retries.attempted(destroying.id);
+    await this.#deps
+      .track(finishDestroy(this.#deps, destroying))
+      .catch((error: Error) =>
+        this.#deps.log.warn(
+          { instance: destroying.id, error: error.message },
+          'destroying an instance failed again; tried later',
+        ),
+      );
   }
 
   async #salvage(failed: Instance): Promise<boolean> {
@@ -112,10 +139,16 @@ export class DeadInstances {
       return false;
     }
     const reason = `its container died (${failed.reason ?? 'no reason recorded'}); its state was saved first`;
+    try {
+      if (await destroyInstance(deps, failed, 'failed', reason)) return true;
+    } catch (error) {
+      // Saved, and marked destroying: the rest of the destroy is finished later (tick), nothing is lost.
+      deps.log.warn(
+        { instance: failed.id, error: (error as Error).message },
+        'destroy after a save failed half-way',
+      );
+    }
     // False only when it is still failed: an operator's destroy may have taken it meanwhile.
-    return (
-      (await destroyInstance(deps, failed, 'failed', reason)) ||
-      getInstance(deps.db, failed.id)?.phase !== 'failed'
-    );
+    return getInstance(deps.db, failed.id)?.phase !== 'failed';
   }
 }

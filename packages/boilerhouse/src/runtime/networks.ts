@@ -82,11 +82,34 @@ export class DockerNetworks {
 
   async #removeNow(name: string): Promise<void> {
     await revokeHostPorts(bridgeName(name), this.#hostPorts);
+    const path = `/networks/${encodeURIComponent(name)}`;
     try {
-      await this.#engine.call('DELETE', `/networks/${encodeURIComponent(name)}`);
+      await this.#engine.call('DELETE', path);
     } catch (error) {
       if (error instanceof RuntimeError && error.status === 404) return;
-      throw error;
+      if (
+        !(error instanceof RuntimeError && error.status === 403 && /active endpoints/.test(error.message))
+      ) {
+        throw error;
+      }
+      // Removed only once no container is on it. After an engine restart it can keep the endpoints of
+      // containers that died with the engine (gone, or stopped): those are let go, then it is removed.
+      await this.#disconnectAll(path);
+      await this.#engine.call('DELETE', path);
+    }
+  }
+
+  async #disconnectAll(path: string): Promise<void> {
+    const network = await this.#engine.json<{ Containers: Record<string, { Name: string }> | null }>(
+      'GET',
+      path,
+    );
+    for (const [id, endpoint] of Object.entries(network.Containers ?? {})) {
+      await this.#engine
+        .call('POST', `${path}/disconnect`, { body: { Container: endpoint.Name || id, Force: true } })
+        .catch((error: unknown) => {
+          if (!(error instanceof RuntimeError && error.status === 404)) throw error;
+        });
     }
   }
 

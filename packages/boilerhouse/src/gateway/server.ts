@@ -68,7 +68,14 @@ export class GatewayServer {
     this.held = new HeldRequests(options.ask);
     this.table.onRoute = (key, route) => this.held.routed(key, route);
     // What the instance answers loses its hop-by-hop headers too.
-    this.#proxy.on('proxyRes', (proxyRes) => dropHopByHop(proxyRes.headers, { upgrade: false }));
+    this.#proxy.on('proxyRes', (proxyRes, _req, res) => {
+      dropHopByHop(proxyRes.headers, { upgrade: false });
+      // An instance gone mid-answer (killed, or released and removed): the caller's side ends too, so that
+      // a stream (a chat page's SSE) reconnects, and wakes the tenant, instead of waiting silently.
+      proxyRes.once('close', () => {
+        if (!proxyRes.complete) res.destroy();
+      });
+    });
     // A WebSocket ends as a whole. http-proxy-3 passes a half-close on (the caller's FIN ends the socket to
     // the instance), and an instance that never closes its side would hold both sockets open for ever.
     this.#proxy.on('proxyReqWs', (proxyReq, _req, socket) => {

@@ -129,6 +129,8 @@ export class Boilerhouse {
   readonly #resumes: Resumes;
   readonly #wakes: Wakes;
   #lastRecovery: RecoveryReport | undefined;
+  /** Settled once start-up recovery is done: a claim asked before (a wake through the gateway) waits. */
+  readonly #recovered = Promise.withResolvers<void>();
   readonly #state: SyncedTenantState;
   readonly #idle: IdleWatcher;
   readonly #releaseRetries: ReleaseRetries;
@@ -247,8 +249,12 @@ export class Boilerhouse {
     this.#secrets = new TenantSecrets(this.#deps.db, key.key);
     await this.workloads.ensureDir();
     await this.workloads.load();
-    const report = await recover(this.#deps, this.#state, this.#dead);
+    const report = await recover(this.#deps, this.#state, this.#dead).catch((error: unknown) => {
+      this.#recovered.reject(error);
+      throw error;
+    });
     this.#lastRecovery = report;
+    this.#recovered.resolve();
     const signal = this.#stopping.signal;
     this.workloads.watch(signal);
     const log = this.#deps.log;
@@ -322,6 +328,8 @@ export class Boilerhouse {
 
   async claim(tenant: string, workloadId: string): Promise<ClaimResult> {
     this.#refuseWhenStopping();
+    // Recovery decides what is stray by the rows it read: nothing of a claim may start before it is done.
+    await this.#recovered.promise;
     return this.#claims.claim(this.workload(workloadId), parseTenantId(tenant));
   }
 

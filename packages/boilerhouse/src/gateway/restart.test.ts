@@ -89,7 +89,7 @@ test('requests flow through kill -9 and a graceful restart, and a wake asked mea
   agent.destroy();
 
   expect(failures).toEqual([]);
-  expect(woken.status).toBe(200);
+  expect(woken.status, woken.body).toBe(200);
   expect(JSON.parse(woken.body).path).toBe('/held');
   const events = await daemon.api<{ events: { type: string; tenant: string | null }[] }>(
     'GET',

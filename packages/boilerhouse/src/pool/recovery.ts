@@ -7,7 +7,7 @@
  * again, by the loops that start next (pool/dead-instances.ts, pool/resumes.ts). Filtered Docker sockets are served again; containers started through the socket
  * of an instance that is gone are removed, and so are networks no instance names.
  */
-import { type Instance, listInstances, transition } from '../db/instances.ts';
+import { getInstance, type Instance, listInstances, transition } from '../db/instances.ts';
 import type { ContainerSummary } from '../runtime/runtime.ts';
 import { LABEL } from './container-spec.ts';
 import type { DeadInstances } from './dead-instances.ts';
@@ -102,8 +102,10 @@ export async function recover(
   }
 
   const known = new Set(instances.map((instance) => instance.id));
+  // A row made since the list was read (a claim, a fill) names its container: looked up again, not stray.
+  const named = (id: string) => known.has(id) || getInstance(deps.db, id) !== undefined;
   for (const container of containers) {
-    if (known.has(container.labels[LABEL.instance] ?? '')) continue;
+    if (named(container.labels[LABEL.instance] ?? '')) continue;
     await deps.runtime.remove(container.id);
     report.strayContainers++;
   }
@@ -111,12 +113,13 @@ export async function recover(
   await serveDockerSockets(deps);
   // After the children of gone instances, which would hold their networks.
   for (const network of await deps.runtime.listNetworks({ [LABEL.daemon]: deps.daemonId })) {
-    if (remaining.has(network.labels[LABEL.instance] ?? '')) continue;
+    const id = network.labels[LABEL.instance] ?? '';
+    if (remaining.has(id) || named(id)) continue;
     await deps.runtime.removeNetwork(network.name);
     report.strayNetworks++;
   }
   for (const id of await deps.files.list()) {
-    if (remaining.has(id)) continue;
+    if (remaining.has(id) || named(id)) continue;
     await deps.proxies.releasePins(id);
     await deps.files.remove(id);
     report.strayDirectories++;

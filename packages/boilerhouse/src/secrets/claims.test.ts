@@ -33,6 +33,7 @@ test("a tenant's secrets are written into its instance only, read-only, and neve
     tenant: 'alice',
     workload: 'echo',
     keys: ['ANTHROPIC_API_KEY', 'GREETING'],
+    shadowed: [],
   });
 
   const alice = await harness.boilerhouse.claim('alice', 'echo');

@@ -172,6 +172,9 @@ test("issue 15: the state volumes' disk full: the workload's writes fail in the 
   const noSpace = { workload: 'echo', direction: 'restore', cause: 'no_space' };
   expect(sampleSum(exposition, 'boilerhouse_state_errors_total', noSpace)).toBe(1);
   expect(await promtoolCheck(exposition)).toEqual({ code: 0, output: '' });
+  // A daemon that stops with instances running keeps its bind of `instances` (they run on); with none
+  // left it lets go of it, and only the test's disk is mounted there.
+  for (const instance of bh.instances()) await bh.destroy(instance.id);
   await bh.stop();
   expect(await mountsUnder(h.dataDir)).toEqual([instancesDir]);
 });

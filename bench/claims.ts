@@ -25,6 +25,7 @@ import { InstanceFiles } from '../packages/boilerhouse/src/pool/instance-files.t
 import { waitUntilReady } from '../packages/boilerhouse/src/pool/readiness.ts';
 import { DockerRuntime } from '../packages/boilerhouse/src/runtime/docker.ts';
 import { echoWorkload } from '../packages/boilerhouse/src/testing/harness.ts';
+import { removeDaemonLeftovers } from '../packages/boilerhouse/src/testing/leftovers.ts';
 import { type Distribution, distribution, formatTable } from './stats.ts';
 
 const { values: flags } = parseArgs({
@@ -72,10 +73,8 @@ async function boilerhouseWith(name: string, replacements: Record<string, string
       await boilerhouse.stop();
       const left = await runtime.list({ [LABEL.daemon]: boilerhouse.daemonId });
       const named = new Set(boilerhouse.instances().map((instance) => instance.containerId));
-      await Promise.all(left.map((container) => runtime.remove(container.id)));
-      // Each instance has a network of its own, which outlives a stop like its container.
-      for (const network of await runtime.listNetworks({ [LABEL.daemon]: boilerhouse.daemonId }))
-        await runtime.removeNetwork(network.name);
+      // Containers, networks, the socket host and the volume mounts outlive a stop, as for an upgrade.
+      await removeDaemonLeftovers(runtime, boilerhouse.daemonId, dir);
       db.close();
       return left.filter((container) => !named.has(container.id)).length;
     },

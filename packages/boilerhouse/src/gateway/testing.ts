@@ -1,12 +1,14 @@
 /**
  * Calls to a gateway for tests and benches: HTTP through node:http (Host header and raw targets as given),
  * a request written by hand on a socket (for what a client library would refuse to send), a WebSocket echo
- * and an SSE stream read to a number of events.
+ * and an SSE stream read to a number of events; and a gateway in process in front of a test's own server.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { type Agent, request } from 'node:http';
+import { type Agent, request, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { Readable } from 'node:stream';
+import { silentLogger } from '../log.ts';
+import { GatewayServer } from './server.ts';
 
 export interface GatewayAnswer {
   status: number;
@@ -159,4 +161,31 @@ export function holdEvents(port: number, path: string): Promise<() => void> {
     });
     req.end();
   });
+}
+
+/**
+ * A gateway in this process in front of one instance (an HTTP server of the test's own), for tenant
+ * `ana` of workload `open` with `auth: none`: `/open/ana/...` reaches it. For tests of the gateway's
+ * forwarding alone, without a daemon.
+ */
+export async function gatewayInFrontOf(instance: Server): Promise<{ gateway: GatewayServer; port: number }> {
+  const gateway = new GatewayServer({ log: silentLogger, ask: () => undefined });
+  const { port } = await gateway.listen({ host: '127.0.0.1', port: 0, domain: null });
+  gateway.table.apply({
+    workloads: [{ id: 'open', auth: 'none', wakeTimeoutMs: 30_000 }],
+    routes: {
+      reset: true,
+      set: [
+        {
+          workload: 'open',
+          tenant: 'ana',
+          instanceId: 'instance-1',
+          address: '127.0.0.1',
+          port: (instance.address() as { port: number }).port,
+        },
+      ],
+      remove: [],
+    },
+  });
+  return { gateway, port };
 }

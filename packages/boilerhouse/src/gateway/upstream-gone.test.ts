@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { silentLogger } from '../log.ts';
-import { GatewayServer } from './server.ts';
+import type { GatewayServer } from './server.ts';
+import { gatewayInFrontOf } from './testing.ts';
 
 let instance: Server;
 let gateway: GatewayServer;
@@ -25,24 +25,7 @@ beforeEach(async () => {
   });
   instance.listen(0, '127.0.0.1');
   await once(instance, 'listening');
-  gateway = new GatewayServer({ log: silentLogger, ask: () => undefined });
-  ({ port } = await gateway.listen({ host: '127.0.0.1', port: 0, domain: null }));
-  gateway.table.apply({
-    workloads: [{ id: 'open', auth: 'none', wakeTimeoutMs: 30_000 }],
-    routes: {
-      reset: true,
-      set: [
-        {
-          workload: 'open',
-          tenant: 'ana',
-          instanceId: 'instance-1',
-          address: '127.0.0.1',
-          port: (instance.address() as { port: number }).port,
-        },
-      ],
-      remove: [],
-    },
-  });
+  ({ gateway, port } = await gatewayInFrontOf(instance));
 });
 
 afterEach(async () => {

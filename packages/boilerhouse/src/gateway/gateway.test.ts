@@ -110,10 +110,16 @@ test('a link sets the cookie of its path (path form) and of its origin (host for
   expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
   expect(seen.headers['x-forwarded-host']).toBe(`127.0.0.1:${port}`);
   expect(seen.headers['keep-alive']).toBeUndefined();
-  const woken = listEvents(harness.db, 1000).find(
-    (event) => event.type === 'tenant.woken' && event.tenant === 'ana+1@example.org',
+  // Recorded once the route is pushed, which is also when the held request goes on: it may come second.
+  const woken = await waitFor(
+    () =>
+      listEvents(harness.db, 1000).find(
+        (event) => event.type === 'tenant.woken' && event.tenant === 'ana+1@example.org',
+      ),
+    10_000,
+    'the wake event',
   );
-  expect(woken?.data).toMatchObject({ trigger: 'request', path: 'warm' });
+  expect(woken.data).toMatchObject({ trigger: 'request', path: 'warm' });
 
   // Host form: the tenant's own origin, the link as Bearer for an API client.
   const byHost = await callGateway(port, '/a/b', {
@@ -235,10 +241,14 @@ test('50 requests at once to a released tenant share one claim (an affinity hit)
   );
   expect(answers.map((answer) => answer.status)).toEqual(Array(50).fill(200));
   expect(claimsOf('dora', 'open') - claimsBefore).toBe(1);
-  const woken = listEvents(harness.db, 1000).filter(
-    (event) => event.type === 'tenant.woken' && event.tenant === 'dora',
+  // Recorded once the route is pushed, as the held requests go on: it may come after their answers.
+  const woken = await waitFor(
+    () =>
+      listEvents(harness.db, 1000).find((event) => event.type === 'tenant.woken' && event.tenant === 'dora'),
+    10_000,
+    'the wake event',
   );
-  expect(woken[0]?.data).toMatchObject({ trigger: 'request', path: 'hit' });
+  expect(woken.data).toMatchObject({ trigger: 'request', path: 'hit' });
 });
 
 test('a full pool answers 503 with Retry-After; a wake past wake_timeout answers 504', async () => {

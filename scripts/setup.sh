@@ -207,6 +207,17 @@ ensure_chromium() {
   echo "installed chromium"
 }
 
+# openssl: the hosting guide makes each tenant's chat token with `openssl rand` (and its test runs that line).
+ensure_openssl() {
+  if command -v openssl >/dev/null 2>&1; then
+    echo "present"
+    return
+  fi
+  is_debian_root || { echo "openssl is missing: install it (Debian/Ubuntu: apt-get install openssl)"; return 1; }
+  apt_install openssl
+  echo "installed openssl"
+}
+
 # promtool, Prometheus's linter, for the test that checks /metrics: taken out of Debian's prometheus package
 # without installing it (installing would start a Prometheus server).
 ensure_promtool() {
@@ -316,5 +327,6 @@ step agent-image build_agent_image
 step echo-image build_image boilerhouse/echo:latest images/echo
 step nanoclaw-image build_nanoclaw_image
 step chromium ensure_chromium
+step openssl ensure_openssl
 step promtool ensure_promtool
 echo "setup: done"

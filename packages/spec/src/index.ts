@@ -11,6 +11,7 @@ export {
 export { type ChildUser, childUser, NOBODY } from './workload/child-user.ts';
 export type { HealthTest, SecretReference } from './workload/fields.ts';
 export { workloadJsonSchema } from './workload/json-schema.ts';
+export type { Retention } from './workload/retention.ts';
 export { WORKLOAD_ID } from './workload/schema.ts';
 export type {
   DockerAccessSpec,

@@ -172,7 +172,7 @@ describe('a file using every field', () => {
           { path: 'store', pattern: '*.db*', direction: 'upload', mode: 'copy', sinkPath: 'db' },
           { path: 'config.json', direction: 'download', mode: 'copy' },
         ],
-        retention: 10,
+        retention: { count: 10 },
         policy: { onClaim: true, onRelease: false, interval: 60_000, manual: true },
       },
       hooks: {
@@ -232,7 +232,7 @@ describe('defaults', () => {
     expect(spec('id: s\nimage: i\nvolumes:\n  state: {target: /data}\n').sync).toEqual({
       sink: { type: 'local' },
       mappings: [{ path: '.', direction: 'bidirectional', mode: 'sync' }],
-      retention: 10,
+      retention: { count: 10 },
       policy: { onClaim: true, onRelease: true, manual: false },
     });
   });

@@ -7,10 +7,10 @@ import { DatabaseSync } from 'node:sqlite';
 import type { SyncMapping } from '@boilerhouse/spec';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { whenMissing } from '../testing/missing.ts';
-import { saveBase } from './keys.ts';
 import { MappingSet } from './mappings.ts';
 import { LocalSink } from './sinks/local.ts';
 import type { Sink } from './sinks/sink.ts';
+import { headKey, saveBase, saveKey } from './keys.ts';
 import { SnapshotStore } from './snapshots.ts';
 
 let root: string;
@@ -231,7 +231,7 @@ describe('a damaged newest save', () => {
     expect(restored).toEqual(['one, changed', 'two, changed']);
     expect((await sink.get(key)).toString()).toBe('{"ver');
     // What the damaged save refers to cannot be known, so pruning deletes no object while it is there.
-    expect(await store().prune(1)).toEqual({ saves: 1, objects: 0 });
+    expect(await store().prune({ count: 1 })).toEqual({ saves: 1, objects: 0 });
     expect((await sink.get(key)).toString()).toBe('{"ver');
   });
 
@@ -337,7 +337,7 @@ test('retention keeps the newest saves and everything they need; a save can be r
     await writeFile(join(state, 'v.txt'), `v${version}`);
     await store().save(state, mappings, 'i-1');
   }
-  const pruned = await store().prune(2);
+  const pruned = await store().prune({ count: 2 });
   expect(pruned.saves).toBe(3);
   expect((await store().list()).map((save) => save.seq)).toEqual([5, 4]);
   const rolled = await store().rollBack(4);
@@ -350,4 +350,51 @@ test('retention keeps the newest saves and everything they need; a save can be r
     'same in every save',
   ]);
   expect((await lstat(join(target, 'v.txt'))).isFile()).toBe(true);
+});
+
+describe('retention by age', () => {
+  const DAY = 86_400_000;
+  const now = Date.parse('2025-06-30T12:00:00Z');
+  const mappings = new MappingSet([{ path: '.', direction: 'bidirectional', mode: 'sync' }]);
+
+  /** Saves 1..5, made (as their manifests say) these many days before `now`. */
+  async function savesAged(days: number[]): Promise<void> {
+    const state = await tree(join(root, 'state'), { 'shared.txt': 'in every save' });
+    for (const [index, ago] of days.entries()) {
+      await writeFile(join(state, 'v.txt'), `v${index + 1}`);
+      await store().save(state, mappings, 'i-1');
+      const key = saveKey(base, index + 1);
+      const manifest = JSON.parse((await sink.get(key)).toString());
+      const createdAt = new Date(now - ago * DAY).toISOString();
+      await sink.put(key, Buffer.from(JSON.stringify({ ...manifest, createdAt })));
+    }
+  }
+  const kept = async () => (await store().list()).map((save) => save.seq);
+
+  test('an age keeps every save younger than it, and prunes what only older ones needed', async () => {
+    await savesAged([10, 6, 2, 1, 0]);
+    // Save 1's pack also holds shared.txt, which every kept save refers to: only save 2's goes.
+    expect(await store().prune({ age: 3 * DAY }, now)).toEqual({ saves: 2, objects: 1 });
+    expect(await kept()).toEqual([5, 4, 3]);
+    const target = join(root, 'restored');
+    await mkdir(target);
+    await store().restore(target, mappings, { seq: 3 });
+    expect([await read(target, 'v.txt'), await read(target, 'shared.txt')]).toEqual(['v3', 'in every save']);
+  });
+
+  test('count and age: a save either keeps stays; a tenant away longer than the age keeps its last saves', async () => {
+    await savesAged([40, 39, 38, 37, 36]);
+    expect(await store().prune({ count: 2, age: 30 * DAY }, now)).toMatchObject({ saves: 3 });
+    expect(await kept()).toEqual([5, 4]);
+  });
+
+  test('HEAD and the newest save stay whatever their age; a damaged save is never pruned', async () => {
+    await savesAged([9, 8, 7, 6, 5]);
+    // Save 2 made current again by hand, and save 3's manifest torn.
+    await sink.put(headKey(base), Buffer.from(JSON.stringify({ seq: 2 })));
+    await sink.put(saveKey(base, 3), Buffer.from('{"ver'));
+    expect(await store().prune({ age: DAY }, now)).toEqual({ saves: 2, objects: 0 });
+    expect(await kept()).toEqual([5, 2]);
+    expect((await sink.get(saveKey(base, 3))).toString()).toBe('{"ver');
+  });
 });

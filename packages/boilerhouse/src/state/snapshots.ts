@@ -7,6 +7,7 @@
  * of which only those the last save lacks are uploaded.
  */
 import { createHash } from 'node:crypto';
+import type { Retention } from '@boilerhouse/spec';
 import type { FileHandle } from 'node:fs/promises';
 import type { Owner } from '../pool/instance-files.ts';
 import { Beneath } from './beneath.ts';
@@ -415,16 +416,25 @@ export class SnapshotStore {
   }
 
   /**
-   * Keeps the newest `keep` saves and deletes the rest, then every object no kept save refers to. Callers
-   * run it only while no save of this tenant is under way. A damaged save is never deleted, and while there
-   * is one no object is either: what it refers to cannot be known, and may be what an operator recovers.
+   * Keeps the saves `retention` keeps (the newest `count`, and every one younger than `age`: a save either
+   * keeps is kept), HEAD and the newest save whatever they say, and deletes the rest, then every object no
+   * kept save refers to. Callers run it only while no save of this tenant is under way. A damaged save is
+   * never deleted, and while there is one no object is either: what it refers to cannot be known, and may
+   * be what an operator recovers. A save whose time cannot be read is kept.
    */
-  async prune(keep: number): Promise<{ saves: number; objects: number }> {
+  async prune(retention: Retention, now = Date.now()): Promise<{ saves: number; objects: number }> {
     const { saves, damaged } = await this.survey();
-    const seqs = saves.map((save) => save.seq);
     const headSeq = await this.head();
-    const kept = seqs.slice(0, Math.max(1, keep));
+    const kept = saves
+      .filter((save, newest) => {
+        if (newest === 0 || save.seq === headSeq) return true;
+        if (retention.count !== undefined && newest < retention.count) return true;
+        const at = Date.parse(save.createdAt);
+        return Number.isNaN(at) || (retention.age !== undefined && now - at < retention.age);
+      })
+      .map((save) => save.seq);
     if (headSeq !== undefined && !kept.includes(headSeq)) kept.push(headSeq);
+    const seqs = saves.map((save) => save.seq);
     const dropped = seqs.filter((seq) => !kept.includes(seq));
     await this.#sink.delete(dropped.map((seq) => saveKey(this.#base, seq)));
     for (const seq of dropped) this.#manifests.delete(seq);

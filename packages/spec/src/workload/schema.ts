@@ -22,6 +22,7 @@ import {
   secretReference,
   workloadsDirPath,
 } from './fields.ts';
+import { retention } from './retention.ts';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -266,9 +267,9 @@ const sync = object({
   ),
   mappings: defaulted(list(mapping), [], 'What moves between the state volume and the sink.'),
   retention: defaulted(
-    integer({ min: 1 }),
-    10,
-    'Saves kept per tenant; older ones are pruned, never anything a kept save needs.',
+    retention(),
+    { count: 10 },
+    'Saves kept per tenant: a count, an age or both; the others are pruned, never the current save or anything a kept save needs.',
   ),
   policy: defaulted(policy, { onClaim: true, onRelease: true, manual: false }, 'When state moves.'),
 });

@@ -36,7 +36,7 @@ export const WHOLE_STATE_VOLUME: SyncMapping = { path: '.', direction: 'bidirect
 const DEFAULT_SYNC: SyncSpec = {
   sink: { type: 'local' },
   mappings: [],
-  retention: 10,
+  retention: { count: 10 },
   policy: { onClaim: true, onRelease: true, manual: false },
 };
 

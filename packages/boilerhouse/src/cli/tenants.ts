@@ -10,7 +10,7 @@ import { formatFields, formatTable } from './table.ts';
 const WORKLOAD: OptionSpec = { type: 'string', value: 'W', required: true, description: 'the workload' };
 
 const PATHS: Record<string, string> = {
-  hit: 'affinity hit (its own instance, kept since its last release)',
+  hit: 'hit (its own instance, still running with its state)',
   warm: 'warm (a ready instance from the pool)',
   cold: 'cold (a new instance was started)',
 };

@@ -4,9 +4,11 @@ import { type Database, returnedRow } from './database.ts';
 export type EventType =
   | 'instance.created'
   | 'instance.ready'
+  /** A tenant was handed an instance; `data.path` says how, as the claim's answer does: hit, warm or cold. */
   | 'instance.claimed'
   | 'instance.released'
   | 'instance.reserved'
+  /** A reserved instance that wrote to its state claimed itself back for its tenant: no tenant's claim. */
   | 'instance.reclaimed'
   | 'instance.destroyed'
   | 'instance.unhealthy'

@@ -22,7 +22,7 @@ const pausingEcho = () =>
   echoWorkload({ 'min_idle: 2': 'min_idle: 0', 'max_size: 10': 'max_size: 10\n  reserve: pause' });
 
 describe('claim paths', () => {
-  test('warm, then an affinity hit that keeps the very same process, then cold when no instance is ready', async () => {
+  test('warm, then a hit that keeps the very same process, then cold when no instance is ready', async () => {
     harness = await startHarness({ 'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 1' }) });
     const bh = harness.boilerhouse;
     await waitFor(() => bh.pool('echo').instances.ready === 1, 20_000, 'a ready instance');

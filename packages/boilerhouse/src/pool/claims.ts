@@ -215,7 +215,7 @@ export class Claims {
     return this.#activate(workload, started, 'cold', clock);
   }
 
-  /** Affinity hit: the tenant's reserved instance, still running (or paused), is theirs again. */
+  /** A hit: the tenant's reserved instance, still running (or paused), is theirs again. */
   async #takeBack(
     workload: Workload,
     reserved: Instance,
@@ -330,7 +330,7 @@ export class Claims {
   #finish(instance: Instance, path: ClaimPath, clock: Stopwatch): ClaimResult {
     const result = this.#result(instance, path, clock);
     this.#deps.activity.record({
-      type: path === 'hit' ? 'instance.reclaimed' : 'instance.claimed',
+      type: 'instance.claimed',
       workload: instance.workload,
       tenant: instance.tenant,
       instance: instance.id,

@@ -9,7 +9,7 @@ function claim(id: number, minutesAgo: number, path: string | undefined, total: 
   return {
     id,
     at: new Date(NOW - minutesAgo * MINUTE).toISOString(),
-    type: path === 'hit' ? 'instance.reclaimed' : 'instance.claimed',
+    type: 'instance.claimed',
     workload: 'echo',
     tenant: 't',
     instance: 'echo-1',
@@ -25,14 +25,14 @@ test('quantiles are nearest-rank; none of nothing', () => {
   expect(quantile([5], 0.95)).toBe(5);
 });
 
-test('claims are counted per minute and path, with p50/p95; a claim without a path is not a tenant’s', () => {
+test('claims are counted per minute and path, with p50/p95; a reservation claiming itself back is no claim', () => {
   const events = [
     claim(1, 20, 'cold', 400), // outside a 15-minute window
     claim(2, 2.2, 'warm', 60),
     claim(3, 2.1, 'warm', 80),
     claim(4, 2.0, 'warm', 100),
     claim(5, 0.2, 'hit', 0.4),
-    claim(6, 0.1, undefined, 0), // a reserved instance claiming itself back: no path
+    { ...claim(6, 0.1, undefined, 0), type: 'instance.reclaimed' as const },
     { ...claim(7, 0.1, 'warm', 10), type: 'instance.ready' as const },
   ];
   const samples = claimSamples(events);

@@ -23,10 +23,10 @@ export interface Bucket {
 export function claimSamples(events: readonly ActivityEvent[]): ClaimSample[] {
   const samples: ClaimSample[] = [];
   for (const event of events) {
-    if (event.type !== 'instance.claimed' && event.type !== 'instance.reclaimed') continue;
+    // A reserved instance that claims itself back (it wrote to its state) is instance.reclaimed: no claim.
+    if (event.type !== 'instance.claimed') continue;
     const path = event.data?.path;
     const total = (event.data?.timingsMs as { total?: unknown } | undefined)?.total;
-    // A reserved instance that claims itself back (it wrote to its state) has no path: not a tenant's claim.
     if (!CLAIM_PATHS.includes(path as ClaimPath) || typeof total !== 'number') continue;
     samples.push({ at: Date.parse(event.at), workload: event.workload, path: path as ClaimPath, ms: total });
   }

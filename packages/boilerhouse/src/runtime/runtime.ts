@@ -1,6 +1,6 @@
 /**
  * What Boilerhouse needs from a container engine. The Docker Engine API implementation is in docker.ts;
- * every method talks to the real engine, so tests of this interface run against it too.
+ * runtime.contract.ts is the behaviour every implementation must show, run against its real engine.
  */
 
 /** A host path mounted into the container. A file source mounts as a file (e.g. secrets at /app/.env). */

@@ -19,6 +19,7 @@ import {
   type Instance,
   listInstances,
   listTenantInstances,
+  PHASES,
   type Phase,
 } from './db/instances.ts';
 import { daemonId } from './db/meta.ts';
@@ -49,6 +50,7 @@ import {
 } from './pool/release.ts';
 import { ReservedWrites } from './pool/reserved-writes.ts';
 import { Resumes } from './pool/resumes.ts';
+import { type UpgradeOptions, type UpgradeReport, Upgrades } from './pool/upgrades.ts';
 import { releaseDataDir, restrictDataDir } from './pool/volume-mount.ts';
 import { Wakes } from './pool/wakes.ts';
 import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
@@ -107,6 +109,8 @@ export interface PoolStatus {
   /** The sizes an operator set through the API (scale, drain), over the file's. */
   scaled: PoolSize;
   instances: ReturnType<typeof countByPhase>;
+  /** Of those, the ones made from an older version of the workload (pool/upgrades.ts moves them). */
+  oldVersion: ReturnType<typeof countByPhase>;
   fill: FillStatus;
 }
 
@@ -127,6 +131,7 @@ export class Boilerhouse {
   readonly #liveness: Liveness;
   readonly #dead: DeadInstances;
   readonly #resumes: Resumes;
+  readonly #upgrades: Upgrades;
   readonly #wakes: Wakes;
   #lastRecovery: RecoveryReport | undefined;
   /** Settled once start-up recovery is done: a claim asked before (a wake through the gateway) waits. */
@@ -225,7 +230,8 @@ export class Boilerhouse {
     this.#claims = new Claims(this.#deps, this.#state, this.#dead);
     this.#resumes = new Resumes(this.#deps, this.#claims);
     this.#wakes = new Wakes(this.#deps, this.#claims);
-    this.#filler = new Filler(this.#deps);
+    this.#upgrades = new Upgrades(this.#deps, this.#claims, this.#state, (id) => this.#filler.problem(id));
+    this.#filler = new Filler(this.#deps, this.#upgrades);
     this.#liveness = new Liveness(this.#deps, this.#state, this.#dead);
     this.#fillLoop = new Loop('fill', this.#intervals.fillMs, () => this.#filler.fillOnce(), options.log);
     this.#releaseRetries = new ReleaseRetries(this.#deps, this.#state);
@@ -412,6 +418,17 @@ export class Boilerhouse {
       ),
     );
     return this.#poolStatus(workload);
+  }
+
+  /**
+   * Who is on an old version of the workload and when each moves (at its next release; a reservation at
+   * once); with `now`, claimed tenants are moved now, each saved first (pool/upgrades.ts).
+   */
+  async upgrade(workloadId: string, options: Omit<UpgradeOptions, 'signal'>): Promise<UpgradeReport> {
+    this.#refuseWhenStopping();
+    await this.#recovered.promise;
+    const workload = this.workload(workloadId);
+    return this.#upgrades.upgrade(workload, { ...options, signal: this.#stopping.signal });
   }
 
   /** What validation says of a workload file's text, in the environment the registry loads files with. */
@@ -680,6 +697,8 @@ export class Boilerhouse {
   }
 
   #poolStatus(workload: Workload): PoolStatus {
+    const instances = countByPhase(this.#deps.db, workload.id);
+    const current = countByPhase(this.#deps.db, workload.id, workload.hash);
     return {
       workload: workload.id,
       version: workload.hash,
@@ -688,7 +707,10 @@ export class Boilerhouse {
       minIdle: workload.spec.pool.minIdle,
       maxSize: workload.spec.pool.maxSize,
       scaled: workload.scaled,
-      instances: countByPhase(this.#deps.db, workload.id),
+      instances,
+      oldVersion: Object.fromEntries(
+        PHASES.map((phase) => [phase, instances[phase] - current[phase]]),
+      ) as PoolStatus['oldVersion'],
       fill: this.#filler.status(workload.id),
     };
   }

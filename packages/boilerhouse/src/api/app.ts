@@ -24,6 +24,7 @@ import { instanceRoutes } from './routes/instances.ts';
 import { linkRoutes } from './routes/links.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { upgradeRoutes } from './routes/upgrades.ts';
 import { workloadRoutes } from './routes/workloads.ts';
 import { check, compileRoute, ValidationError } from './validation.ts';
 import { ref } from './view-schemas.ts';
@@ -77,6 +78,7 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
     }),
     ...tokenRoutes(db),
     ...workloadRoutes(boilerhouse),
+    ...upgradeRoutes(boilerhouse),
     ...tenantRoutes(boilerhouse),
     ...linkRoutes(boilerhouse, db),
     ...instanceRoutes(boilerhouse),

@@ -7,6 +7,7 @@
 import type { EventType } from '../db/events.ts';
 import { PHASES } from '../db/instances.ts';
 import { WAKE_TRIGGERS } from '../db/wakes.ts';
+import { MOVE_OUTCOMES } from '../pool/upgrades.ts';
 import { SCOPES } from './auth.ts';
 import type { JsonSchema } from './route.ts';
 
@@ -23,6 +24,8 @@ const EVENT_TYPES = [
   'instance.failed',
   'tenant.resumed',
   'tenant.resume_failed',
+  'tenant.upgraded',
+  'tenant.upgrade_failed',
   'tenant.woken',
   'tenant.wake_failed',
   'tenant.wake_refused',
@@ -74,6 +77,11 @@ const instanceProperties = {
   id: string(),
   workload: string(),
   version: string("the workload file's version the instance was made from"),
+  version_status: {
+    enum: ['current', 'old'],
+    description:
+      "old: made from an earlier version of its workload's file; a tenant's moves at its next release (POST /api/v1/workloads/{id}/upgrade tells when, or moves it now)",
+  },
   phase: { enum: [...PHASES] },
   tenant: stringOrNull('the tenant it serves or is reserved for'),
   container_id: stringOrNull('null until its container exists'),
@@ -183,6 +191,11 @@ export const viewSchemas = {
       ...object(Object.fromEntries(PHASES.map((phase) => [phase, integer()]))),
       description: 'how many instances are in each phase',
     },
+    old_version: {
+      ...object(Object.fromEntries(PHASES.map((phase) => [phase, integer()]))),
+      description:
+        'of those, how many were made from an older version of the workload file: ready ones are replaced at once, reserved ones saved and replaced, claimed ones move at their next release',
+    },
     fill: object({
       consecutive_failures: integer('instances that failed to start in a row'),
       last_error: stringOrNull('why the last one failed'),
@@ -191,6 +204,30 @@ export const viewSchemas = {
     }),
   }),
   PoolList: object({ pools: listOf(refTo('Pool')) }),
+  Upgrade: object({
+    workload: string(),
+    version: string('the version tenants move to: the loaded file’s'),
+    now: { type: 'boolean', description: 'false: what will happen (nothing was moved); true: moved now' },
+    idle_old_instances: integer('instances of an old version that hold no tenant: replaced at once'),
+    tenants: {
+      ...listOf(
+        object({
+          tenant: string(),
+          instance: string('its instance of an old version'),
+          version: string('that instance’s version'),
+          phase: { enum: [...PHASES], description: 'its phase when the upgrade looked at it' },
+          outcome: {
+            enum: [...MOVE_OUTCOMES],
+            description:
+              'next_release: moves when released; replacing: reserved, saved and replaced now by the fill loop; moved / replaced: done (saved first); resuming: saved and its old instance gone, but the claim on the new version failed: claimed again in the background; failed: left where it was, data intact; skipped: not moved now',
+          },
+          to: stringOrNull('its instance of the current version, once moved'),
+          message: string('what happened or will happen, in words'),
+        }),
+      ),
+      description: 'every tenant on an old version, in the order they were moved or looked at',
+    },
+  }),
   Event: object({
     id: { type: 'integer', minimum: 1, description: 'grows with every event; the stream resumes after it' },
     at: time('when it happened'),

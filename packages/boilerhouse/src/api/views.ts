@@ -9,7 +9,8 @@ import type { ApiToken } from '../db/tokens.ts';
 import type { Wake } from '../db/wakes.ts';
 import type { ClaimResult, Endpoint } from '../pool/claims.ts';
 import type { ReleaseResult } from '../pool/release.ts';
-import type { Workload } from '../pool/workloads.ts';
+import type { UpgradeReport } from '../pool/upgrades.ts';
+import type { Workload, WorkloadRegistry } from '../pool/workloads.ts';
 import type { SecretNames } from '../secrets/index.ts';
 import type { SaveSummary } from '../state/manifest.ts';
 import type { DamagedSave, SaveResult } from '../state/snapshots.ts';
@@ -30,11 +31,20 @@ function iso(ms: number | null): string | null {
   return text;
 }
 
-export function instanceView(instance: Instance, endpoints?: Endpoint[], idleReleaseAt?: number) {
+/** The workloads as loaded now: an instance of another version than its workload's is of an old one. */
+export type Versions = Pick<WorkloadRegistry, 'get'>;
+
+export function instanceView(
+  instance: Instance,
+  versions: Versions,
+  { endpoints, idleReleaseAt }: { endpoints?: Endpoint[]; idleReleaseAt?: number | undefined } = {},
+) {
+  const current = versions.get(instance.workload)?.hash === instance.specHash;
   return {
     id: instance.id,
     workload: instance.workload,
     version: instance.specHash,
+    version_status: current ? ('current' as const) : ('old' as const),
     phase: instance.phase,
     tenant: instance.tenant,
     container_id: instance.containerId,
@@ -48,23 +58,23 @@ export function instanceView(instance: Instance, endpoints?: Endpoint[], idleRel
   };
 }
 
-export function claimView(result: ClaimResult) {
+export function claimView(result: ClaimResult, versions: Versions) {
   return {
     tenant: result.tenant,
     workload: result.workload,
-    instance: instanceView(result.instance),
+    instance: instanceView(result.instance, versions),
     endpoints: result.endpoints,
     path: result.path,
     timings_ms: result.timingsMs,
   };
 }
 
-export function releaseView(result: ReleaseResult) {
+export function releaseView(result: ReleaseResult, versions: Versions) {
   return {
     tenant: result.tenant,
     workload: result.workload,
     outcome: result.outcome,
-    instance: result.instance === null ? null : instanceView(result.instance),
+    instance: result.instance === null ? null : instanceView(result.instance, versions),
     timings_ms: result.timingsMs,
   };
 }
@@ -83,6 +93,7 @@ export function poolView(pool: PoolStatus) {
       ...(pool.scaled.maxSize === undefined ? {} : { max_size: pool.scaled.maxSize }),
     },
     instances: pool.instances,
+    old_version: pool.oldVersion,
     fill: {
       consecutive_failures: pool.fill.consecutiveFailures,
       last_error: pool.fill.lastError,
@@ -100,9 +111,30 @@ export function tenantView(status: ReturnType<Boilerhouse['tenant']>, boilerhous
   return {
     tenant: status.tenant,
     instances: status.instances.map((instance) =>
-      instanceView(instance, instance.endpoints, boilerhouse.idleReleaseAt(instance)),
+      instanceView(instance, boilerhouse.workloads, {
+        endpoints: instance.endpoints,
+        idleReleaseAt: boilerhouse.idleReleaseAt(instance),
+      }),
     ),
     wakes: status.wakes.map(wakeView),
+  };
+}
+
+export function upgradeView(report: UpgradeReport) {
+  return {
+    workload: report.workload,
+    version: report.version,
+    now: report.now,
+    idle_old_instances: report.idle,
+    tenants: report.tenants.map((move) => ({
+      tenant: move.tenant,
+      instance: move.instance,
+      version: move.version,
+      phase: move.phase,
+      outcome: move.outcome,
+      to: move.to,
+      message: move.message,
+    })),
   };
 }
 

@@ -12,6 +12,7 @@ import type {
   saveView,
   tenantView,
   tokenView,
+  upgradeView,
 } from '../api/views.ts';
 
 export type InstanceView = ReturnType<typeof instanceView>;
@@ -22,6 +23,7 @@ export type EventView = ReturnType<typeof eventView>;
 export type SaveView = ReturnType<typeof saveView>;
 export type DamagedSaveView = ReturnType<typeof damagedSaveView>;
 export type TenantView = ReturnType<typeof tenantView>;
+export type UpgradeView = ReturnType<typeof upgradeView>;
 
 export interface WorkloadSummary {
   id: string;

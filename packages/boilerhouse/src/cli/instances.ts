@@ -14,7 +14,7 @@ import { formatTable } from './table.ts';
 const list: Command = {
   path: ['instances', 'list'],
   args: '',
-  summary: 'every instance: phase, tenant, workload version, age and reason',
+  summary: 'every instance: phase, tenant, workload version (current or old), age and reason',
   options: {
     workload: { type: 'string', value: 'W', description: 'only this workload' },
     phase: { type: 'string', value: 'P', description: 'only this phase (ready, claimed, failed, ...)' },
@@ -31,12 +31,17 @@ const list: Command = {
   },
 };
 
+/** `3f2a9c01de12 current`, or `... old`: made from an earlier version of its workload's file. */
+export function versionCell(instance: Pick<InstanceView, 'version' | 'version_status'>): string {
+  return `${instance.version.slice(0, 12)} ${instance.version_status}`;
+}
+
 export function instancesTable(instances: InstanceView[], now = Date.now()): string {
   return formatTable(
     [
       { header: 'id', value: (i) => i.id },
       { header: 'workload', value: (i) => i.workload },
-      { header: 'version', value: (i) => i.version.slice(0, 12) },
+      { header: 'version', value: versionCell },
       { header: 'phase', value: (i) => i.phase },
       { header: 'tenant', value: (i) => i.tenant },
       { header: 'age', value: (i) => relativeTime(i.created_at, now).replace(/ ago$/, '') },

@@ -14,6 +14,7 @@ import { snapshotsGroup } from './snapshots.ts';
 import { status } from './status.ts';
 import { claim, release, tenantGroup, tenants } from './tenants.ts';
 import { tokensGroup } from './tokens.ts';
+import { upgrade } from './upgrade.ts';
 import { workloadGroup } from './workload.ts';
 
 export type { Io } from './io.ts';
@@ -22,7 +23,11 @@ export type { Io } from './io.ts';
 const ENTRIES: Entry[] = [
   serve,
   status,
-  workloadGroup,
+  {
+    ...workloadGroup,
+    summary: 'check, list, apply, delete and upgrade workloads',
+    commands: [...workloadGroup.commands, upgrade],
+  },
   poolsGroup,
   claim,
   release,

@@ -18,6 +18,14 @@ function others(pool: PoolView): string {
     .join(', ');
 }
 
+/** `2 (1 claimed, 1 reserved)`: instances made from an older version of the workload, by phase. */
+export function oldVersions(pool: PoolView): string {
+  const phases = Object.entries(pool.old_version).filter(([, n]) => n > 0);
+  const total = phases.reduce((sum, [, n]) => sum + n, 0);
+  if (total === 0) return '';
+  return `${total} (${phases.map(([phase, n]) => `${n} ${phase}`).join(', ')})`;
+}
+
 /** `ok`, or how filling is failing: `3 failures, retry in 20s: image missing`. */
 export function fillState(pool: PoolView): string {
   const fill = pool.fill;
@@ -37,6 +45,7 @@ const COLUMNS: Array<Column<PoolView>> = [
   { header: 'claimed', value: (p) => IN_USE.reduce((sum, phase) => sum + count(p, phase), 0) },
   { header: 'reserved', value: (p) => count(p, 'reserved') },
   { header: 'other', value: (p) => others(p) },
+  { header: 'old version', value: oldVersions },
   { header: 'fill', value: fillState },
 ];
 
@@ -49,8 +58,9 @@ export function poolLine(pool: PoolView): string {
   const phases = Object.entries(pool.instances)
     .filter(([, n]) => n > 0)
     .map(([phase, n]) => `${n} ${phase}`);
+  const old = oldVersions(pool);
   return (
     `pool ${pool.workload}: min_idle ${pool.min_idle}, max_size ${pool.max_size}; ` +
-    `instances: ${phases.join(', ') || 'none'}; fill ${fillState(pool)}\n`
+    `instances: ${phases.join(', ') || 'none'}${old === '' ? '' : `, ${old} on an old version`}; fill ${fillState(pool)}\n`
   );
 }

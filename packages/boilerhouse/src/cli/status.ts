@@ -3,6 +3,7 @@ import type { InstanceView, PoolView } from './api-types.ts';
 import { path } from './client.ts';
 import type { Command } from './command.ts';
 import { clockTime, relativeTime } from './format.ts';
+import { versionCell } from './instances.ts';
 import { print } from './output.ts';
 import { poolTable } from './pool-table.ts';
 import { formatTable } from './table.ts';
@@ -12,7 +13,8 @@ export const status: Command = {
   args: '',
   summary: 'pools, instances and reservations at a glance',
   description:
-    'Shows every pool (sizes, instances by phase, filling problems), every instance, and the instances\n' +
+    'Shows every pool (sizes, instances by phase and on an old version, filling problems), every instance\n' +
+    '(with its version: current, or old until its tenant moves; see workload upgrade), and the instances\n' +
     "reserved for their last tenant. --json prints {pools, instances}: the two API responses' lists.",
   options: {
     workload: { type: 'string', value: 'W', description: 'only this workload' },
@@ -47,6 +49,7 @@ export function statusText(pools: PoolView[], instances: InstanceView[], now = D
         { header: 'workload', value: (i) => i.workload },
         { header: 'phase', value: (i) => i.phase },
         { header: 'tenant', value: (i) => i.tenant },
+        { header: 'version', value: versionCell },
         { header: 'age', value: (i) => relativeTime(i.created_at, now).replace(/ ago$/, '') },
         { header: 'in phase', value: (i) => relativeTime(i.phase_changed_at, now).replace(/ ago$/, '') },
         { header: 'reason', value: (i) => i.reason },

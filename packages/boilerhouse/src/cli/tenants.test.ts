@@ -6,7 +6,8 @@ const NOW = Date.parse('2026-12-04T12:00:00Z');
 const instance = {
   id: 'echo-1',
   workload: 'echo',
-  version: 'v1',
+  version: '1b2c3d4e5f60',
+  version_status: 'old' as const,
   phase: 'reserved' as const,
   tenant: 'alice',
   container_id: 'c1',
@@ -41,7 +42,7 @@ test('tenant show lists the upcoming wakes after the instances', () => {
   };
   const lines = formatTenant(view, NOW).split('\n');
   expect(lines[1]).toMatch(
-    /^echo\s+echo-1\s+reserved\s+5m ago\s+-\s+in 9m\s+http:\/\/127\.0\.0\.1:40001\s+-$/,
+    /^echo\s+echo-1\s+reserved\s+1b2c3d4e5f60 old\s+5m ago\s+-\s+in 9m\s+http:\/\/127\.0\.0\.1:40001\s+-$/,
   );
   expect(lines.slice(2, 5)).toEqual([
     '',

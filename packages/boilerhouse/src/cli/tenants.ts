@@ -3,6 +3,7 @@ import type { ClaimView, ReleaseView, TenantSummary, TenantView } from './api-ty
 import { path } from './client.ts';
 import type { Command, Group, OptionSpec } from './command.ts';
 import { clockTime, millis, relativeTime } from './format.ts';
+import { versionCell } from './instances.ts';
 import { print } from './output.ts';
 import { withProgress } from './progress.ts';
 import { formatFields, formatTable } from './table.ts';
@@ -114,7 +115,7 @@ export const tenants: Command = {
 const show: Command = {
   path: ['tenant', 'show'],
   args: 'TENANT',
-  summary: "show a tenant's instances, endpoints, idle release times and upcoming wakes",
+  summary: "show a tenant's instances (version, endpoints, idle release times) and upcoming wakes",
   options: {},
   api: true,
   examples: ['tenant show alice', 'tenant show alice --json'],
@@ -133,6 +134,7 @@ export function formatTenant(view: TenantView, now = Date.now()): string {
       { header: 'workload', value: (i) => i.workload },
       { header: 'instance', value: (i) => i.id },
       { header: 'phase', value: (i) => i.phase },
+      { header: 'version', value: versionCell },
       { header: 'claimed', value: (i) => relativeTime(i.claimed_at, now) },
       { header: 'idle release', value: (i) => relativeTime(i.idle_release_at, now) },
       { header: 'reserved until', value: (i) => relativeTime(i.reserved_until, now) },

@@ -15,6 +15,8 @@ export type EventType =
   | 'instance.failed'
   | 'tenant.resumed'
   | 'tenant.resume_failed'
+  | 'tenant.upgraded'
+  | 'tenant.upgrade_failed'
   | 'tenant.woken'
   | 'tenant.wake_failed'
   | 'tenant.wake_refused'

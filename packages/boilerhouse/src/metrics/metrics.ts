@@ -21,6 +21,7 @@ import { instanceMetrics } from './instances.ts';
 import { poolGauges } from './pools.ts';
 import { recoveryGauge } from './recovery.ts';
 import { stateMetrics } from './state.ts';
+import { upgradeMetrics } from './upgrades.ts';
 import { wakeMetrics } from './wakes.ts';
 
 const MISNAMED_DEFAULT_GAUGES = [
@@ -62,6 +63,7 @@ export class Metrics {
       dockerProxyMetrics(registry),
       gatewayMetrics(registry),
       wakeMetrics(registry),
+      upgradeMetrics(registry),
     ];
     // Listeners run inside the code that records: a metrics bug must never fail a claim or a release.
     const dispatch = (deliver: (feed: Feed) => void) => {

@@ -1,6 +1,6 @@
 /**
  * Pool gauges, read at scrape time from `boilerhouse.pools()` (the DB is the truth; nothing is kept here):
- * instances per phase, min_idle, max_size and fill failures in a row, per workload.
+ * instances per phase, those on an old version, min_idle, max_size and fill failures in a row, per workload.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { PoolStatus } from '../boilerhouse.ts';
@@ -46,6 +46,11 @@ export function poolGauges(registry: Registry, pools: () => PoolStatus[], scrape
   );
   perPool('boilerhouse_pool_min_idle', 'pool.min_idle of the workload.', (pool) => pool.minIdle);
   perPool('boilerhouse_pool_max_size', 'pool.max_size of the workload.', (pool) => pool.maxSize);
+  perPool(
+    'boilerhouse_pool_old_version_instances',
+    'Instances per workload made from an older version of its file, in every phase: tenants on them move at their next release.',
+    (pool) => Object.values(pool.oldVersion).reduce((sum, n) => sum + n, 0),
+  );
   perPool(
     'boilerhouse_pool_fill_failures',
     'Instance creations that failed in a row for the workload (0 when the last one worked).',

@@ -1,12 +1,14 @@
 /**
  * The fill loop: keeps `min_idle` ready instances of each workload's current version (never more than
- * `max_size` in all), and replaces ready instances of an older version. A failure backs off exponentially
- * and shows on the pool's status instead of spinning.
+ * `max_size` in all), replaces ready instances of an older version, and has reservations of an older
+ * version saved and ended (pool/upgrades.ts). A failure backs off exponentially and shows on the pool's
+ * status instead of spinning.
  */
 import { formatDuration } from '@boilerhouse/spec';
 import { countByPhase, listInstances, transition } from '../db/instances.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance, reserveSlot, startContainer } from './lifecycle.ts';
+import { isOldVersion, type Upgrades } from './upgrades.ts';
 import type { Workload } from './workloads.ts';
 
 const FIRST_BACKOFF_MS = 1_000;
@@ -23,11 +25,22 @@ export interface FillStatus {
 
 export class Filler {
   readonly #deps: PoolDeps;
+  readonly #upgrades: Pick<Upgrades, 'replaceReservations'>;
   /** Runtime-only: how filling has gone lately, per workload. Not domain state, so not in the DB. */
   readonly #status = new Map<string, FillStatus>();
+  /** Replacements of old reservations under way, per workload: their saves never hold up filling. */
+  readonly #replacing = new Map<string, Promise<void>>();
 
-  constructor(deps: PoolDeps) {
+  constructor(deps: PoolDeps, upgrades: Pick<Upgrades, 'replaceReservations'>) {
     this.#deps = deps;
+    this.#upgrades = upgrades;
+  }
+
+  /** Why the pool cannot create instances now (it is backing off), or undefined when it can. */
+  problem(workload: string): string | undefined {
+    const status = this.status(workload);
+    if (status.consecutiveFailures === 0) return undefined;
+    return `${status.consecutiveFailures} creation(s) failed in a row: ${status.lastError}`;
   }
 
   status(workload: string): FillStatus {
@@ -49,7 +62,7 @@ export class Filler {
   async #fill(workload: Workload): Promise<void> {
     const deps = this.#deps;
     const stale = listInstances(deps.db, { workload: workload.id, phase: 'ready' }).filter(
-      (instance) => workload.removed || instance.specHash !== workload.hash,
+      (instance) => workload.removed || isOldVersion(workload, instance),
     );
     for (const instance of stale) {
       const reason = workload.removed ? 'its workload was removed' : `replaced by version ${workload.hash}`;
@@ -60,6 +73,7 @@ export class Filler {
       if (Object.values(counts).every((count) => count === 0)) deps.workloads.forget(workload.id);
       return;
     }
+    this.#replaceReservations(workload);
     await this.#trim(workload);
     const status = this.status(workload.id);
     if (status.backoffUntil !== null && deps.now() < status.backoffUntil) return;
@@ -70,6 +84,21 @@ export class Filler {
       const results = await Promise.all(Array.from({ length: batch }, () => this.#createOne(workload)));
       if (results.some((created) => !created)) return;
     }
+  }
+
+  /** Starts a pass over the workload's reservations of an old version, unless one is under way. */
+  #replaceReservations(workload: Workload): void {
+    if (this.#replacing.has(workload.id)) return;
+    const pass = this.#deps
+      .track(this.#upgrades.replaceReservations(workload))
+      .catch((error: Error) =>
+        this.#deps.log.warn(
+          { workload: workload.id, error: error.message },
+          'replacing old reservations failed',
+        ),
+      )
+      .finally(() => this.#replacing.delete(workload.id));
+    this.#replacing.set(workload.id, pass);
   }
 
   /**

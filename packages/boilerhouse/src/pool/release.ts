@@ -1,6 +1,8 @@
 /**
  * Release(tenant, workload): save the tenant's state, then keep the instance reserved for that tenant for
  * `affinity_timeout` (running, or paused with `reserve: pause`), or destroy it at once when that is 0.
+ * An instance of an older version of the workload is destroyed instead of reserved, once saved: the
+ * tenant's next claim lands on the current version and restores that save (pool/upgrades.ts).
  * When a reservation ends it is saved again if needed and destroyed; the pool refills.
  */
 
@@ -23,6 +25,7 @@ import { destroyInstance } from './lifecycle.ts';
 import { runLifecycleHooks } from './lifecycle-hooks.ts';
 import { RetrySchedule } from './retry-schedule.ts';
 import type { TenantState } from './tenant-state.ts';
+import { isOldVersion } from './upgrades.ts';
 import type { Workload } from './workloads.ts';
 
 export interface ReleaseResult {
@@ -145,7 +148,10 @@ export async function saveThenReserve(
   try {
     // The tenant's containers end with its tenancy, before the save, so that none writes after it.
     await deps.proxies.removeChildren(releasing.id, workload.spec);
-    await state.save(releasing, workload);
+    // An old version's instance is destroyed next, not kept: saved whatever sync.policy.on_release says,
+    // as an ending reservation is.
+    if (isOldVersion(workload, releasing)) await state.beforeDestroy(releasing);
+    else await state.save(releasing, workload);
   } catch (error) {
     const reason = `saving its state failed: ${(error as Error).message}`;
     transition(deps.db, releasing.id, 'releasing', 'release_failed', deps.now(), { reason });
@@ -196,13 +202,26 @@ export class ReleaseRetries {
   }
 }
 
-/** releasing -> reserved (or destroyed when affinity is off or the workload is gone). */
+/**
+ * releasing -> reserved (or destroyed when affinity is off, the workload is gone, or the instance is of an
+ * older version of it). Its state is saved before this is called.
+ */
 export async function reserve(
   deps: PoolDeps,
   workload: Workload,
   instance: Instance,
 ): Promise<Instance | undefined> {
   const { affinityTimeout, reserve: mode } = workload.spec.pool;
+  if (isOldVersion(workload, instance)) {
+    await destroyInstance(deps, instance, 'releasing', `replaced by version ${workload.hash} at release`);
+    deps.activity.signals.emit({
+      type: 'upgrade.moved',
+      workload: workload.id,
+      at: 'release',
+      outcome: 'moved',
+    });
+    return undefined;
+  }
   if (affinityTimeout === 0 || workload.removed) {
     const reason = workload.removed ? 'its workload was removed' : 'released with affinity off';
     await destroyInstance(deps, instance, 'releasing', reason);

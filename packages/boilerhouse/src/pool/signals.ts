@@ -44,7 +44,18 @@ export type Signal =
   /** Answers through the gateway since its last report, by status class ("2xx", "101", "5xx", ...). */
   | { type: 'gateway.answered'; workload: string; status: string; count: number }
   /** A wake the gateway asked for failed (its held requests got a 5xx). */
-  | { type: 'gateway.wake_failed'; workload: string };
+  | { type: 'gateway.wake_failed'; workload: string }
+  /**
+   * A tenant's instance of an older version moved off it (saved, then destroyed; pool/upgrades.ts): at its
+   * release, as a reservation the fill loop replaced, or by `workload upgrade --now`; or a move that failed
+   * and left the tenant where it was.
+   */
+  | {
+      type: 'upgrade.moved';
+      workload: string;
+      at: 'release' | 'reservation' | 'command';
+      outcome: 'moved' | 'failed';
+    };
 
 export class Signals {
   readonly #emitter = new EventEmitter();

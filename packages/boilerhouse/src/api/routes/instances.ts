@@ -26,7 +26,11 @@ export function instanceRoutes(boilerhouse: Boilerhouse) {
           instances: boilerhouse
             .instances(query as { workload?: string; phase?: Phase })
             .filter((instance) => canSee(principal.reach, instance))
-            .map((instance) => instanceView(instance, undefined, boilerhouse.idleReleaseAt(instance))),
+            .map((instance) =>
+              instanceView(instance, boilerhouse.workloads, {
+                idleReleaseAt: boilerhouse.idleReleaseAt(instance),
+              }),
+            ),
         }),
     }),
     route({

@@ -95,6 +95,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
         c.json(
           claimView(
             await boilerhouse.claim(params.tenant as string, (body as { workload: string }).workload),
+            boilerhouse.workloads,
           ),
         ),
     }),
@@ -119,7 +120,7 @@ export function tenantRoutes(boilerhouse: Boilerhouse) {
           params.tenant as string,
           (body as { workload: string }).workload,
         );
-        return c.json(releaseView(result));
+        return c.json(releaseView(result, boilerhouse.workloads));
       },
     }),
     route({

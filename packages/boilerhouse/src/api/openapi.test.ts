@@ -207,6 +207,11 @@ test('every documented JSON success response is received and matches its schema'
   await call('GET', '/api/v1/pools/vault');
   await call('POST', '/api/v1/pools/vault/scale', { max_size: 3 });
   await call('POST', '/api/v1/pools/vault/drain');
+  expect(await call('POST', '/api/v1/workloads/vault/upgrade', { now: true })).toMatchObject({
+    workload: 'vault',
+    now: true,
+    tenants: [],
+  });
 
   await call('PUT', '/api/v1/tenants/alice/secrets', { workload: 'vault', values: { A: '1', B: '2' } });
   expect(

@@ -137,8 +137,10 @@ test('status shows the pool, the instances and (none yet) reservations', async (
   const status = await bh(['status']);
   expect(status.code).toBe(0);
   expect(status.out).toMatch(/^POOLS\nWORKLOAD\s+VERSION\s+MIN IDLE\s+MAX SIZE\s+READY\s+CREATING\s+CLAIMED/);
-  expect(status.out).toMatch(/^echo\s+[0-9a-f]{12}\s+1\s+10\s+\d+\s+\d+\s+1\s+0\s+-\s+ok$/m);
-  expect(status.out).toMatch(new RegExp(`^${instanceId}\\s+echo\\s+claimed\\s+alice\\s`, 'm'));
+  expect(status.out).toMatch(/^echo\s+[0-9a-f]{12}\s+1\s+10\s+\d+\s+\d+\s+1\s+0\s+-\s+-\s+ok$/m);
+  expect(status.out).toMatch(
+    new RegExp(`^${instanceId}\\s+echo\\s+claimed\\s+alice\\s+[0-9a-f]{12} current\\s`, 'm'),
+  );
   expect(status.out).toMatch(/\nRESERVATIONS\n\(none\)\n$/);
   const json = JSON.parse((await bh(['status', '--json'])).out);
   expect(json.pools).toMatchObject([{ workload: 'echo', instances: { claimed: 1 } }]);
@@ -380,7 +382,7 @@ test('instances list shows each instance with its version; instances destroy sav
   const claimed = JSON.parse((await bh(['claim', 'carol', '--workload', 'echo', '--json'])).out);
   const id = claimed.instance.id as string;
   const list = await bh(['instances', 'list', '--workload', 'echo']);
-  expect(list.out).toMatch(new RegExp(`^${id}\\s+echo\\s+[0-9a-f]{12}\\s+claimed\\s+carol\\s`, 'm'));
+  expect(list.out).toMatch(new RegExp(`^${id}\\s+echo\\s+[0-9a-f]{12} current\\s+claimed\\s+carol\\s`, 'm'));
   const logs = await bh(['instances', 'logs', id, '--tail', '5']);
   expect(logs.code).toBe(0);
   expect(await bh(['instances', 'destroy', id])).toEqual({ code: 0, out: `destroyed ${id}\n`, err: '' });

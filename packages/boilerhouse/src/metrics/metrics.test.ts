@@ -288,6 +288,7 @@ test('pool gauges read the pools once per scrape, and again at the next', async 
     minIdle: 2,
     maxSize: 10,
     instances: { ready: 2, claimed: 1, failed: 1 },
+    oldVersion: { ready: 0, claimed: 1, failed: 0 },
     fill: { consecutiveFailures: 3 },
   } as unknown as PoolStatus;
   poolGauges(
@@ -302,6 +303,7 @@ test('pool gauges read the pools once per scrape, and again at the next', async 
   expect(reads).toBe(1);
   expect(sampleValue(first, 'boilerhouse_pool_size', { workload: 'echo' })).toBe(4);
   expect(sampleValue(first, 'boilerhouse_pool_fill_failures', { workload: 'echo' })).toBe(3);
+  expect(sampleValue(first, 'boilerhouse_pool_old_version_instances', { workload: 'echo' })).toBe(1);
   scrape++;
   await registry.metrics();
   expect(reads).toBe(2);

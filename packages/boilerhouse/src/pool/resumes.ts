@@ -1,6 +1,6 @@
 /**
- * Claims again the tenants whose claimed instance's container died, once that instance's state is saved
- * and it is gone: an assistant comes back by itself after a crash, an engine restart or a host reboot,
+ * Claims again the tenants whose claimed instance's container died (or that `workload upgrade --now` moved
+ * to a new version, pool/upgrades.ts), once that instance's state is saved and it is gone: an assistant comes back by itself after a crash, an engine restart or a host reboot,
  * on a new instance that restores the save (its endpoints change; the gateway's address does not). The
  * list is a table (db/resumes.ts), so a daemon that dies in between still claims them at its next start.
  * Attempts are bounded (pool/claim-retries.ts): after the last one the tenant is left released, its state saved, and an event
@@ -55,7 +55,7 @@ export class Resumes {
         workload: resume.workload,
         tenant: resume.tenant,
         instance: claim.instance.id,
-        message: `${resume.tenant} claimed again on ${claim.instance.id} (${claim.path}, ${claim.timingsMs.total}ms), ${Math.round((deps.now() - resume.since) / 1000)}s after its container died (${resume.reason})`,
+        message: `${resume.tenant} claimed again on ${claim.instance.id} (${claim.path}, ${claim.timingsMs.total}ms), ${Math.round((deps.now() - resume.since) / 1000)}s after it lost its instance (${resume.reason})`,
         data: { path: claim.path, downMs: deps.now() - resume.since, attempts: outcome.attempts },
       });
       return;

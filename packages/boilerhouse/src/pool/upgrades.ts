@@ -403,7 +403,7 @@ function planned(workload: Workload, instance: Instance): TenantMove {
             ? ['next_release', 'being released (or moved): destroyed instead of reserved once saved']
             : [
                 'next_release',
-                `moves to version ${version} at its next release, saved first (--now: now)${afresh}`,
+                `moves to version ${version} at its next release, saved first${afresh}`,
               ];
   return {
     tenant: instance.tenant as string,

@@ -8,7 +8,7 @@ import type { RecoveryReport } from '../pool/recovery.ts';
 export function recoveryGauge(registry: Registry, report: () => RecoveryReport | undefined): void {
   new Gauge({
     name: 'boilerhouse_last_recovery_instances',
-    help: 'What the last start-up recovery did, by action: adopted, rolled_back, finished, failed (container dead, saved from the host), stray_containers, stray_networks, stray_directories.',
+    help: 'What the last start-up recovery did, by action: adopted, rolled_back, finished, failed (container dead, saved from the host), unrecorded_claims (of those failed: claimed after the database was saved, as in a restored backup), stray_containers, stray_networks, stray_directories.',
     labelNames: ['action'],
     registers: [registry],
     collect() {

@@ -19,6 +19,7 @@ import {
   transition,
 } from '../db/instances.ts';
 import { BoilerhouseError, InstanceFailedError, PoolExhaustedError } from '../errors.ts';
+import { markClaimed } from './claim-mark.ts';
 import type { DeadInstances } from './dead-instances.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance, finishDestroy, reserveSlot, startContainer } from './lifecycle.ts';
@@ -285,6 +286,8 @@ export class Claims {
       await deps.writeSecrets(instance.id, workload, tenant);
       clock.lap('restore');
       crashPoint('claim.restored');
+      // From here on the instance holds the tenant's data, whatever the database says later (a restore).
+      await markClaimed(deps.files, instance, deps.now());
       await deps.files.openGate(
         instance.id,
         { BOILERHOUSE_TENANT: tenant, BOILERHOUSE_INSTANCE: instance.id },

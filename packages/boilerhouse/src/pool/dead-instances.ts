@@ -7,7 +7,9 @@
  * back-off; no second instance can be claimed for its tenant meanwhile (it still holds the tenant's slot).
  * A tenant that was claimed is claimed again, on a new instance with that save (pool/resumes.ts).
  * A destroy that failed half-way (the engine refused a removal as it came back from a restart) is
- * finished later, as recovery would finish it at the next start.
+ * finished later, as recovery would finish it at the next start. Recovery fails instances the same way,
+ * container running or not, when their claim mark shows a claim the database does not record
+ * (pool/unrecorded-claims.ts).
  */
 
 import { crashPoint } from '../crash-points.ts';
@@ -138,7 +140,7 @@ export class DeadInstances {
       });
       return false;
     }
-    const reason = `its container died (${failed.reason ?? 'no reason recorded'}); its state was saved first`;
+    const reason = `its state was saved from the host first (${failed.reason ?? 'its container died'})`;
     try {
       if (await destroyInstance(deps, failed, 'failed', reason)) return true;
     } catch (error) {

@@ -3,7 +3,14 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { insertInstance } from '../db/instances.ts';
-import { echoWorkload, type Harness, instanceDirs, startHarness, waitFor } from '../testing/harness.ts';
+import {
+  counter,
+  echoWorkload,
+  type Harness,
+  instanceDirs,
+  startHarness,
+  waitFor,
+} from '../testing/harness.ts';
 import { LABEL } from './container-spec.ts';
 
 const harnesses: Harness[] = [];
@@ -182,4 +189,65 @@ test('a workload file that cannot be read is kept as it was, not taken as remove
   expect(warning.message).toContain('keeping the previous version');
   expect(bh.pools().find((pool) => pool.workload === 'echo')?.removed).toBe(false);
   expect(bh.tenant('alice').instances[0]?.phase).toBe('claimed');
+});
+
+test('issue 18: a database from before some claims (a restored backup): what was claimed since is saved from the host, then destroyed; what was destroyed since goes without a save', async () => {
+  const harness = await harnessWith({ 'min_idle: 2': 'min_idle: 1', 'interval: 30s': 'interval: 1h' });
+  const bh = harness.boilerhouse;
+  const ready = await waitFor(() => bh.instances().find((instance) => instance.phase === 'ready'));
+  // Claimed after the backup: alice on the instance the backup calls ready, eve on one it does not know.
+  const alice = await bh.claim('alice', 'echo');
+  expect(alice.instance.id).toBe(ready.id);
+  await counter(alice.endpoints[0]?.url as string);
+  await counter(alice.endpoints[0]?.url as string);
+  const eve = await bh.claim('eve', 'echo');
+  await counter(eve.endpoints[0]?.url as string);
+  // Claimed when the backup was taken, released and destroyed since (its state saved).
+  const frank = await bh.claim('frank', 'echo');
+  await counter(frank.endpoints[0]?.url as string);
+  await bh.release('frank', 'echo');
+  await bh.destroy(frank.instance.id);
+  await bh.stop();
+
+  // The database as the backup has it.
+  harness.db
+    .prepare("UPDATE instances SET phase = 'ready', tenant = NULL, claimed_at = NULL WHERE id = ?")
+    .run(alice.instance.id);
+  harness.db.prepare('DELETE FROM instances WHERE id = ?').run(eve.instance.id);
+  insertInstance(harness.db, {
+    id: frank.instance.id,
+    workload: 'echo',
+    specHash: frank.instance.specHash,
+    phase: 'claimed',
+    tenant: 'frank',
+    now: Date.now(),
+  });
+  harness.db
+    .prepare('UPDATE instances SET container_id = ? WHERE id = ?')
+    .run(frank.instance.containerId, frank.instance.id);
+
+  const restarted = await harness.restart();
+  const report = restarted.events(100).find((event) => event.type === 'daemon.recovered');
+  expect(report?.data).toMatchObject({ unrecordedClaims: 2, strayContainers: 0 });
+  const held = restarted
+    .events(100)
+    .find((e) => e.type === 'instance.failed' && e.instance === alice.instance.id);
+  expect(held?.message).toContain("holds alice's data since");
+  expect(held?.message).toContain('though the database says it is ready');
+  // Saved from the host, then destroyed: both instances go, and so does frank's stale row.
+  await waitFor(
+    () =>
+      !restarted
+        .instances()
+        .some((instance) => [alice.instance.id, eve.instance.id, frank.instance.id].includes(instance.id)),
+    20_000,
+    'the claimed-since instances saved and destroyed',
+  );
+  const again = await restarted.claim('alice', 'echo');
+  expect(again.instance.id).not.toBe(alice.instance.id);
+  expect(await counter(again.endpoints[0]?.url as string)).toBe(3);
+  expect(await counter((await restarted.claim('eve', 'echo')).endpoints[0]?.url as string)).toBe(2);
+  expect(await counter((await restarted.claim('frank', 'echo')).endpoints[0]?.url as string)).toBe(2);
+  // And a ready instance is really ready: a new tenant's claim opens its gate.
+  expect((await restarted.claim('grace', 'echo')).path).not.toBe('hit');
 });

@@ -6,8 +6,14 @@
  * engine restart) is marked failed, to be saved from the host and destroyed, and a claimed tenant claimed
  * again, by the loops that start next (pool/dead-instances.ts, pool/resumes.ts). Filtered Docker sockets are served again; containers started through the socket
  * of an instance that is gone are removed, and so are networks no instance names.
+ *
+ * The database may be older than the host, restored from a backup: an instance it calls ready (or does not
+ * know) may have been claimed since, and holds that tenant's writes (pool/unrecorded-claims.ts: saved, then
+ * destroyed); a tenant's instance it still lists may have been destroyed since, container and directories
+ * gone with its state saved (its row goes, with nothing to save).
  */
-import { getInstance, type Instance, listInstances, transition } from '../db/instances.ts';
+import { lstat } from 'node:fs/promises';
+import { getInstance, type Instance, listInstances, type Phase, transition } from '../db/instances.ts';
 import type { ContainerSummary } from '../runtime/runtime.ts';
 import { LABEL } from './container-spec.ts';
 import type { DeadInstances } from './dead-instances.ts';
@@ -17,12 +23,18 @@ import { destroyInstance, finishDestroy } from './lifecycle.ts';
 import { deathOf } from './liveness.ts';
 import { saveThenReserve } from './release.ts';
 import type { TenantState } from './tenant-state.ts';
+import { takeUnrecordedClaims } from './unrecorded-claims.ts';
+
+/** Phases of an instance that has run a tenant's workload, and so has data to save from the host. */
+const HOLDS_DATA: readonly Phase[] = ['claimed', 'releasing', 'release_failed', 'reserved', 'failed'];
 
 export interface RecoveryReport {
   adopted: number;
   rolledBack: number;
   finished: number;
   failed: number;
+  /** Of those failed: claimed after the database was saved (a restored backup), found by their claim mark. */
+  unrecordedClaims: number;
   strayContainers: number;
   strayNetworks: number;
   strayDirectories: number;
@@ -38,6 +50,7 @@ export async function recover(
     rolledBack: 0,
     finished: 0,
     failed: 0,
+    unrecordedClaims: 0,
     strayContainers: 0,
     strayNetworks: 0,
     strayDirectories: 0,
@@ -48,6 +61,11 @@ export async function recover(
   const byInstance = new Map(
     containers.map((container) => [container.labels[LABEL.instance] ?? '', container]),
   );
+  const unrecorded = await takeUnrecordedClaims(deps, containers, (instance, reason) =>
+    destroyAt(deps, instance, byInstance.get(instance.id), reason),
+  );
+  report.unrecordedClaims = unrecorded.taken;
+  report.finished += unrecorded.superseded;
   const instances = listInstances(deps.db);
 
   for (const instance of instances) {
@@ -55,6 +73,18 @@ export async function recover(
     const alive =
       container !== undefined && (container.status === 'running' || container.status === 'paused');
     const workload = deps.workloads.get(instance.workload);
+    if (!alive && HOLDS_DATA.includes(instance.phase) && !(await hasDirectory(deps, instance.id))) {
+      // Nothing of it is left to save (a salvage would fail for ever, holding its tenant): it was destroyed
+      // after the database was saved, its state saved first.
+      await destroyAt(
+        deps,
+        instance,
+        container,
+        `its container and directories are gone (${deathOf(container)})`,
+      );
+      report.finished++;
+      continue;
+    }
     switch (instance.phase) {
       case 'creating':
       case 'claiming':
@@ -145,6 +175,17 @@ async function serveDockerSockets(deps: PoolDeps): Promise<void> {
     served.add(instance.id);
   }
   await deps.proxies.removeOrphans(served);
+}
+
+/** Whether the instance's host directory is there (only ENOENT says it is not). */
+async function hasDirectory(deps: PoolDeps, id: string): Promise<boolean> {
+  try {
+    await lstat(deps.files.dir(id));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
 }
 
 /** Marks destroying (whatever the phase) and removes the container recovery actually found. */

@@ -3,6 +3,7 @@
  * and the loops that keep it all true (fill, reservations, liveness). `start()` recovers from whatever a
  * previous run left behind; `stop()` ends the loops and waits for every transition in flight.
  */
+import { basename } from 'node:path';
 import {
   type Environment,
   loadWorkload,
@@ -39,6 +40,7 @@ import { IdleWatcher } from './pool/idle.ts';
 import { InstanceFiles, numericOwner } from './pool/instance-files.ts';
 import { destroyInstance } from './pool/lifecycle.ts';
 import { Liveness } from './pool/liveness.ts';
+import { missingImages } from './pool/missing-images.ts';
 import { PoolOverrides, type PoolSize } from './pool/pool-overrides.ts';
 import { type RecoveryReport, recover } from './pool/recovery.ts';
 import {
@@ -53,7 +55,7 @@ import { Resumes } from './pool/resumes.ts';
 import { type UpgradeOptions, type UpgradeReport, Upgrades } from './pool/upgrades.ts';
 import { releaseDataDir, restrictDataDir } from './pool/volume-mount.ts';
 import { Wakes } from './pool/wakes.ts';
-import { type Workload, WorkloadRegistry } from './pool/workloads.ts';
+import { type AppliedWorkload, type Workload, WorkloadRegistry } from './pool/workloads.ts';
 import { DockerProxies } from './proxy/proxies.ts';
 import { DockerRuntime } from './runtime/docker.ts';
 import { EngineClient } from './runtime/engine-client.ts';
@@ -319,6 +321,7 @@ export class Boilerhouse {
     if (this.#stopping.signal.aborted) return;
     this.#stopping.abort();
     await Promise.all(this.#loops);
+    await this.workloads.settled();
     await this.#idle.stop();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     this.gateway?.stop();
@@ -436,10 +439,17 @@ export class Boilerhouse {
     return loadWorkload(text, { file, env: this.#workloadEnv }).problems;
   }
 
-  /** Writes a workload file (validated as files are) and loads it. */
-  async applyWorkload(id: string, text: string): Promise<{ workload: Workload; created: boolean }> {
+  /**
+   * Writes a workload file (validated as files are, its sink tried) and loads it; warns of what validation
+   * warns of and of images that are not on this host.
+   */
+  async applyWorkload(id: string, text: string): Promise<AppliedWorkload> {
     this.#refuseWhenStopping();
-    return this.workloads.apply(id, text);
+    const applied = await this.workloads.apply(id, text);
+    const name = basename(applied.workload.file);
+    const images = await missingImages(this.#deps.runtime, applied.workload.spec);
+    const warnings = images.map(({ field, message }) => ({ path: `${name} ${field}`, message }));
+    return { ...applied, warnings: [...applied.warnings, ...warnings] };
   }
 
   /**

@@ -5,7 +5,7 @@
  * 1280 px and at a phone's width. Each page's screenshot goes to .data/screenshots/ (not committed).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -25,16 +25,19 @@ let page: Page;
 /** Full page loads of `page`: the dashboard must never need one after logging in. */
 let loads = 0;
 
+const vaultWorkload = () =>
+  echoWorkload({
+    'id: echo': 'id: vault',
+    'name: HTTP echo': 'name: Echo with secrets',
+    'min_idle: 2': 'min_idle: 0',
+    '  state:\n    target: /data': '  state:\n    target: /data\n  secrets:\n    target: /secrets/.env',
+  });
+
 beforeAll(async () => {
   await mkdir(SCREENSHOTS, { recursive: true });
   served = await serveDashboard({
     'echo.yaml': await echoWorkload({ 'min_idle: 2': 'min_idle: 0' }),
-    'vault.yaml': await echoWorkload({
-      'id: echo': 'id: vault',
-      'name: HTTP echo': 'name: Echo with secrets',
-      'min_idle: 2': 'min_idle: 0',
-      '  state:\n    target: /data': '  state:\n    target: /data\n  secrets:\n    target: /secrets/.env',
-    }),
+    'vault.yaml': await vaultWorkload(),
   });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -224,6 +227,28 @@ test('failures surface at the top of the overview as they happen; an invalid fil
   await page.locator('[data-validation="invalid"]').waitFor();
   expect(await page.locator('[data-validation="invalid"]').textContent()).toContain('spool');
   await shot(page, 'pool-invalid-file');
+  expect(loads).toBe(0);
+});
+
+test('a file’s problem leaves “Needs attention” as soon as it is fixed, or its file deleted', async () => {
+  await page.getByRole('link', { name: 'Overview' }).click();
+  const vault = page.locator('[data-attention="problem:invalid:vault.yaml"]');
+  await vault.waitFor();
+  await writeFile(join(served.harness.workloadsDir, 'vault.yaml'), await vaultWorkload());
+  await vault.waitFor({ state: 'detached' });
+  // The file's events said so, and are not shown in its place.
+  expect(await page.locator('.attention').textContent()).not.toContain('vault.yaml');
+
+  // A new file that never loaded: there is no pool to link to.
+  const broken = join(served.harness.workloadsDir, 'broken.yaml');
+  await writeFile(broken, 'id: broken\nimage: [boilerhouse/echo\n');
+  const item = page.locator('[data-attention="problem:invalid:broken.yaml"]');
+  await item.waitFor();
+  expect(await item.textContent()).toContain('broken.yaml is not valid; not loaded');
+  expect(await item.locator('a').count()).toBe(0);
+  await shot(page, 'overview-broken-file');
+  await rm(broken);
+  await item.waitFor({ state: 'detached' });
   expect(loads).toBe(0);
 });
 

@@ -1,4 +1,5 @@
 /** @module @boilerhouse/spec: workload files -> validated, typed `WorkloadSpec`; units; JSON Schema. */
+export { declaredWorkloadId } from './declared-id.ts';
 export { CLAIM_TIME_VARIABLES, type Environment } from './interpolate.ts';
 export { formatProblem, type LoadOptions, type LoadResult, loadWorkload } from './load.ts';
 export type { Problem, Severity } from './schema/field.ts';

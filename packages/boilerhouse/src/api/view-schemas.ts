@@ -8,6 +8,7 @@ import type { EventType } from '../db/events.ts';
 import { PHASES } from '../db/instances.ts';
 import { WAKE_TRIGGERS } from '../db/wakes.ts';
 import { MOVE_OUTCOMES } from '../pool/upgrades.ts';
+import { WORKLOAD_PROBLEM_KINDS } from '../pool/workload-problems.ts';
 import { SCOPES } from './auth.ts';
 import type { JsonSchema } from './route.ts';
 
@@ -38,6 +39,7 @@ const EVENT_TYPES = [
   'pool.updated',
   'pool.removed',
   'pool.warning',
+  'pool.fixed',
   'daemon.started',
   'daemon.recovered',
   'daemon.stopped',
@@ -348,7 +350,26 @@ export const viewSchemas = {
     keeps_state: { type: 'boolean', description: 'it has `sync`: tenants have saves' },
     takes_secrets: { type: 'boolean', description: 'it has a secrets volume: tenants can have secrets' },
   }),
-  WorkloadList: object({ workloads: listOf(refTo('Workload')) }),
+  WorkloadList: object({
+    workloads: listOf(refTo('Workload')),
+    problems: {
+      ...listOf(
+        object({
+          file: string('the file in the workloads directory'),
+          workload: stringOrNull('the workload concerned (the version kept, or the id the file declares)'),
+          kind: {
+            enum: WORKLOAD_PROBLEM_KINDS,
+            description:
+              'unreadable or invalid (the previous version, if any, is kept), duplicate (another file has its id: ignored), sink (loaded, but its sink cannot be used)',
+          },
+          message: string('what is wrong and what Boilerhouse does meanwhile'),
+          details: listOf(object({ path: string('FILE:LINE:COL and the field path'), message: string() })),
+          since: time('when it was first seen'),
+        }),
+      ),
+      description: 'what keeps files of the workloads directory from being served as written, until fixed',
+    },
+  }),
   WorkloadFile: object({
     ...workloadIdentity,
     source: string("the file's text as it is on disk now"),
@@ -369,6 +390,15 @@ export const viewSchemas = {
     version: string(),
     file: string(),
     created: { type: 'boolean', description: 'a new workload (false: an existing one replaced)' },
+    warnings: {
+      ...listOf(
+        object({
+          path: string('FILE:LINE:COL and the field path, or FILE and the field'),
+          message: string(),
+        }),
+      ),
+      description: 'what validation warns of (a unit that looks wrong, ...) and images not on this host',
+    },
   }),
   OpenApiDocument: {
     type: 'object',

@@ -10,6 +10,7 @@ import type { Wake } from '../db/wakes.ts';
 import type { ClaimResult, Endpoint } from '../pool/claims.ts';
 import type { ReleaseResult } from '../pool/release.ts';
 import type { UpgradeReport } from '../pool/upgrades.ts';
+import type { WorkloadProblem } from '../pool/workload-problems.ts';
 import type { Workload, WorkloadRegistry } from '../pool/workloads.ts';
 import type { SecretNames } from '../secrets/index.ts';
 import type { SaveSummary } from '../state/manifest.ts';
@@ -263,6 +264,18 @@ export function workloadView(workload: Workload) {
     max_size: workload.spec.pool.maxSize,
     keeps_state: workload.spec.sync !== undefined,
     takes_secrets: workload.spec.volumes.secrets !== undefined,
+  };
+}
+
+/** What keeps a workload file from being served as written (pool/workload-problems.ts). */
+export function workloadProblemView(problem: WorkloadProblem) {
+  return {
+    file: problem.file,
+    workload: problem.workload,
+    kind: problem.kind,
+    message: problem.message,
+    details: problem.details,
+    since: iso(problem.since) as string,
   };
 }
 

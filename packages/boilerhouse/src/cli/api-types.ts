@@ -13,6 +13,7 @@ import type {
   tenantView,
   tokenView,
   upgradeView,
+  workloadProblemView,
 } from '../api/views.ts';
 
 export type InstanceView = ReturnType<typeof instanceView>;
@@ -36,10 +37,20 @@ export interface WorkloadSummary {
   image: string;
 }
 
+export type WorkloadProblemView = ReturnType<typeof workloadProblemView>;
+
+export interface WorkloadList {
+  workloads: WorkloadSummary[];
+  /** What keeps files of the workloads directory from being served as written. */
+  problems: WorkloadProblemView[];
+}
+
 export interface WorkloadApplied {
   id: string;
   version: string;
   created: boolean;
+  /** What validation warns of, and images not on the daemon's host. */
+  warnings: { path: string; message: string }[];
 }
 
 export interface TenantSummary {

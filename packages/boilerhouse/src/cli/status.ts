@@ -1,11 +1,15 @@
-/** `status`: every pool, every instance, and the reservations kept for tenants, in one look. */
-import type { InstanceView, PoolView } from './api-types.ts';
+/**
+ * `status`: what keeps workload files from being served as written, every pool, every instance, and the
+ * reservations kept for tenants, in one look.
+ */
+import type { InstanceView, PoolView, WorkloadList, WorkloadProblemView } from './api-types.ts';
 import { path } from './client.ts';
 import type { Command } from './command.ts';
 import { clockTime, relativeTime } from './format.ts';
 import { versionCell } from './instances.ts';
 import { print } from './output.ts';
 import { poolTable } from './pool-table.ts';
+import { problemsText } from './problems.ts';
 import { formatTable } from './table.ts';
 
 export const status: Command = {
@@ -13,9 +17,11 @@ export const status: Command = {
   args: '',
   summary: 'pools, instances and reservations at a glance',
   description:
-    'Shows every pool (sizes, instances by phase and on an old version, filling problems), every instance\n' +
-    '(with its version: current, or old until its tenant moves; see workload upgrade), and the instances\n' +
-    "reserved for their last tenant. --json prints {pools, instances}: the two API responses' lists.",
+    'Shows the problems of workload files first, when there are any (a file that does not load, a sink\n' +
+    'that cannot be used: as `workload list` shows them), then every pool (sizes, instances by phase and\n' +
+    'on an old version, filling problems), every instance (with its version: current, or old until its\n' +
+    'tenant moves; see workload upgrade), and the instances reserved for their last tenant. --json prints\n' +
+    "{problems, pools, instances}: the three API responses' lists.",
   options: {
     workload: { type: 'string', value: 'W', description: 'only this workload' },
   },
@@ -24,7 +30,12 @@ export const status: Command = {
   async run(context) {
     const client = context.client();
     const workload = context.string('workload');
-    const [pools, instances] = await Promise.all([
+    const [problems, pools, instances] = await Promise.all([
+      client
+        .request<WorkloadList>('GET', '/workloads')
+        .then((body) =>
+          body.problems.filter((problem) => workload === undefined || problem.workload === workload),
+        ),
       workload === undefined
         ? client.request<{ pools: PoolView[] }>('GET', '/pools').then((body) => body.pools)
         : client.request<PoolView>('GET', path`/pools/${workload}`).then((pool) => [pool]),
@@ -32,14 +43,20 @@ export const status: Command = {
         .request<{ instances: InstanceView[] }>('GET', '/instances', { query: { workload } })
         .then((body) => body.instances),
     ]);
-    print(context, { pools, instances }, () => statusText(pools, instances));
+    print(context, { problems, pools, instances }, () => statusText(pools, instances, problems));
     return 0;
   },
 };
 
-export function statusText(pools: PoolView[], instances: InstanceView[], now = Date.now()): string {
+export function statusText(
+  pools: PoolView[],
+  instances: InstanceView[],
+  problems: WorkloadProblemView[],
+  now = Date.now(),
+): string {
   const reserved = instances.filter((instance) => instance.phase === 'reserved');
   return [
+    ...(problems.length === 0 ? [] : [problemsText(problems, now)]),
     'POOLS',
     poolTable(pools),
     'INSTANCES',

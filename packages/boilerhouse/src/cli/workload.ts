@@ -3,11 +3,18 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { formatProblem, loadWorkload, workloadEnvironment, workloadJsonSchema } from '@boilerhouse/spec';
-import type { WorkloadApplied, WorkloadSummary } from './api-types.ts';
+import {
+  declaredWorkloadId,
+  formatProblem,
+  loadWorkload,
+  workloadEnvironment,
+  workloadJsonSchema,
+} from '@boilerhouse/spec';
+import type { WorkloadApplied, WorkloadList, WorkloadSummary } from './api-types.ts';
 import { ApiError, path } from './client.ts';
 import type { Command, Group } from './command.ts';
 import { print } from './output.ts';
+import { problemsText } from './problems.ts';
 import { withProgress } from './progress.ts';
 import { formatTable } from './table.ts';
 
@@ -64,14 +71,21 @@ const schema: Command = {
 const list: Command = {
   path: ['workload', 'list'],
   args: '',
-  summary: 'list the workloads the daemon serves',
+  summary: 'list the workloads the daemon serves, and the problems of their files',
+  description:
+    'Lists the workloads, then what keeps files of the workloads directory from being served as written\n' +
+    '(PROBLEMS): a file that does not load (its previous version, if any, is kept), one that repeats\n' +
+    "another's id, a sink that cannot be used; each with its errors as FILE:LINE:COL PATH: MESSAGE.",
   options: {},
   api: true,
   examples: ['workload list', 'workload list --json'],
   async run(context) {
-    const body = await context.client().request<{ workloads: WorkloadSummary[] }>('GET', '/workloads');
-    print(context, body, ({ workloads }) =>
-      formatTable(
+    const body = await context.client().request<WorkloadList>('GET', '/workloads');
+    print(context, body, ({ workloads, problems }) => {
+      const troubled = new Set(problems.map((problem) => problem.workload));
+      const state = (w: WorkloadSummary) =>
+        `${w.removed ? 'removed' : 'active'}${troubled.has(w.id) ? ', see problems' : ''}`;
+      const table = formatTable(
         [
           { header: 'id', value: (w) => w.id },
           { header: 'name', value: (w) => w.name },
@@ -79,12 +93,13 @@ const list: Command = {
           { header: 'version', value: (w) => w.version },
           { header: 'min idle', value: (w) => w.min_idle },
           { header: 'max size', value: (w) => w.max_size },
-          { header: 'state', value: (w) => (w.removed ? 'removed' : 'active') },
+          { header: 'state', value: state },
         ],
         workloads,
         'no workloads (add one with "workload apply FILE")',
-      ),
-    );
+      );
+      return problems.length === 0 ? table : `${table}\n${problemsText(problems)}`;
+    });
     return 0;
   },
 };
@@ -94,10 +109,13 @@ const apply: Command = {
   args: 'FILE',
   summary: 'create or update a workload from its file',
   description:
-    'Sends a workload file to the daemon, which validates it with its own environment and creates the\n' +
-    "workload or updates it (idle instances of the old version are replaced). The id is the file's `id:`;\n" +
-    '--id applies the same file as another workload (a staging copy, say): the id sent is the one given.\n' +
-    'Problems print as FILE:LINE:COL PATH: MESSAGE, as `workload validate` prints them.',
+    'Sends a workload file to the daemon, which validates it with its own environment, tries its S3 sink\n' +
+    '(one listing, at most 5 s), and creates the workload or updates it (idle instances of the old version\n' +
+    "are replaced). The id is the file's `id:`; --id applies the same file as another workload (a staging\n" +
+    'copy, say): the id sent is the one given. Problems print as FILE:LINE:COL PATH: MESSAGE on stdout, as\n' +
+    "`workload validate` prints them, warnings too (and images not on the daemon's host, which leave the\n" +
+    'pool unable to fill until built). Exits 1 when the file has an error or its sink refuses the\n' +
+    'credentials, has no such bucket or does not answer (nothing is applied then); warnings alone pass.',
   options: {
     id: { type: 'string', value: 'ID', description: "the workload's id (default: the file's `id:`)" },
   },
@@ -113,7 +131,7 @@ const apply: Command = {
     }
     const json = extname(file) === '.json';
     const asId = context.string('id');
-    const id = asId ?? workloadIdOf(text, json);
+    const id = asId ?? declaredWorkloadId(text);
     if (id === undefined) throw new Error(`${file} has no top-level "id:"; add one or pass --id`);
     if (asId !== undefined) text = withId(text, json, asId);
     const request = context.client().request<WorkloadApplied>('PUT', path`/workloads/${id}`, {
@@ -122,12 +140,13 @@ const apply: Command = {
     const body = await withProgress(context.io, `applying ${file}`, request).catch((error: unknown) => {
       throw error instanceof ApiError ? withLocalFile(error, file) : error;
     });
-    print(
-      context,
-      body,
-      (applied) =>
-        `${applied.created ? 'created' : 'updated'} workload ${applied.id} (version ${applied.version})\n`,
-    );
+    print(context, body, (applied) => {
+      const warnings = applied.warnings.map(
+        (warning) => `${onLocalFile(warning.path, file)}: warning: ${warning.message}\n`,
+      );
+      const done = `${applied.created ? 'created' : 'updated'} workload ${applied.id} (version ${applied.version})\n`;
+      return `${warnings.join('')}${done}`;
+    });
     return 0;
   },
 };
@@ -159,19 +178,6 @@ export const workloadGroup: Group = {
   commands: [validate, schema, list, apply, remove],
 };
 
-/** The top-level `id:` of a workload file, without validating the rest (the daemon does that). */
-export function workloadIdOf(text: string, json: boolean): string | undefined {
-  if (json) {
-    try {
-      const id = (JSON.parse(text) as { id?: unknown }).id;
-      return typeof id === 'string' ? id : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  return /^id:[ \t]*(["']?)([^"'\s#]+)\1[ \t]*(?:#.*)?$/m.exec(text)?.[2];
-}
-
 /** The file's text with its top-level `id:` set to `id` (added first when it has none). */
 export function withId(text: string, json: boolean, id: string): string {
   if (json) return `${JSON.stringify({ ...(JSON.parse(text) as object), id }, null, 2)}\n`;
@@ -183,11 +189,16 @@ export function withId(text: string, json: boolean, id: string): string {
 
 /** The daemon names problems by its own copy of the file; name them by the file the user has. */
 function withLocalFile(error: ApiError, file: string): ApiError {
-  const details = error.details.map((detail) => {
-    const match = /^(.*):(\d+):(\d+)(\s.*)?$/s.exec(detail.path);
-    return match === null ? detail : { ...detail, path: `${file}:${match[2]}:${match[3]}${match[4] ?? ''}` };
-  });
+  const details = error.details.map((detail) => ({ ...detail, path: onLocalFile(detail.path, file) }));
   return new ApiError(error.status, error.code, error.message, error.requestId, details, error.body);
+}
+
+/** `echo.yaml:4:13 pool.min_idle` or `echo.yaml image` (no place), with the user's file for the daemon's. */
+function onLocalFile(path: string, file: string): string {
+  const placed = /^[^\s:]+:(\d+):(\d+)(\s.*)?$/s.exec(path);
+  if (placed !== null) return `${file}:${placed[1]}:${placed[2]}${placed[3] ?? ''}`;
+  const field = /^[^\s:]+(\s.*)$/s.exec(path);
+  return field === null ? path : `${file}${field[1]}`;
 }
 
 function readFailure(error: NodeJS.ErrnoException): string {

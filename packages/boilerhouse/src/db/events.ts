@@ -28,7 +28,10 @@ export type EventType =
   | 'pool.created'
   | 'pool.updated'
   | 'pool.removed'
+  /** For an operator to know; a workload file's problem says which in `data.file` and `data.problem`. */
   | 'pool.warning'
+  /** A workload file's problem is gone: fixed, or its file deleted. */
+  | 'pool.fixed'
   | 'daemon.started'
   | 'daemon.recovered'
   | 'daemon.stopped';

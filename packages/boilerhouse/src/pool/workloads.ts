@@ -9,6 +9,7 @@ import { watch } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
+  declaredWorkloadId,
   formatProblem,
   loadWorkload,
   type PoolSpec,
@@ -18,8 +19,10 @@ import {
 } from '@boilerhouse/spec';
 import { BadRequestError, BoilerhouseError, NotFoundError } from '../errors.ts';
 import { isNotFound } from '../state/beneath.ts';
+import { checkSink, type SinkProblem } from '../state/sinks/check.ts';
 import type { Activity } from './activity.ts';
 import { type PoolOverrides, type PoolSize, withChanges } from './pool-overrides.ts';
+import { type FoundProblem, type WorkloadProblem, WorkloadProblems } from './workload-problems.ts';
 
 export interface Workload {
   id: string;
@@ -37,6 +40,8 @@ export interface Workload {
 }
 
 const RELOAD_DEBOUNCE_MS = 150;
+/** How often a sink that could not be used is tried again (each try is one listing). */
+const SINK_RECHECK_MS = 60_000;
 
 /** A workload body the API was given that does not load; `problems` say where, as for files. */
 export class WorkloadInvalidError extends BoilerhouseError {
@@ -44,11 +49,25 @@ export class WorkloadInvalidError extends BoilerhouseError {
   constructor(file: string, problems: Problem[]) {
     const errors = problems.filter((problem) => problem.severity === 'error');
     super(400, 'invalid_workload', `the workload is not valid: ${formatProblem(file, errors[0] as Problem)}`);
-    this.problems = errors.map((problem) => ({
-      path: `${file}:${problem.line}:${problem.column} ${problem.path}`,
-      message: problem.message,
-    }));
+    this.problems = placed(file, errors);
   }
+}
+
+/** A workload whose sink refused the credentials, has no such bucket or did not answer: not applied. */
+export class SinkUnusableError extends BoilerhouseError {
+  readonly sink: SinkProblem;
+  constructor(workload: string, sink: SinkProblem) {
+    const refused = sink.failure === 'credentials' || sink.failure === 'no_bucket';
+    super(refused ? 400 : 502, 'sink_unusable', `workload ${workload} is not applied: ${sink.message}`);
+    this.sink = sink;
+  }
+}
+
+export interface AppliedWorkload {
+  workload: Workload;
+  created: boolean;
+  /** What validation warns of (a unit that looks wrong, ...), each placed as `FILE:LINE:COL path`. */
+  warnings: { path: string; message: string }[];
 }
 
 export function specHash(spec: WorkloadSpec): string {
@@ -63,6 +82,9 @@ export class WorkloadRegistry {
   readonly #workloads = new Map<string, Workload>();
   readonly #onChange: () => void;
   readonly #overrides: PoolOverrides;
+  readonly #problems: WorkloadProblems;
+  /** The version of each workload whose sink was last tried, and what that found. */
+  readonly #sinkChecked = new Map<string, { hash: string; problem: SinkProblem | undefined }>();
   /** Loads run one at a time: the watcher and the API both start them. */
   #loading: Promise<void> = Promise.resolve();
 
@@ -78,6 +100,7 @@ export class WorkloadRegistry {
     this.#activity = options.activity;
     this.#overrides = options.overrides;
     this.#onChange = options.onChange;
+    this.#problems = new WorkloadProblems(options.activity);
   }
 
   /**
@@ -125,55 +148,57 @@ export class WorkloadRegistry {
     const names = (await readdir(this.#dir).catch(orNothingWhenMissing([] as string[])))
       .filter((name) => name.endsWith('.yaml') || name.endsWith('.yml'))
       .sort();
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
     const broken = new Set<string>();
+    const found: FoundProblem[] = [];
+    const keeping = (stale: Workload | undefined) =>
+      stale === undefined ? 'not loaded' : `keeping the previous version (${stale.hash})`;
     for (const name of names) {
       const file = join(this.#dir, name);
+      const stale = [...this.#workloads.values()].find((workload) => workload.file === file);
       let text: string | undefined;
       try {
         text = await readFile(file, 'utf8');
       } catch (error) {
         // Gone since the listing: removed. Unreadable: kept as it was, and said so.
         if (isNotFound(error)) continue;
-        const stale = [...this.#workloads.values()].find((workload) => workload.file === file);
         if (stale !== undefined) broken.add(stale.id);
-        this.#activity.record(
-          {
-            type: 'pool.warning',
-            workload: stale?.id ?? null,
-            message: `${name} could not be read (${(error as Error).message})${stale ? '; keeping the previous version' : ''}`,
-          },
-          'warn',
-        );
+        found.push({
+          file: name,
+          workload: stale?.id ?? null,
+          kind: 'unreadable',
+          message: `${name} could not be read (${(error as Error).message}); ${keeping(stale)}`,
+          details: [],
+        });
         continue;
       }
       const { spec, problems } = loadWorkload(text, { file, env: this.#env });
-      const errors = problems.filter((problem) => problem.severity === 'error');
       if (spec === undefined) {
-        const stale = [...this.#workloads.values()].find((workload) => workload.file === file);
         if (stale !== undefined) broken.add(stale.id);
-        this.#activity.record(
-          {
-            type: 'pool.warning',
-            workload: stale?.id ?? null,
-            message: `${name} is not valid${stale ? '; keeping the previous version' : ''}: ${errors.map((p) => formatProblem(name, p)).join('; ')}`,
-          },
-          'warn',
-        );
+        found.push({
+          file: name,
+          workload: stale?.id ?? declaredWorkloadId(text) ?? null,
+          kind: 'invalid',
+          message: `${name} is not valid; ${keeping(stale)}`,
+          details: placed(
+            name,
+            problems.filter((problem) => problem.severity === 'error'),
+          ),
+        });
         continue;
       }
-      if (seen.has(spec.id)) {
-        this.#activity.record(
-          {
-            type: 'pool.warning',
-            workload: spec.id,
-            message: `${name} repeats workload id "${spec.id}"; ignored`,
-          },
-          'warn',
-        );
+      const first = seen.get(spec.id);
+      if (first !== undefined) {
+        found.push({
+          file: name,
+          workload: spec.id,
+          kind: 'duplicate',
+          message: `${name} repeats workload id "${spec.id}" of ${first}; ignored`,
+          details: [],
+        });
         continue;
       }
-      seen.add(spec.id);
+      seen.set(spec.id, name);
       this.#put(spec, file);
     }
     for (const workload of this.#workloads.values()) {
@@ -186,7 +211,73 @@ export class WorkloadRegistry {
         });
       }
     }
+    const listed = new Set(names);
+    this.#problems.update(
+      ['unreadable', 'invalid', 'duplicate'],
+      found,
+      (problem) => {
+        if (!listed.has(problem.file)) return `${problem.file} is gone, and its problem with it`;
+        const loaded = this.list().find((workload) => basename(workload.file) === problem.file);
+        return loaded === undefined || loaded.removed
+          ? `${problem.file} has no problem any more`
+          : `${problem.file} loads again as workload ${loaded.id} (version ${loaded.hash})`;
+      },
+      Date.now(),
+    );
+    await this.#checkSinks();
     this.#onChange();
+  }
+
+  /**
+   * Tries the sink of every workload whose version it has not tried yet (in parallel, each bounded in
+   * time): a file with a sink that cannot be used still loads (an outage of the sink at start-up must not
+   * leave its tenants' instances without a workload), and the problem shows until the sink answers.
+   */
+  async #checkSinks(): Promise<void> {
+    const active = this.list().filter((workload) => !workload.removed);
+    for (const id of this.#sinkChecked.keys()) {
+      if (!active.some((workload) => workload.id === id)) this.#sinkChecked.delete(id);
+    }
+    await Promise.all(
+      active
+        .filter((workload) => this.#sinkChecked.get(workload.id)?.hash !== workload.hash)
+        .map(async (workload) => {
+          const sink = workload.spec.sync?.sink;
+          const problem = sink === undefined ? undefined : await checkSink(sink, this.#env.values());
+          this.#sinkChecked.set(workload.id, { hash: workload.hash, problem });
+        }),
+    );
+    const found = [...this.#sinkChecked.entries()].flatMap(([id, { problem }]) => {
+      const workload = this.#workloads.get(id);
+      if (problem === undefined || workload === undefined) return [];
+      return [sinkProblem(workload, problem)];
+    });
+    this.#problems.update(
+      ['sink'],
+      found,
+      (problem) => {
+        const workload = problem.workload === null ? undefined : this.#workloads.get(problem.workload);
+        if (workload === undefined || workload.removed)
+          return `workload ${problem.workload} is gone, and the problem of its sink with it`;
+        return workload.spec.sync?.sink.type === 's3'
+          ? `the S3 sink of ${workload.id} answers (version ${workload.hash})`
+          : `workload ${workload.id} no longer uses that sink (version ${workload.hash})`;
+      },
+      Date.now(),
+    );
+  }
+
+  /** What keeps files from being served as written, now (see workload-problems.ts). */
+  problems(): WorkloadProblem[] {
+    return this.#problems.list();
+  }
+
+  /** Tries again the sinks that could not be used: a bucket made or a server back clears their problem. */
+  recheckSinks(): Promise<void> {
+    for (const [id, checked] of this.#sinkChecked) {
+      if (checked.problem !== undefined) this.#sinkChecked.delete(id);
+    }
+    return this.load();
   }
 
   #put(spec: WorkloadSpec, file: string): void {
@@ -239,10 +330,11 @@ export class WorkloadRegistry {
   }
 
   /**
-   * Validates `text` as a workload file for `id` and writes it (atomically) over the workload's file, or
-   * to `<id>.yaml` for a new workload; then reloads. JSON is YAML, so either is stored as it came.
+   * Validates `text` as a workload file for `id`, tries its sink, and writes it (atomically) over the
+   * workload's file, or to `<id>.yaml` for a new workload; then reloads. JSON is YAML, so either is stored
+   * as it came. A sink that cannot be used refuses it, as an error does; warnings come back with it.
    */
-  async apply(id: string, text: string): Promise<{ workload: Workload; created: boolean }> {
+  async apply(id: string, text: string): Promise<AppliedWorkload> {
     const existing = this.#workloads.get(id);
     const file = existing !== undefined && !existing.removed ? existing.file : join(this.#dir, `${id}.yaml`);
     const name = basename(file);
@@ -253,12 +345,21 @@ export class WorkloadRegistry {
     }
     const other = this.list().find((workload) => workload.id !== id && workload.file === file);
     if (other !== undefined) throw new BadRequestError(`${name} already holds workload "${other.id}"`);
+    const sink = spec.sync?.sink;
+    const sinkFailure = sink === undefined ? undefined : await checkSink(sink, this.#env.values());
+    if (sinkFailure !== undefined) throw new SinkUnusableError(id, sinkFailure);
+    // Tried just now: the reload need not try it again.
+    this.#sinkChecked.set(id, { hash: specHash(spec), problem: undefined });
     await writeAtomically(file, text);
     await this.load();
     const workload = this.#workloads.get(id);
     if (workload === undefined || workload.removed)
       throw new Error(`workload ${id} did not load from ${name}`);
-    return { workload, created: existing === undefined || existing.removed };
+    const warnings = placed(
+      name,
+      problems.filter((problem) => problem.severity === 'warning'),
+    );
+    return { workload, created: existing === undefined || existing.removed, warnings };
   }
 
   /** Deletes the workload's file and reloads; its pool is removed (instances end with their tenancy). */
@@ -270,15 +371,48 @@ export class WorkloadRegistry {
     await this.load();
   }
 
-  /** Re-reads the directory when it changes, until `signal` aborts. */
+  /**
+   * Re-reads the directory when it changes, and tries the sinks that could not be used again every
+   * SINK_RECHECK_MS, until `signal` aborts.
+   */
   watch(signal: AbortSignal): void {
     let timer: NodeJS.Timeout | undefined;
     const watcher = watch(this.#dir, { signal }, () => {
       clearTimeout(timer);
-      timer = setTimeout(() => void this.load(), RELOAD_DEBOUNCE_MS);
+      timer = setTimeout(() => this.#reportFailure(this.load()), RELOAD_DEBOUNCE_MS);
     });
     watcher.on('error', () => undefined);
-    signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    const recheck = setInterval(() => {
+      if (this.problems().some((problem) => problem.kind === 'sink'))
+        this.#reportFailure(this.recheckSinks());
+    }, SINK_RECHECK_MS);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        clearInterval(recheck);
+      },
+      { once: true },
+    );
+  }
+
+  /** Resolves once no load is under way (the daemon's stop waits for it). */
+  async settled(): Promise<void> {
+    await this.#loading.catch(() => undefined);
+  }
+
+  /** A reload the watcher started that failed (the directory unreadable): said, and the next one tries again. */
+  #reportFailure(load: Promise<void>): void {
+    load.catch((error: Error) =>
+      this.#activity.record(
+        {
+          type: 'pool.warning',
+          workload: null,
+          message: `the workloads directory ${this.#dir} could not be read (${error.message}); every workload is kept as it was`,
+        },
+        'warn',
+      ),
+    );
   }
 }
 
@@ -296,6 +430,24 @@ async function writeAtomically(file: string, text: string): Promise<void> {
     await unlink(temp).catch(() => {});
     throw error;
   });
+}
+
+/** Problems of a file as the API and the CLI show them: `FILE:LINE:COL path` and the message. */
+function placed(name: string, problems: Problem[]): { path: string; message: string }[] {
+  return problems.map((problem) => ({
+    path: `${name}:${problem.line}:${problem.column} ${problem.path}`,
+    message: problem.message,
+  }));
+}
+
+function sinkProblem(workload: Workload, sink: SinkProblem): FoundProblem {
+  return {
+    file: basename(workload.file),
+    workload: workload.id,
+    kind: 'sink',
+    message: `workload ${workload.id} is served, but its sink cannot be used: ${sink.message}`,
+    details: [],
+  };
 }
 
 /** A catch handler: `value` when the error is ENOENT, the error again otherwise. */

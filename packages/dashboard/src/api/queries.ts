@@ -21,11 +21,16 @@ export function usePools() {
   });
 }
 
+/** One answer holds both the workloads and their files' problems: both hooks read it from one cache entry. */
+const workloadList = () => data(api.GET('/api/v1/workloads'));
+
 export function useWorkloads() {
-  return useQuery({
-    queryKey: ['workloads'],
-    queryFn: async () => (await data(api.GET('/api/v1/workloads'))).workloads,
-  });
+  return useQuery({ queryKey: ['workloads'], queryFn: workloadList, select: (body) => body.workloads });
+}
+
+/** What keeps workload files from being served as written: it lasts until fixed or the file is gone. */
+export function useWorkloadProblems() {
+  return useQuery({ queryKey: ['workloads'], queryFn: workloadList, select: (body) => body.problems });
 }
 
 export function useWorkloadFile(id: string) {

@@ -15,4 +15,5 @@ export type Save = Schemas['Save'];
 export type Wake = Schemas['Wake'];
 export type Workload = Schemas['Workload'];
 export type WorkloadFile = Schemas['WorkloadFile'];
+export type WorkloadProblem = Schemas['WorkloadList']['problems'][number];
 export type ErrorBody = Schemas['Error'];

@@ -2,8 +2,8 @@
  * Every pool at a glance: what needs attention first, then each pool's instances against its sizes, claim
  * rate and latency by path over the last minutes, and the newest events.
  */
-import { usePools } from '../api/queries.ts';
-import type { ActivityEvent, Pool } from '../api/types.ts';
+import { usePools, useWorkloadProblems } from '../api/queries.ts';
+import type { ActivityEvent, Pool, WorkloadProblem } from '../api/types.ts';
 import { ClaimRateChart, LatencyChart } from '../components/charts.tsx';
 import { EventList } from '../components/event-list.tsx';
 import { useNow } from '../components/now.ts';
@@ -19,12 +19,13 @@ export const WINDOW_MINUTES = 15;
 
 export function OverviewPage() {
   const pools = usePools();
+  const problems = useWorkloadProblems();
   const events = useEvents();
   const now = useNow();
   return (
     <>
       <Loaded query={pools} what="the pools">
-        {(list) => <Attention pools={list} events={events ?? []} now={now} />}
+        {(list) => <Attention pools={list} problems={problems.data ?? []} events={events ?? []} now={now} />}
       </Loaded>
       <section aria-labelledby="pools-title">
         <h2 id="pools-title">Pools</h2>
@@ -67,8 +68,13 @@ export function OverviewPage() {
   );
 }
 
-function Attention(props: { pools: Pool[]; events: readonly ActivityEvent[]; now: number }) {
-  const items = attention(props.pools, props.events, props.now - WINDOW_MINUTES * 60_000);
+function Attention(props: {
+  pools: Pool[];
+  problems: readonly WorkloadProblem[];
+  events: readonly ActivityEvent[];
+  now: number;
+}) {
+  const items = attention(props.pools, props.problems, props.events, props.now - WINDOW_MINUTES * 60_000);
   return (
     <section
       aria-labelledby="attention-title"
@@ -76,7 +82,10 @@ function Attention(props: { pools: Pool[]; events: readonly ActivityEvent[]; now
     >
       <h2 id="attention-title">Needs attention</h2>
       {items.length === 0 ? (
-        <p className="muted">Nothing failing: no failed instances or saves, every pool can fill and claim.</p>
+        <p className="muted">
+          Nothing failing: every workload file loads, no failed instances or saves, every pool can fill and
+          claim.
+        </p>
       ) : (
         <ul>
           {items.map((item) => (

@@ -1,8 +1,10 @@
 /**
- * What an operator should look at first: pools with failed instances, releases that could not save,
- * instances that cannot be created, pools a new tenant cannot claim from; and recent failure events.
+ * What an operator should look at first: workload files that are not served as written, pools with failed
+ * instances, releases that could not save, instances that cannot be created, pools a new tenant cannot
+ * claim from; and recent failure events. Each of the first kind is read from what is true now, so it goes
+ * as soon as it is fixed; an event goes when its workload is deleted, or else after the window.
  */
-import type { ActivityEvent, EventType, Pool } from '../api/types.ts';
+import type { ActivityEvent, EventType, Pool, WorkloadProblem } from '../api/types.ts';
 
 export interface Attention {
   key: string;
@@ -33,10 +35,20 @@ export function isExhausted(pool: Pool): boolean {
 
 export function attention(
   pools: readonly Pool[],
+  problems: readonly WorkloadProblem[],
   events: readonly ActivityEvent[],
   since: number,
 ): Attention[] {
-  const items: Attention[] = [];
+  const active = new Set(pools.filter((pool) => !pool.removed).map((pool) => pool.workload));
+  const items: Attention[] = problems.map((problem) => ({
+    key: `problem:${problem.kind}:${problem.file}`,
+    severity: 'error',
+    // A link only where there is a pool to go to (a new file that never loaded has none).
+    workload: problem.workload !== null && active.has(problem.workload) ? problem.workload : null,
+    title: problem.message,
+    detail: problem.details.map((detail) => `${detail.path}: ${detail.message}`).join('; '),
+    at: problem.since,
+  }));
   for (const pool of pools) {
     const { workload, instances, fill } = pool;
     if (instances.release_failed > 0) {
@@ -79,7 +91,12 @@ export function attention(
     }
   }
   const recent = events.filter(
-    (event) => FAILURE_TYPES.includes(event.type) && Date.parse(event.at) >= since,
+    (event) =>
+      FAILURE_TYPES.includes(event.type) &&
+      Date.parse(event.at) >= since &&
+      // A file's problem is shown from `problems`, for as long as it lasts and no longer.
+      event.data?.file === undefined &&
+      (event.workload === null || active.has(event.workload)),
   );
   for (const event of recent.slice(-8).reverse()) {
     items.push({

@@ -54,7 +54,8 @@ export function retention(): Field<Retention> {
       if (!isScalar(resolved)) return mismatch(resolved, path, context, expected);
       const value = readScalar(resolved, path, context, expected);
       if (value === INVALID) return INVALID;
-      if (typeof value === 'string' && value.includes('$')) return mismatch(resolved, path, context, expected);
+      if (typeof value === 'string' && value.includes('$'))
+        return mismatch(resolved, path, context, expected);
       // The value as substitution left it, where the file wrote it: read once, then as a count or an age.
       const filled = new Scalar(value);
       if (resolved.range) filled.range = resolved.range;

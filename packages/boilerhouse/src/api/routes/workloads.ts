@@ -5,7 +5,7 @@ import type { Boilerhouse } from '../../boilerhouse.ts';
 import { reachesWorkload } from '../reach.ts';
 import { type JsonSchema, route, schemas } from '../route.ts';
 import { ref } from '../view-schemas.ts';
-import { poolView, workloadFileView, workloadView } from '../views.ts';
+import { poolView, workloadFileView, workloadProblemView, workloadView } from '../views.ts';
 
 const workloadParam = { workload: schemas.workload };
 const idParam = { id: schemas.workload };
@@ -16,7 +16,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       method: 'get',
       path: '/api/v1/workloads',
       tag: 'workloads',
-      summary: 'The workloads served',
+      summary: 'The workloads served, and the problems of workload files',
       scope: 'read',
       limitedBy: 'filtered',
       responses: { 200: { description: 'The workloads', schema: ref('WorkloadList') } },
@@ -26,6 +26,11 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
             .list()
             .filter((workload) => reachesWorkload(principal.reach, workload.id))
             .map(workloadView),
+          // A file that names no workload is seen by tokens that reach every workload only.
+          problems: boilerhouse.workloads
+            .problems()
+            .filter((problem) => reachesWorkload(principal.reach, problem.workload))
+            .map(workloadProblemView),
         }),
     }),
     route({
@@ -54,7 +59,7 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       tag: 'workloads',
       summary: 'Create or replace a workload from a workload file (YAML or JSON)',
       description:
-        'Validated exactly as a file in the workloads directory is, then written there atomically. Problems come back as `details`, each with FILE:LINE:COL and the field path.',
+        'Validated exactly as a file in the workloads directory is, its sink tried (one listing of an S3 bucket, at most 5 s), then written there atomically. Errors come back as `details`, warnings (and images not on this host) as `warnings`, each with FILE:LINE:COL and the field path.',
       scope: 'workloads:write',
       limitedBy: { workload: 'path.id', everyTenant: true },
       params: idParam,
@@ -65,11 +70,13 @@ export function workloadRoutes(boilerhouse: Boilerhouse) {
       },
       responses: {
         200: { description: 'The workload as loaded', schema: ref('WorkloadApplied') },
-        400: 'The file is not valid',
+        400: 'The file is not valid, or its S3 sink refused the credentials or has no such bucket (`sink_unusable`)',
+        502: 'Its S3 sink did not answer (`sink_unusable`)',
       },
       handle: async (c, { params, body }) => {
-        const { workload, created } = await boilerhouse.applyWorkload(params.id as string, body as string);
-        return c.json({ id: workload.id, version: workload.hash, file: workload.file, created });
+        const applied = await boilerhouse.applyWorkload(params.id as string, body as string);
+        const { workload, created, warnings } = applied;
+        return c.json({ id: workload.id, version: workload.hash, file: workload.file, created, warnings });
       },
     }),
     route({

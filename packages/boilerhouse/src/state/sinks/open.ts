@@ -6,7 +6,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import type { S3Sink as S3SinkSpec, Sink as SinkSpec } from '@boilerhouse/spec';
 import { checkKey } from './keys.ts';
 import { LocalSink } from './local.ts';
-import { type S3Credentials, S3Sink } from './s3.ts';
+import { type S3Credentials, S3Sink, type S3SinkOptions } from './s3.ts';
 import { type Sink, SinkError } from './sink.ts';
 
 export interface OpenSinkOptions {
@@ -35,14 +35,21 @@ export function openSink(spec: SinkSpec, options: OpenSinkOptions): Sink {
     checkKey(prefix, 'sink prefix');
     return new LocalSink(join(root, prefix));
   }
-  return new S3Sink({
+  return new S3Sink({ ...s3SinkOptions(spec, options.env), prefix });
+}
+
+/** What an S3 sink of the spec is opened with, its credentials read from `env`. */
+export function s3SinkOptions(
+  spec: S3SinkSpec,
+  env: Record<string, string | undefined>,
+): Omit<S3SinkOptions, 'prefix'> {
+  return {
     bucket: spec.bucket,
     region: spec.region,
-    prefix,
     endpoint: spec.endpoint,
     forcePathStyle: spec.forcePathStyle,
-    credentials: spec.credentials && readCredentials(spec.credentials, options.env),
-  });
+    credentials: spec.credentials && readCredentials(spec.credentials, env),
+  };
 }
 
 function readCredentials(

@@ -45,12 +45,14 @@ export class S3Errors {
   sinkError(operation: string, key: string, error: unknown): SinkError {
     if (error instanceof SinkError) return error;
     const detail = this.scrub(describe(error));
-    // What tells a sink that is down from one that refused (state/save-errors.ts): the connection error's
-    // code, the HTTP status. Neither carries a credential.
+    // What tells a sink that is down from one that refused (state/save-errors.ts, sinks/check.ts): the
+    // connection error's code, the HTTP status, S3's error code. None carries a credential.
     const { code, name, $metadata } = (error ?? {}) as SdkError;
     const cause = Object.assign(new Error(detail), {
       code: name === 'TimeoutError' ? 'ETIMEDOUT' : code,
       status: $metadata?.httpStatusCode,
+      // S3's error code (NoSuchBucket, InvalidAccessKeyId, ...): it tells a refusal's reason apart.
+      s3Code: name,
     });
     cause.name = 'S3Error';
     return new SinkError(`s3 ${operation} ${key} in ${this.#where} failed: ${detail}`, { cause });

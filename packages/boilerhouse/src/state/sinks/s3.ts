@@ -166,6 +166,22 @@ export class S3Sink implements Sink {
     }
   }
 
+  /**
+   * One listing of at most one key under `prefix`, given up when `signal` aborts: that the endpoint answers,
+   * takes the credentials and has the bucket. Rejects with a SinkError, whose `reachFailure` says which failed.
+   */
+  async probe(prefix: string, signal: AbortSignal): Promise<void> {
+    checkPrefix(prefix);
+    try {
+      await this.#client.send(
+        new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix + prefix, MaxKeys: 1 }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      throw this.#errors.sinkError('list', prefix, signal.aborted ? signal.reason : error);
+    }
+  }
+
   /** Closes the connections it keeps alive. */
   destroy(): void {
     this.#client.destroy();

@@ -19,10 +19,11 @@ import {
 } from '@boilerhouse/spec';
 import { BadRequestError, BoilerhouseError, NotFoundError } from '../errors.ts';
 import { isNotFound } from '../state/beneath.ts';
-import { checkSink, type SinkProblem } from '../state/sinks/check.ts';
+import type { SinkProblem } from '../state/sinks/check.ts';
 import type { Activity } from './activity.ts';
 import { type PoolOverrides, type PoolSize, withChanges } from './pool-overrides.ts';
 import { type FoundProblem, type WorkloadProblem, WorkloadProblems } from './workload-problems.ts';
+import { sinkFixed, WorkloadSinks } from './workload-sinks.ts';
 
 export interface Workload {
   id: string;
@@ -83,8 +84,7 @@ export class WorkloadRegistry {
   readonly #onChange: () => void;
   readonly #overrides: PoolOverrides;
   readonly #problems: WorkloadProblems;
-  /** The version of each workload whose sink was last tried, and what that found. */
-  readonly #sinkChecked = new Map<string, { hash: string; problem: SinkProblem | undefined }>();
+  readonly #sinks: WorkloadSinks;
   /** Loads run one at a time: the watcher and the API both start them. */
   #loading: Promise<void> = Promise.resolve();
 
@@ -101,6 +101,7 @@ export class WorkloadRegistry {
     this.#overrides = options.overrides;
     this.#onChange = options.onChange;
     this.#problems = new WorkloadProblems(options.activity);
+    this.#sinks = new WorkloadSinks(options.env);
   }
 
   /**
@@ -228,41 +229,14 @@ export class WorkloadRegistry {
     this.#onChange();
   }
 
-  /**
-   * Tries the sink of every workload whose version it has not tried yet (in parallel, each bounded in
-   * time): a file with a sink that cannot be used still loads (an outage of the sink at start-up must not
-   * leave its tenants' instances without a workload), and the problem shows until the sink answers.
-   */
+  /** Tries the sinks of the workloads served (see workload-sinks.ts); a sink's problem shows until it answers. */
   async #checkSinks(): Promise<void> {
-    const active = this.list().filter((workload) => !workload.removed);
-    for (const id of this.#sinkChecked.keys()) {
-      if (!active.some((workload) => workload.id === id)) this.#sinkChecked.delete(id);
-    }
-    await Promise.all(
-      active
-        .filter((workload) => this.#sinkChecked.get(workload.id)?.hash !== workload.hash)
-        .map(async (workload) => {
-          const sink = workload.spec.sync?.sink;
-          const problem = sink === undefined ? undefined : await checkSink(sink, this.#env.values());
-          this.#sinkChecked.set(workload.id, { hash: workload.hash, problem });
-        }),
-    );
-    const found = [...this.#sinkChecked.entries()].flatMap(([id, { problem }]) => {
-      const workload = this.#workloads.get(id);
-      if (problem === undefined || workload === undefined) return [];
-      return [sinkProblem(workload, problem)];
-    });
+    const found = await this.#sinks.problems(this.list().filter((workload) => !workload.removed));
     this.#problems.update(
       ['sink'],
       found,
-      (problem) => {
-        const workload = problem.workload === null ? undefined : this.#workloads.get(problem.workload);
-        if (workload === undefined || workload.removed)
-          return `workload ${problem.workload} is gone, and the problem of its sink with it`;
-        return workload.spec.sync?.sink.type === 's3'
-          ? `the S3 sink of ${workload.id} answers (version ${workload.hash})`
-          : `workload ${workload.id} no longer uses that sink (version ${workload.hash})`;
-      },
+      (problem) =>
+        sinkFixed(problem, problem.workload === null ? undefined : this.#workloads.get(problem.workload)),
       Date.now(),
     );
   }
@@ -274,9 +248,7 @@ export class WorkloadRegistry {
 
   /** Tries again the sinks that could not be used: a bucket made or a server back clears their problem. */
   recheckSinks(): Promise<void> {
-    for (const [id, checked] of this.#sinkChecked) {
-      if (checked.problem !== undefined) this.#sinkChecked.delete(id);
-    }
+    this.#sinks.retryFailed();
     return this.load();
   }
 
@@ -345,11 +317,9 @@ export class WorkloadRegistry {
     }
     const other = this.list().find((workload) => workload.id !== id && workload.file === file);
     if (other !== undefined) throw new BadRequestError(`${name} already holds workload "${other.id}"`);
-    const sink = spec.sync?.sink;
-    const sinkFailure = sink === undefined ? undefined : await checkSink(sink, this.#env.values());
+    // Tried now, it need not be tried again by the reload.
+    const sinkFailure = await this.#sinks.tryBeforeApply(id, spec, specHash(spec));
     if (sinkFailure !== undefined) throw new SinkUnusableError(id, sinkFailure);
-    // Tried just now: the reload need not try it again.
-    this.#sinkChecked.set(id, { hash: specHash(spec), problem: undefined });
     await writeAtomically(file, text);
     await this.load();
     const workload = this.#workloads.get(id);
@@ -438,16 +408,6 @@ function placed(name: string, problems: Problem[]): { path: string; message: str
     path: `${name}:${problem.line}:${problem.column} ${problem.path}`,
     message: problem.message,
   }));
-}
-
-function sinkProblem(workload: Workload, sink: SinkProblem): FoundProblem {
-  return {
-    file: basename(workload.file),
-    workload: workload.id,
-    kind: 'sink',
-    message: `workload ${workload.id} is served, but its sink cannot be used: ${sink.message}`,
-    details: [],
-  };
 }
 
 /** A catch handler: `value` when the error is ENOENT, the error again otherwise. */

@@ -1,5 +1,6 @@
 /**
- * The daemon SIGKILLed at every step of claim, release, destroy and a dead container's salvage
+ * The daemon SIGKILLed at every step of claim, release, destroy, a dead container's salvage and a move to a
+ * new workload version (`workload upgrade --now`)
  * (BOILERHOUSE_CRASH_AT, packages/boilerhouse/src/crash-points.ts), then started again on the same
  * directories: no acknowledged write is lost, the tenant claims again and sees it, nothing is left over,
  * and the restarted daemon's event and metric say what recovery did.
@@ -27,7 +28,7 @@ interface Claimed {
 }
 
 /** What is done, on a daemon set to crash at `point`, to reach it. */
-const REACH: Record<CrashPoint, 'claim' | 'release' | 'destroy' | 'kill'> = {
+const REACH: Record<CrashPoint, 'claim' | 'release' | 'destroy' | 'kill' | 'upgrade'> = {
   'claim.taken': 'claim',
   'claim.restored': 'claim',
   'claim.opened': 'claim',
@@ -36,6 +37,8 @@ const REACH: Record<CrashPoint, 'claim' | 'release' | 'destroy' | 'kill'> = {
   'destroy.destroying': 'destroy',
   'destroy.removed': 'destroy',
   'dead.failed': 'kill',
+  'upgrade.moving': 'upgrade',
+  'upgrade.saved': 'upgrade',
 };
 
 async function counter(claim: Claimed): Promise<number> {
@@ -49,14 +52,12 @@ test.concurrent.each(Object.keys(REACH) as CrashPoint[])(
     const dirs = daemonDirs(root);
     await mkdir(dirs.workloadsDir, { recursive: true });
     // No interval saves and no reservations: a write survives only by the save of the step under test.
-    await writeFile(
-      join(dirs.workloadsDir, 'echo.yaml'),
-      await echoWorkload({
-        'min_idle: 2': 'min_idle: 1',
-        'interval: 30s': 'interval: 1h',
-        'affinity_timeout: 10m': 'affinity_timeout: 0',
-      }),
-    );
+    const workload = {
+      'min_idle: 2': 'min_idle: 1',
+      'interval: 30s': 'interval: 1h',
+      'affinity_timeout: 10m': 'affinity_timeout: 0',
+    };
+    await writeFile(join(dirs.workloadsDir, 'echo.yaml'), await echoWorkload(workload));
     const runtime = new DockerRuntime();
     let daemon: DaemonProcess | undefined = await spawnDaemon(dirs, {});
     const daemonId = daemon.daemonId;
@@ -70,6 +71,14 @@ test.concurrent.each(Object.keys(REACH) as CrashPoint[])(
       // A claim under test starts from a save: released (and destroyed, affinity 0) first.
       if (step === 'claim') await daemon.api('POST', '/api/v1/tenants/alice/release', { workload: 'echo' });
       await daemon.stop();
+      // A move under test is to a new version: alice's instance is of the old one when the daemon starts.
+      if (step === 'upgrade') {
+        const v2 = await echoWorkload({
+          ...workload,
+          'STATE_DIR: /data': 'STATE_DIR: /data\n  RELEASE: "2"',
+        });
+        await writeFile(join(dirs.workloadsDir, 'echo.yaml'), v2);
+      }
 
       const crashing = await spawnDaemon(dirs, { BOILERHOUSE_CRASH_AT: point });
       daemon = crashing;
@@ -81,13 +90,26 @@ test.concurrent.each(Object.keys(REACH) as CrashPoint[])(
             ? crashing.api('POST', '/api/v1/tenants/alice/release', { workload: 'echo' })
             : step === 'destroy'
               ? crashing.api('DELETE', `/api/v1/instances/${first.instance.id}`)
-              : run('docker', ['kill', first.instance.container_id]);
+              : step === 'upgrade'
+                ? crashing.api('POST', '/api/v1/workloads/echo/upgrade', { now: true })
+                : run('docker', ['kill', first.instance.container_id]);
       await action.catch(() => undefined);
       const [, signal] = (await died) as [number | null, string | null];
       expect(signal).toBe('SIGKILL');
 
       daemon = await spawnDaemon(dirs, {});
       const restarted = daemon;
+      // A tenant being moved is claimed again by itself, on the new version, once recovery saved its old one.
+      if (step === 'upgrade') {
+        type Tenant = { instances: { phase: string; version_status: string }[] };
+        const resumed = () =>
+          restarted
+            .api<Tenant>('GET', '/api/v1/tenants/alice')
+            .then(({ instances }) =>
+              instances.some((i) => i.phase === 'claimed' && i.version_status === 'current'),
+            );
+        await waitFor(resumed, 30_000, 'alice claimed again on the new version');
+      }
       const back = await waitFor(
         () => claim(restarted).catch(() => undefined),
         30_000,

@@ -11,7 +11,9 @@ export type CrashPoint =
   | 'release.saved'
   | 'destroy.destroying'
   | 'destroy.removed'
-  | 'dead.failed';
+  | 'dead.failed'
+  | 'upgrade.moving'
+  | 'upgrade.saved';
 
 const CRASH_AT = process.env.BOILERHOUSE_CRASH_AT;
 

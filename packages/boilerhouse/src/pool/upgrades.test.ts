@@ -157,6 +157,7 @@ test('a move whose save fails leaves the tenant on its instance with its data, a
     expect(bh.tenant(tenant).instances).toMatchObject([{ id: claim.instance.id, phase: 'claimed' }]);
     expect(await counter(urlOf(claim))).toBe(2);
   }
+  expect(listResumes(harness.db)).toEqual([]);
   expect(bh.events(50).find((event) => event.type === 'tenant.upgrade_failed')).toMatchObject({
     tenant: 'dave',
     data: { stage: 'save' },

@@ -14,9 +14,17 @@
  * A move that fails before its save is done leaves the tenant on its instance, running, data intact, and
  * says why. `plan` says who moves when, and moves nobody.
  */
+import { crashPoint } from '../crash-points.ts';
 import { inTransaction } from '../db/database.ts';
-import { getInstance, type Instance, listInstances, type Phase, transition } from '../db/instances.ts';
-import { addResume, removeResume } from '../db/resumes.ts';
+import {
+  findTenantInstance,
+  getInstance,
+  type Instance,
+  listInstances,
+  type Phase,
+  transition,
+} from '../db/instances.ts';
+import { addResume, listResumes, removeResume } from '../db/resumes.ts';
 import { ConflictError } from '../errors.ts';
 import { exactImages } from '../proxy/images.ts';
 import type { Claims } from './claims.ts';
@@ -183,17 +191,27 @@ export class Upgrades {
   }
 
   /**
-   * claimed -> releasing (claims and releases of the tenant wait) -> frozen and saved -> destroying, with
-   * the tenant to claim again (one transaction) -> claimed again on the current version.
+   * claimed -> releasing, with the tenant to claim again (one transaction: a daemon that stops from here on
+   * claims it at its next start, on the current version, once recovery has saved and destroyed this one)
+   * -> frozen and saved -> destroyed -> claimed again on the current version. Claims and releases of the
+   * tenant wait meanwhile; a release asked for meanwhile is honoured (the tenant is not claimed again).
    */
   async #moveClaimed(workload: Workload, instance: Instance): Promise<TenantMove> {
     const deps = this.#deps;
     const tenant = instance.tenant as string;
     const began = performance.now();
-    const releasing = transition(deps.db, instance.id, 'claimed', 'releasing', deps.now(), {
-      reason: `moving to version ${workload.hash}`,
+    const releasing = inTransaction(deps.db, () => {
+      const moving = transition(deps.db, instance.id, 'claimed', 'releasing', deps.now(), {
+        reason: `moving to version ${workload.hash}`,
+      });
+      if (moving !== undefined) {
+        const reason = `it was moved to version ${workload.hash}`;
+        addResume(deps.db, { workload: workload.id, tenant, reason, since: deps.now() });
+      }
+      return moving;
     });
-    if (releasing === undefined) return skipped(instance, 'not moved: it was no longer claimed');
+    if (releasing === undefined) return skipped(workload, instance, 'not moved: it was no longer claimed');
+    crashPoint('upgrade.moving');
     let stage = 'pre_release';
     try {
       await runLifecycleHooks(deps, releasing, workload.spec.hooks.preRelease, 'pre_release');
@@ -201,30 +219,34 @@ export class Upgrades {
       await this.#saveFrozen(workload, releasing);
     } catch (error) {
       const message = (error as Error).message;
-      transition(deps.db, releasing.id, 'releasing', 'claimed', deps.now(), {
-        reason: `not moved to version ${workload.hash}: ${message}`,
+      inTransaction(deps.db, () => {
+        transition(deps.db, releasing.id, 'releasing', 'claimed', deps.now(), {
+          reason: `not moved to version ${workload.hash}: ${message}`,
+        });
+        removeResume(deps.db, workload.id, tenant);
       });
       return this.#failed(workload, instance, 'command', stage, message);
     }
-    const destroying = inTransaction(deps.db, () => {
-      const moved = transition(deps.db, releasing.id, 'releasing', 'destroying', deps.now(), {
-        reason: `moved to version ${workload.hash} (its state saved first)`,
-      });
-      if (moved !== undefined) {
-        addResume(deps.db, {
-          workload: workload.id,
-          tenant,
-          reason: `it was moved to version ${workload.hash}`,
-          since: deps.now(),
-        });
-      }
-      return moved;
-    });
-    if (destroying === undefined) return skipped(instance, 'not moved: it changed while it was being saved');
+    crashPoint('upgrade.saved');
+    const reason = `moved to version ${workload.hash} (its state saved first)`;
+    const destroying = transition(deps.db, releasing.id, 'releasing', 'destroying', deps.now(), { reason });
+    if (destroying === undefined) {
+      return skipped(workload, instance, 'not moved: it changed while it was being saved');
+    }
     // A destroy that fails half-way is finished by the dead-instances loop; the tenant's data is saved.
     await finishDestroy(deps, destroying).catch((error: Error) =>
       deps.log.warn({ instance: instance.id, error: error.message }, 'destroying a moved instance failed'),
     );
+    // Released by its tenant (or an idle release) meanwhile, which dropped the claim to come; unless the
+    // resume loop made that claim already (it drops the row once done).
+    const toClaim = listResumes(deps.db).some(
+      (resume) => resume.workload === workload.id && resume.tenant === tenant,
+    );
+    if (!toClaim && findTenantInstance(deps.db, workload.id, tenant) === undefined) {
+      const message = `released while it was moved: saved, and ${instance.id} destroyed; its next claim gets version ${workload.hash}`;
+      this.#record(workload, instance, 'tenant.upgraded', `${tenant} ${message}`, { to: null });
+      return { ...planned(workload, instance), outcome: 'replaced', message };
+    }
     const claim = await this.#claims.claim(deps.workloads.get(workload.id) ?? workload, tenant).then(
       (result) => result,
       (error: Error) => error,
@@ -268,7 +290,8 @@ export class Upgrades {
     const releasing = transition(deps.db, instance.id, 'reserved', 'releasing', deps.now(), {
       reason: `replacing it with version ${workload.hash}`,
     });
-    if (releasing === undefined) return skipped(instance, 'not replaced: it was no longer reserved');
+    if (releasing === undefined)
+      return skipped(workload, instance, 'not replaced: it was no longer reserved');
     try {
       await this.#saveFrozen(workload, releasing);
     } catch (error) {
@@ -381,31 +404,7 @@ export class Upgrades {
 
 /** What happens to a tenant's instance of an old version if nobody asks for more. */
 function planned(workload: Workload, instance: Instance): TenantMove {
-  const version = workload.hash;
-  const afresh = workload.spec.sync === undefined ? ' (the workload keeps no state: it starts afresh)' : '';
-  const [outcome, message]: [MoveOutcome, string] =
-    instance.phase === 'reserved'
-      ? [
-          'replacing',
-          `its reservation is saved and ended now; its next claim gets version ${version}${afresh}`,
-        ]
-      : instance.phase === 'release_failed'
-        ? [
-            'next_release',
-            `its release could not save yet (retried); once saved it is destroyed, not reserved`,
-          ]
-        : instance.phase === 'failed'
-          ? [
-              'next_release',
-              `its container died: it is saved from the host and destroyed; its tenant then gets version ${version}`,
-            ]
-          : instance.phase === 'releasing'
-            ? ['next_release', 'being released (or moved): destroyed instead of reserved once saved']
-            : [
-                'next_release',
-                `moves to version ${version} at its next release, saved first${afresh}`,
-              ];
-  return {
+  const move = (outcome: MoveOutcome, message: string): TenantMove => ({
     tenant: instance.tenant as string,
     instance: instance.id,
     version: instance.specHash,
@@ -413,17 +412,32 @@ function planned(workload: Workload, instance: Instance): TenantMove {
     outcome,
     to: null,
     message,
-  };
+  });
+  const version = workload.hash;
+  const afresh = workload.spec.sync === undefined ? ' (the workload keeps no state: it starts afresh)' : '';
+  switch (instance.phase) {
+    case 'reserved':
+      return move(
+        'replacing',
+        `its reservation is saved and ended now; its next claim gets version ${version}${afresh}`,
+      );
+    case 'release_failed':
+      return move(
+        'next_release',
+        'its release could not save yet (retried); once saved it is destroyed, not reserved',
+      );
+    case 'failed':
+      return move(
+        'next_release',
+        `its container died: it is saved from the host and destroyed; its tenant then gets version ${version}`,
+      );
+    case 'releasing':
+      return move('next_release', 'being released (or moved): destroyed instead of reserved once saved');
+    default:
+      return move('next_release', `moves to version ${version} at its next release, saved first${afresh}`);
+  }
 }
 
-function skipped(instance: Instance, message: string): TenantMove {
-  return {
-    tenant: instance.tenant as string,
-    instance: instance.id,
-    version: instance.specHash,
-    phase: instance.phase,
-    outcome: 'skipped',
-    to: null,
-    message,
-  };
+function skipped(workload: Workload, instance: Instance, message: string): TenantMove {
+  return { ...planned(workload, instance), outcome: 'skipped', message };
 }

@@ -9,85 +9,24 @@
  *   node images/nanoclaw/context.ts --recipe      print what the image is made of (for the rebuild check)
  */
 import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  statSync,
-  symlinkSync,
-} from 'node:fs';
-import { basename, dirname, join, relative, sep } from 'node:path';
+  REPO_ROOT as root,
+  readManifest,
+  runtimeClosure as closureOf,
+  sizeOf,
+  sourceFiles,
+  topPackages,
+  workspaceSource,
+} from '../package-closure.ts';
 
-const root = join(import.meta.dirname, '..', '..');
 const packageDir = join(root, 'packages', 'nanoclaw');
 
-interface Manifest {
-  name: string;
-  version: string;
-  dependencies?: Record<string, string>;
-  optionalDependencies?: Record<string, string>;
-}
-
-const readManifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
-
-/** Where `name` resolves from a package in `fromDir`: its own node_modules, then each parent's. */
-function resolvePackage(name: string, fromDir: string): string | undefined {
-  for (let dir = fromDir; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'node_modules', name);
-    if (existsSync(join(candidate, 'package.json'))) return candidate;
-    if (dir === root || dirname(dir) === dir) return undefined;
-  }
-}
-
-/** Every package directory the host loads at run time. Missing optional dependencies are skipped. */
-export function runtimeClosure(): string[] {
-  const found = new Set<string>();
-  const visit = (dir: string) => {
-    const manifest = readManifest(dir);
-    const wanted = [
-      ...Object.keys(manifest.dependencies ?? {}).map((name) => ({ name, optional: false })),
-      ...Object.keys(manifest.optionalDependencies ?? {}).map((name) => ({ name, optional: true })),
-    ];
-    for (const { name, optional } of wanted) {
-      const resolved = resolvePackage(name, dir);
-      if (resolved === undefined) {
-        if (optional) continue;
-        throw new Error(`${manifest.name} needs ${name}, which is not installed: run npm ci`);
-      }
-      if (found.has(resolved)) continue;
-      found.add(resolved);
-      visit(resolved);
-    }
-  };
-  visit(packageDir);
-  return [...found].sort();
-}
-
-/** A package's files that go into the image: sources without tests or test helpers, its manifest, `extra`. */
-function sourceFiles(dir: string, extra: string[] = []): string[] {
-  const files: string[] = ['package.json', ...extra];
-  const walk = (sub: string) => {
-    for (const entry of readdirSync(join(dir, sub), { withFileTypes: true })) {
-      const path = join(sub, entry.name);
-      if (entry.isDirectory()) {
-        if (entry.name !== 'testing') walk(path);
-      } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) files.push(path);
-    }
-  };
-  walk('src');
-  return files.sort();
-}
+/** Every package directory the host loads at run time. */
+const runtimeClosure = () => closureOf(packageDir);
 
 const ownFiles = () => sourceFiles(packageDir, [join('bin', 'nanoclaw')]);
-
-/** Where a package in the closure really is, when it is one of this repository's workspace packages. */
-function workspaceSource(dir: string): string | undefined {
-  const real = realpathSync(dir);
-  return real.startsWith(join(root, 'packages') + sep) ? real : undefined;
-}
 
 function recipe(): string {
   const hash = createHash('sha256');
@@ -113,9 +52,7 @@ function stage(target: string): void {
   }
   // Packages nested in another's node_modules travel with their parent's copy.
   const closure = runtimeClosure();
-  const tops = closure.filter(
-    (dir) => !closure.some((other) => other !== dir && dir.startsWith(`${other}${sep}`)),
-  );
+  const tops = topPackages(closure);
   for (const dir of tops) {
     const inRoot = relative(join(root, 'node_modules'), dir);
     const destination = inRoot.startsWith('..')
@@ -138,12 +75,6 @@ function stage(target: string): void {
   process.stdout.write(
     `staged ${closure.length} packages (${(size / 1024 / 1024).toFixed(1)} MiB) in ${target}\n`,
   );
-}
-
-function sizeOf(path: string): number {
-  const stats = statSync(path);
-  if (!stats.isDirectory()) return stats.size;
-  return readdirSync(path).reduce((total, name) => total + sizeOf(join(path, name)), 0);
 }
 
 const [argument] = process.argv.slice(2);

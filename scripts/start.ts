@@ -1,7 +1,8 @@
 /**
  * The main job: Boilerhouse serving the NanoClaw workload (local sink, SQLite, web chat), a demo tenant
  * claimed, and the links printed: the dashboard and the demo tenant's chat page. Ctrl-C stops the daemon
- * (instances keep running, and are adopted by the next start).
+ * (instances keep running, and are adopted by the next start); `npm start -- --down` then takes the demo
+ * away (scripts/take-down.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { configFromEnv } from '../packages/boilerhouse/src/config.ts';
 import { startDaemon } from '../packages/boilerhouse/src/daemon.ts';
 import { createLogger } from '../packages/boilerhouse/src/log.ts';
+import { takeDown } from './take-down.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const demo = join(root, '.data', 'demo');
@@ -58,6 +60,10 @@ const config = configFromEnv({
 });
 const log = createLogger({ level: process.env.BOILERHOUSE_LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
 const daemon = await startDaemon(config, log, env);
+if (process.argv.includes('--down')) {
+  await takeDown(daemon, config.dataDir);
+  process.exit(0);
+}
 
 const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
   const response = await fetch(`${daemon.url}${path}`, {
@@ -136,7 +142,8 @@ ${
 The API and CLI take the same key:
   export BOILERHOUSE_URL=${daemon.url} BOILERHOUSE_TOKEN=$(cat ${keyPath})
   npm run boilerhouse -- status
-Ctrl-C stops Boilerhouse; its instances keep running and the next start adopts them.
+Ctrl-C stops Boilerhouse; its instances keep running and the next start adopts them
+(\`npm start -- --down\` then saves every tenant and removes them).
 `);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -113,6 +113,20 @@ export function useDrain(workload: string) {
   );
 }
 
+/** Moves the pool's claimed tenants on an old version to the current one now, each saved first. */
+export function useUpgrade(workload: string) {
+  return useAction(
+    () =>
+      data(
+        api.POST('/api/v1/workloads/{id}/upgrade', {
+          params: { path: { id: workload } },
+          body: { now: true },
+        }),
+      ),
+    () => [['pools'], ['instances', workload], ['tenants']],
+  );
+}
+
 export function useDestroyInstance() {
   return useAction(
     (id: string) => data(api.DELETE('/api/v1/instances/{id}', { params: { path: { id } } })),

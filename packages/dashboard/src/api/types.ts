@@ -4,6 +4,7 @@ import type { components } from './schema.d.ts';
 type Schemas = components['schemas'];
 
 export type Pool = Schemas['Pool'];
+export type Upgrade = Schemas['Upgrade'];
 export type Instance = Schemas['Instance'];
 export type Phase = Instance['phase'];
 export type ActivityEvent = Schemas['Event'];

@@ -1,6 +1,7 @@
 /**
- * One pool: its instances (phase, tenant, age, idle and reservation countdowns), scale and drain, and its
- * workload file with what validation says of it.
+ * One pool: its instances (version, phase, tenant, age, idle and reservation countdowns), those on an old
+ * version with a button that moves their tenants now, scale and drain, and its workload file with what
+ * validation says of it.
  */
 import { type FormEvent, useState } from 'react';
 import {
@@ -9,14 +10,16 @@ import {
   useInstances,
   usePools,
   useScale,
+  useUpgrade,
   useWorkloadFile,
 } from '../api/queries.ts';
-import type { Instance, Pool, WorkloadFile } from '../api/types.ts';
+import type { Instance, Pool, Upgrade, WorkloadFile } from '../api/types.ts';
 import { ConfirmButton } from '../components/confirm-button.tsx';
 import { Countdown } from '../components/countdown.tsx';
 import { useNow } from '../components/now.ts';
 import { PhaseBadge, PoolBar, PoolCounts } from '../components/phase.tsx';
 import { Empty, ErrorNote, Loaded } from '../components/states.tsx';
+import { VersionTag } from '../components/version.tsx';
 import { formatAgo, formatDuration } from '../format.ts';
 import { Link, paths } from '../router.tsx';
 
@@ -67,6 +70,7 @@ function PoolView(props: { pool: Pool }) {
             ) : null}
           </p>
         ) : null}
+        <OldVersions pool={pool} />
         <Steering pool={pool} />
       </section>
       <section aria-labelledby="instances-title">
@@ -78,6 +82,65 @@ function PoolView(props: { pool: Pool }) {
         <WorkloadFileView id={pool.workload} />
       </section>
     </>
+  );
+}
+
+/** Instances made from an older version of the workload file, and moving their tenants now. */
+function OldVersions(props: { pool: Pool }) {
+  const { pool } = props;
+  const upgrade = useUpgrade(pool.workload);
+  const old = pool.old_version;
+  const phases = Object.entries(old).filter(([, n]) => n > 0);
+  const total = phases.reduce((sum, [, n]) => sum + n, 0);
+  const what = [
+    old.claimed > 0
+      ? `claimed tenants move to version ${pool.version} at their next release, saved first`
+      : '',
+    old.reserved > 0 ? 'reservations are saved and replaced' : '',
+    old.ready + old.creating > 0 ? 'idle instances are replaced' : '',
+  ].filter(Boolean);
+  if (total === 0 && upgrade.data === undefined && upgrade.error === null) return null;
+  return (
+    <div className="old-versions" data-old-versions={total}>
+      {total > 0 ? (
+        <p className="note warning">
+          {total} instance(s) on an old version ({phases.map(([phase, n]) => `${n} ${phase}`).join(', ')})
+          {what.length > 0 ? `: ${what.join('; ')}.` : '.'}{' '}
+          {old.claimed > 0 ? (
+            <ConfirmButton
+              label="Move tenants now"
+              question={`Save each claimed tenant and move it to version ${pool.version} now?`}
+              className="small"
+              busy={upgrade.isPending}
+              onConfirm={() => upgrade.mutate()}
+            />
+          ) : null}
+        </p>
+      ) : null}
+      {upgrade.data ? <UpgradeOutcome upgrade={upgrade.data} /> : null}
+      {upgrade.error ? <ErrorNote error={upgrade.error} /> : null}
+    </div>
+  );
+}
+
+function UpgradeOutcome(props: { upgrade: Upgrade }) {
+  const moves = props.upgrade.tenants;
+  const failed = moves.filter((move) => move.outcome === 'failed' || move.outcome === 'resuming');
+  return (
+    <div className={`note ${failed.length > 0 ? 'error' : 'ok'}`} role="status" data-upgrade-outcome>
+      {moves.length === 0
+        ? 'No tenant was on an old version.'
+        : failed.length > 0
+          ? `${failed.length} of ${moves.length} move(s) failed; each tenant stays as its line says.`
+          : `Moved to version ${props.upgrade.version}:`}
+      <ul className="upgrade-moves">
+        {moves.map((move) => (
+          <li key={move.tenant} data-tenant={move.tenant} data-outcome={move.outcome}>
+            <Link to={paths.tenant(move.tenant)}>{move.tenant}</Link>: {move.message}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
@@ -183,6 +246,7 @@ function Instances(props: { workload: string }) {
               <thead>
                 <tr>
                   <th>instance</th>
+                  <th>version</th>
                   <th>phase</th>
                   <th>tenant</th>
                   <th>age</th>
@@ -215,6 +279,9 @@ function InstanceRow(props: { instance: Instance }) {
   return (
     <tr data-instance={instance.id} data-phase={instance.phase}>
       <td className="mono">{instance.id}</td>
+      <td>
+        <VersionTag instance={instance} />
+      </td>
       <td>
         <PhaseBadge phase={instance.phase} />
       </td>

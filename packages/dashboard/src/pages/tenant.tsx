@@ -1,5 +1,5 @@
 /**
- * One tenant, per workload: its instance (endpoints, countdowns) with claim and release, its upcoming
+ * One tenant, per workload: its instance (version, endpoints, countdowns) with claim and release, its upcoming
  * wakes, its saves with restore of an older one, its secret names with set and delete, its instance's
  * output followed live, and its recent activity.
  */
@@ -22,6 +22,7 @@ import { LiveLogs } from '../components/logs.tsx';
 import { useNow } from '../components/now.ts';
 import { PhaseBadge } from '../components/phase.tsx';
 import { Empty, ErrorNote, Loaded, Loading } from '../components/states.tsx';
+import { VersionTag } from '../components/version.tsx';
 import { formatAgo, formatBytes, formatMs } from '../format.ts';
 import { useEvents } from '../live/live.tsx';
 import { Link, paths } from '../router.tsx';
@@ -157,6 +158,15 @@ function InstanceFacts(props: { instance: Instance }) {
       <div>
         <dt>instance</dt>
         <dd className="mono">{instance.id}</dd>
+      </div>
+      <div>
+        <dt>version</dt>
+        <dd>
+          <VersionTag instance={instance} />
+          {instance.version_status === 'old' ? (
+            <span className="muted small"> moves to the current version at its next release</span>
+          ) : null}
+        </dd>
       </div>
       <div>
         <dt>endpoints</dt>
@@ -379,7 +389,7 @@ function Secrets(props: { tenant: string; workload: string }) {
   );
 }
 
-const TENANT_ACTIVITY = /^(instance|state|hook)\./;
+const TENANT_ACTIVITY = /^(instance\.|state\.|hook\.|tenant\.upgrade)/;
 
 function Activity(props: { tenant: string }) {
   const events = useEvents();

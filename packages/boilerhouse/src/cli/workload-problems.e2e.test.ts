@@ -178,4 +178,17 @@ test('a broken file in the watched directory shows in workload list and status u
   );
   expect(fixed.out).toMatch(/^vault\s.*\sactive\n/m);
   expect((await bh(['status'])).out.split('\n')[0]).toBe('POOLS');
+
+  // Broken again once loaded: the version loaded serves on, and its row points at the problem.
+  await writeFile(watched, 'id: vault\nimgae: x\n');
+  const kept = await waitFor(
+    async () => {
+      const run = await bh(['workload', 'list']);
+      return run.out.includes('PROBLEMS') ? run : undefined;
+    },
+    10_000,
+    'the problem of the loaded workload',
+  );
+  expect(kept.out).toMatch(/^vault\s.*\sactive, see problems\n/m);
+  expect(kept.out).toMatch(/^vault\.yaml is not valid; keeping the previous version \([0-9a-f]{12}\) /m);
 });

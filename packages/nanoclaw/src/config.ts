@@ -73,6 +73,18 @@ export interface Config {
   limits: { tenant: UsageLimits; group: UsageLimits };
   /** Where the next task's due time is written for the host to wake this NanoClaw (NANOCLAW_WAKE_FILE). */
   wakeFile: string;
+  /** Set when Boilerhouse runs this host for a tenant; what its operator's commands name. */
+  boilerhouse: BoilerhouseHosting | undefined;
+}
+
+/**
+ * Boilerhouse's gate sets BOILERHOUSE_TENANT and BOILERHOUSE_INSTANCE when it starts the host at a claim.
+ * The workload is read from the instance's id, which Boilerhouse makes `<workload>-<10 hex digits>`.
+ */
+export interface BoilerhouseHosting {
+  tenant: string;
+  instance: string | undefined;
+  workload: string | undefined;
 }
 
 export interface TelegramSettings {
@@ -192,9 +204,17 @@ export function loadConfig(env: Source = process.env, cwd = process.cwd()): Conf
           : undefined,
       ),
     ),
+    boilerhouse: boilerhouseHosting(env),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function boilerhouseHosting(env: Source): BoilerhouseHosting | undefined {
+  const tenant = env.BOILERHOUSE_TENANT;
+  if (tenant === undefined || tenant === '') return undefined;
+  const instance = env.BOILERHOUSE_INSTANCE || undefined;
+  return { tenant, instance, workload: /^(.+)-[0-9a-f]{10}$/.exec(instance ?? '')?.[1] };
 }
 
 /**

@@ -220,10 +220,10 @@ async function claimSide(
       healthcheck,
     );
     record(`${path}: claim call (port probe, health test by the gate's agent)`, claim.timingsMs.total);
-    if (path === 'warm') {
-      record('  warm: gate to port open (app boot)', claim.timingsMs.port ?? Number.NaN);
-      record("  warm: health test (gate's agent)", claim.timingsMs.health ?? Number.NaN);
-    }
+    if (path === 'cold')
+      record('  cold: create (network, container, start)', claim.timingsMs.create ?? Number.NaN);
+    record(`  ${path}: gate to port open (app boot)`, claim.timingsMs.port ?? Number.NaN);
+    record(`  ${path}: health test (gate's agent)`, claim.timingsMs.health ?? Number.NaN);
     await bench.boilerhouse.release(tenant, 'echo');
     return result;
   };
@@ -367,6 +367,9 @@ const PARTS_ORDER = [
   '  warm: gate to port open (app boot)',
   "  warm: health test (gate's agent)",
   "cold: claim call (port probe, health test by the gate's agent)",
+  '  cold: create (network, container, start)',
+  '  cold: gate to port open (app boot)',
+  "  cold: health test (gate's agent)",
   'release (reserve: run)',
   'release (reserve: pause)',
 ];

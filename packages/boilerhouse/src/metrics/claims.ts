@@ -13,7 +13,7 @@ const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 export function claimMetrics(registry: Registry): Feed {
   const claims = new Histogram({
     name: 'boilerhouse_claim_duration_seconds',
-    help: 'Claims answered with an instance, by path: hit (the tenant\'s own instance, reserved or still held), warm (a ready one), cold (a new one).',
+    help: "Claims answered with an instance, by path: hit (the tenant's own instance, reserved or still held), warm (a ready one), cold (a new one).",
     labelNames: ['workload', 'path'],
     buckets: BUCKETS,
     registers: [registry],

@@ -7,10 +7,10 @@ import { DatabaseSync } from 'node:sqlite';
 import type { SyncMapping } from '@boilerhouse/spec';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { whenMissing } from '../testing/missing.ts';
+import { headKey, saveBase, saveKey } from './keys.ts';
 import { MappingSet } from './mappings.ts';
 import { LocalSink } from './sinks/local.ts';
 import type { Sink } from './sinks/sink.ts';
-import { headKey, saveBase, saveKey } from './keys.ts';
 import { SnapshotStore } from './snapshots.ts';
 
 let root: string;

@@ -7,8 +7,8 @@
  * of which only those the last save lacks are uploaded.
  */
 import { createHash } from 'node:crypto';
-import type { Retention } from '@boilerhouse/spec';
 import type { FileHandle } from 'node:fs/promises';
+import type { Retention } from '@boilerhouse/spec';
 import type { Owner } from '../pool/instance-files.ts';
 import { Beneath } from './beneath.ts';
 import { type CapturedFile, copyDatabases, openCaptured, type Scan, scanState } from './capture.ts';

@@ -11,6 +11,7 @@ import {
   type WorkloadEnvironment,
   workloadEnvironment,
 } from '@boilerhouse/spec';
+import { type Backup, takeBackup } from './db/backup.ts';
 import type { Database } from './db/database.ts';
 import type { ActivityEvent } from './db/events.ts';
 import { lastEventId, listEvents, listEventsAfter } from './db/events.ts';
@@ -60,7 +61,7 @@ import { DockerProxies } from './proxy/proxies.ts';
 import { DockerRuntime } from './runtime/docker.ts';
 import { EngineClient } from './runtime/engine-client.ts';
 import type { ContainerRuntime } from './runtime/runtime.ts';
-import { loadSecretKey, MemoryDirs, TenantSecrets } from './secrets/index.ts';
+import { loadSecretKey, MemoryDirs, type SecretKey, TenantSecrets } from './secrets/index.ts';
 import { IntervalSaves } from './state/interval-saves.ts';
 import type { SaveSummary } from './state/manifest.ts';
 import type { DamagedSave, SaveResult } from './state/snapshots.ts';
@@ -149,6 +150,7 @@ export class Boilerhouse {
   readonly #workloadEnv: WorkloadEnvironment;
   readonly #dataDir: string;
   #secrets: TenantSecrets | undefined;
+  #secretKey: SecretKey | undefined;
   readonly #stopping = new AbortController();
   readonly #fillLoop: Loop;
   #loops: Promise<void>[] = [];
@@ -255,6 +257,7 @@ export class Boilerhouse {
     await restrictDataDir(this.#dataDir, new MemoryDirs(this.#dataDir));
     const key = await loadSecretKey(this.#env, this.#dataDir);
     this.#secrets = new TenantSecrets(this.#deps.db, key.key);
+    this.#secretKey = key;
     await this.workloads.ensureDir();
     await this.workloads.load();
     const report = await recover(this.#deps, this.#state, this.#dead).catch((error: unknown) => {
@@ -636,6 +639,12 @@ export class Boilerhouse {
           ),
       );
     }
+  }
+
+  /** A consistent copy of the database with the key that opens its secrets, as a tar stream (db/backup.ts). */
+  backup(): Promise<Backup> {
+    if (this.#secretKey === undefined) throw new ShuttingDownError();
+    return takeBackup({ db: this.#deps.db, key: this.#secretKey });
   }
 
   #secretStore(): TenantSecrets {

@@ -19,6 +19,7 @@ import { DashboardFiles } from './dashboard-files.ts';
 import { openApiDocument } from './openapi.ts';
 import { checkLimitedByFields, EVERYWHERE } from './reach.ts';
 import { type ApiContext, type Route, route } from './route.ts';
+import { backupRoutes } from './routes/backup.ts';
 import { eventRoutes } from './routes/events.ts';
 import { instanceRoutes } from './routes/instances.ts';
 import { linkRoutes } from './routes/links.ts';
@@ -83,6 +84,7 @@ export function createApp(boilerhouse: Boilerhouse, options: AppOptions): Hono<{
     ...linkRoutes(boilerhouse, db),
     ...instanceRoutes(boilerhouse),
     ...eventRoutes(boilerhouse, db),
+    ...backupRoutes(boilerhouse),
   ];
   if (metrics !== undefined) {
     routes.push(

@@ -1,5 +1,7 @@
 /** The `boilerhouse` command (also `bh`): the list of commands and the process's entry point. */
 import { basename } from 'node:path';
+import { backup } from './backup.ts';
+import { restore } from './backup-restore.ts';
 import { DEFAULT_URL } from './client.ts';
 import { type Command, twoColumns, usageLine } from './command.ts';
 import { events } from './events.ts';
@@ -39,6 +41,8 @@ const ENTRIES: Entry[] = [
   logs,
   events,
   tokensGroup,
+  backup,
+  restore,
 ];
 
 /** Every command, groups' commands in their place. */

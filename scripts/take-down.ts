@@ -27,7 +27,9 @@ export async function takeDown(daemon: Daemon, dataDir: string): Promise<void> {
     const deadline = Date.now() + GONE_WITHIN_MS;
     for (let left = boilerhouse.instances(); left.length > 0; left = boilerhouse.instances()) {
       if (Date.now() > deadline)
-        throw new Error(`instances still there after ${GONE_WITHIN_MS / 1000} s: ${left.map((i) => i.id).join(', ')}`);
+        throw new Error(
+          `instances still there after ${GONE_WITHIN_MS / 1000} s: ${left.map((i) => i.id).join(', ')}`,
+        );
       for (const instance of left.filter((each) => !PASSING.has(each.phase))) {
         await boilerhouse.destroy(instance.id).catch((error: unknown) => {
           if (!(error instanceof NotFoundError)) throw error;
@@ -40,5 +42,7 @@ export async function takeDown(daemon: Daemon, dataDir: string): Promise<void> {
     await daemon.stop();
   }
   await stopSocketHost(dataDir);
-  console.log(`The demo is down: ${before} instance(s) saved and removed; no container, network or mount is left.`);
+  console.log(
+    `The demo is down: ${before} instance(s) saved and removed; no container, network or mount is left.`,
+  );
 }

@@ -9,13 +9,22 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import {
-  REPO_ROOT as root,
   readManifest,
+  REPO_ROOT as root,
   runtimeClosure,
   sizeOf,
   sourceFiles,
@@ -37,11 +46,15 @@ function ownFiles(): string[] {
     (path) => !existsSync(path),
   );
   if (missing.length > 0)
-    throw new Error(`${missing.map((path) => relative(root, path)).join(', ')} missing: run scripts/setup.sh`);
+    throw new Error(
+      `${missing.map((path) => relative(root, path)).join(', ')} missing: run scripts/setup.sh`,
+    );
   const inPackage = sourceFiles(packageDir, ['bin/boilerhouse', 'bin/bh', ...NATIVE]).map((file) =>
     join('packages', 'boilerhouse', file),
   );
-  const images = ['Dockerfile', 'entrypoint.sh', 'host-mounts.ts', 'propagating-mount.sh'].map((file) => join('images', 'boilerhouse', file));
+  const images = ['Dockerfile', 'entrypoint.sh', 'host-mounts.ts', 'propagating-mount.sh'].map((file) =>
+    join('images', 'boilerhouse', file),
+  );
   const dashboard: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -94,7 +107,8 @@ function stage(target: string): void {
     mkdirSync(dirname(to), { recursive: true });
     cpSync(from, to, { recursive: true, dereference: true });
   };
-  for (const file of ownFiles()) if (file !== 'images/boilerhouse/Dockerfile') copy(join(root, file), join(app, file));
+  for (const file of ownFiles())
+    if (file !== 'images/boilerhouse/Dockerfile') copy(join(root, file), join(app, file));
   for (const dir of topPackages(runtimeClosure(packageDir))) {
     const source = workspaceSource(dir);
     const destination = join(app, relative(root, dir));
@@ -104,7 +118,8 @@ function stage(target: string): void {
     }
     // A workspace package, linked from node_modules as npm links it here: Node strips types only outside
     // node_modules, and follows the link.
-    for (const file of workspaceFiles(source)) copy(join(source, file), join(app, relative(root, source), file));
+    for (const file of workspaceFiles(source))
+      copy(join(source, file), join(app, relative(root, source), file));
     mkdirSync(dirname(destination), { recursive: true });
     symlinkSync(relative(dirname(destination), join(app, relative(root, source))), destination);
   }
@@ -114,17 +129,27 @@ function stage(target: string): void {
 export async function buildDaemonImage(tag = DAEMON_IMAGE): Promise<{ built: boolean; ms: number }> {
   const started = Date.now();
   const recipe = await daemonImageRecipe();
-  const label = await run('docker', ['image', 'inspect', '--format', '{{index .Config.Labels "boilerhouse.recipe"}}', tag])
+  const label = await run('docker', [
+    'image',
+    'inspect',
+    '--format',
+    '{{index .Config.Labels "boilerhouse.recipe"}}',
+    tag,
+  ])
     .then(({ stdout }) => stdout.trim())
     .catch(() => '');
   if (label === recipe) return { built: false, ms: Date.now() - started };
   const context = mkdtempSync(join(tmpdir(), 'boilerhouse-image-'));
   try {
     stage(context);
-    await run('docker', ['build', '--quiet', '--label', `boilerhouse.recipe=${recipe}`, '--tag', tag, context], {
-      env: { ...process.env, DOCKER_BUILDKIT: '0' },
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    await run(
+      'docker',
+      ['build', '--quiet', '--label', `boilerhouse.recipe=${recipe}`, '--tag', tag, context],
+      {
+        env: { ...process.env, DOCKER_BUILDKIT: '0' },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     process.stderr.write(`staged ${(sizeOf(join(context, 'app')) / 1024 / 1024).toFixed(1)} MiB\n`);
   } finally {
     rmSync(context, { recursive: true, force: true });

@@ -33,14 +33,20 @@ async function assertSharedWithHost(dir: string, what: string, option: string): 
   const mount = await mountOf(dir);
   if (mount.point !== '/' && mount.shared) return;
   const how =
-    mount.point === '/' ? 'not mounted from the host' : `on ${mount.point}, mounted without shared propagation`;
+    mount.point === '/'
+      ? 'not mounted from the host'
+      : `on ${mount.point}, mounted without shared propagation`;
   throw new Error(
     `${what} ${dir} is ${how}: the engine would not see the mounts Boilerhouse makes there. Run the container with ${option}`,
   );
 }
 
 const dataDir = resolve(process.env.BOILERHOUSE_DATA_DIR ?? '/var/lib/boilerhouse');
-await assertSharedWithHost(dataDir, 'the data directory', `-v ${dataDir}:${dataDir}:rshared (the same path on both sides)`);
+await assertSharedWithHost(
+  dataDir,
+  'the data directory',
+  `-v ${dataDir}:${dataDir}:rshared (the same path on both sides)`,
+);
 await assertSharedWithHost(
   new MemoryDirs(dataDir).root,
   "the secrets' memory directory",

@@ -12,9 +12,9 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import {
-  REPO_ROOT as root,
-  readManifest,
   runtimeClosure as closureOf,
+  readManifest,
+  REPO_ROOT as root,
   sizeOf,
   sourceFiles,
   topPackages,

@@ -196,9 +196,13 @@ test('the daemon runs in its image as the README says, and leaves nothing behind
   const endpoint = alice.endpoints[0]?.url as string;
   expect(await (await fetch(`${endpoint}/counter`)).text()).toBe('1\n');
   expect(await bh('release', 'alice', '--workload', 'echo')).toContain('reserved for alice');
-  const { stdout: status } = await run('docker', ['exec', '-e', 'BOILERHOUSE_TOKEN', '-e', 'BOILERHOUSE_URL', name, 'bh', 'status'], {
-    env: { ...process.env, BOILERHOUSE_TOKEN: API_KEY, BOILERHOUSE_URL: api },
-  });
+  const { stdout: status } = await run(
+    'docker',
+    ['exec', '-e', 'BOILERHOUSE_TOKEN', '-e', 'BOILERHOUSE_URL', name, 'bh', 'status'],
+    {
+      env: { ...process.env, BOILERHOUSE_TOKEN: API_KEY, BOILERHOUSE_URL: api },
+    },
+  );
   expect(status).toContain('alice');
 
   // The socket host, in the container: a child started through the instance's filtered socket reads the
@@ -230,7 +234,9 @@ test('the daemon runs in its image as the README says, and leaves nothing behind
   };
   expect(await runChild('test "$(cat /mnt/counter)" = 1', '/data:/mnt')).toBe(0);
   // Read-only reaches the engine too (a remount made in the container alone would not).
-  expect(await runChild('grep " /mnt ro,nosuid,nodev," /proc/self/mountinfo && ! touch /mnt/x', '/data:/mnt:ro')).toBe(0);
+  expect(
+    await runChild('grep " /mnt ro,nosuid,nodev," /proc/self/mountinfo && ! touch /mnt/x', '/data:/mnt:ro'),
+  ).toBe(0);
   const routed = await until(
     () =>
       fetch(`${gateway}/echo-socket/bob/counter`).then(

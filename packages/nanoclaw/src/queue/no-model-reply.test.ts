@@ -36,6 +36,10 @@ test('an endpoint without a key is said in both', () => {
 });
 
 test('an instance id not in the form Boilerhouse makes leaves the workload to the operator', () => {
-  const config = loadConfig({ NANOCLAW_HOME: home.path, BOILERHOUSE_TENANT: 'alice', BOILERHOUSE_INSTANCE: 'x' });
+  const config = loadConfig({
+    NANOCLAW_HOME: home.path,
+    BOILERHOUSE_TENANT: 'alice',
+    BOILERHOUSE_INSTANCE: 'x',
+  });
   expect(noModelReply(config)).toContain('`bh secrets set alice --workload <workload> ANTHROPIC_API_KEY`');
 });

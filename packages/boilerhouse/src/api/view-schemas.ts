@@ -82,7 +82,7 @@ const instanceProperties = {
   version_status: {
     enum: ['current', 'old'],
     description:
-      "old: made from an earlier version of its workload's file; a tenant's moves at its next release (POST /api/v1/workloads/{id}/upgrade tells when, or moves it now)",
+      "old: made from an earlier version of its workload's file; its tenant moves to the current one at its next release (POST /api/v1/workloads/{id}/upgrade says when, or moves it now)",
   },
   phase: { enum: [...PHASES] },
   tenant: stringOrNull('the tenant it serves or is reserved for'),

@@ -20,6 +20,7 @@ export const FAILURE_TYPES: readonly EventType[] = [
   'instance.unhealthy',
   'instance.failed',
   'tenant.resume_failed',
+  'tenant.upgrade_failed',
   'state.failed',
   'hook.failed',
   'pool.warning',

@@ -203,6 +203,26 @@ describe('large files, in chunks', () => {
     await mkdir(target);
     await expect(store().restore(target, mappings)).rejects.toThrow('big.bin: the saved content is damaged');
   });
+
+  test('a chunk longer than recorded fails the restore, and a missing one names its key', async () => {
+    const state = join(root, 'state');
+    await mkdir(state);
+    await writeFile(join(state, 'big.bin'), randomBytes(MIB));
+    await store().save(state, mappings, 'i-1');
+    const [chunk] = (await store().manifest(1)).files[0]?.chunks ?? [];
+    const key = `${base}blobs/${chunk?.slice(0, 2)}/${chunk}`;
+    const content = await sink.get(key);
+    await sink.put(key, Buffer.concat([content, randomBytes(3 * MIB)]));
+    await mkdir(join(root, 'longer'));
+    await expect(store().restore(join(root, 'longer'), mappings)).rejects.toThrow(
+      'big.bin: the saved content is damaged',
+    );
+    await sink.delete([key]);
+    await mkdir(join(root, 'missing'));
+    await expect(store().restore(join(root, 'missing'), mappings)).rejects.toThrow(
+      `save 1 refers to ${key}, which is missing`,
+    );
+  });
 });
 
 describe('a damaged newest save', () => {
@@ -254,6 +274,7 @@ describe('never a mix', () => {
         await sink.put(key, body);
       },
       get: (key) => sink.get(key),
+      stream: (key) => sink.stream(key),
       list: (prefix) => sink.list(prefix),
       delete: (keys) => sink.delete(keys),
     };

@@ -376,16 +376,11 @@ export class SnapshotStore {
         await write(path, file, (handle) => writeAt(handle, slice, 0));
       });
     });
-    // Each chunk is fetched, checked and written at its place, many at once across files.
+    // Each chunk is written at its place as it arrives, many at once across files, and checked once in.
     const large = inParallel(chunked, PARALLEL_REQUESTS, ({ file, path }) =>
       write(path, file, (handle) =>
         inParallel(chunkSpans(file), PARALLEL_REQUESTS, (span) =>
-          requests.run(async () => {
-            const key = blobKey(this.#base, span.sha256);
-            const content = await this.#getSaved(manifest, key);
-            this.#checkContent(manifest, key, file, content, span.sha256, span.length);
-            await writeAt(handle, content, span.offset);
-          }),
+          requests.run(() => this.#writeChunk(manifest, file, span, handle)),
         ),
       ),
     );
@@ -459,29 +454,59 @@ export class SnapshotStore {
     try {
       return await this.#sink.get(key);
     } catch (error) {
-      if (!(error instanceof SinkNotFoundError)) throw error;
-      throw new DamagedSaveError(
-        key,
-        `save ${manifest.seq} refers to ${key}, which is missing from ${this.#sink.description}`,
-      );
+      throw this.#missingAsDamage(manifest, key, error);
     }
   }
 
-  /** Refuses content that is not what the save recorded (a damaged or foreign object), naming the object. */
-  #checkContent(
+  /** A missing object a save refers to is a DamagedSaveError naming it; other errors stay as they are. */
+  #missingAsDamage(manifest: Manifest, key: string, error: unknown): unknown {
+    if (!(error instanceof SinkNotFoundError)) return error;
+    return new DamagedSaveError(
+      key,
+      `save ${manifest.seq} refers to ${key}, which is missing from ${this.#sink.description}`,
+    );
+  }
+
+  /**
+   * Streams a chunk into its place in the file, hashing it on the way: no chunk is held whole in memory,
+   * and writing overlaps fetching. Content that is not what the save recorded fails the restore (the
+   * state directory is the restore's own until it succeeds), and reading stops once it runs longer.
+   */
+  async #writeChunk(
     manifest: Manifest,
-    key: string,
     file: ManifestFile,
-    content: Buffer,
-    sha256: string,
-    length = content.length,
-  ): void {
-    if (content.length !== length || createHash('sha256').update(content).digest('hex') !== sha256) {
-      throw new DamagedSaveError(
-        key,
-        `${file.path}: the saved content is damaged: ${key} in ${this.#sink.description} does not hold what save ${manifest.seq} recorded`,
-      );
+    span: { sha256: string; offset: number; length: number },
+    handle: FileHandle,
+  ): Promise<void> {
+    const key = blobKey(this.#base, span.sha256);
+    const hash = createHash('sha256');
+    let length = 0;
+    try {
+      for await (const piece of this.#sink.stream(key)) {
+        if (length + piece.length > span.length) throw this.#damaged(manifest, key, file);
+        hash.update(piece);
+        await writeAt(handle, piece, span.offset + length);
+        length += piece.length;
+      }
+    } catch (error) {
+      throw this.#missingAsDamage(manifest, key, error);
     }
+    if (length !== span.length || hash.digest('hex') !== span.sha256)
+      throw this.#damaged(manifest, key, file);
+  }
+
+  /** Refuses content that is not what the save recorded (a damaged or foreign object), naming the object. */
+  #checkContent(manifest: Manifest, key: string, file: ManifestFile, content: Buffer, sha256: string): void {
+    if (createHash('sha256').update(content).digest('hex') !== sha256) {
+      throw this.#damaged(manifest, key, file);
+    }
+  }
+
+  #damaged(manifest: Manifest, key: string, file: ManifestFile): DamagedSaveError {
+    return new DamagedSaveError(
+      key,
+      `${file.path}: the saved content is damaged: ${key} in ${this.#sink.description} does not hold what save ${manifest.seq} recorded`,
+    );
   }
 
   /** The manifest, then HEAD: until HEAD moves, readers see the previous save. */

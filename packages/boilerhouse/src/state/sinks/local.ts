@@ -11,6 +11,8 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { checkKey, checkPrefix, compareKeys, TEMP_MARK } from './keys.ts';
 import { type Sink, SinkError, SinkNotFoundError } from './sink.ts';
 
+/** What `stream` reads at a time. */
+const STREAM_PIECE_BYTES = 1024 * 1024;
 /** Errors that mean "no object under this key" (a missing file, or a folder where the file would be). */
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
 
@@ -53,6 +55,31 @@ export class LocalSink implements Sink {
       return await readFile(path);
     } catch (error) {
       throw this.#readError('get', key, error);
+    }
+  }
+
+  async *stream(key: string): AsyncIterable<Buffer> {
+    const path = this.#path(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      throw this.#readError('get', key, error);
+    }
+    try {
+      for (;;) {
+        const piece = Buffer.allocUnsafe(STREAM_PIECE_BYTES);
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await handle.read(piece, 0, piece.length, null));
+        } catch (error) {
+          throw this.#readError('get', key, error);
+        }
+        if (bytesRead === 0) return;
+        yield piece.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
     }
   }
 

@@ -115,6 +115,26 @@ export class S3Sink implements Sink {
     }
   }
 
+  async *stream(key: string): AsyncIterable<Buffer> {
+    checkKey(key);
+    let body: AsyncIterable<Uint8Array>;
+    try {
+      const { Body } = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: this.#prefix + key }),
+      );
+      if (Body === undefined) throw new Error('the response has no body');
+      // In Node the body is the response stream itself.
+      body = Body as AsyncIterable<Uint8Array>;
+    } catch (error) {
+      throw this.#errors.readError('get', key, error);
+    }
+    try {
+      for await (const piece of body) yield Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    } catch (error) {
+      throw this.#errors.sinkError('get', key, error);
+    }
+  }
+
   async list(prefix: string): Promise<string[]> {
     checkPrefix(prefix);
     const keys: string[] = [];

@@ -45,6 +45,26 @@ export function runSinkContract(make: () => Promise<SinkFixture>): void {
       expect((await sink.get('big/buffer')).equals(body)).toBe(true);
     });
 
+    it('streams an object: the same bytes as get, in pieces', async () => {
+      const body = randomBytes(3 * 1024 * 1024 + 5);
+      await sink.put('big/streamed', body);
+      const pieces: Buffer[] = [];
+      for await (const piece of sink.stream('big/streamed')) pieces.push(piece);
+      expect(Buffer.concat(pieces).equals(body)).toBe(true);
+      await sink.put('empty', Buffer.alloc(0));
+      for await (const piece of sink.stream('empty')) expect(piece.length).toBe(0);
+    });
+
+    it('lets go of a stream stopped early, and the object reads again', async () => {
+      const body = randomBytes(4 * 1024 * 1024);
+      await sink.put('big/stopped', body);
+      for await (const piece of sink.stream('big/stopped')) {
+        expect(piece.length).toBeGreaterThan(0);
+        break;
+      }
+      expect((await sink.get('big/stopped')).equals(body)).toBe(true);
+    });
+
     it('overwrites an object', async () => {
       await sink.put('key', Buffer.from('first'));
       await sink.put('key', Buffer.from('second'));
@@ -76,10 +96,14 @@ export function runSinkContract(make: () => Promise<SinkFixture>): void {
       await expect(sink.get('d/1')).rejects.toBeInstanceOf(SinkNotFoundError);
     });
 
-    it('rejects get of a missing key with SinkNotFoundError', async () => {
+    it('rejects get and stream of a missing key with SinkNotFoundError', async () => {
       await sink.put('present/x', Buffer.from('x'));
       for (const key of ['missing', 'present', 'present/x/y']) {
         await expect(sink.get(key)).rejects.toMatchObject({ name: 'SinkNotFoundError', key });
+        await expect(sink.stream(key)[Symbol.asyncIterator]().next()).rejects.toMatchObject({
+          name: 'SinkNotFoundError',
+          key,
+        });
       }
     });
 
@@ -89,6 +113,7 @@ export function runSinkContract(make: () => Promise<SinkFixture>): void {
         await expect(sink.put(key, Buffer.from('x'))).rejects.toThrow(SinkError);
         await expect(sink.put(key, Buffer.from('x'))).rejects.toEqual(named);
         await expect(sink.get(key)).rejects.toEqual(named);
+        await expect(sink.stream(key)[Symbol.asyncIterator]().next()).rejects.toEqual(named);
         await expect(sink.delete(['fine', key])).rejects.toEqual(named);
       }
       await expect(sink.list('/abs')).rejects.toThrow(SinkError);

@@ -17,6 +17,12 @@ export interface Sink {
   put(key: string, body: Buffer): Promise<void>;
   /** The whole object; rejects with SinkNotFoundError when there is none. */
   get(key: string): Promise<Buffer>;
+  /**
+   * The object piece by piece as it arrives, for a caller that writes it out as it comes instead of
+   * holding it whole first; the first read rejects with SinkNotFoundError when there is none. A caller
+   * that stops early (returns from the iteration) lets go of the object's connection or file.
+   */
+  stream(key: string): AsyncIterable<Buffer>;
   /** Every key that starts with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Deletes the objects; keys that do not exist are not an error. */

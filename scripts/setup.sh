@@ -144,9 +144,11 @@ build_image() {
 # The NanoClaw agent image, from a staged context: the agent's code without tests, and only the
 # node_modules it loads at run time. The recipe hashes the module versions, not the 360 MB binary, and the
 # sources of the workspace package it shares with the host (schedules: packages/nanoclaw-schedule).
+# @playwright/mcp is the browser tool (it loads `playwright`; each carries its own playwright-core).
 build_agent_image() {
   local tag=nanoclaw-agent:latest dir=images/nanoclaw-agent package=packages/nanoclaw-agent
-  local modules=(@anthropic-ai/claude-agent-sdk @anthropic-ai/claude-agent-sdk-linux-x64 zod cron-parser luxon)
+  local modules=(@anthropic-ai/claude-agent-sdk @anthropic-ai/claude-agent-sdk-linux-x64 zod cron-parser luxon
+    @playwright/mcp playwright)
   local shared=packages/nanoclaw-schedule
   local context parent recipe module
   parent=$(sed -n 's/^ARG [A-Z_]*=\(.*\)$/\1/p' "$dir/Dockerfile" | head -n 1)
@@ -164,10 +166,13 @@ build_agent_image() {
   fi
   context=$(mktemp -d /tmp/nanoclaw-agent-image.XXXXXX)
   cp "$dir/Dockerfile" "$context/"
-  mkdir -p "$context/app/node_modules/@anthropic-ai" "$context/app/node_modules/@boilerhouse" "$context/app/workspace/nanoclaw-schedule"
+  mkdir -p "$context/app/node_modules/@boilerhouse" "$context/app/workspace/nanoclaw-schedule"
   cp "$package/package.json" "$context/app/"
   (cd "$package" && find src -type f -name '*.ts' ! -name '*.test.ts' ! -path 'src/testing/*' -exec cp --parents {} "$context/app/" \;)
-  for module in "${modules[@]}"; do cp -r "node_modules/$module" "$context/app/node_modules/$module"; done
+  for module in "${modules[@]}"; do
+    mkdir -p "$(dirname "$context/app/node_modules/$module")"
+    cp -r "node_modules/$module" "$context/app/node_modules/$module"
+  done
   # The shared workspace package, linked from node_modules as npm links it here: Node strips types only
   # outside node_modules, and it resolves the link to its target.
   cp "$shared/package.json" "$context/app/workspace/nanoclaw-schedule/"

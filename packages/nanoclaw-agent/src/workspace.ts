@@ -13,6 +13,8 @@ export interface WorkspacePaths {
   ipc: string;
   /** The host's model proxy socket (its directory mounted read-only). */
   modelSocket: string;
+  /** The host's MCP gateway, beside it: servers that hold a credential run with the host. */
+  mcpSocket: string;
 }
 
 export function workspacePaths(root = process.env.NANOCLAW_WORKSPACE || '/workspace'): WorkspacePaths {
@@ -21,5 +23,6 @@ export function workspacePaths(root = process.env.NANOCLAW_WORKSPACE || '/worksp
     global: join(root, 'global'),
     ipc: join(root, 'ipc'),
     modelSocket: join(root, 'model', 'model.sock'),
+    mcpSocket: join(root, 'model', 'mcp.sock'),
   };
 }

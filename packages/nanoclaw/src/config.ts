@@ -7,8 +7,12 @@
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { GOOGLE_ENDPOINTS, type GoogleEndpoints } from '@boilerhouse/nanoclaw-gmail/config';
+import { DEFAULT_REDIRECT_URI } from '@boilerhouse/nanoclaw-gmail/consent';
 import { type EnvFileValue, readEnvFile } from './env-file.ts';
 import type { Level } from './log.ts';
+import { HOST_SERVER_NAMES } from './mcp/gmail.ts';
+import { type OperatorServer, parseOperatorServers } from './mcp/operator-servers.ts';
 
 export interface ContainerSettings {
   image: string;
@@ -75,6 +79,19 @@ export interface Config {
   wakeFile: string;
   /** Set when Boilerhouse runs this host for a tenant; what its operator's commands name. */
   boilerhouse: BoilerhouseHosting | undefined;
+  /** The operator's MCP servers per group (NANOCLAW_MCP_SERVERS, mcp/operator-servers.ts). */
+  mcpServers: OperatorServer[];
+  gmail: GmailSettings;
+}
+
+/** Gmail beside the host (mcp/gmail.ts). The client's secret is a secret: never logged, never given to an agent. */
+export interface GmailSettings {
+  /** GMAIL_OAUTH_CLIENT_ID and GMAIL_OAUTH_CLIENT_SECRET: a Google "Desktop app" OAuth client. */
+  client: { id: string; secret: string } | undefined;
+  /** GMAIL_OAUTH_REDIRECT_URI: where consent lands (a loopback address that loads nothing, by default). */
+  redirectUri: string;
+  /** GMAIL_API_URL, GMAIL_OAUTH_TOKEN_URL, GMAIL_OAUTH_AUTH_URL, GMAIL_OAUTH_REVOKE_URL: Google's unless set. */
+  endpoints: GoogleEndpoints;
 }
 
 /**
@@ -205,9 +222,41 @@ export function loadConfig(env: Source = process.env, cwd = process.cwd()): Conf
       ),
     ),
     boilerhouse: boilerhouseHosting(env),
+    mcpServers: operatorServers(read, problems),
+    gmail: gmailSettings(read, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function operatorServers(read: ReturnType<typeof reader>, problems: string[]): OperatorServer[] {
+  const text = read.optional('NANOCLAW_MCP_SERVERS');
+  if (text === undefined) return [];
+  const parsed = parseOperatorServers(text, HOST_SERVER_NAMES);
+  if (parsed.every((entry) => typeof entry === 'string')) {
+    for (const problem of parsed) problems.push(`NANOCLAW_MCP_SERVERS ${problem}`);
+    return [];
+  }
+  return parsed as OperatorServer[];
+}
+
+function gmailSettings(read: ReturnType<typeof reader>, problems: string[]): GmailSettings {
+  const url = (value: string) =>
+    /^https?:\/\/[^\s]+$/.test(value) ? undefined : 'must be an http:// or https:// URL';
+  const id = read.optional('GMAIL_OAUTH_CLIENT_ID');
+  const secret = read.optional('GMAIL_OAUTH_CLIENT_SECRET');
+  if ((id === undefined) !== (secret === undefined))
+    problems.push('GMAIL_OAUTH_CLIENT_ID and GMAIL_OAUTH_CLIENT_SECRET go together: set both, or neither');
+  return {
+    client: id !== undefined && secret !== undefined ? { id, secret } : undefined,
+    redirectUri: read.string('GMAIL_OAUTH_REDIRECT_URI', DEFAULT_REDIRECT_URI, url),
+    endpoints: {
+      api: read.string('GMAIL_API_URL', GOOGLE_ENDPOINTS.api, url).replace(/\/+$/, ''),
+      token: read.string('GMAIL_OAUTH_TOKEN_URL', GOOGLE_ENDPOINTS.token, url),
+      auth: read.string('GMAIL_OAUTH_AUTH_URL', GOOGLE_ENDPOINTS.auth, url),
+      revoke: read.string('GMAIL_OAUTH_REVOKE_URL', GOOGLE_ENDPOINTS.revoke, url),
+    },
+  };
 }
 
 function boilerhouseHosting(env: Source): BoilerhouseHosting | undefined {

@@ -487,9 +487,12 @@ describe('the repository workloads', () => {
       test: undefined,
     });
     expect(nanoclaw.sync?.policy).toEqual(reference.sync?.policy);
-    expect(nanoclaw.sync?.mappings.map((mapping) => mapping.path)).toEqual(
+    // The reference's mappings, and Gmail's tokens beside WhatsApp's (issue 21).
+    const paths = nanoclaw.sync?.mappings.map((mapping) => mapping.path) ?? [];
+    expect(paths.filter((path) => path !== 'store/gmail')).toEqual(
       reference.sync?.mappings.map((mapping) => mapping.path),
     );
+    expect(paths).toContain('store/gmail');
     expect(nanoclaw.environment.DOCKER_HOST).toBeUndefined();
     expect(nanoclaw.docker?.images).toEqual(['nanoclaw-agent:latest']);
     expect(nanoclaw.volumes.secrets?.target).toBe('/app/.env');

@@ -1,5 +1,7 @@
 /** Carries out a host command (commands.ts) and says what happened, for the chat. */
 import { MAIN_FOLDER } from '../layout.ts';
+import { type McpCommandDeps, mcpCommand } from '../mcp/commands.ts';
+import type { GmailConnection } from '../mcp/gmail-command.ts';
 import type { ChatStore } from '../store/chats.ts';
 import {
   EVERYONE,
@@ -27,9 +29,15 @@ export interface CommandDeps {
   /** A group has new messages (approved ones). */
   enqueue(folder: string): void;
   now(): number;
+  mcp: McpCommandDeps;
+  gmail: GmailConnection;
 }
 
-export function runCommand(command: Command, group: RegisteredGroup, deps: CommandDeps): string {
+export function runCommand(
+  command: Command,
+  group: RegisteredGroup,
+  deps: CommandDeps,
+): string | Promise<string> {
   if (MAIN_ONLY.has(command.name) && !isMainGroup(group)) {
     return `Only the main chat can use /${command.name}.`;
   }
@@ -65,6 +73,10 @@ export function runCommand(command: Command, group: RegisteredGroup, deps: Comma
     case 'approve':
     case 'deny':
       return decideHeld(deps, command.name, command.id);
+    case 'mcp':
+      return mcpCommand(deps.mcp, command.args);
+    case 'gmail':
+      return deps.gmail.command(command.args);
   }
 }
 

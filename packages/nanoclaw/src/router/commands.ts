@@ -6,7 +6,8 @@
  * - `/senders <chat id> [everyone|ignore|hold]` (who may talk there: everyone, listed senders with
  *   others ignored, or listed senders with others held), `/allow <chat id> <sender id>`,
  *   `/disallow <chat id> <sender id>`;
- * - `/held` (messages waiting for approval), `/approve <id>`, `/deny <id>`.
+ * - `/held` (messages waiting for approval), `/approve <id>`, `/deny <id>`;
+ * - `/mcp ...` (each group's MCP servers, mcp/commands.ts), `/gmail ...` (Gmail's connection, mcp/gmail-command.ts).
  */
 export type SendersMode = 'everyone' | 'ignore' | 'hold';
 
@@ -19,7 +20,8 @@ export type Command =
   | { name: 'senders'; jid: string; mode: SendersMode | undefined }
   | { name: 'allow' | 'disallow'; jid: string; sender: string }
   | { name: 'held' }
-  | { name: 'approve' | 'deny'; id: number | undefined };
+  | { name: 'approve' | 'deny'; id: number | undefined }
+  | { name: 'mcp' | 'gmail'; args: string[] };
 
 export const MAIN_ONLY: ReadonlySet<Command['name']> = new Set([
   'groups',
@@ -32,6 +34,8 @@ export const MAIN_ONLY: ReadonlySet<Command['name']> = new Set([
   'held',
   'approve',
   'deny',
+  'mcp',
+  'gmail',
 ]);
 
 const MODES: readonly string[] = ['everyone', 'ignore', 'hold'];
@@ -74,6 +78,12 @@ export function parseCommand(text: string, trigger: string): Command | undefined
       const id = args.length === 1 && /^\d+$/.test(args[0] ?? '') ? Number(args[0]) : undefined;
       return { name: word.toLowerCase() === '/approve' ? 'approve' : 'deny', id };
     }
+    case '/mcp':
+    case '/gmail':
+      return {
+        name: word.toLowerCase() === '/mcp' ? 'mcp' : 'gmail',
+        args: args.filter((arg) => arg !== ''),
+      };
     default:
       return undefined;
   }

@@ -15,6 +15,7 @@ import type { Logger } from '../log.ts';
 const READY_TIMEOUT_MS = 15_000;
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
+const STOP_GRACE_MS = 5000;
 
 export interface HostServerDefinition {
   name: string;
@@ -74,16 +75,18 @@ export class HostMcpServers {
     return this.#start(definition).ready;
   }
 
+  /** Ends every server: stdin closed (its cue to exit), killed if it has not gone within STOP_GRACE_MS. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    const exits = [...this.#running.values()].map(
-      ({ child }) =>
-        new Promise<void>((resolve) =>
-          child.exitCode !== null ? resolve() : child.once('exit', () => resolve()),
-        ),
+    await Promise.all(
+      [...this.#running.values()].map(({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return undefined;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+        child.stdin?.end();
+        return exited.finally(() => clearTimeout(kill));
+      }),
     );
-    for (const { child } of this.#running.values()) child.stdin?.end();
-    await Promise.all(exits);
   }
 
   #start(definition: HostServerDefinition): Running {

@@ -12,7 +12,7 @@
  * Restores go into empty directories and are checked against their source (byte for byte; for (c), with
  * PRAGMA integrity_check).
  *
- *   npm run bench:state -- [--repetitions 3] [--json]
+ *   npm run bench:state -- [--repetitions 5] [--json]
  *
  * Needs rclone on PATH (Debian: apt-get install -y rclone). rclone is configured only through environment
  * variables, never on its command line, and runs without AWS_CA_BUNDLE (which breaks it).
@@ -21,7 +21,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
@@ -41,7 +41,7 @@ import { SnapshotStore } from '../packages/boilerhouse/src/state/snapshots.ts';
 import { distribution } from './stats.ts';
 
 const { values: flags } = parseArgs({
-  options: { repetitions: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } },
+  options: { repetitions: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } },
 });
 const repetitions = Number(flags.repetitions);
 if (!Number.isInteger(repetitions) || repetitions < 1) {
@@ -89,6 +89,9 @@ if (version.error !== undefined || version.status !== 0) {
 }
 const rcloneVersion = version.stdout.split('\n')[0]?.trim() ?? 'rclone';
 
+const startedAt = new Date();
+/** The 1-minute load average before and after each repetition: the machine is shared. */
+const loads: number[] = [loadavg()[0] as number];
 const root = await mkdtemp(join(tmpdir(), 'boilerhouse-bench-state-'));
 let server: S3Server | undefined;
 let sink: Sink | undefined;
@@ -455,6 +458,7 @@ try {
       },
     );
     await rm(run, { recursive: true, force: true });
+    loads.push(loadavg()[0] as number);
   }
 } finally {
   await cleanup();
@@ -497,6 +501,8 @@ if (flags.json) {
     JSON.stringify(
       {
         repetitions,
+        startedAt: startedAt.toISOString(),
+        loadAverages: loads,
         statistic: 'median',
         s3rver: s3rverVersion,
         rclone: { version: rcloneVersion, command: rcloneCommand },
@@ -508,12 +514,15 @@ if (flags.json) {
     ),
   );
 } else {
-  const header = ['', 'ours ms', 'rclone ms', 'ours / rclone', 'target', 'met'];
+  const range = (values: number[]) => `${Math.min(...values).toFixed(0)}-${Math.max(...values).toFixed(0)}`;
+  const header = ['', 'ours ms', 'rclone ms', 'ours / rclone', 'ours range', 'rclone range', 'target', 'met'];
   const lines = Object.values(results).map((r) => [
     r.label,
     r.oursMs.toFixed(1),
     r.rcloneMs.toFixed(1),
     r.ratio.toFixed(3),
+    range(r.runs.ours),
+    range(r.runs.rclone),
     r.target,
     r.met ? 'yes' : 'NO',
   ]);
@@ -523,7 +532,7 @@ if (flags.json) {
   const pad = (line: string[]) =>
     line
       .map((cell, column) =>
-        column === 0 || column >= 4 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
+        column === 0 || column >= 6 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
       )
       .join('  ')
       .trimEnd();
@@ -539,6 +548,7 @@ if (flags.json) {
       `(c) writer rows (${WRITER_ROW_BYTES} B, one per transaction) inserted during the save, per run: ours ${sqlite.writerRowsDuringSave.ours.join(', ')}; rclone ${sqlite.writerRowsDuringSave.rclone.join(', ')}`,
       `(c) PRAGMA integrity_check of our restored database: ${list(sqlite.restoredIntegrity.ours)}`,
       `(c) PRAGMA integrity_check of rclone's restored copy: ${list(sqlite.restoredIntegrity.rclone)}`,
+      `started ${startedAt.toISOString()}; load average (1 min) ${loads.map((load) => load.toFixed(1)).join(', ')} (before the first repetition and after each)`,
     ].join('\n'),
   );
 }

@@ -5,12 +5,14 @@
  */
 import { type Options, query, type SDKMessage, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import type { AgentInput } from './input.ts';
+import type { RunMcp } from './mcp-servers.ts';
 import { MCP_SERVER_NAME, nanoclawMcpServer } from './mcp-tools.ts';
 import type { MessageQueue } from './message-queue.ts';
 import { unrecoverableModelError } from './model-errors.ts';
 import type { AgentOutput } from './output.ts';
 import { isStaleSessionError, ReplayLog } from './session.ts';
 import { systemPromptAppend } from './system-prompt.ts';
+import { type Turn, userMessage } from './turn.ts';
 import type { WorkspacePaths } from './workspace.ts';
 
 /**
@@ -41,13 +43,15 @@ export interface RunDeps {
   input: AgentInput;
   paths: WorkspacePaths;
   /** The run's turns after the first prompt; ended on `_close` or idle. */
-  queue: MessageQueue;
+  queue: MessageQueue<Turn>;
   emit(output: AgentOutput): Promise<void>;
   /** Called after a result when no turn is pending: the idle clock may start. */
   onIdle(): void;
   log(message: string): void;
   /** The environment the CLI runs with. */
   env: NodeJS.ProcessEnv;
+  /** The run's MCP servers besides nanoclaw (mcp-servers.ts). */
+  mcp: Pick<RunMcp, 'servers' | 'allowedTools' | 'prompt'>;
 }
 
 export interface RunOutcome {
@@ -58,12 +62,8 @@ export interface RunOutcome {
 
 type Attempt = { kind: 'done'; outcome: RunOutcome } | { kind: 'stale' };
 
-function userMessage(text: string): SDKUserMessage {
-  return { type: 'user', message: { role: 'user', content: text }, parent_tool_use_id: null };
-}
-
-async function* userTurns(texts: AsyncIterable<string>): AsyncGenerator<SDKUserMessage> {
-  for await (const text of texts) yield userMessage(text);
+async function* userTurns(turns: AsyncIterable<Turn>, groupDir: string): AsyncGenerator<SDKUserMessage> {
+  for await (const turn of turns) yield await userMessage(turn, groupDir);
 }
 
 function queryOptions(deps: RunDeps, resume: string | null): Options {
@@ -74,15 +74,22 @@ function queryOptions(deps: RunDeps, resume: string | null): Options {
     additionalDirectories: [paths.global],
     // 'project' is what loads CLAUDE.md files; user settings stay out of a host-managed session dir.
     settingSources: ['project'],
-    systemPrompt: { type: 'preset', preset: 'claude_code', append: systemPromptAppend(input, paths) },
+    systemPrompt: {
+      type: 'preset',
+      preset: 'claude_code',
+      append: [systemPromptAppend(input, paths), ...deps.mcp.prompt].join('\n'),
+    },
     mcpServers: {
       [MCP_SERVER_NAME]: nanoclawMcpServer({
         ipcDir: paths.ipc,
         chatJid: input.chatJid,
         isMain: input.isMain,
+        groupDir: paths.group,
         replyTimeoutMs: HOST_REPLY_TIMEOUT_MS,
       }),
+      ...deps.mcp.servers,
     },
+    allowedTools: deps.mcp.allowedTools,
     // Unattended inside its own container, as the unprivileged `node` user: nobody is there to approve.
     permissionMode: 'bypassPermissions',
     allowDangerouslySkipPermissions: true,
@@ -111,14 +118,14 @@ function resultError(message: Extract<SDKMessage, { type: 'result' }>): string {
 async function attempt(
   deps: RunDeps,
   resume: string | null,
-  replay: ReplayLog,
-  previous: string[],
+  replay: ReplayLog<Turn>,
+  previous: Turn[],
 ): Promise<Attempt> {
   let sessionId: string | null = resume;
   let answered = false;
   let failed = false;
   const turns = query({
-    prompt: userTurns(replay.feed(previous, deps.queue)),
+    prompt: userTurns(replay.feed(previous, deps.queue), deps.paths.group),
     options: queryOptions(deps, resume),
   });
   try {
@@ -169,12 +176,12 @@ async function attempt(
 }
 
 /** Runs every turn of the run; a stale session id is dropped and the same turns go to a fresh session. */
-export async function runAgent(deps: RunDeps, firstPrompt: string): Promise<RunOutcome> {
-  const first = new ReplayLog();
-  const resumed = await attempt(deps, deps.input.sessionId, first, [firstPrompt]);
+export async function runAgent(deps: RunDeps, firstTurn: Turn): Promise<RunOutcome> {
+  const first = new ReplayLog<Turn>();
+  const resumed = await attempt(deps, deps.input.sessionId, first, [firstTurn]);
   if (resumed.kind === 'done') return resumed.outcome;
   deps.log(`session ${deps.input.sessionId} is not known to the SDK (stale); starting a new session`);
-  const fresh = await attempt(deps, null, new ReplayLog(), first.consumed);
+  const fresh = await attempt(deps, null, new ReplayLog<Turn>(), first.consumed);
   if (fresh.kind === 'stale') throw new Error('a new session was reported stale');
   return fresh.outcome;
 }

@@ -37,7 +37,7 @@ async function start(idleTimeoutMs = 60_000): Promise<FollowUpWatcher> {
     idleTimeoutMs,
     // A long poll: these tests see the file-event path; the poll is only a fallback.
     pollMs: 10_000,
-    onMessage: (text) => events.push(`message:${text}`),
+    onMessage: (turn) => events.push(`message:${turn.text}`),
     onClose: (reason) => events.push(`close:${reason}`),
     log: (line) => logs.push(line),
   });
@@ -96,7 +96,33 @@ test('the idle clock runs only while the agent is idle, and a follow-up stops it
 });
 
 test('parseFollowUp names what is wrong with a file', () => {
-  expect(parseFollowUp(message('hi'))).toEqual({ text: 'hi' });
+  expect(parseFollowUp(message('hi'))).toEqual({ text: 'hi', images: [] });
+  const images = [{ path: 'files/cat.png', mediaType: 'image/png' }];
+  expect(parseFollowUp(JSON.stringify({ type: 'message', text: 'see', images }))).toEqual({
+    text: 'see',
+    images,
+  });
+  expect(
+    parseFollowUp(
+      JSON.stringify({
+        type: 'message',
+        text: 'see',
+        images: [{ path: '../x.png', mediaType: 'image/png' }],
+      }),
+    ),
+  ).toEqual({ error: `images[0].path: expected a path inside the group's folder, got "../x.png"` });
+  expect(
+    parseFollowUp(
+      JSON.stringify({
+        type: 'message',
+        text: 'see',
+        images: [{ path: 'x.svg', mediaType: 'image/svg+xml' }],
+      }),
+    ),
+  ).toEqual({
+    error:
+      'images[0].mediaType: expected one of image/png, image/jpeg, image/gif, image/webp, got "image/svg+xml"',
+  });
   expect(parseFollowUp('{"type":"message","text":""}')).toEqual({
     error: 'expected "text" to be a non-empty string',
   });

@@ -6,6 +6,8 @@
 import { watch } from 'node:fs';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InputError, parseImages } from './input.ts';
+import type { Turn } from './turn.ts';
 
 export const CLOSE_FILE = '_close';
 
@@ -14,7 +16,7 @@ export interface FollowUpOptions {
   idleTimeoutMs: number;
   /** A fallback scan in case a file event is missed (events are the fast path). */
   pollMs?: number;
-  onMessage(text: string): void;
+  onMessage(turn: Turn): void;
   onClose(reason: 'close' | 'idle'): void;
   log(message: string): void;
 }
@@ -27,19 +29,24 @@ export interface FollowUpWatcher {
   stop(): void;
 }
 
-/** The text of one follow-up file, or why it cannot be one. */
-export function parseFollowUp(text: string): { text: string } | { error: string } {
+/** The turn of one follow-up file (its text and images), or why it cannot be one. */
+export function parseFollowUp(text: string): Turn | { error: string } {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (error) {
     return { error: `not JSON (${(error as Error).message})` };
   }
-  const message = body as { type?: unknown; text?: unknown } | null;
+  const message = body as { type?: unknown; text?: unknown; images?: unknown } | null;
   if (message?.type !== 'message') return { error: 'expected "type": "message"' };
   if (typeof message.text !== 'string' || message.text.trim() === '')
     return { error: 'expected "text" to be a non-empty string' };
-  return { text: message.text };
+  try {
+    return { text: message.text, images: parseImages(message.images, 'images') };
+  } catch (error) {
+    if (error instanceof InputError) return { error: error.message };
+    throw error;
+  }
 }
 
 export async function watchFollowUps(options: FollowUpOptions): Promise<FollowUpWatcher> {
@@ -80,7 +87,7 @@ export async function watchFollowUps(options: FollowUpOptions): Promise<FollowUp
       }
       delivered += 1;
       watcher.busy();
-      options.onMessage(parsed.text);
+      options.onMessage(parsed);
     }
     // Messages written before _close are delivered first, so none is lost to a close.
     if (!closed && names.includes(CLOSE_FILE)) {

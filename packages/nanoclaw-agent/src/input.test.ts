@@ -13,11 +13,51 @@ const valid = {
 };
 
 test('a valid input is read as given; a missing sessionId means a new session', () => {
-  expect(parseInput(JSON.stringify(valid))).toEqual(valid);
+  expect(parseInput(JSON.stringify(valid))).toEqual({ ...valid, mcpServers: [], mcpToken: null });
   const { sessionId: _, ...withoutSession } = valid;
   expect(parseInput(JSON.stringify(withoutSession)).sessionId).toBeNull();
   const resumed = { ...valid, sessionId: '0b7c2a47-1111-4222-8333-944444444444' };
   expect(parseInput(JSON.stringify(resumed)).sessionId).toBe(resumed.sessionId);
+});
+
+test('images are paths inside the group folder with one of the four image types', () => {
+  const images = [
+    { path: 'files/cat.png', mediaType: 'image/png' },
+    { path: 'files/sub/dog.jpg', mediaType: 'image/jpeg' },
+  ];
+  expect(parseInput(JSON.stringify({ ...valid, images })).images).toEqual(images);
+  const refused = (image: unknown) => () => parseInput(JSON.stringify({ ...valid, images: [image] }));
+  expect(refused({ path: '/etc/passwd', mediaType: 'image/png' })).toThrow(
+    `input.images[0].path: expected a path inside the group's folder, got "/etc/passwd"`,
+  );
+  expect(refused({ path: 'files/../../x', mediaType: 'image/png' })).toThrow('input.images[0].path');
+  expect(refused({ path: 'files/a.pdf', mediaType: 'application/pdf' })).toThrow(
+    'input.images[0].mediaType: expected one of image/png, image/jpeg, image/gif, image/webp',
+  );
+  expect(() => parseInput(JSON.stringify({ ...valid, images: 'files/cat.png' }))).toThrow(
+    'input.images: expected a list',
+  );
+});
+
+test("the group's MCP servers and the gateway token are read as given; a bad entry is refused naming it", () => {
+  const mcpServers = [
+    { name: 'files', type: 'stdio', package: '@acme/files-mcp', args: ['--ro'] },
+    { name: 'docs', type: 'http', url: 'https://mcp.example.com/mcp' },
+    { name: 'gmail', type: 'host' },
+  ];
+  expect(parseInput(JSON.stringify({ ...valid, mcpServers, mcpToken: 'a-gateway-token' }))).toMatchObject({
+    mcpServers,
+    mcpToken: 'a-gateway-token',
+  });
+  const refused = (server: unknown) => () => parseInput(JSON.stringify({ ...valid, mcpServers: [server] }));
+  expect(refused({ name: 'Bad Name', type: 'host' })).toThrow('input.mcpServers[0].name');
+  expect(refused({ name: 'x', type: 'stdio', package: '../../bin/sh' })).toThrow(
+    'input.mcpServers[0].package',
+  );
+  expect(refused({ name: 'x', type: 'http', url: 'file:///etc/passwd' })).toThrow('input.mcpServers[0].url');
+  expect(refused({ name: 'x', type: 'docker' })).toThrow(
+    'input.mcpServers[0].type: expected stdio, http, sse or host',
+  );
 });
 
 test.each([

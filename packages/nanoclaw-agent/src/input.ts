@@ -1,4 +1,16 @@
 /** The run's input: one JSON object on stdin (AGENT-PROTOCOL.md, "Input"), checked field by field. */
+import { type AgentMcpServer, parseMcpServers } from './mcp-config.ts';
+
+export type { AgentMcpServer } from './mcp-config.ts';
+
+export const IMAGE_MEDIA_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
+
+/** An image of a turn, in the group's folder, handed to the model as an image. */
+export interface AgentImage {
+  /** Relative to the group's folder (the working directory), e.g. `files/photo.png`. */
+  path: string;
+  mediaType: (typeof IMAGE_MEDIA_TYPES)[number];
+}
 
 export interface AgentInput {
   prompt: string;
@@ -16,6 +28,12 @@ export interface AgentInput {
    * group only. The model's real credential never enters the container.
    */
   modelToken: string;
+  /** Images of the prompt's messages, in order; none when left out. */
+  images?: AgentImage[];
+  /** The group's MCP servers (mcp-config.ts); none when left out. */
+  mcpServers?: AgentMcpServer[];
+  /** This run's key to the host's MCP gateway, for `host` servers; like modelToken, it dies with the run. */
+  mcpToken?: string | null;
 }
 
 export class InputError extends Error {
@@ -36,6 +54,29 @@ function requireBoolean(body: Record<string, unknown>, field: string): boolean {
   if (typeof value !== 'boolean')
     throw new InputError(`input.${field}: expected true or false, got ${describe(value)}`);
   return value;
+}
+
+/** `images` of an input or a follow-up: a list of {path, mediaType}, each path inside the group's folder. */
+export function parseImages(value: unknown, field: string): AgentImage[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new InputError(`${field}: expected a list, got ${describe(value)}`);
+  return value.map((item, index) => {
+    const { path, mediaType } = (item ?? {}) as Record<string, unknown>;
+    if (
+      typeof path !== 'string' ||
+      path === '' ||
+      path.startsWith('/') ||
+      path.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')
+    )
+      throw new InputError(
+        `${field}[${index}].path: expected a path inside the group's folder, got ${describe(path)}`,
+      );
+    if (!(IMAGE_MEDIA_TYPES as readonly unknown[]).includes(mediaType))
+      throw new InputError(
+        `${field}[${index}].mediaType: expected one of ${IMAGE_MEDIA_TYPES.join(', ')}, got ${describe(mediaType)}`,
+      );
+    return { path, mediaType: mediaType as AgentImage['mediaType'] };
+  });
 }
 
 function describe(value: unknown): string {
@@ -69,5 +110,8 @@ export function parseInput(text: string): AgentInput {
     isScheduledTask: requireBoolean(fields, 'isScheduledTask'),
     assistantName: requireString(fields, 'assistantName'),
     modelToken: requireString(fields, 'modelToken'),
+    ...(fields.images === undefined ? {} : { images: parseImages(fields.images, 'input.images') }),
+    mcpServers: parseMcpServers(fields.mcpServers),
+    mcpToken: typeof fields.mcpToken === 'string' && fields.mcpToken !== '' ? fields.mcpToken : null,
   };
 }

@@ -7,10 +7,13 @@ import { join } from 'node:path';
 import { runAgent } from './agent-run.ts';
 import { watchFollowUps } from './follow-ups.ts';
 import { parseInput } from './input.ts';
+import { runMcp } from './mcp-servers.ts';
 import { MessageQueue } from './message-queue.ts';
-import { cliEnvironment, modelSocketError, startModelBridge } from './model-bridge.ts';
+import { cliEnvironment, modelSocketError } from './model-bridge.ts';
 import { writeFrame } from './output.ts';
+import { startSocketBridge } from './socket-bridge.ts';
 import { firstPrompt } from './system-prompt.ts';
+import type { Turn } from './turn.ts';
 import { workspacePaths } from './workspace.ts';
 
 const DEFAULT_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
@@ -51,12 +54,13 @@ async function main(): Promise<0 | 1> {
   const paths = workspacePaths();
   const socketError = await modelSocketError(paths.modelSocket);
   if (socketError) return fail(socketError);
-  const bridge = await startModelBridge(paths.modelSocket, log);
-  const queue = new MessageQueue();
+  const bridge = await startSocketBridge(paths.modelSocket, log);
+  const mcp = await runMcp(input, paths, log);
+  const queue = new MessageQueue<Turn>();
   const followUps = await watchFollowUps({
     inputDir: join(paths.ipc, 'input'),
     idleTimeoutMs: idleTimeout,
-    onMessage: (text) => queue.push(text),
+    onMessage: (turn) => queue.push(turn),
     onClose: (reason) => {
       log(reason === 'close' ? 'closing: the host sent _close' : `closing: idle for ${idleTimeout} ms`);
       queue.end();
@@ -75,11 +79,13 @@ async function main(): Promise<0 | 1> {
       onIdle: () => followUps.idle(),
       log,
       env: cliEnvironment(process.env, bridge.url, input.modelToken),
+      mcp,
     },
-    firstPrompt(input),
+    { text: firstPrompt(input), images: input.images ?? [] },
   );
   followUps.stop();
   bridge.close();
+  mcp.close();
   log(`run ended (exit ${outcome.exitCode}), session ${outcome.sessionId ?? 'none'}`);
   return outcome.exitCode;
 }

@@ -25,7 +25,13 @@ afterEach(async () => {
 });
 
 function context(isMain: boolean, replyTimeoutMs = 10_000): ToolContext {
-  return { ipcDir, chatJid: isMain ? 'web:main' : 'tg:-100200', isMain, replyTimeoutMs };
+  return {
+    ipcDir,
+    chatJid: isMain ? 'web:main' : 'tg:-100200',
+    isMain,
+    groupDir: '/workspace/group',
+    replyTimeoutMs,
+  };
 }
 
 /** Calls a tool's handler as the MCP server would after validating the arguments. */
@@ -62,7 +68,7 @@ const task: VisibleTask = {
   ],
 };
 
-test('main is offered all nine tools; other groups the eight without register_group', () => {
+test('main is offered all ten tools; other groups the nine without register_group', () => {
   const names = (isMain: boolean) => nanoclawTools(context(isMain)).map((tool) => tool.name);
   expect(names(true).sort()).toEqual(
     [
@@ -73,12 +79,13 @@ test('main is offered all nine tools; other groups the eight without register_gr
       'register_group',
       'resume_task',
       'schedule_task',
+      'send_file',
       'send_message',
       'update_task',
     ].sort(),
   );
   expect(names(false)).not.toContain('register_group');
-  expect(names(false)).toHaveLength(8);
+  expect(names(false)).toHaveLength(9);
 });
 
 test("send_message writes a message for the group's own chat, or the chat it names", async () => {

@@ -1,12 +1,13 @@
 /**
  * The in-process MCP server `nanoclaw` (tools `mcp__nanoclaw__*`): send_message and register_group here,
- * the task tools in task-tools.ts. Each request is one JSON file written atomically into the IPC dir;
- * the host authorises it by the directory it appears in, never by its content, and answers in
- * responses/ (host-request.ts).
+ * send_file in file-tools.ts, the task tools in task-tools.ts. Each request is one JSON file written
+ * atomically into the IPC dir; the host authorises it by the directory it appears in, never by its
+ * content, and answers in responses/ (host-request.ts).
  */
 import { join } from 'node:path';
 import { createSdkMcpServer, tool } from '@anthropic-ai/claude-agent-sdk';
 import { z } from 'zod';
+import { sendFileTool } from './file-tools.ts';
 import { askHost } from './host-request.ts';
 import { taskTools } from './task-tools.ts';
 import { refused, type ToolContext } from './tool-context.ts';
@@ -73,6 +74,7 @@ function registerGroupTool(context: ToolContext) {
 export function nanoclawTools(context: ToolContext) {
   return [
     sendMessageTool(context),
+    sendFileTool(context),
     ...taskTools(context),
     ...(context.isMain ? [registerGroupTool(context)] : []),
   ];

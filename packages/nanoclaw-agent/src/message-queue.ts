@@ -2,14 +2,14 @@
  * The user turns of one run, in order: the first prompt, then each follow-up. The SDK reads it as its
  * streaming input, so follow-ups join the running session; ending it lets the SDK finish and exit.
  */
-export class MessageQueue implements AsyncIterable<string> {
-  #items: string[] = [];
+export class MessageQueue<T> implements AsyncIterable<T> {
+  #items: T[] = [];
   #ended = false;
   #wake: (() => void) | undefined;
 
-  push(text: string): void {
+  push(item: T): void {
     if (this.#ended) throw new Error('message queue: push after end');
-    this.#items.push(text);
+    this.#items.push(item);
     this.#wake?.();
   }
 
@@ -23,7 +23,7 @@ export class MessageQueue implements AsyncIterable<string> {
     return this.#ended;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
     while (true) {
       const next = this.#items.shift();
       if (next !== undefined) {

@@ -11,7 +11,7 @@ test("the CLI's unknown-session error is stale only for the session that was res
 });
 
 test('the queue hands out turns in order, waits for more, and ends once drained', async () => {
-  const queue = new MessageQueue();
+  const queue = new MessageQueue<string>();
   queue.push('one');
   const seen: string[] = [];
   const reading = (async () => {
@@ -26,9 +26,9 @@ test('the queue hands out turns in order, waits for more, and ends once drained'
 });
 
 test('a retry with a fresh session is fed every turn the stale attempt took, then the rest', async () => {
-  const queue = new MessageQueue();
+  const queue = new MessageQueue<string>();
   queue.push('follow-up taken by the failed attempt');
-  const first = new ReplayLog();
+  const first = new ReplayLog<string>();
   const stale = first.feed(['first prompt'], queue);
   expect((await stale.next()).value).toBe('first prompt');
   expect((await stale.next()).value).toBe('follow-up taken by the failed attempt');
@@ -36,6 +36,6 @@ test('a retry with a fresh session is fed every turn the stale attempt took, the
   queue.push('later follow-up');
   queue.end();
   const retried: string[] = [];
-  for await (const text of new ReplayLog().feed(first.consumed, queue)) retried.push(text);
+  for await (const text of new ReplayLog<string>().feed(first.consumed, queue)) retried.push(text);
   expect(retried).toEqual(['first prompt', 'follow-up taken by the failed attempt', 'later follow-up']);
 });

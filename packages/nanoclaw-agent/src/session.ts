@@ -9,19 +9,19 @@ export function isStaleSessionError(text: string, sessionId: string): boolean {
   return text.includes('No conversation found with session ID') && text.includes(sessionId);
 }
 
-/** The texts an attempt consumed from the queue, so a retry with a fresh session can replay them. */
-export class ReplayLog {
-  readonly consumed: string[] = [];
+/** The turns an attempt consumed from the queue, so a retry with a fresh session can replay them. */
+export class ReplayLog<T> {
+  readonly consumed: T[] = [];
 
   /** Yields `replay` first, then the queue's turns, recording each one handed out. */
-  async *feed(replay: readonly string[], queue: AsyncIterable<string>): AsyncGenerator<string> {
-    for (const text of replay) {
-      this.consumed.push(text);
-      yield text;
+  async *feed(replay: readonly T[], queue: AsyncIterable<T>): AsyncGenerator<T> {
+    for (const turn of replay) {
+      this.consumed.push(turn);
+      yield turn;
     }
-    for await (const text of queue) {
-      this.consumed.push(text);
-      yield text;
+    for await (const turn of queue) {
+      this.consumed.push(turn);
+      yield turn;
     }
   }
 }

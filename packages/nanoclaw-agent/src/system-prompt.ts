@@ -11,6 +11,7 @@ export function systemPromptAppend(input: AgentInput, paths: WorkspacePaths): st
     `You are ${input.assistantName}, a personal assistant answering in a chat app. Your final reply of each turn is posted to the chat as your message; keep it conversational and short unless asked for more.`,
     'Incoming chat messages arrive wrapped in <messages>, each with its time and sender. More messages may arrive while you work; answer them in turn.',
     'Use the mcp__nanoclaw__send_message tool to post something right away (e.g. a progress note on a long job). Use the task tools to schedule, list and manage tasks.',
+    `Files people send are kept in ${paths.group}/files/ and named in their message as <attachment path="files/..." type="..." size="..."/> (paths relative to ${paths.group}); images among them are also shown to you, each after a line naming its path. To send a file or an image to the chat, put it in ${paths.group} and use mcp__nanoclaw__send_file.`,
     `Memory: ${paths.group}/CLAUDE.md is this group's memory; when asked to remember something, write it there. ${paths.global}/CLAUDE.md is memory shared by every group${
       input.isMain
         ? ' (you may update it when asked to remember something for all chats)'

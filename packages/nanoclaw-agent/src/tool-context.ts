@@ -7,6 +7,8 @@ export interface ToolContext {
   /** The group's own chat: where send_message goes unless told otherwise. */
   chatJid: string;
   isMain: boolean;
+  /** The group's folder (`/workspace/group`): the files send_file may send are in it. */
+  groupDir: string;
   /** How long a tool waits for the host's answer to its request (host-request.ts). */
   replyTimeoutMs: number;
 }

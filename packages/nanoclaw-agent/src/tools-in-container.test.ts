@@ -121,6 +121,7 @@ test("each nanoclaw tool, called by the model, writes its request into the IPC d
       'register_group',
       'resume_task',
       'schedule_task',
+      'send_file',
       'send_message',
       'update_task',
     ].map((name) => `mcp__nanoclaw__${name}`),

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { WebChannel } from './channels/web.ts';
+import { GroupFiles } from './files/group-files.ts';
 import { health } from './health.ts';
+import { Layout } from './layout.ts';
 import { openDatabase } from './store/database.ts';
 import { GroupRegistry } from './store/groups.ts';
 import { MessageStore } from './store/messages.ts';
@@ -12,6 +14,7 @@ describe('health', () => {
     const web = new WebChannel({
       messages: new MessageStore(openDatabase(':memory:')),
       groups: new GroupRegistry(`${home.path}/groups.json`),
+      files: new GroupFiles(new Layout(home.path)),
       assistantName: 'Andy',
       statusView: async () => ({}),
     });

@@ -15,6 +15,7 @@ import { WebChannel } from './channels/web.ts';
 import { WebAuth } from './channels/web-auth.ts';
 import { type SocketFactory, WhatsAppChannel } from './channels/whatsapp.ts';
 import type { Config } from './config.ts';
+import { GroupFiles } from './files/group-files.ts';
 import { health } from './health.ts';
 import { hostIdAt } from './host-id.ts';
 import { trustedProxyList } from './http/forwarded.ts';
@@ -24,6 +25,7 @@ import { Snapshots } from './ipc/snapshots.ts';
 import { IpcWatcher } from './ipc/watcher.ts';
 import { Layout, MAIN_FOLDER, prepareGroupDirs, prepareHome } from './layout.ts';
 import { createLogger, type Logger } from './log.ts';
+import { hostMcp } from './mcp/host-mcp.ts';
 import { GroupQueue } from './queue/group-queue.ts';
 import { runGroupMessages } from './queue/message-run.ts';
 import { runScheduledTask } from './queue/task-run.ts';
@@ -81,6 +83,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
   const report: ReportDeps = { usage, failures, config, now };
   const groups = new GroupRegistry(layout.registeredGroupsPath);
   const state = new RouterState(layout.statePath);
+  const files = new GroupFiles(layout);
 
   if (config.webChat && groups.jidOf(MAIN_FOLDER) === undefined && groups.get('web:main') === undefined) {
     groups.register('web:main', {
@@ -131,7 +134,14 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
         ? "The web chat is closed: this NanoClaw must not serve a chat without a token (NANOCLAW_WEB_REQUIRE_TOKEN, on by default when hosted by Boilerhouse), and NANOCLAW_WEB_TOKEN is not set. Set NANOCLAW_WEB_TOKEN (16 or more characters) in the tenant's secrets or the .env, restart, and open /?token=<that token>."
         : undefined;
     if (closed !== undefined) log.error({ channel: 'web' }, closed);
-    web = new WebChannel({ messages, groups, assistantName: config.assistantName, statusView, closed });
+    web = new WebChannel({
+      messages,
+      groups,
+      files,
+      assistantName: config.assistantName,
+      statusView,
+      closed,
+    });
     channels.push(web);
   }
   let telegramWebhook: TelegramChannel | undefined;
@@ -170,9 +180,18 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
     );
   }
 
-  const outbound = new Outbound({ channels, messages, state, assistantName: config.assistantName, log });
+  const outbound = new Outbound({
+    channels,
+    messages,
+    state,
+    assistantName: config.assistantName,
+    files,
+    log,
+  });
   const snapshots = new Snapshots({ layout, tasks, taskRuns, chats, groups });
   const runner = new AgentRunner(docker, log);
+  // MCP servers per group; those holding a credential run beside this process (mcp/).
+  const mcp = hostMcp({ config, layout, db, groups, log, now });
   // The model's credential stays in this process: agents get a token per run (agent/model-proxy.ts).
   const modelProxy = new ModelProxy({
     credential: { apiKey: config.model.apiKey, authToken: config.model.authToken },
@@ -221,6 +240,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
           snapshots.write(folder);
           watcher?.watchGroup(folder);
         },
+        mcp: (folder) => mcp.forRun(folder),
       },
       request,
     );
@@ -258,6 +278,8 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
               closeGroup: (name) => queue.closeGroup(name),
               enqueue: (name) => queue.enqueueMessages(name),
               now,
+              mcp: mcp.commands,
+              gmail: mcp.gmail,
             },
           },
           folder,
@@ -297,6 +319,8 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
       tasks,
       groups,
       deliver: (jid, text) => outbound.deliver(jid, text, null),
+      deliverFile: (jid, file, caption, folder) => outbound.deliverFile(jid, file, caption, folder),
+      files,
       changed,
       now,
       log,
@@ -326,6 +350,8 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
             });
           },
           now,
+          files,
+          log,
         },
         channel.name,
         message,
@@ -399,6 +425,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
         for (const container of live) container.kill('stopped');
         await queue.stop();
         await modelProxy.close();
+        await mcp.close();
         await Promise.allSettled(channels.map((channel) => channel.disconnect()));
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));

@@ -64,7 +64,27 @@ export interface AgentContainerOptions {
   /** Mount /workspace/global read-write (the main group's mount); read-only otherwise. */
   globalWritable?: boolean;
   image?: string;
+  /**
+   * Under the caps a Boilerhouse-hosted NanoClaw's agents get (workloads/nanoclaw.yaml `docker.limits`,
+   * and the read-only root with a 64 MiB /tmp that its filtered socket forces).
+   */
+  hostedLimits?: boolean;
 }
+
+/** `docker run` flags of hostedLimits: memory (no swap), CPUs, pids, read-only root with its tmpfs. */
+const HOSTED_LIMITS = [
+  '--memory',
+  '1024m',
+  '--memory-swap',
+  '1024m',
+  '--cpus',
+  '1',
+  '--pids-limit',
+  '256',
+  '--read-only',
+  '--tmpfs',
+  '/tmp:rw,nosuid,nodev,size=64m',
+];
 
 export interface AgentContainer {
   name: string;
@@ -76,8 +96,8 @@ export interface AgentContainer {
   waitForFrames(count: number, timeoutMs?: number): Promise<AgentOutput[]>;
   /** The exit code, once the container has ended. */
   exited: Promise<number>;
-  /** Writes a follow-up message file into input/, atomically. */
-  writeFollowUp(text: string): Promise<void>;
+  /** Writes a follow-up message file (with the images of its messages, if any) into input/, atomically. */
+  writeFollowUp(text: string, images?: unknown[]): Promise<void>;
   /** Writes input/_close. */
   close(): Promise<void>;
   /** The container's hostname (its id's short form), from the engine. */
@@ -170,6 +190,7 @@ export function startAgentContainer(options: AgentContainerOptions): AgentContai
   ];
   // Locked down as the host's runner creates it.
   args.push('--init', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges');
+  if (options.hostedLimits) args.push(...HOSTED_LIMITS);
   args.push('--volume', `${dirs.group}:/workspace/group`);
   args.push('--volume', `${dirs.global}:/workspace/global${options.globalWritable ? '' : ':ro'}`);
   args.push('--volume', `${dirs.sessions}:/home/node/.claude`);
@@ -253,7 +274,8 @@ export function startAgentContainer(options: AgentContainerOptions): AgentContai
         listeners.add(check);
         check();
       }),
-    writeFollowUp: (text) => writeInput(ipcFileName(), JSON.stringify({ type: 'message', text })),
+    writeFollowUp: (text, images) =>
+      writeInput(ipcFileName(), JSON.stringify({ type: 'message', text, ...(images ? { images } : {}) })),
     close: () => writeInput('_close', ''),
     stop: async (graceSeconds) => {
       await exec('docker', ['stop', '--time', String(graceSeconds), name]);

@@ -1,6 +1,6 @@
 /** A started agent run: its end, a turn timer the caller arms, and a way to kill it. */
-import type Docker from 'dockerode';
 import type { Logger } from '../log.ts';
+import type { EngineContainer } from './engine.ts';
 
 export type StopReason = 'timeout' | 'output_limit' | 'stopped';
 
@@ -15,14 +15,14 @@ export class AgentContainer {
   readonly name: string;
   /** Resolves once the container has exited and been removed; never rejects. */
   readonly done: Promise<RunEnd>;
-  readonly #container: Docker.Container;
+  readonly #container: EngineContainer;
   readonly #log: Logger;
   #timer: NodeJS.Timeout | undefined;
   #stopReason: StopReason | undefined;
 
   constructor(
     name: string,
-    container: Docker.Container,
+    container: EngineContainer,
     finish: (self: AgentContainer) => Promise<RunEnd>,
     log: Logger,
   ) {

@@ -9,8 +9,8 @@
  * within the grace): a container waiting ahead of need that ended so says nothing about whether such
  * containers can wait (warm-agents.ts); one whose wait answered exited on its own.
  */
-import type Docker from 'dockerode';
 import type { Logger } from '../log.ts';
+import type { EngineContainer } from './engine.ts';
 
 export interface ContainerExit {
   code: number | null;
@@ -26,12 +26,12 @@ const MAX_RETRY_MS = 5_000;
 const GIVE_UP_MS = 10 * 60_000;
 
 export function containerExit(
-  container: Docker.Container,
+  container: EngineContainer,
   outputEnded: Promise<void>,
   log: Logger,
   name: string,
 ): Promise<ContainerExit> {
-  const waited = (container.wait() as Promise<{ StatusCode?: number }>).then(
+  const waited = container.wait().then(
     (result) => ({ code: result.StatusCode ?? null, connectionLost: false }),
     () => askUntilExited(container, log, name),
   );
@@ -43,7 +43,7 @@ export function containerExit(
 
 /** Only ever asked when the wait's connection failed or went silent: the answer says the connection was lost. */
 async function askUntilExited(
-  container: Docker.Container,
+  container: EngineContainer,
   log: Logger,
   name: string,
 ): Promise<ContainerExit> {

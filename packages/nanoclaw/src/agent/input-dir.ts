@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { AgentImage } from '@boilerhouse/nanoclaw-agent/input';
 import { BeneathDir } from '../ipc/beneath.ts';
 import { AGENT_UID } from '../layout.ts';
 
@@ -42,9 +43,10 @@ export function clearInput(ipcDir: string): void {
   });
 }
 
-export function writeFollowUp(ipcDir: string, text: string): void {
+export function writeFollowUp(ipcDir: string, text: string, images: AgentImage[] = []): void {
   const name = `${Date.now()}-${randomBytes(4).toString('hex')}.json`;
-  writeAtomic(ipcDir, name, `${JSON.stringify({ type: 'message', text })}\n`);
+  const message = images.length === 0 ? { type: 'message', text } : { type: 'message', text, images };
+  writeAtomic(ipcDir, name, `${JSON.stringify(message)}\n`);
 }
 
 export function writeClose(ipcDir: string): void {

@@ -7,10 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { AgentImage } from '@boilerhouse/nanoclaw-agent/input';
 import { agentEnvironment, type Config } from '../config.ts';
 import { clearAnswers } from '../ipc/responses.ts';
 import { type Layout, MAIN_FOLDER, prepareGroupDirs } from '../layout.ts';
 import type { Logger } from '../log.ts';
+import type { RunMcpAccess } from '../mcp/run-servers.ts';
 import type { RegisteredGroup } from '../store/groups.ts';
 import { LABELS } from './docker.ts';
 import type { AgentOutput } from './frames.ts';
@@ -34,12 +36,16 @@ export interface LaunchDeps {
   log: Logger;
   /** Before the run: refresh the group's snapshots and make sure its IPC dirs are watched. */
   beforeRun(folder: string): void;
+  /** The group's MCP servers, and its gateway's socket served when one runs beside the host (mcp/run-servers.ts). */
+  mcp(folder: string): Promise<RunMcpAccess>;
 }
 
 export interface LaunchRequest {
   group: RegisteredGroup;
   chatJid: string;
   prompt: string;
+  /** Images of the prompt's messages, for the model to see (files/model-images.ts). */
+  images?: AgentImage[];
   sessionId: string | null;
   isScheduledTask: boolean;
   onOutput(output: AgentOutput): void;
@@ -89,6 +95,7 @@ export async function launchAgent(deps: LaunchDeps, request: LaunchRequest): Pro
   clearInput(layout.ipcDir(folder));
   clearAnswers(layout, folder);
   await deps.modelProxy.serveGroup(folder, layout.modelSocketPath(folder));
+  const mcp = await deps.mcp(folder);
   deps.beforeRun(folder);
   const spec = containerSpec(deps, request.group);
   let prepared = await deps.warm?.take(folder, fingerprint(spec));
@@ -98,6 +105,11 @@ export async function launchAgent(deps: LaunchDeps, request: LaunchRequest): Pro
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const token = deps.modelProxy.issueToken(folder);
+  const mcpToken = mcp.issueToken();
+  const revoke = () => {
+    token.revoke();
+    mcpToken?.revoke();
+  };
   let agent: AgentContainer;
   try {
     agent = prepared.begin(
@@ -110,15 +122,18 @@ export async function launchAgent(deps: LaunchDeps, request: LaunchRequest): Pro
         isScheduledTask: request.isScheduledTask,
         assistantName: config.assistantName,
         modelToken: token.value,
+        images: request.images ?? [],
+        mcpServers: mcp.servers,
+        mcpToken: mcpToken?.value ?? null,
       },
       join(layout.logsDir(folder), `container-${stamp}-${prepared.name.slice(-13)}.log`),
       request.onOutput,
     );
   } catch (error) {
-    token.revoke();
+    revoke();
     throw error;
   }
-  // `done` never rejects: the token ends with the container, however it ends.
-  agent.done.finally(token.revoke);
+  // `done` never rejects: the tokens end with the container, however it ends.
+  agent.done.finally(revoke);
   return agent;
 }

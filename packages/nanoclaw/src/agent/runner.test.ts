@@ -5,18 +5,17 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { Layout, prepareGroupDirs, prepareHome } from '../layout.ts';
 import { silentLogger } from '../log.ts';
 import { tempHome } from '../testing/temp-home.ts';
-import { LABELS, removeLeftovers } from './docker.ts';
+import { dockerClient, LABELS, removeLeftovers } from './docker.ts';
 import type { AgentOutput } from './frames.ts';
 import { groupMounts } from './mounts.ts';
 import { AgentImageMissingError, AgentRunner, type RunRequest } from './runner.ts';
 
-const docker = new Docker();
+const docker = dockerClient(undefined);
 const hostId = `t${Math.random().toString(36).slice(2, 9)}`;
 let home: Awaited<ReturnType<typeof tempHome>>;
 let layout: Layout;

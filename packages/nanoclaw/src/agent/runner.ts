@@ -10,14 +10,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { PassThrough } from 'node:stream';
+import type { Socket } from 'node:net';
 // Type only (erased at run time): the host image does not carry the agent package.
 import type { AgentInput } from '@boilerhouse/nanoclaw-agent/input';
-import type Docker from 'dockerode';
 import type { ContainerSettings } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { AgentContainer, type RunEnd } from './agent-container.ts';
 import { type ContainerExit, containerExit } from './container-exit.ts';
+import { type CreateBody, demux, type Engine, type EngineContainer } from './engine.ts';
 import { EngineWait } from './engine-wait.ts';
 import type { AgentOutput } from './frames.ts';
 import type { Mount } from './mounts.ts';
@@ -61,8 +61,8 @@ export class PreparedAgent {
   readonly name: string;
   readonly fingerprint: string;
   readonly #spec: ContainerSpec;
-  readonly #container: Docker.Container;
-  readonly #stream: NodeJS.ReadWriteStream;
+  readonly #container: EngineContainer;
+  readonly #stream: Socket;
   readonly #streamEnded: Promise<void>;
   readonly #exit: Promise<ContainerExit>;
   readonly #log: Logger;
@@ -78,8 +78,8 @@ export class PreparedAgent {
 
   constructor(
     spec: ContainerSpec,
-    container: Docker.Container,
-    stream: NodeJS.ReadWriteStream,
+    container: EngineContainer,
+    stream: Socket,
     log: Logger,
     engine: EngineWait,
   ) {
@@ -90,11 +90,7 @@ export class PreparedAgent {
     this.#container = container;
     this.#stream = stream;
     this.#log = log;
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    container.modem.demuxStream(stream, stdout, stderr);
-    stdout.on('data', (chunk: Buffer) => this.#output(false, chunk));
-    stderr.on('data', (chunk: Buffer) => this.#output(true, chunk));
+    demux(stream, (stderr, chunk) => this.#output(stderr, chunk));
     this.#streamEnded = new Promise<void>((resolve) => {
       stream.on('end', resolve);
       stream.on('close', resolve);
@@ -162,7 +158,7 @@ export class PreparedAgent {
   /** Removes the container, waiting out a short outage of the engine; logs what it could not remove. */
   async #remove(): Promise<void> {
     await this.#engine
-      .retry('remove an agent container', () => this.#container.remove({ force: true }))
+      .retry('remove an agent container', () => this.#container.remove())
       .catch((error: { statusCode?: number }) => {
         if (error.statusCode !== 404 && error.statusCode !== 409) {
           this.#log.error({ container: this.name, error }, 'could not remove the agent container');
@@ -203,14 +199,14 @@ export class PreparedAgent {
 }
 
 export class AgentRunner {
-  readonly #docker: Docker;
+  readonly #engine: Engine;
   readonly #log: Logger;
-  readonly #engine: EngineWait;
+  readonly #wait: EngineWait;
 
-  constructor(docker: Docker, log: Logger, engine = new EngineWait(log)) {
-    this.#docker = docker;
-    this.#log = log;
+  constructor(engine: Engine, log: Logger, wait = new EngineWait(log)) {
     this.#engine = engine;
+    this.#log = log;
+    this.#wait = wait;
   }
 
   /**
@@ -218,7 +214,7 @@ export class AgentRunner {
    * While the engine cannot be reached, the whole start is tried again (engine-wait.ts).
    */
   prepare(spec: ContainerSpec): Promise<PreparedAgent> {
-    return this.#engine.retry('start an agent container', () => this.#prepareOnce(spec));
+    return this.#wait.retry('start an agent container', () => this.#prepareOnce(spec));
   }
 
   /** Prepares a container and begins its run at once. */
@@ -230,25 +226,19 @@ export class AgentRunner {
   async #prepareOnce(spec: ContainerSpec): Promise<PreparedAgent> {
     const container = await this.#create(spec);
     try {
-      const stream = (await container.attach({
-        stream: true,
-        stdin: true,
-        stdout: true,
-        stderr: true,
-        hijack: true,
-      })) as NodeJS.ReadWriteStream;
+      const stream = await container.attach();
       await container.start();
-      return new PreparedAgent(spec, container, stream, this.#log, this.#engine);
+      return new PreparedAgent(spec, container, stream, this.#log, this.#wait);
     } catch (error) {
       // With the engine gone this fails too; the next try's create finds the name taken and removes it.
-      await container.remove({ force: true }).catch(() => undefined);
+      await container.remove().catch(() => undefined);
       throw error;
     }
   }
 
-  async #create(spec: ContainerSpec): Promise<Docker.Container> {
+  async #create(spec: ContainerSpec): Promise<EngineContainer> {
     try {
-      return await this.#docker.createContainer(createBody(spec));
+      return await this.#engine.createContainer(spec.name, createBody(spec));
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
       if (status === 404) {
@@ -259,9 +249,9 @@ export class AgentRunner {
       // A container of this run's name is one an earlier try made before the engine went away (the answer
       // was lost, or its attach or start was): it never ran for anyone, so it goes and is made again.
       if (status === 409) {
-        const removed = await this.#docker
-          .getContainer(spec.name)
-          .remove({ force: true })
+        const removed = await this.#engine
+          .container(spec.name)
+          .remove()
           .then(
             () => true,
             (removal: { statusCode?: number }) => {
@@ -269,17 +259,16 @@ export class AgentRunner {
               throw removal;
             },
           );
-        if (removed) return this.#docker.createContainer(createBody(spec));
+        if (removed) return this.#engine.createContainer(spec.name, createBody(spec));
       }
       throw error;
     }
   }
 }
 
-function createBody(spec: ContainerSpec): Docker.ContainerCreateOptions {
+function createBody(spec: ContainerSpec): CreateBody {
   const { settings } = spec;
   return {
-    name: spec.name,
     Image: settings.image,
     ...(spec.command ? { Cmd: spec.command } : {}),
     User: '1000:1000',
@@ -294,7 +283,7 @@ function createBody(spec: ContainerSpec): Docker.ContainerCreateOptions {
     Tty: false,
     HostConfig: {
       Mounts: spec.mounts.map((mount) => ({
-        Type: 'bind' as const,
+        Type: 'bind',
         Source: mount.source,
         Target: mount.target,
         ReadOnly: mount.readonly,

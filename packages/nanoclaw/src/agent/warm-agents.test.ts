@@ -1,18 +1,17 @@
 /** Containers started ahead of need, on the real engine (a plain Node image standing in for the agent). */
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { Layout, prepareGroupDirs, prepareHome } from '../layout.ts';
 import { createLogger, silentLogger } from '../log.ts';
 import { tempHome } from '../testing/temp-home.ts';
-import { LABELS, removeLeftovers } from './docker.ts';
+import { dockerClient, LABELS, removeLeftovers } from './docker.ts';
 import type { AgentOutput } from './frames.ts';
 import { groupMounts } from './mounts.ts';
 import { AgentRunner, type ContainerSpec, fingerprint } from './runner.ts';
 import { WarmAgents } from './warm-agents.ts';
 
-const docker = new Docker();
+const docker = dockerClient(undefined);
 const hostId = `w${Math.random().toString(36).slice(2, 9)}`;
 let home: Awaited<ReturnType<typeof tempHome>>;
 let layout: Layout;
@@ -35,7 +34,7 @@ function spec(env: Record<string, string> = {}): ContainerSpec {
 }
 
 const running = async () =>
-  (await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.host}=${hostId}`] }) })).length;
+  (await docker.listContainers([`${LABELS.host}=${hostId}`])).length;
 
 beforeAll(async () => {
   home = await tempHome();

@@ -1,3 +1,5 @@
+import type { IncomingFile, OutgoingFile } from '../files/attachment.ts';
+
 /**
  * What every messaging channel offers the host. Chat ids carry their channel: `web:main`, `tg:12345`,
  * WhatsApp's own `...@g.us` / `...@s.whatsapp.net`.
@@ -25,9 +27,12 @@ export interface IncomingMessage {
   id: string;
   sender: string;
   senderName: string;
+  /** May be empty when the message is only files. */
   text: string;
   /** ms */
   timestamp: number;
+  /** Images and other files sent with it (a caption is its text). */
+  files?: IncomingFile[];
 }
 
 export interface Channel {
@@ -36,8 +41,11 @@ export interface Channel {
   readonly prefixesReplies: boolean;
   ownsJid(jid: string): boolean;
   connect(): Promise<void>;
-  onMessage(handler: (message: IncomingMessage) => void): void;
+  /** The handler's promise settles once the message (and its files) is stored; channels wait for it. */
+  onMessage(handler: (message: IncomingMessage) => Promise<void>): void;
   sendMessage(jid: string, text: string): Promise<void>;
+  /** Sends a file (an image as one, where the channel tells them apart), with an optional caption. */
+  sendFile(jid: string, file: OutgoingFile, caption: string | undefined): Promise<void>;
   setTyping(jid: string, typing: boolean): Promise<void>;
   disconnect(): Promise<void>;
   status(): ChannelStatus;

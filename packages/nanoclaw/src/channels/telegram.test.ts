@@ -14,6 +14,7 @@ import { createLogger, silentLogger } from '../log.ts';
 import { type Nanoclaw, startNanoclaw } from '../nanoclaw.ts';
 import { GroupRegistry } from '../store/groups.ts';
 import { type BotApi, startBotApi } from '../testing/bot-api.ts';
+import { PNG } from '../testing/images.ts';
 import { tempHome } from '../testing/temp-home.ts';
 import { TelegramChannel } from './telegram.ts';
 
@@ -317,3 +318,139 @@ function readFileSafe(path: string): string {
     return '';
   }
 }
+
+describe('Telegram media', () => {
+  async function startWithMain() {
+    mkdirSync(join(home.path, 'data'));
+    new GroupRegistry(join(home.path, 'data', 'registered_groups.json')).register('tg:5', {
+      name: 'Dana',
+      folder: 'main',
+      addedAt: new Date().toISOString(),
+    });
+    nanoclaw = await startNanoclaw(
+      loadConfig({
+        NANOCLAW_HOME: home.path,
+        NANOCLAW_PORT: '0',
+        NANOCLAW_WEB_CHAT: 'false',
+        TELEGRAM_BOT_TOKEN: TOKEN,
+        TELEGRAM_API_ROOT: api.url,
+      }),
+      { log: silentLogger },
+    );
+    return nanoclaw;
+  }
+  const files = () => join(home.path, 'groups', 'main', 'files');
+  const stored = (jid: string) => {
+    const db = new DatabaseSync(nanoclaw?.layout.databasePath as string, { readOnly: true });
+    try {
+      return db
+        .prepare(
+          'SELECT text, attachments FROM messages WHERE chat_jid = ? AND from_assistant = 0 ORDER BY received_at',
+        )
+        .all(jid)
+        .map((row) => ({ text: row.text, attachments: JSON.parse(String(row.attachments ?? '[]')) }));
+    } finally {
+      db.close();
+    }
+  };
+
+  it('keeps photos (the largest size) and documents in the group folder, fetched as the Bot API serves files', async () => {
+    await startWithMain();
+    api.pushMessage({ chatId: 5, fromId: 5, firstName: 'Dana', caption: 'my cat', photo: PNG });
+    api.pushMessage({
+      chatId: 5,
+      fromId: 5,
+      firstName: 'Dana',
+      document: {
+        name: '../../report.pdf',
+        mimeType: 'application/pdf',
+        bytes: Buffer.from('%PDF-1.7 a report'),
+      },
+    });
+    await until(() => stored('tg:5').length === 2, 'both messages');
+    const [photo, document] = stored('tg:5');
+    expect(photo).toEqual({
+      text: 'my cat',
+      attachments: [{ name: expect.stringMatching(/^photo-\d+\.jpg$/), type: 'image/png', size: PNG.length }],
+    });
+    expect(document).toEqual({
+      text: '',
+      attachments: [{ name: '_.._report.pdf', type: 'application/pdf', size: 17 }],
+    });
+    expect(readFileSync(join(files(), photo?.attachments[0].name))).toEqual(PNG);
+    expect(readFileSync(join(files(), '_.._report.pdf'), 'utf8')).toBe('%PDF-1.7 a report');
+    // getFile then the file's own path: the photo's large size, never its thumbnail.
+    expect(api.calls.filter((call) => call.method === 'getFile').map((call) => call.body.file_id)).toEqual([
+      'file-id-2',
+      'file-id-3',
+    ]);
+    expect(api.downloads).toEqual([
+      `/file/bot${TOKEN}/photos/file_2.jpg`,
+      `/file/bot${TOKEN}/documents/file_3`,
+    ]);
+  });
+
+  it('does not fetch a file announced over the limit, and keeps the message with a note saying so', async () => {
+    await startWithMain();
+    api.pushMessage({
+      chatId: 5,
+      fromId: 5,
+      firstName: 'Dana',
+      caption: 'the whole disk',
+      document: { name: 'disk.iso', mimeType: 'application/octet-stream', bytes: Buffer.from('x') },
+      fileSize: 20_000_000,
+    });
+    await until(() => stored('tg:5').length === 1, 'the message');
+    expect(stored('tg:5')).toEqual([
+      {
+        text: 'the whole disk\n[disk.iso was not kept: 20 MB, more than the 10 MB a file may have]',
+        attachments: [],
+      },
+    ]);
+    expect(api.downloads).toEqual([]);
+  });
+
+  it("sends the agent's image as a photo, other files as documents, and a long caption on in text", async () => {
+    const host = await startWithMain();
+    const group = host.layout.groupDir('main');
+    writeFileSync(join(group, 'chart.png'), PNG);
+    const request = (name: string, body: unknown) => {
+      const dir = join(host.layout.ipcDir('main'), 'messages');
+      writeFileSync(join(dir, `${name}.json.tmp`), JSON.stringify(body));
+      renameSync(join(dir, `${name}.json.tmp`), join(dir, `${name}.json`));
+    };
+    request('1', { type: 'file', chatJid: 'tg:5', path: 'chart.png', caption: 'the chart' });
+    await until(() => api.calls.some((call) => call.method === 'sendPhoto'), 'the photo');
+    const photo = api.calls.find((call) => call.method === 'sendPhoto');
+    expect(photo?.body).toEqual({
+      chat_id: '5',
+      caption: 'the chart',
+      photo: { filename: 'chart.png', bytes: PNG },
+    });
+
+    const channel = new TelegramChannel({
+      token: TOKEN,
+      apiRoot: api.url,
+      webhook: undefined,
+      assistantName: 'Andy',
+      log: silentLogger,
+    });
+    await channel.connect();
+    const caption = `${'c'.repeat(1500)}`;
+    await channel.sendFile(
+      'tg:5',
+      { name: 'notes.txt', type: 'application/octet-stream', bytes: Buffer.from('hi') },
+      caption,
+    );
+    await channel.disconnect();
+    const sent = api.calls.slice(api.calls.indexOf(photo as (typeof api.calls)[number]) + 1);
+    expect(
+      sent
+        .filter((call) => call.method === 'sendDocument' || call.method === 'sendMessage')
+        .map((call) => [call.method, String(call.body.caption ?? call.body.text).length, call.body.document]),
+    ).toEqual([
+      ['sendDocument', 1024, { filename: 'notes.txt', bytes: Buffer.from('hi') }],
+      ['sendMessage', 476, undefined],
+    ]);
+  });
+});

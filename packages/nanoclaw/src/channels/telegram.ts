@@ -4,6 +4,9 @@
  * only one. `TELEGRAM_API_ROOT` points grammY at another Bot API server (a self-hosted one, or a test's
  * stand-in).
  *
+ * Photos, documents, videos, audio and voice notes come in as the message's files (their caption as its
+ * text), and files go out as photos or documents (telegram-files.ts).
+ *
  * Updates come by long polling, or, with TELEGRAM_WEBHOOK_URL, by webhook: Telegram posts each update to
  * that URL (which reaches this host's TELEGRAM_WEBHOOK_PATH), with the secret it was given in a header.
  * An update is answered 200 only once it is stored, so Telegram's own retries cover a failure; and since
@@ -13,9 +16,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage as HttpRequest, ServerResponse } from 'node:http';
 import { Bot, GrammyError } from 'grammy';
+import type { OutgoingFile } from '../files/attachment.ts';
+import { MAX_FILE_BYTES } from '../files/limits.ts';
 import { HttpError, readJsonObject, sendJson } from '../http/json.ts';
 import type { Logger } from '../log.ts';
 import { type Channel, type ChannelStatus, type IncomingMessage, splitText } from './channel.ts';
+import { messageFiles, sendTelegramFile } from './telegram-files.ts';
 
 export const TELEGRAM_PREFIX = 'tg:';
 /** The Bot API's limit per message. */
@@ -38,7 +44,7 @@ export class TelegramChannel implements Channel {
   readonly prefixesReplies = false;
   readonly #bot: Bot;
   readonly #options: TelegramOptions;
-  readonly #handlers: Array<(message: IncomingMessage) => void> = [];
+  readonly #handlers: Array<(message: IncomingMessage) => Promise<void>> = [];
   readonly #statusHandlers: Array<(status: ChannelStatus) => void> = [];
   #status: ChannelStatus = { state: 'disconnected' };
   #polling: Promise<void> | undefined;
@@ -48,20 +54,27 @@ export class TelegramChannel implements Channel {
   constructor(options: TelegramOptions) {
     this.#options = options;
     this.#bot = new Bot(options.token, options.apiRoot ? { client: { apiRoot: options.apiRoot } } : {});
-    this.#bot.on('message:text', (ctx) => {
+    // Awaited: an update is taken (a webhook answered 200) only once its message and files are stored.
+    this.#bot.on('message', async (ctx) => {
       const message = ctx.message;
+      const text = message.text ?? message.caption ?? '';
+      const source = { api: this.#bot.api, token: options.token, apiRoot: options.apiRoot };
+      const files = messageFiles(source, message, MAX_FILE_BYTES);
+      // Stickers, polls, people joining: nothing to store.
+      if (text === '' && files.length === 0) return;
       const chat = ctx.chat;
       const from = message.from;
       const senderName =
         [from?.first_name, from?.last_name].filter(Boolean).join(' ') || from?.username || 'someone';
-      this.#emit({
+      await this.#emit({
         chatJid: `${TELEGRAM_PREFIX}${chat.id}`,
         chatName: chat.type === 'private' ? senderName : chat.title,
         id: String(message.message_id),
         sender: String(from?.id ?? chat.id),
         senderName,
-        text: this.#withTrigger(message.text),
+        text: this.#withTrigger(text),
         timestamp: message.date * 1000,
+        files,
       });
     });
     this.#bot.catch((error) =>
@@ -142,13 +155,17 @@ export class TelegramChannel implements Channel {
     sendJson(response, 200, {});
   }
 
-  onMessage(handler: (message: IncomingMessage) => void): void {
+  onMessage(handler: (message: IncomingMessage) => Promise<void>): void {
     this.#handlers.push(handler);
   }
 
   async sendMessage(jid: string, text: string): Promise<void> {
     const chatId = this.#chatId(jid);
     for (const piece of splitText(text, MAX_MESSAGE)) await this.#bot.api.sendMessage(chatId, piece);
+  }
+
+  async sendFile(jid: string, file: OutgoingFile, caption: string | undefined): Promise<void> {
+    await sendTelegramFile(this.#bot.api, this.#chatId(jid), file, caption);
   }
 
   async setTyping(jid: string, typing: boolean): Promise<void> {
@@ -201,8 +218,8 @@ export class TelegramChannel implements Channel {
     return id;
   }
 
-  #emit(message: IncomingMessage): void {
-    for (const handler of this.#handlers) handler(message);
+  async #emit(message: IncomingMessage): Promise<void> {
+    for (const handler of this.#handlers) await handler(message);
   }
 
   #setStatus(status: ChannelStatus): void {

@@ -82,14 +82,21 @@ describe('web chat page', () => {
 });
 
 describe('web chat API', () => {
-  it('lists messages as [{id, sender, text, timestamp, from_assistant}]', async () => {
+  it('lists messages as [{id, sender, text, timestamp, from_assistant, attachments}]', async () => {
     const created = await (await post('main', { sender: 'Carol', text: 'list me' })).json();
     const list = (await (await fetch(`${nanoclaw.url}/api/chats/main/messages`)).json()) as Array<
       Record<string, unknown>
     >;
     expect(list).toContainEqual(created);
     for (const message of list) {
-      expect(Object.keys(message).sort()).toEqual(['from_assistant', 'id', 'sender', 'text', 'timestamp']);
+      expect(Object.keys(message).sort()).toEqual([
+        'attachments',
+        'from_assistant',
+        'id',
+        'sender',
+        'text',
+        'timestamp',
+      ]);
       expect(new Date(message.timestamp as string).toISOString()).toBe(message.timestamp);
     }
   });

@@ -2,16 +2,25 @@
  * The built-in web chat: works offline, and is the default channel. Chat `name` is chat id `web:name`.
  *
  *   GET  /                               the chat page (?chat=name, default main)
- *   GET  /api/chats/{chat}/messages      [{"id","sender","text","timestamp","from_assistant"}], oldest first
- *   POST /api/chats/{chat}/messages      {"sender","text"} -> 201 with the stored message
+ *   GET  /api/chats/{chat}/messages      [{"id","sender","text","timestamp","from_assistant","attachments"}],
+ *                                        oldest first; each attachment {"name","type","size","url"}
+ *   POST /api/chats/{chat}/messages      {"sender","text"} as JSON, or as multipart/form-data with up to
+ *                                        MAX_FILES_PER_MESSAGE `files` -> 201 with the stored message
+ *   GET  /api/chats/{chat}/files/{name}  a file of the chat (files/serve.ts: images inline, else a download)
  *   GET  /api/chats/{chat}/stream        SSE: `message` (as above), `typing` {"typing"}, `status`, `ping`
  *   GET  /api/status                     channel states (and the WhatsApp QR code as SVG while pairing)
  *
- * Only registered chats exist here (404 otherwise). Replies need no sending: Outbound stores them and
- * the stream carries every stored message to the open pages.
+ * Only registered chats exist here (404 otherwise). Replies need no sending: Outbound stores them (and
+ * keeps the files they send) and the stream carries every stored message to the open pages. An
+ * attachment's `url` is relative to the page's directory, like everything the page asks for.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingFile } from '../files/attachment.ts';
+import { FileRefusedError, type GroupFiles } from '../files/group-files.ts';
+import { MAX_FILE_BYTES, MAX_FILES_PER_MESSAGE } from '../files/limits.ts';
+import { sendFile } from '../files/serve.ts';
+import { isMultipart, readUpload, type Upload } from '../files/upload.ts';
 import { HttpError, readJsonObject, sendJson } from '../http/json.ts';
 import { FOLDER_PATTERN } from '../layout.ts';
 import type { GroupRegistry } from '../store/groups.ts';
@@ -26,6 +35,8 @@ const HEARTBEAT_MS = 25_000;
 export interface WebChannelDeps {
   messages: MessageStore;
   groups: GroupRegistry;
+  /** Where each chat's files are kept (its group's folder). */
+  files: GroupFiles;
   assistantName: string;
   /** Every channel's status, for /api/status and the page's QR code. */
   statusView(): Promise<unknown>;
@@ -39,12 +50,19 @@ interface Subscriber {
 }
 
 export function messageView(message: StoredMessage) {
+  const files = `api/chats/${encodeURIComponent(message.chatJid.slice(WEB_PREFIX.length))}/files/`;
   return {
     id: message.id,
     sender: message.senderName,
     text: message.text,
     timestamp: new Date(message.timestamp).toISOString(),
     from_assistant: message.fromAssistant,
+    attachments: message.attachments.map((file) => ({
+      name: file.name,
+      type: file.type,
+      size: file.size,
+      url: files + encodeURIComponent(file.name),
+    })),
   };
 }
 
@@ -53,7 +71,7 @@ export class WebChannel implements Channel {
   readonly prefixesReplies = false;
   readonly #deps: WebChannelDeps;
   readonly #subscribers = new Set<Subscriber>();
-  readonly #handlers: Array<(message: ChannelMessage) => void> = [];
+  readonly #handlers: Array<(message: ChannelMessage) => Promise<void>> = [];
   #status: ChannelStatus = { state: 'disconnected' };
   #statusHandlers: Array<(status: ChannelStatus) => void> = [];
   #unsubscribe: (() => void) | undefined;
@@ -82,12 +100,16 @@ export class WebChannel implements Channel {
     );
   }
 
-  onMessage(handler: (message: ChannelMessage) => void): void {
+  onMessage(handler: (message: ChannelMessage) => Promise<void>): void {
     this.#handlers.push(handler);
   }
 
   async sendMessage(): Promise<void> {
     // Delivery is the stored reply, which the stream pushes to open pages (see the file comment).
+  }
+
+  async sendFile(): Promise<void> {
+    // The same: Outbound keeps the file in the group's folder and stores the reply that carries it.
   }
 
   async setTyping(jid: string, typing: boolean): Promise<void> {
@@ -128,7 +150,10 @@ export class WebChannel implements Channel {
       return true;
     }
     if (path === '/' && (method === 'GET' || method === 'HEAD')) {
-      const page = chatPage(this.#deps.assistantName, HEARTBEAT_MS);
+      const page = chatPage(this.#deps.assistantName, HEARTBEAT_MS, {
+        maxFiles: MAX_FILES_PER_MESSAGE,
+        maxFileBytes: MAX_FILE_BYTES,
+      });
       response.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',
@@ -142,9 +167,16 @@ export class WebChannel implements Channel {
       sendJson(response, 200, await this.#deps.statusView());
       return true;
     }
+    const file = /^\/api\/chats\/([^/]+)\/files\/([^/]+)$/.exec(path);
+    if (file !== null) {
+      if (method !== 'GET' && method !== 'HEAD')
+        throw new HttpError(405, `${method} is not allowed on ${path}; use GET`);
+      this.#sendFile(response, file[1] as string, file[2] as string, method === 'HEAD');
+      return true;
+    }
     const match = /^\/api\/chats\/([^/]+)\/(messages|stream)$/.exec(path);
     if (match === null) return false;
-    const jid = this.#registeredJid(decodeURIComponent(match[1] as string));
+    const jid = this.#registeredJid(decoded(match[1] as string));
     if (match[2] === 'stream') {
       if (method !== 'GET') throw new HttpError(405, `${method} is not allowed on ${path}; use GET`);
       this.#subscribe(jid, request, response);
@@ -155,8 +187,10 @@ export class WebChannel implements Channel {
       return true;
     }
     if (method === 'POST') {
-      const body = await readJsonObject(request);
-      sendJson(response, 201, this.#receive(jid, body));
+      const upload: Upload = isMultipart(request)
+        ? await readUpload(request)
+        : { fields: asFields(await readJsonObject(request)), files: [] };
+      sendJson(response, 201, await this.#receive(jid, upload));
       return true;
     }
     throw new HttpError(405, `${method} is not allowed on ${path}; use GET or POST`);
@@ -173,15 +207,37 @@ export class WebChannel implements Channel {
     return jid;
   }
 
-  #receive(jid: string, body: Record<string, unknown>) {
-    const sender = body.sender;
-    const text = body.text;
+  /** A chat's file, read beneath its group's folder (no link followed); 404 when it has none by that name. */
+  #sendFile(response: ServerResponse, chat: string, encodedName: string, head: boolean): void {
+    const jid = this.#registeredJid(decoded(chat));
+    const folder = this.#deps.groups.get(jid)?.folder as string;
+    const name = decoded(encodedName);
+    let bytes: Buffer;
+    try {
+      bytes = this.#deps.files.read(folder, name);
+    } catch (error) {
+      if (!(error instanceof FileRefusedError)) throw error;
+      throw new HttpError(
+        error.missing ? 404 : 403,
+        `chat "${chat}" has no file "${name}" to serve: ${error.message}`,
+      );
+    }
+    sendFile(response, name, bytes, head);
+  }
+
+  async #receive(jid: string, upload: Upload) {
+    const { sender, text = '' } = upload.fields;
     if (typeof sender !== 'string' || sender.trim() === '' || sender.length > 64) {
       throw new HttpError(400, 'body.sender: expected a name of 1 to 64 characters');
     }
-    if (typeof text !== 'string' || text.trim() === '')
-      throw new HttpError(400, 'body.text: expected non-empty text');
+    if (text.trim() === '' && upload.files.length === 0)
+      throw new HttpError(400, 'body.text: expected non-empty text (or files)');
     if (text.length > MAX_TEXT) throw new HttpError(400, `body.text: longer than ${MAX_TEXT} characters`);
+    const files: IncomingFile[] = upload.files.map((file) => ({
+      name: file.name,
+      size: file.bytes.length,
+      read: async () => file.bytes,
+    }));
     const message: ChannelMessage = {
       chatJid: jid,
       chatName: jid.slice(WEB_PREFIX.length),
@@ -190,14 +246,19 @@ export class WebChannel implements Channel {
       senderName: sender.trim(),
       text,
       timestamp: Date.now(),
+      files,
     };
-    for (const handler of this.#handlers) handler(message);
+    for (const handler of this.#handlers) await handler(message);
+    const stored = this.#deps.messages.get(jid, message.id);
+    if (stored !== undefined) return messageView(stored);
+    // Not stored (a sender the chat holds for approval): what was sent, without files.
     return {
       id: message.id,
       sender: message.senderName,
       text,
       timestamp: new Date(message.timestamp).toISOString(),
       from_assistant: false,
+      attachments: [],
     };
   }
 
@@ -222,6 +283,21 @@ export class WebChannel implements Channel {
   #setStatus(status: ChannelStatus): void {
     this.#status = status;
     for (const handler of this.#statusHandlers) handler(status);
+  }
+}
+
+/** A JSON body's fields as an upload's: strings stay, anything else is left for the checks to refuse. */
+function asFields(body: Record<string, unknown>): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body)) if (typeof value === 'string') fields[key] = value;
+  return fields;
+}
+
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `"${segment}" is not a valid URL path segment`);
   }
 }
 

@@ -2,15 +2,18 @@
  * The WhatsApp adapter at its boundary, inside a real host: Baileys' events in (through a socket
  * stand-in emitting the real event shapes), its socket calls out; real credential files on disk.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { silentLogger } from '../log.ts';
 import { type Nanoclaw, startNanoclaw } from '../nanoclaw.ts';
 import { launchBrowser } from '../testing/browser.ts';
+import { PNG } from '../testing/images.ts';
 import { tempHome } from '../testing/temp-home.ts';
+import { type MediaServer, startMediaServer, waMediaMessage } from '../testing/whatsapp-media.ts';
 import { closedWith, type SocketStandIn, standInFactory, waMessage } from '../testing/whatsapp-socket.ts';
 import { WhatsAppChannel } from './whatsapp.ts';
 
@@ -219,7 +222,9 @@ describe('WhatsApp adapter on its own', () => {
       senderName: string;
       timestamp: number;
     }> = [];
-    channel.onMessage((message) => received.push(message));
+    channel.onMessage(async (message) => {
+      received.push(message);
+    });
     const connecting = channel.connect();
     await until(() => factory.sockets.length === 1, 'the socket');
     const socket = factory.sockets[0] as SocketStandIn;
@@ -256,6 +261,7 @@ describe('WhatsApp adapter on its own', () => {
         waMessage({ jid: FAMILY, id: 'FROMPHONE', text: 'just typed on the phone', fromMe: true }),
       ],
     });
+    await until(() => received.length === 3, 'the messages');
     expect(received.map((message) => [message.id, message.text, message.sender])).toEqual([
       ['OFFLINE', 'sent while we were down', '49170@s.whatsapp.net'],
       ['PHOTO', 'look at this', '49171@s.whatsapp.net'],
@@ -284,5 +290,155 @@ describe('WhatsApp adapter on its own', () => {
     expect(printed[0]).toContain('Scan with WhatsApp');
     expect(printed[0]?.split('\n').length).toBeGreaterThan(10);
     await channel.disconnect();
+  });
+});
+
+describe('WhatsApp media', () => {
+  let media: MediaServer;
+  beforeAll(async () => {
+    media = await startMediaServer();
+  });
+  afterAll(() => media.close());
+
+  const stored = () => {
+    const db = new DatabaseSync(nanoclaw?.layout.databasePath as string, { readOnly: true });
+    try {
+      return db
+        .prepare('SELECT id, text, attachments FROM messages WHERE chat_jid = ? ORDER BY received_at')
+        .all(FAMILY)
+        .map((row) => ({
+          id: row.id,
+          text: row.text,
+          attachments: JSON.parse(String(row.attachments ?? '[]')),
+        }));
+    } finally {
+      db.close();
+    }
+  };
+  const files = () => join(home.path, 'groups', 'family', 'files');
+
+  it("keeps images and documents, downloaded and decrypted by Baileys from WhatsApp's media server", async () => {
+    const { socket, starting } = await start();
+    socket.emit('connection.update', { connection: 'open' });
+    nanoclaw = await starting;
+    const pdf = Buffer.from('%PDF-1.4 the minutes');
+    socket.emit('messages.upsert', {
+      type: 'notify',
+      messages: [
+        waMediaMessage({
+          jid: FAMILY,
+          id: 'IMG1',
+          kind: 'image',
+          media: media.upload(PNG, 'image'),
+          mimetype: 'image/png',
+          caption: 'the garden',
+          participant: '4917@s.whatsapp.net',
+        }),
+        waMediaMessage({
+          jid: FAMILY,
+          id: 'DOC1',
+          kind: 'document',
+          media: media.upload(pdf, 'document'),
+          mimetype: 'application/pdf',
+          fileName: 'minutes.pdf',
+          participant: '4918@s.whatsapp.net',
+        }),
+      ],
+    });
+    await until(() => stored().length === 2, 'both messages');
+    expect(stored()).toEqual([
+      {
+        id: 'IMG1',
+        text: 'the garden',
+        attachments: [{ name: 'image-IMG1.jpg', type: 'image/png', size: PNG.length }],
+      },
+      {
+        id: 'DOC1',
+        text: '',
+        attachments: [{ name: 'minutes.pdf', type: 'application/pdf', size: pdf.length }],
+      },
+    ]);
+    expect(readFileSync(join(files(), 'image-IMG1.jpg'))).toEqual(PNG);
+    expect(readFileSync(join(files(), 'minutes.pdf'))).toEqual(pdf);
+  });
+
+  it('asks the phone to upload expired media again, and keeps the message with a note when it cannot be had', async () => {
+    const { socket, starting } = await start();
+    socket.emit('connection.update', { connection: 'open' });
+    nanoclaw = await starting;
+    const expired = media.upload(PNG, 'image');
+    media.expire(expired.url);
+    const fresh = media.upload(PNG, 'image');
+    socket.reupload = (message) => {
+      const image = message.message?.imageMessage;
+      return {
+        ...message,
+        message: { imageMessage: { ...image, url: fresh.url, mediaKey: fresh.mediaKey } },
+      };
+    };
+    const message = (id: string, upload: typeof expired) =>
+      waMediaMessage({ jid: FAMILY, id, kind: 'image', media: upload, mimetype: 'image/png', caption: id });
+    socket.emit('messages.upsert', { type: 'notify', messages: [message('AGAIN', expired)] });
+    await until(() => stored().length === 1, 'the re-uploaded image');
+    expect(socket.reuploads.map((sent) => sent.key.id)).toEqual(['AGAIN']);
+    expect(readFileSync(join(files(), 'image-AGAIN.jpg'))).toEqual(PNG);
+
+    const gone = media.upload(PNG, 'image');
+    media.expire(gone.url);
+    socket.reupload = (sent) => sent;
+    socket.emit('messages.upsert', { type: 'notify', messages: [message('GONE', gone)] });
+    await until(() => stored().length === 2, 'the message without its image');
+    expect(stored()[1]).toEqual({
+      id: 'GONE',
+      text: expect.stringMatching(/^GONE\n\[image-GONE\.jpg could not be fetched: .+\]$/),
+      attachments: [],
+    });
+  });
+
+  it("sends the agent's image as an image and other files as documents, from the user's own account", async () => {
+    const { socket, starting } = await start();
+    socket.emit('connection.update', { connection: 'open' });
+    nanoclaw = await starting;
+    const group = nanoclaw.layout.groupDir('family');
+    writeFileSync(join(group, 'chart.png'), PNG);
+    writeFileSync(join(group, 'list.txt'), 'eggs\n');
+    const dir = join(nanoclaw.layout.ipcDir('family'), 'messages');
+    const request = (name: string, body: unknown) => {
+      writeFileSync(join(dir, `${name}.json.tmp`), JSON.stringify(body));
+      renameSync(join(dir, `${name}.json.tmp`), join(dir, `${name}.json`));
+    };
+    request('1', { type: 'file', chatJid: FAMILY, path: 'chart.png', caption: 'the chart' });
+    request('2', { type: 'file', chatJid: FAMILY, path: 'list.txt' });
+    await until(() => socket.sent.length === 2, 'both files');
+    expect(socket.sent.map((sent) => [sent.jid, sent.media])).toEqual([
+      [FAMILY, { image: PNG, mimetype: 'image/png', caption: 'Andy: the chart' }],
+      [
+        FAMILY,
+        {
+          document: Buffer.from('eggs\n'),
+          mimetype: 'application/octet-stream',
+          fileName: 'list.txt',
+          caption: 'Andy',
+        },
+      ],
+    ]);
+    // Baileys hands our own media back: not taken as a new message.
+    socket.emit('messages.upsert', {
+      type: 'notify',
+      messages: [
+        waMediaMessage({
+          jid: FAMILY,
+          id: socket.sent[0]?.id as string,
+          kind: 'image',
+          media: media.upload(PNG, 'image'),
+          mimetype: 'image/png',
+        }),
+      ],
+    });
+    await until(
+      () => stored().filter((message) => message.attachments.length > 0).length === 2,
+      'the replies',
+    );
+    expect(stored().map((message) => message.id)).not.toContain(socket.sent[0]?.id);
   });
 });

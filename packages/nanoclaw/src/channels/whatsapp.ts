@@ -1,6 +1,8 @@
 /**
  * WhatsApp through Baileys, mapped both ways at this boundary: Baileys' `connection.update`,
- * `messages.upsert` and `creds.update` events in; `sendMessage` / `sendPresenceUpdate` out.
+ * `messages.upsert` and `creds.update` events in; `sendMessage` / `sendPresenceUpdate` out. Media (images,
+ * documents, video, audio) come in as the message's files and go out as images or documents
+ * (whatsapp-files.ts).
  *
  * Pairing: a QR code (printed in the terminal, drawn on the web page), or with WHATSAPP_PHONE_NUMBER a
  * pairing code to type on the phone. Credentials are kept in store/auth_info_baileys/ and reused on every
@@ -15,8 +17,10 @@ import type {
   WAMessage,
 } from '@whiskeysockets/baileys';
 import qrcodeTerminal from 'qrcode-terminal';
+import type { OutgoingFile } from '../files/attachment.ts';
 import type { Logger } from '../log.ts';
 import { type Channel, type ChannelStatus, type IncomingMessage, splitText } from './channel.ts';
+import { type MediaContent, type MediaSource, mediaContent, messageFiles } from './whatsapp-files.ts';
 
 /** The slice of a Baileys socket this adapter uses. */
 export interface WhatsAppSocket {
@@ -27,7 +31,9 @@ export interface WhatsAppSocket {
     on(event: 'groups.upsert', listener: (groups: Array<{ id: string; subject?: string }>) => void): void;
   };
   user?: { id: string; name?: string } | undefined;
-  sendMessage(jid: string, content: { text: string }): Promise<WAMessage | undefined>;
+  sendMessage(jid: string, content: { text: string } | MediaContent): Promise<WAMessage | undefined>;
+  /** Asks the sender's phone to upload a message's media again (it expired on WhatsApp's server). */
+  updateMediaMessage(message: WAMessage): Promise<WAMessage>;
   sendPresenceUpdate(type: 'composing' | 'paused', jid: string): Promise<void>;
   requestPairingCode(phoneNumber: string): Promise<string>;
   end(error: Error | undefined): void;
@@ -60,7 +66,7 @@ export class WhatsAppChannel implements Channel {
   /** Replies are sent from the user's own account, so they carry the assistant's name. */
   readonly prefixesReplies = true;
   readonly #options: WhatsAppOptions;
-  readonly #handlers: Array<(message: IncomingMessage) => void> = [];
+  readonly #handlers: Array<(message: IncomingMessage) => Promise<void>> = [];
   readonly #statusHandlers: Array<(status: ChannelStatus) => void> = [];
   /** Ids of messages this adapter sent: Baileys hands them back in messages.upsert. */
   readonly #sent = new Set<string>();
@@ -71,6 +77,8 @@ export class WhatsAppChannel implements Channel {
   #reconnects = 0;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #pairingRequested = false;
+  /** Messages handed over one after another, in the order WhatsApp delivered them. */
+  #received: Promise<void> = Promise.resolve();
 
   constructor(options: WhatsAppOptions) {
     this.#options = options;
@@ -99,7 +107,7 @@ export class WhatsAppChannel implements Channel {
     });
   }
 
-  onMessage(handler: (message: IncomingMessage) => void): void {
+  onMessage(handler: (message: IncomingMessage) => Promise<void>): void {
     this.#handlers.push(handler);
   }
 
@@ -111,6 +119,14 @@ export class WhatsAppChannel implements Channel {
       const sent = await socket.sendMessage(jid, { text: piece });
       if (sent?.key.id) this.#sent.add(sent.key.id);
     }
+  }
+
+  async sendFile(jid: string, file: OutgoingFile, caption: string | undefined): Promise<void> {
+    const socket = this.#socket;
+    if (socket === undefined || this.#status.state !== 'connected')
+      throw new Error('WhatsApp is not connected');
+    const sent = await socket.sendMessage(jid, mediaContent(file, caption));
+    if (sent?.key.id) this.#sent.add(sent.key.id);
   }
 
   async setTyping(jid: string, typing: boolean): Promise<void> {
@@ -156,12 +172,22 @@ export class WhatsAppChannel implements Channel {
       );
     });
     socket.ev.on('connection.update', (update) => this.#onConnection(socket, update, state));
+    const media: MediaSource = {
+      download: (message) => baileys.downloadMediaMessage(message, 'stream', {}),
+      reupload: (message) => socket.updateMediaMessage(message),
+    };
     socket.ev.on('messages.upsert', (upsert) => {
       // notify: new messages, also those that came while offline. append: mostly history being synced;
       // only its recent messages (sent from the phone just now) count, or old chats would be answered.
       const since = upsert.type === 'append' ? Date.now() - APPEND_WINDOW_MS : undefined;
       if (upsert.type !== 'notify' && since === undefined) return;
-      for (const message of upsert.messages) this.#onMessage(socket, message, since);
+      for (const message of upsert.messages) {
+        this.#received = this.#received.then(() =>
+          this.#onMessage(socket, message, since, media).catch((error: unknown) =>
+            this.#options.log.error({ channel: 'whatsapp', error }, 'a WhatsApp message could not be stored'),
+          ),
+        );
+      }
     });
     socket.ev.on('groups.upsert', (groups) => {
       for (const group of groups) if (group.subject) this.#groupNames.set(group.id, group.subject);
@@ -261,21 +287,27 @@ export class WhatsAppChannel implements Channel {
     this.#reconnectTimer.unref();
   }
 
-  #onMessage(socket: WhatsAppSocket, message: WAMessage, notBefore: number | undefined): void {
+  async #onMessage(
+    socket: WhatsAppSocket,
+    message: WAMessage,
+    notBefore: number | undefined,
+    media: MediaSource,
+  ): Promise<void> {
     const key = message.key;
     const jid = key.remoteJid;
     if (!jid || jid === 'status@broadcast' || !key.id || this.#sent.has(key.id)) return;
     const timestamp = Number(message.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000;
     if (notBefore !== undefined && timestamp < notBefore) return;
-    const text = textOf(message);
-    if (text === undefined) return;
+    const text = textOf(message) ?? '';
+    const files = messageFiles(message, media);
+    if (text === '' && files.length === 0) return;
     // Our own replies sent from another device of this account still carry the assistant's name.
     if (key.fromMe && text.startsWith(`${this.#options.assistantName}:`)) return;
     const own = socket.user?.id;
     const sender = key.fromMe ? (own ?? 'me') : (key.participant ?? jid);
     const senderName =
       message.pushName ?? (key.fromMe ? (socket.user?.name ?? 'me') : (sender.split('@')[0] ?? sender));
-    this.#emit({
+    await this.#emit({
       chatJid: jid,
       chatName: this.#groupNames.get(jid) ?? (jid.endsWith('@g.us') ? '' : senderName),
       id: key.id,
@@ -283,11 +315,12 @@ export class WhatsAppChannel implements Channel {
       senderName,
       text,
       timestamp,
+      files,
     });
   }
 
-  #emit(message: IncomingMessage): void {
-    for (const handler of this.#handlers) handler(message);
+  async #emit(message: IncomingMessage): Promise<void> {
+    for (const handler of this.#handlers) await handler(message);
   }
 
   #setStatus(status: ChannelStatus): void {
@@ -305,6 +338,8 @@ export function textOf(message: WAMessage): string | undefined {
     content.extendedTextMessage?.text ??
     content.imageMessage?.caption ??
     content.videoMessage?.caption ??
+    content.documentMessage?.caption ??
+    content.documentWithCaptionMessage?.message?.documentMessage?.caption ??
     undefined;
   return text === null || text === undefined || text.trim() === '' ? undefined : text;
 }

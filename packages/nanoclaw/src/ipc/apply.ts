@@ -1,6 +1,9 @@
 /** Carries out a request that authorize() allowed. */
 import { randomBytes } from 'node:crypto';
 import { firstRun } from '@boilerhouse/nanoclaw-schedule';
+import type { OutgoingFile } from '../files/attachment.ts';
+import { FileRefusedError, type GroupFiles } from '../files/group-files.ts';
+import { sniffType } from '../files/sniff.ts';
 import { type Layout, MAIN_FOLDER, prepareGroupDirs } from '../layout.ts';
 import type { Logger } from '../log.ts';
 import { NoChannelError } from '../router/outbound.ts';
@@ -15,6 +18,14 @@ export interface ApplyDeps {
   tasks: TaskStore;
   groups: GroupRegistry;
   deliver(chatJid: string, text: string): Promise<void>;
+  /** Sends a file to a chat and keeps a copy in group `folder`'s files. */
+  deliverFile(
+    chatJid: string,
+    file: OutgoingFile,
+    caption: string | undefined,
+    folder: string,
+  ): Promise<void>;
+  files: GroupFiles;
   /** Tasks or groups changed: refresh what agents read, re-aim the scheduler. */
   changed(): void;
   now(): number;
@@ -46,6 +57,25 @@ export async function applyRequest(
         throw error;
       }
       return {};
+    case 'file': {
+      // Read from the requester's own folder, whatever the payload says; kept with the chat's files.
+      let bytes: Buffer;
+      try {
+        bytes = deps.files.readPath(requester.folder, request.path);
+      } catch (error) {
+        if (error instanceof FileRefusedError) throw refuse(error.message);
+        throw error;
+      }
+      const file = { name: request.path.split('/').at(-1) as string, type: sniffType(bytes), bytes };
+      const folder = deps.groups.get(request.chatJid)?.folder ?? requester.folder;
+      try {
+        await deps.deliverFile(request.chatJid, file, request.caption, folder);
+      } catch (error) {
+        if (error instanceof NoChannelError) throw refuse(error.message);
+        throw error;
+      }
+      return {};
+    }
     case 'schedule_task': {
       const chatJid = request.targetJid ?? deps.groups.jidOf(requester.folder);
       const group = chatJid === undefined ? undefined : deps.groups.get(chatJid);

@@ -26,7 +26,8 @@ const deny = (reason: string): Decision => ({ allowed: false, reason });
 
 export function authorize(request: IpcRequest, requester: Requester, facts: AuthorizationFacts): Decision {
   switch (request.type) {
-    case 'message': {
+    case 'message':
+    case 'file': {
       if (requester.isMain) return allow;
       const folder = facts.folderOfChat(request.chatJid);
       return folder === requester.folder

@@ -12,6 +12,8 @@ import {
   constants,
   fchownSync,
   fstatSync,
+  linkSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readSync,
@@ -56,6 +58,22 @@ export class BeneathDir {
     }
   }
 
+  /**
+   * Subdirectory `name`, made (owned by uid and gid `owner` when given) if it is not there; throws when the
+   * entry is something else, a link included.
+   */
+  ensureSub(name: string, owner?: number): BeneathDir {
+    try {
+      mkdirSync(this.#at(name), 0o755);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      return this.sub(name) as BeneathDir;
+    }
+    const dir = this.sub(name) as BeneathDir;
+    if (owner !== undefined) fchownSync(dir.#fd, owner, owner);
+    return dir;
+  }
+
   list(): string[] {
     return readdirSync(this.#at('.'));
   }
@@ -87,19 +105,24 @@ export class BeneathDir {
    * owned by uid and gid `owner` when given.
    */
   write(name: string, content: string, owner?: number): void {
-    const temporary = `.${name}.${randomBytes(4).toString('hex')}.tmp`;
-    const fd = openSync(
-      this.#at(temporary),
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o644,
-    );
+    renameSync(this.#at(this.#writeTemporary(name, content, owner)), this.#at(name));
+  }
+
+  /**
+   * Writes a new file `name` whole, or answers false when the name is taken (by anything, a link
+   * included): a temporary file, then a hard link to the name, which never replaces an entry.
+   */
+  writeNew(name: string, content: Uint8Array, owner?: number): boolean {
+    const temporary = this.#writeTemporary(name, content, owner);
     try {
-      writeSync(fd, content);
-      if (owner !== undefined) fchownSync(fd, owner, owner);
+      linkSync(this.#at(temporary), this.#at(name));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
     } finally {
-      closeSync(fd);
+      unlinkSync(this.#at(temporary));
     }
-    renameSync(this.#at(temporary), this.#at(name));
   }
 
   /**
@@ -119,6 +142,26 @@ export class BeneathDir {
 
   close(): void {
     closeSync(this.#fd);
+  }
+
+  /** A new temporary file beside `name` holding `content`; its name. */
+  #writeTemporary(name: string, content: string | Uint8Array, owner: number | undefined): string {
+    const temporary = `.${name}.${randomBytes(4).toString('hex')}.tmp`;
+    const fd = openSync(
+      this.#at(temporary),
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o644,
+    );
+    try {
+      // writeSync may write less than asked of a large buffer.
+      const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+      for (let written = 0; written < bytes.length; )
+        written += writeSync(fd, bytes, written, bytes.length - written);
+      if (owner !== undefined) fchownSync(fd, owner, owner);
+    } finally {
+      closeSync(fd);
+    }
+    return temporary;
   }
 
   #at(name: string): string {

@@ -17,6 +17,7 @@ import { SCHEDULE_CASES } from '@boilerhouse/nanoclaw-schedule/testing/cases';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nanoclawTools } from '../../../nanoclaw-agent/src/mcp-tools.ts';
 import { WebChannel } from '../channels/web.ts';
+import { GroupFiles } from '../files/group-files.ts';
 import { Layout, prepareGroupDirs, prepareHome } from '../layout.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { Outbound } from '../router/outbound.ts';
@@ -52,8 +53,15 @@ async function setUp() {
   const state = new RouterState(layout.statePath);
   const logs: string[] = [];
   const log: Logger = createLogger({ write: (line) => logs.push(line), format: 'json' });
-  const web = new WebChannel({ messages, groups, assistantName: 'Andy', statusView: async () => ({}) });
-  const outbound = new Outbound({ channels: [web], messages, state, assistantName: 'Andy', log });
+  const files = new GroupFiles(layout);
+  const web = new WebChannel({
+    messages,
+    groups,
+    files,
+    assistantName: 'Andy',
+    statusView: async () => ({}),
+  });
+  const outbound = new Outbound({ channels: [web], messages, state, assistantName: 'Andy', files, log });
   const snapshots = new Snapshots({ layout, tasks, taskRuns, chats, groups });
   // The web channel, made to fail while `down` is set: a channel outage.
   const channel = { down: false };
@@ -70,6 +78,8 @@ async function setUp() {
       tasks,
       groups,
       deliver: (jid, text) => outbound.deliver(jid, text, null),
+      deliverFile: (jid, file, caption, folder) => outbound.deliverFile(jid, file, caption, folder),
+      files,
       changed: () => snapshots.writeAll(),
       now: () => Date.parse('2026-01-01T00:00:00Z'),
       log,
@@ -123,6 +133,7 @@ async function callTool(folder: string, name: string, args: Record<string, unkno
     ipcDir: world.layout.ipcDir(folder),
     chatJid: `web:${folder}`,
     isMain: folder === 'main',
+    groupDir: world.layout.groupDir(folder),
     replyTimeoutMs: 10_000,
   });
   const found = tools.find((tool) => tool.name === name);
@@ -192,7 +203,7 @@ describe('IPC messages', () => {
     ).toEqual([
       'not JSON',
       'text must be a non-empty string',
-      'type must be one of message in messages/, got "schedule_task"',
+      'type must be one of message, file in messages/, got "schedule_task"',
     ]);
   });
 });

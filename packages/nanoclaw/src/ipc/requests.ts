@@ -7,6 +7,7 @@ import type { ContextMode } from '../store/tasks.ts';
 
 export type IpcRequest =
   | { type: 'message'; chatJid: string; text: string }
+  | { type: 'file'; chatJid: string; path: string; caption: string | undefined }
   | {
       type: 'schedule_task';
       prompt: string;
@@ -49,7 +50,7 @@ export function parseRequest(text: string, kind: IpcKind): IpcRequest | string {
     return found;
   };
   const type = body.type;
-  const allowed = kind === 'messages' ? ['message'] : [...TASK_TYPES];
+  const allowed = kind === 'messages' ? ['message', 'file'] : [...TASK_TYPES];
   if (typeof type !== 'string' || !allowed.includes(type)) {
     return `type must be one of ${allowed.join(', ')} in ${kind}/, got ${JSON.stringify(type)}`;
   }
@@ -89,6 +90,13 @@ function build(
   switch (type) {
     case 'message':
       return { type, chatJid: string('chatJid') ?? '', text: string('text') ?? '' };
+    case 'file':
+      return {
+        type,
+        chatJid: string('chatJid') ?? '',
+        path: string('path') ?? '',
+        caption: string('caption', true),
+      };
     case 'schedule_task': {
       const contextMode = body.context_mode ?? 'isolated';
       if (contextMode !== 'isolated' && contextMode !== 'group')

@@ -12,6 +12,7 @@ import { writeClose, writeFollowUp } from '../agent/input-dir.ts';
 import type { LaunchRequest } from '../agent/launch.ts';
 import { type AgentContainer, AgentImageMissingError, type RunEnd } from '../agent/runner.ts';
 import { type Config, modelConfigured } from '../config.ts';
+import { modelImages } from '../files/model-images.ts';
 import type { Layout } from '../layout.ts';
 import type { Logger } from '../log.ts';
 import { type CommandDeps, runCommand } from '../router/command-handler.ts';
@@ -27,6 +28,7 @@ import type { RunFailures } from '../store/run-failures.ts';
 import type { UsageStore } from '../store/usage.ts';
 import { limitMessage, reachedLimit } from '../usage/limits.ts';
 import type { ActiveRun, MessagesOutcome, RunSignals } from './group-queue.ts';
+import { noModelReply } from './no-model-reply.ts';
 
 export interface MessageRunDeps {
   config: Config;
@@ -47,14 +49,6 @@ export interface MessageRunDeps {
 /** Grace after IDLE_TIMEOUT before the host kills an agent that did not exit by itself. */
 const IDLE_GRACE_MS = 30_000;
 
-export function noModelReply(config: Config): string {
-  const endpoint =
-    config.model.baseUrl === undefined
-      ? ''
-      : ` ANTHROPIC_BASE_URL is set, but a key or token is still needed (any value, if your endpoint checks none).`;
-  return `No model is configured, so I cannot answer yet. Set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN, with ANTHROPIC_BASE_URL for another endpoint) in ${config.home}/.env or the environment, then restart NanoClaw.${endpoint}`;
-}
-
 export async function runGroupMessages(
   deps: MessageRunDeps,
   folder: string,
@@ -70,7 +64,7 @@ export async function runGroupMessages(
     for (const [index, message] of pending.entries()) {
       const command = parseCommand(message.text, trigger);
       if (command === undefined) continue;
-      await deps.outbound.deliver(jid, runCommand(command, group, deps.commands), message.receivedAt);
+      await deps.outbound.deliver(jid, await runCommand(command, group, deps.commands), message.receivedAt);
       // Whatever came after the command is looked at in a run of its own.
       return index + 1 < pending.length && deps.groups.get(jid) !== undefined ? 'unfinished' : 'done';
     }
@@ -184,6 +178,7 @@ class MessageRun implements ActiveRun {
       group: this.#group,
       chatJid: this.#jid,
       prompt: formatPrompt(pending, deps.config.timezone),
+      images: modelImages(pending),
       sessionId: deps.state.session(this.#group.folder) ?? null,
       isScheduledTask: false,
       onOutput: (output) => {
@@ -239,7 +234,11 @@ class MessageRun implements ActiveRun {
       return false;
     }
     try {
-      writeFollowUp(deps.layout.ipcDir(this.#group.folder), formatPrompt(fresh, deps.config.timezone));
+      writeFollowUp(
+        deps.layout.ipcDir(this.#group.folder),
+        formatPrompt(fresh, deps.config.timezone),
+        modelImages(fresh),
+      );
     } catch (error) {
       this.#log.error({ error }, 'could not hand a follow-up to the agent');
       this.close();

@@ -6,8 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Channel, ChannelStatus } from '../channels/channel.ts';
 import { loadConfig } from '../config.ts';
+import { GroupFiles } from '../files/group-files.ts';
 import { Layout, MAIN_FOLDER, prepareHome } from '../layout.ts';
 import { createLogger } from '../log.ts';
+import { hostMcp } from '../mcp/host-mcp.ts';
 import { Outbound } from '../router/outbound.ts';
 import { ChatStore } from '../store/chats.ts';
 import { openDatabase } from '../store/database.ts';
@@ -35,6 +37,7 @@ class DownChannel implements Channel {
     this.sends++;
     throw new Error('channel down (scripted)');
   };
+  sendFile = this.sendMessage;
   setTyping = async () => undefined;
   disconnect = async () => undefined;
   status = (): ChannelStatus => ({ state: 'disconnected' });
@@ -70,9 +73,18 @@ describe('a reply that cannot be delivered', () => {
     const failures = new RunFailures(db);
     const usage = new UsageStore(db);
     const channel = new DownChannel();
-    const outbound = new Outbound({ channels: [channel], messages, state, assistantName: 'Andy', log });
+    const files = new GroupFiles(layout);
+    const outbound = new Outbound({
+      channels: [channel],
+      messages,
+      state,
+      assistantName: 'Andy',
+      files,
+      log,
+    });
     const now = () => Date.now();
     const report = { usage, failures, config, now };
+    const mcp = hostMcp({ config, layout, db, groups, log, now });
     const queue: GroupQueue = new GroupQueue(
       {
         runMessages: (folder, attempt, signals) =>
@@ -100,6 +112,8 @@ describe('a reply that cannot be delivered', () => {
                 closeGroup: () => undefined,
                 enqueue: () => undefined,
                 now,
+                mcp: mcp.commands,
+                gmail: mcp.gmail,
               },
             },
             folder,

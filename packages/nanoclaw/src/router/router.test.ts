@@ -45,6 +45,7 @@ describe('formatPrompt', () => {
       receivedAt: timestamp,
       fromAssistant: false,
       answersUpTo: null,
+      attachments: [],
     });
     const at = Date.UTC(2026, 0, 31, 13, 32);
     expect(

@@ -4,6 +4,7 @@
  * timestamps can tie or arrive out of order).
  */
 import { randomUUID } from 'node:crypto';
+import type { Attachment } from '../files/attachment.ts';
 import type { Database } from './database.ts';
 
 export interface StoredMessage {
@@ -19,6 +20,8 @@ export interface StoredMessage {
   receivedAt: number;
   fromAssistant: boolean;
   answersUpTo: number | null;
+  /** Files it carries, kept in its group's folder. */
+  attachments: Attachment[];
 }
 
 export interface InboundMessage {
@@ -28,6 +31,7 @@ export interface InboundMessage {
   senderName: string;
   text: string;
   timestamp: number;
+  attachments?: Attachment[];
 }
 
 interface Row {
@@ -41,6 +45,7 @@ interface Row {
   received_at: number;
   from_assistant: number;
   answers_up_to: number | null;
+  attachments: string | null;
 }
 
 const toMessage = (row: Row): StoredMessage => ({
@@ -54,6 +59,7 @@ const toMessage = (row: Row): StoredMessage => ({
   receivedAt: row.received_at,
   fromAssistant: row.from_assistant === 1,
   answersUpTo: row.answers_up_to,
+  attachments: row.attachments === null ? [] : (JSON.parse(row.attachments) as Attachment[]),
 });
 
 export type MessageListener = (message: StoredMessage) => void;
@@ -79,11 +85,25 @@ export class MessageStore {
 
   /** Stores an inbound message; undefined when that chat already has a message with its id. */
   storeInbound(message: InboundMessage): StoredMessage | undefined {
-    return this.#insert({ ...message, fromAssistant: false, answersUpTo: null });
+    return this.#insert({
+      ...message,
+      attachments: message.attachments ?? [],
+      fromAssistant: false,
+      answersUpTo: null,
+    });
   }
 
-  /** Stores a reply of the assistant; `answersUpTo` is the received_at of the last message it answers. */
-  storeReply(chatJid: string, senderName: string, text: string, answersUpTo: number | null): StoredMessage {
+  /**
+   * Stores a reply of the assistant; `answersUpTo` is the received_at of the last message it answers,
+   * `attachments` the files it sent (already kept in the group's folder).
+   */
+  storeReply(
+    chatJid: string,
+    senderName: string,
+    text: string,
+    answersUpTo: number | null,
+    attachments: Attachment[] = [],
+  ): StoredMessage {
     const stored = this.#insert({
       id: `reply-${randomUUID()}`,
       chatJid,
@@ -93,6 +113,7 @@ export class MessageStore {
       timestamp: this.#now(),
       fromAssistant: true,
       answersUpTo,
+      attachments,
     });
     if (stored === undefined) throw new Error('a generated reply id collided');
     return stored;
@@ -106,6 +127,14 @@ export class MessageStore {
       )
       .all(chatJid, cursor) as unknown as Row[];
     return rows.map(toMessage);
+  }
+
+  /** The message of a chat with this (channel) id, if one is stored. */
+  get(chatJid: string, id: string): StoredMessage | undefined {
+    const row = this.#db.prepare('SELECT * FROM messages WHERE chat_jid = ? AND id = ?').get(chatJid, id) as
+      | Row
+      | undefined;
+    return row === undefined ? undefined : toMessage(row);
   }
 
   /** The last `limit` messages of a chat, oldest first. */
@@ -139,8 +168,9 @@ export class MessageStore {
     const result = this.#db
       .prepare(
         `INSERT OR IGNORE INTO messages
-           (id, chat_jid, sender, sender_name, text, timestamp, received_at, from_assistant, answers_up_to)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           (id, chat_jid, sender, sender_name, text, timestamp, received_at, from_assistant, answers_up_to,
+            attachments)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         message.id,
@@ -152,6 +182,7 @@ export class MessageStore {
         receivedAt,
         message.fromAssistant ? 1 : 0,
         message.answersUpTo,
+        message.attachments.length === 0 ? null : JSON.stringify(message.attachments),
       );
     if (result.changes === 0) return undefined;
     this.#lastReceivedAt = receivedAt;

@@ -3,6 +3,11 @@
  * `{"ok": true, "result"}` out, getUpdates long polling with offsets), so grammY runs unchanged against it
  * through `apiRoot`. Tests push updates and read what the bot called.
  *
+ * Files as the Bot API has them: a photo or document in a pushed message is stored under a file_id;
+ * `getFile` answers its `file_path`, and `GET /file/bot<token>/<file_path>` its bytes. Uploads
+ * (sendPhoto, sendDocument) come as multipart/form-data, the file part named by an `attach://` field;
+ * the call's body holds the file as `{ filename, bytes }`.
+ *
  * Webhooks as Telegram does them: once setWebhook is called, getUpdates is refused (409) and each update is
  * POSTed to the URL with the secret in `X-Telegram-Bot-Api-Secret-Token`, in order, again after a failure
  * (every 100 ms, up to 50 times) until it is answered 2xx.
@@ -13,6 +18,12 @@ import type { AddressInfo } from 'node:net';
 export interface BotApiCall {
   method: string;
   body: Record<string, unknown>;
+}
+
+/** A file uploaded with a call (sendPhoto's `photo`, sendDocument's `document`). */
+export interface UploadedFile {
+  filename: string;
+  bytes: Buffer;
 }
 
 export interface WebhookAnswer {
@@ -30,14 +41,21 @@ export interface BotApi {
   webhookAnswers: WebhookAnswer[];
   /** The update pushed last, as Telegram would send it again. */
   lastUpdate(): unknown;
-  /** Queues a message update, as Telegram would deliver it. */
+  /** Queues a message update, as Telegram would deliver it: text, or a photo or document with a caption. */
   pushMessage(message: {
     chatId: number;
     chatTitle?: string;
     fromId: number;
     firstName: string;
-    text: string;
+    text?: string;
+    caption?: string;
+    photo?: Buffer;
+    document?: { name: string; mimeType: string; bytes: Buffer };
+    /** The size the message announces, when it should not be the real one. */
+    fileSize?: number;
   }): void;
+  /** Paths of file downloads asked for (`/file/bot<token>/...`), in order. */
+  downloads: string[];
   close(): Promise<void>;
 }
 
@@ -58,6 +76,15 @@ export async function startBotApi(options: {
   let delivering = false;
   let closed = false;
   let polls = 0;
+  const files = new Map<string, { bytes: Buffer; path: string }>();
+  const downloads: string[] = [];
+  let nextFile = 1;
+  const storeFile = (bytes: Buffer, folder: string, extension: string) => {
+    const id = `file-id-${nextFile}`;
+    files.set(id, { bytes, path: `${folder}/file_${nextFile}${extension}` });
+    nextFile++;
+    return id;
+  };
 
   /** Posts pending updates to the webhook, oldest first, each until it is taken. */
   const deliver = async () => {
@@ -135,6 +162,24 @@ export async function startBotApi(options: {
         };
       case 'sendChatAction':
         return true;
+      case 'getFile': {
+        const file = files.get(String(body.file_id));
+        if (file === undefined) throw new Error('Bad Request: invalid file_id');
+        return {
+          file_id: body.file_id,
+          file_unique_id: `unique-${body.file_id}`,
+          file_size: file.bytes.length,
+          file_path: file.path,
+        };
+      }
+      case 'sendPhoto':
+      case 'sendDocument':
+        return {
+          message_id: nextMessageId++,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: Number(body.chat_id), type: 'group', title: 'chat' },
+          ...(body.caption === undefined ? {} : { caption: body.caption }),
+        };
       default:
         throw new Error(`the stand-in has no method ${method}`);
     }
@@ -143,17 +188,31 @@ export async function startBotApi(options: {
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const match = /^\/bot([^/]+)\/(\w+)$/.exec(request.url ?? '');
+    request.on('end', async () => {
       const reply = (status: number, body: unknown) => {
         response.writeHead(status, { 'content-type': 'application/json' });
         response.end(JSON.stringify(body));
       };
+      const download = /^\/file\/bot([^/]+)\/(.+)$/.exec(request.url ?? '');
+      if (download !== null) {
+        downloads.push(request.url ?? '');
+        const file = [...files.values()].find((candidate) => candidate.path === download[2]);
+        if (download[1] !== options.token || file === undefined)
+          return reply(404, { ok: false, error_code: 404, description: 'Not Found' });
+        response.writeHead(200, { 'content-type': 'application/octet-stream' });
+        return response.end(file.bytes);
+      }
+      const match = /^\/bot([^/]+)\/(\w+)$/.exec(request.url ?? '');
       if (match === null) return reply(404, { ok: false, error_code: 404, description: 'Not Found' });
       if (match[1] !== options.token)
         return reply(401, { ok: false, error_code: 401, description: 'Unauthorized' });
-      const text = Buffer.concat(chunks).toString('utf8');
-      const body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+      const raw = Buffer.concat(chunks);
+      const type = request.headers['content-type'] ?? '';
+      const body = type.startsWith('multipart/form-data')
+        ? await multipartBody(raw, type)
+        : raw.length === 0
+          ? {}
+          : (JSON.parse(raw.toString('utf8')) as Record<string, unknown>);
       const method = match[2] as string;
       if (method === 'getUpdates') polls++;
       else calls.push({ method, body });
@@ -176,12 +235,35 @@ export async function startBotApi(options: {
       return polls;
     },
     webhookAnswers,
+    downloads,
     lastUpdate: () => pushed.at(-1),
     pushMessage(message) {
       const chat =
         message.chatTitle === undefined
           ? { id: message.chatId, type: 'private', first_name: message.firstName }
           : { id: message.chatId, type: 'supergroup', title: message.chatTitle };
+      const media: Record<string, unknown> = {};
+      if (message.photo !== undefined) {
+        // Telegram offers each photo in several sizes, smallest first; here a thumbnail and the photo.
+        const size = message.fileSize ?? message.photo.length;
+        media.photo = [
+          {
+            file_id: storeFile(message.photo.subarray(0, 16), 'photos', '.jpg'),
+            file_size: 16,
+            width: 9,
+            height: 9,
+          },
+          { file_id: storeFile(message.photo, 'photos', '.jpg'), file_size: size, width: 90, height: 90 },
+        ];
+      }
+      if (message.document !== undefined) {
+        media.document = {
+          file_id: storeFile(message.document.bytes, 'documents', ''),
+          file_name: message.document.name,
+          mime_type: message.document.mimeType,
+          file_size: message.fileSize ?? message.document.bytes.length,
+        };
+      }
       const update = {
         update_id: nextUpdateId++,
         message: {
@@ -189,7 +271,9 @@ export async function startBotApi(options: {
           date: Math.floor(Date.now() / 1000),
           chat,
           from: { id: message.fromId, is_bot: false, first_name: message.firstName },
-          text: message.text,
+          ...(message.text === undefined ? {} : { text: message.text }),
+          ...(message.caption === undefined ? {} : { caption: message.caption }),
+          ...media,
         },
       };
       updates.push(update);
@@ -205,6 +289,21 @@ export async function startBotApi(options: {
         server.close(() => resolve());
       }),
   };
+}
+
+/** A multipart call's fields, each `attach://` reference replaced by the file part it names. */
+async function multipartBody(raw: Buffer, type: string): Promise<Record<string, unknown>> {
+  const form = await new Response(raw, { headers: { 'content-type': type } }).formData();
+  const parts = new Map<string, UploadedFile>();
+  const fields: Record<string, unknown> = {};
+  for (const [key, value] of form) {
+    if (typeof value === 'string') fields[key] = value;
+    else parts.set(key, { filename: value.name, bytes: Buffer.from(await value.arrayBuffer()) });
+  }
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value === 'string' && value.startsWith('attach://')) fields[key] = parts.get(value.slice(9));
+  }
+  return fields;
 }
 
 class ApiError extends Error {

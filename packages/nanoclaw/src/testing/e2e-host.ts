@@ -5,8 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Docker from 'dockerode';
-import { removeLeftovers } from '../agent/docker.ts';
+import { dockerClient, removeLeftovers } from '../agent/docker.ts';
 
 export interface ChatMessage {
   id: string;
@@ -123,5 +122,5 @@ export async function removeAgentContainersOf(home: string): Promise<void> {
   } catch {
     return;
   }
-  await removeLeftovers(new Docker(), hostId);
+  await removeLeftovers(dockerClient(undefined), hostId);
 }

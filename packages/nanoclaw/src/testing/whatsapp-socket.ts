@@ -1,17 +1,24 @@
 /**
  * A stand-in for Baileys' socket, for the adapter's boundary tests: the test emits the events Baileys
  * emits (`connection.update` with `qr` / `open` / `close` and a Boom-shaped error, `messages.upsert`,
- * `creds.update`), and reads what the adapter called (`sendMessage`, `sendPresenceUpdate`,
- * `requestPairingCode`, `end`).
+ * `creds.update`), and reads what the adapter called (`sendMessage` with text or media,
+ * `sendPresenceUpdate`, `requestPairingCode`, `updateMediaMessage`, `end`). Media in messages come from
+ * the media server stand-in (whatsapp-media.ts).
  */
 import { EventEmitter } from 'node:events';
 import type { UserFacingSocketConfig, WAMessage } from '@whiskeysockets/baileys';
 import type { SocketFactory, WhatsAppSocket } from '../channels/whatsapp.ts';
+import type { MediaContent } from '../channels/whatsapp-files.ts';
 
 export class SocketStandIn implements WhatsAppSocket {
   readonly config: UserFacingSocketConfig;
   readonly ev = new EventEmitter();
-  readonly sent: Array<{ jid: string; text: string; id: string }> = [];
+  /** `text` is a media message's caption ('' without one); `media` what it carried. */
+  readonly sent: Array<{ jid: string; text: string; id: string; media?: MediaContent }> = [];
+  /** Messages whose media the adapter asked to have uploaded again. */
+  readonly reuploads: WAMessage[] = [];
+  /** What updateMediaMessage answers for a message (its media uploaded again); the message itself by default. */
+  reupload: (message: WAMessage) => WAMessage = (message) => message;
   readonly presence: Array<{ type: string; jid: string }> = [];
   readonly pairingRequests: string[] = [];
   user: { id: string; name?: string } | undefined = { id: '4915100000000:1@s.whatsapp.net', name: 'Me' };
@@ -26,13 +33,19 @@ export class SocketStandIn implements WhatsAppSocket {
     this.ev.emit(event, payload);
   }
 
-  async sendMessage(jid: string, content: { text: string }): Promise<WAMessage> {
+  async sendMessage(jid: string, content: { text: string } | MediaContent): Promise<WAMessage> {
     const id = `3EB0SENT${this.#next++}`;
-    this.sent.push({ jid, text: content.text, id });
+    if ('text' in content) this.sent.push({ jid, text: content.text, id });
+    else this.sent.push({ jid, text: content.caption ?? '', id, media: content });
     return {
       key: { remoteJid: jid, fromMe: true, id },
-      message: { conversation: content.text },
+      message: { conversation: 'text' in content ? content.text : (content.caption ?? '') },
     } as WAMessage;
+  }
+
+  async updateMediaMessage(message: WAMessage): Promise<WAMessage> {
+    this.reuploads.push(message);
+    return this.reupload(message);
   }
 
   async sendPresenceUpdate(type: 'composing' | 'paused', jid: string): Promise<void> {

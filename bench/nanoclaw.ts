@@ -19,8 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import Docker from 'dockerode';
-import { removeLeftovers } from '../packages/nanoclaw/src/agent/docker.ts';
+import { dockerClient, removeLeftovers } from '../packages/nanoclaw/src/agent/docker.ts';
 import type { AgentOutput } from '../packages/nanoclaw/src/agent/frames.ts';
 import { writeClose, writeFollowUp } from '../packages/nanoclaw/src/agent/input-dir.ts';
 import { ModelProxy } from '../packages/nanoclaw/src/agent/model-proxy.ts';
@@ -56,7 +55,7 @@ const model = await startModelServer(
   },
   { host: '127.0.0.1' },
 );
-const docker = new Docker();
+const docker = dockerClient(undefined);
 const roots: string[] = [];
 const hostIds: string[] = [];
 

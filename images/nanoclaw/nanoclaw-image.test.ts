@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeLeftovers } from '../../packages/nanoclaw/src/agent/docker.ts';
+import { dockerClient, removeLeftovers } from '../../packages/nanoclaw/src/agent/docker.ts';
 import { startModelServer } from '../../packages/nanoclaw-agent/src/testing/model-server.ts';
 
 const docker = new Docker();
@@ -146,7 +146,7 @@ describe('nanoclaw image', () => {
     } finally {
       const hostId = readFileSync(join(agentHome, 'data', 'host_id'), 'utf8').trim();
       await host.remove({ force: true });
-      await removeLeftovers(docker, hostId);
+      await removeLeftovers(dockerClient(undefined), hostId);
       await model.close();
       rmSync(agentHome, { recursive: true, force: true });
     }

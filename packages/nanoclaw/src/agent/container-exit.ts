@@ -42,11 +42,7 @@ export function containerExit(
 }
 
 /** Only ever asked when the wait's connection failed or went silent: the answer says the connection was lost. */
-async function askUntilExited(
-  container: EngineContainer,
-  log: Logger,
-  name: string,
-): Promise<ContainerExit> {
+async function askUntilExited(container: EngineContainer, log: Logger, name: string): Promise<ContainerExit> {
   const began = Date.now();
   for (let attempt = 0; Date.now() - began < GIVE_UP_MS; attempt++) {
     try {

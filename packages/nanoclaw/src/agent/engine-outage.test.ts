@@ -174,25 +174,22 @@ describe('the Docker socket gone for a few seconds (issue 15)', () => {
     const lost = () =>
       lines.filter((line) => String(line.message).includes('lost its connection to the engine')).length;
     const engine = dockerClient(undefined);
-    /** The names of this test's containers running now, asked of the engine directly. */
-    const runningNames = async () =>
-      (await engine.listContainers({ filters: JSON.stringify({ label: [`${LABELS.host}=${hostId}`] }) })).map(
-        (container) => container.Names[0] ?? '',
-      );
+    /** The ids of this test's containers running now, asked of the engine directly. */
+    const runningIds = () => engine.listContainers([`${LABELS.host}=${hostId}`], false);
     const waited: string[] = [];
     try {
       warm.refill('main');
       for (let outage = 1; outage <= 2; outage++) {
-        await until(async () => (await runningNames()).length === 1);
-        const [waiting] = await runningNames();
+        await until(async () => (await runningIds()).length === 1);
+        const [waiting] = await runningIds();
         waited.push(waiting as string);
         // The socket goes away, cutting the waiting container's connections: it exits (stdin closed).
         await relay.down();
-        await until(async () => !(await runningNames()).includes(waiting as string));
+        await until(async () => !(await runningIds()).includes(waiting as string));
         await relay.up();
         await until(() => lost() === outage);
       }
-      await until(async () => (await runningNames()).some((name) => !waited.includes(name)));
+      await until(async () => (await runningIds()).some((id) => !waited.includes(id)));
       const prepared = await warm.take('main', fingerprint(spec()));
       expect(prepared?.usable).toBe(true);
       const outputs: AgentOutput[] = [];

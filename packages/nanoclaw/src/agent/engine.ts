@@ -80,10 +80,13 @@ export class Engine {
     return new EngineContainer(this, id);
   }
 
-  /** Ids of the containers (running or not) that carry every one of `labels` (`key=value`). */
-  async listContainers(labels: string[]): Promise<string[]> {
+  /** Ids of the containers that carry every one of `labels` (`key=value`): running ones, or `all`. */
+  async listContainers(labels: string[], all = true): Promise<string[]> {
     const filters = encodeURIComponent(JSON.stringify({ label: labels }));
-    const listed = await this.#json<{ Id: string }[]>('GET', `/containers/json?all=1&filters=${filters}`);
+    const listed = await this.#json<{ Id: string }[]>(
+      'GET',
+      `/containers/json?all=${all ? 1 : 0}&filters=${filters}`,
+    );
     return listed.map((container) => container.Id);
   }
 
@@ -107,7 +110,8 @@ export class Engine {
         readAll(response).then((text) => {
           const status = response.statusCode ?? 0;
           if (status < 400) resolve(text);
-          else reject(new EngineError(`${method} ${path.split('?')[0]}: ${status} ${messageOf(text)}`, status));
+          else
+            reject(new EngineError(`${method} ${path.split('?')[0]}: ${status} ${messageOf(text)}`, status));
         }, reject);
       });
       req.on('error', reject);
@@ -130,13 +134,10 @@ export class Engine {
         resolve(socket);
       });
       req.on('response', (response) => {
-        readAll(response).then(
-          (text) => {
-            const status = response.statusCode ?? 0;
-            reject(new EngineError(`POST ${path.split('?')[0]}: ${status} ${messageOf(text)}`, status));
-          },
-          reject,
-        );
+        readAll(response).then((text) => {
+          const status = response.statusCode ?? 0;
+          reject(new EngineError(`POST ${path.split('?')[0]}: ${status} ${messageOf(text)}`, status));
+        }, reject);
       });
       req.on('error', reject);
       req.end();
@@ -204,7 +205,10 @@ export class EngineContainer {
  * Splits the engine's multiplexed stream (frames of an 8-byte header: stream type, three zero bytes,
  * big-endian payload length; then the payload; chunks may cut frames anywhere) into stdout and stderr.
  */
-export function demux(stream: NodeJS.ReadableStream, onOutput: (stderr: boolean, chunk: Buffer) => void): void {
+export function demux(
+  stream: NodeJS.ReadableStream,
+  onOutput: (stderr: boolean, chunk: Buffer) => void,
+): void {
   let pending = Buffer.alloc(0);
   stream.on('data', (chunk: Buffer) => {
     let buffer = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;

@@ -116,8 +116,7 @@ describe('AgentRunner', () => {
     expect(log).toContain('exit code 0');
     expect(log).not.toContain('sk-test-not-real');
     // Removed once done.
-    const left = await docker.listContainers({ all: true, filters: { name: [agent.name] } });
-    expect(left).toHaveLength(0);
+    await expect(docker.container(agent.name).inspect()).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it('hands over each result as its frame completes', async () => {

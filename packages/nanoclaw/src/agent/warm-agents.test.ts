@@ -33,8 +33,7 @@ function spec(env: Record<string, string> = {}): ContainerSpec {
   };
 }
 
-const running = async () =>
-  (await docker.listContainers([`${LABELS.host}=${hostId}`])).length;
+const running = async () => (await docker.listContainers([`${LABELS.host}=${hostId}`], false)).length;
 
 beforeAll(async () => {
   home = await tempHome();

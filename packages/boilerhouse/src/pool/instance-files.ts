@@ -8,6 +8,7 @@ import { chmod, lchown, mkdir, open, readdir, writeFile } from 'node:fs/promises
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { WorkloadSpec } from '@boilerhouse/spec';
+import { numericOwner, type Owner } from '../owner.ts';
 import type { Mount } from '../runtime/runtime.ts';
 import { MemoryDirs, prepareSecretsVolume } from '../secrets/index.ts';
 import { isNotFound, walkBeneath } from '../state/beneath.ts';
@@ -165,19 +166,6 @@ export class InstanceFiles {
     });
     return [...new Set([...onDisk, ...(await this.#memory.list())])];
   }
-}
-
-export interface Owner {
-  uid: number;
-  gid: number;
-}
-
-/** `1000` or `1000:1000` -> ids to chown to; a user name cannot be resolved on the host. */
-export function numericOwner(user: string | undefined): Owner | undefined {
-  const match = /^(\d+)(?::(\d+))?$/.exec(user ?? '');
-  if (match === null) return undefined;
-  const uid = Number(match[1]);
-  return { uid, gid: match[2] === undefined ? uid : Number(match[2]) };
 }
 
 /**

@@ -8,7 +8,8 @@
 import { join } from 'node:path';
 import { childUser, type WorkloadSpec } from '@boilerhouse/spec';
 import type { Logger } from '../log.ts';
-import { type InstanceFiles, numericOwner } from '../pool/instance-files.ts';
+import { numericOwner } from '../owner.ts';
+import type { InstanceFiles } from '../pool/instance-files.ts';
 import type { EngineClient } from '../runtime/engine-client.ts';
 import type { Mount } from '../runtime/runtime.ts';
 import { removeInstanceChildren, removeOrphanChildren } from './child-removal.ts';

@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { DockerAccessSpec } from '@boilerhouse/spec';
 import type { Logger } from '../log.ts';
-import type { Owner } from '../pool/instance-files.ts';
+import type { Owner } from '../owner.ts';
 import type { EngineClient } from '../runtime/engine-client.ts';
 import type { InstanceVolume } from './binds.ts';
 import { declaredLength, readBody } from './body.ts';

@@ -7,7 +7,8 @@
 import { constants } from 'node:fs';
 import { chmod, lchown, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isFileTarget, type Owner } from '../pool/instance-files.ts';
+import type { Owner } from '../owner.ts';
+import { isFileTarget } from '../pool/instance-files.ts';
 import { formatDotenv } from './dotenv.ts';
 import { assertMemoryBacked } from './memory-dir.ts';
 import { SECRET_NAME } from './values.ts';

@@ -5,7 +5,7 @@
  */
 import type { Database } from '../db/database.ts';
 import { deleteSecrets, getSecrets, listSecretNames, putSecrets, type SecretNames } from '../db/secrets.ts';
-import type { Owner } from '../pool/instance-files.ts';
+import type { Owner } from '../owner.ts';
 import { openValues, sealValues } from './cipher.ts';
 import { writeSecretsVolume } from './materialize.ts';
 import { checkSecretValues } from './values.ts';

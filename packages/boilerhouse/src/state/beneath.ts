@@ -13,7 +13,7 @@
  */
 import { type BigIntStats, constants, type Dirent } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir } from 'node:fs/promises';
-import type { Owner } from '../pool/instance-files.ts';
+import type { Owner } from '../owner.ts';
 
 const { O_RDONLY, O_WRONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY, O_CREAT, O_EXCL } = constants;
 const DIRECTORY = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;

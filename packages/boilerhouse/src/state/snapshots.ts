@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { Retention } from '@boilerhouse/spec';
-import type { Owner } from '../pool/instance-files.ts';
+import type { Owner } from '../owner.ts';
 import { Beneath } from './beneath.ts';
 import { type CapturedFile, copyDatabases, openCaptured, type Scan, scanState } from './capture.ts';
 import { inParallel, Slots } from './concurrency.ts';

@@ -5,8 +5,9 @@
  */
 import type { Environment } from '@boilerhouse/spec';
 import type { Instance } from '../db/instances.ts';
+import { numericOwner } from '../owner.ts';
 import type { Activity } from '../pool/activity.ts';
-import { type InstanceFiles, numericOwner } from '../pool/instance-files.ts';
+import type { InstanceFiles } from '../pool/instance-files.ts';
 import type { TenantState } from '../pool/tenant-state.ts';
 import type { Workload, WorkloadRegistry } from '../pool/workloads.ts';
 import { saveBase } from './keys.ts';

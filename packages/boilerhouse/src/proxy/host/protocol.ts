@@ -24,7 +24,7 @@ import type {
   WakeAsk,
   WakeOutcome,
 } from '../../gateway/wire.ts';
-import type { Owner } from '../../pool/instance-files.ts';
+import type { Owner } from '../../owner.ts';
 import type { InstanceVolume } from '../binds.ts';
 import type { RunAs } from '../child-identity.ts';
 

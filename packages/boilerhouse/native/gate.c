@@ -11,6 +11,13 @@
  * The start message is the byte 'g', then any number of "KEY=VALUE\0" entries added to the environment
  * (values only known at claim time, such as the tenant's id), up to 64 KiB, ended by the writer closing.
  *
+ *   boilerhouse-gate --ahead RUN_DIR HEALTH_ARGC [HEALTH_ARG...] -- COMMAND [ARG...]
+ *
+ * For a workload that boots ahead of its claim (`pool.boot: ahead`): forks the health agent and replaces
+ * itself with COMMAND at once, with BOILERHOUSE_START=RUN_DIR/start in its environment. The workload reads
+ * the start message from that FIFO itself (same format), and touches the tenant's state only after it: its
+ * process loads its code while the instance waits in the pool, and a claim only has to tell it to go.
+ *
  * With HEALTH_ARGC > 0 it first forks a health agent that runs the workload's health test on request:
  * Boilerhouse writes "ID TIMEOUT_MS\n" to RUN_DIR/health-request and reads "ID EXIT_CODE LENGTH DROPPED\n"
  * and LENGTH bytes of output from RUN_DIR/health-response: the last MAX_OUTPUT bytes of what the test
@@ -327,16 +334,37 @@ static int run_hook(int argc, char **argv) {
   return code;
 }
 
+/* Forks the health agent, if there is a health test; on a failed fork Boilerhouse falls back to docker exec. */
+static int fork_health_agent(const char *run_dir, int health_argc, char **health_args) {
+  if (health_argc == 0) return 0;
+  char **health_argv = calloc((size_t)health_argc + 1, sizeof *health_argv);
+  if (health_argv == NULL) return -1;
+  for (int i = 0; i < health_argc; i++) health_argv[i] = health_args[i];
+  pid_t agent = fork();
+  if (agent == 0) serve_health(run_dir, health_argv);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "--run") == 0) return run_hook(argc, argv);
-  int health_argc = argc > 2 ? atoi(argv[2]) : -1;
-  int separator = 3 + health_argc;
-  if (argc < 5 || health_argc < 0 || separator + 1 >= argc || strcmp(argv[separator], "--") != 0) {
-    fprintf(stderr, "usage: %s RUN_DIR HEALTH_ARGC [HEALTH_ARG...] -- COMMAND [ARG...]\n", argv[0]);
+  /* --ahead shifts every other argument by one. */
+  int ahead = argc > 1 && strcmp(argv[1], "--ahead") == 0;
+  char *run_dir = argc > 1 + ahead ? argv[1 + ahead] : NULL;
+  int health_argc = argc > 2 + ahead ? atoi(argv[2 + ahead]) : -1;
+  int separator = 3 + ahead + health_argc;
+  if (argc < 5 + ahead || health_argc < 0 || separator + 1 >= argc || strcmp(argv[separator], "--") != 0) {
+    fprintf(stderr, "usage: %s [--ahead] RUN_DIR HEALTH_ARGC [HEALTH_ARG...] -- COMMAND [ARG...]\n", argv[0]);
     return 125;
   }
   char start_path[4096];
-  snprintf(start_path, sizeof start_path, "%s/start", argv[1]);
+  snprintf(start_path, sizeof start_path, "%s/start", run_dir);
+  if (ahead) {
+    if (fork_health_agent(run_dir, health_argc, argv + 3 + ahead) != 0) return 125;
+    setenv("BOILERHOUSE_START", start_path, 1);
+    execvp(argv[separator + 1], argv + separator + 1);
+    fprintf(stderr, "boilerhouse-gate: cannot run %s: %s\n", argv[separator + 1], strerror(errno));
+    return errno == ENOENT ? 127 : 126;
+  }
   int fd = open_retrying(start_path, O_RDONLY);
   if (fd < 0) {
     fprintf(stderr, "boilerhouse-gate: cannot open %s: %s\n", start_path, strerror(errno));
@@ -367,14 +395,7 @@ int main(int argc, char **argv) {
     }
     at += size + 1;
   }
-  if (health_argc > 0) {
-    char **health_argv = calloc((size_t)health_argc + 1, sizeof *health_argv);
-    if (health_argv == NULL) return 125;
-    for (int i = 0; i < health_argc; i++) health_argv[i] = argv[3 + i];
-    pid_t agent = fork();
-    if (agent == 0) serve_health(argv[1], health_argv);
-    /* On a failed fork the workload still starts; Boilerhouse falls back to docker exec. */
-  }
+  if (fork_health_agent(run_dir, health_argc, argv + 3) != 0) return 125;
   execvp(argv[separator + 1], argv + separator + 1);
   fprintf(stderr, "boilerhouse-gate: cannot run %s: %s\n", argv[separator + 1], strerror(errno));
   return errno == ENOENT ? 127 : 126;

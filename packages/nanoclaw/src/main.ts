@@ -1,10 +1,24 @@
 /**
  * `npx nanoclaw`: the host, with its files in the working directory (or NANOCLAW_HOME). Stops cleanly on
- * SIGINT / SIGTERM.
+ * SIGINT / SIGTERM. Under Boilerhouse with `pool.boot: ahead` (BOILERHOUSE_START set) every module below is
+ * loaded while the instance waits in the pool, and the configuration, the store and the channels only once
+ * the start message says the tenant's state is in place.
  */
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startNanoclaw } from './nanoclaw.ts';
+import { awaitStart } from './start-signal.ts';
+
+const startFifo = process.env.BOILERHOUSE_START;
+if (startFifo !== undefined) {
+  try {
+    Object.assign(process.env, await awaitStart(startFifo));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(125);
+  }
+  delete process.env.BOILERHOUSE_START;
+}
 
 let config: ReturnType<typeof loadConfig>;
 try {

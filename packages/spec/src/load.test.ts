@@ -152,7 +152,14 @@ describe('a file using every field', () => {
         startPeriod: 30_000,
         startInterval: 500,
       },
-      pool: { minIdle: 2, maxSize: 8, affinityTimeout: 2_700_000, reserve: 'pause', fileIdleTtl: 600_000 },
+      pool: {
+        minIdle: 2,
+        maxSize: 8,
+        affinityTimeout: 2_700_000,
+        reserve: 'pause',
+        boot: 'at_claim',
+        fileIdleTtl: 600_000,
+      },
       sync: {
         sink: {
           type: 's3',
@@ -223,7 +230,7 @@ describe('defaults', () => {
       readOnly: true,
       networkMode: 'bridge',
       resources: { limits: { cpus: 1, memory: 512 * MIB, pids: 512 } },
-      pool: { minIdle: 1, maxSize: 10, affinityTimeout: 1_800_000, reserve: 'run' },
+      pool: { minIdle: 1, maxSize: 10, affinityTimeout: 1_800_000, reserve: 'run', boot: 'at_claim' },
       hooks: { postClaim: [], preRelease: [] },
     } satisfies WorkloadSpec);
   });
@@ -319,6 +326,16 @@ describe('the gateway block and pool.wake', () => {
     expect(
       warnings('id: w\nimage: i\nvolumes: {state: {target: /data}}\npool:\n  wake: {at_file: ../x}\n'),
     ).toEqual([expect.stringContaining('no ".."')]);
+  });
+});
+
+describe('pool.boot', () => {
+  test('the process starts at the claim unless the workload says it boots ahead; nothing else is taken', () => {
+    expect(spec('id: b\nimage: i\n').pool.boot).toBe('at_claim');
+    expect(spec('id: b\nimage: i\npool:\n  boot: ahead\n').pool.boot).toBe('ahead');
+    expect(warnings('id: b\nimage: i\npool:\n  boot: early\n')).toEqual([
+      expect.stringMatching(/pool\.boot: expected one of at_claim, ahead/),
+    ]);
   });
 });
 
@@ -477,8 +494,14 @@ describe('the repository workloads', () => {
     for (const key of ['image', 'resources', 'security'] as const) {
       expect(nanoclaw[key], key).toEqual(reference[key]);
     }
-    // The reference's pool, plus the wakes it had no way to ask for (issue 16).
-    expect({ ...nanoclaw.pool, wake: undefined }).toEqual({ ...reference.pool, wake: undefined });
+    // The reference's pool, plus the wakes it had no way to ask for (issue 16) and its boot ahead of the
+    // claim (issue 19).
+    expect({ ...nanoclaw.pool, wake: undefined, boot: undefined }).toEqual({
+      ...reference.pool,
+      wake: undefined,
+      boot: undefined,
+    });
+    expect(nanoclaw.pool.boot).toBe('ahead');
     expect(reference.pool.wake).toBeUndefined();
     expect(nanoclaw.pool.wake).toEqual({ atFile: 'data/wake-at', every: 3_600_000 });
     expect(nanoclaw.gateway).toMatchObject({ port: 3847, auth: 'none' });

@@ -50,10 +50,13 @@ export async function nanoclawWorkload(options: NanoclawWorkloadOptions): Promis
     / {2}interval: 30\n {2}timeout: 5\n {2}retries: 3\n {2}start_period: 30\n/,
     '  interval: 1\n  timeout: 5\n  retries: 3\n  start_period: 30\n',
   );
+  // The pool's sizes and times are the test's; how its instances boot stays the workload's.
+  const boot = /^ {2}boot: (\S+)$/m.exec(text)?.[1];
   replace(
     /pool:\n(?: {2}.*\n)+/,
     [
       'pool:',
+      ...(boot === undefined ? [] : [`  boot: ${boot}`]),
       `  min_idle: ${options.minIdle}`,
       `  max_size: ${options.maxSize}`,
       `  file_idle_ttl: ${options.fileIdleTtlMs}`,

@@ -24,7 +24,7 @@ import type { DeadInstances } from './dead-instances.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance, finishDestroy, reserveSlot, startContainer } from './lifecycle.ts';
 import { runLifecycleHooks } from './lifecycle-hooks.ts';
-import { agentRunner, waitUntilReady } from './readiness.ts';
+import { agentRunner, readinessDeadlineMs, waitUntilReady } from './readiness.ts';
 import type { TenantState } from './tenant-state.ts';
 import type { Workload } from './workloads.ts';
 
@@ -51,6 +51,14 @@ export type Timings = Record<string, number> & { total: number };
 const RETRY_AFTER_SECONDS = 5;
 /** Gives up after this many rounds of losing races for instances (each round, someone else won). */
 const MAX_ROUNDS = 8;
+
+/**
+ * How long the start message waits for its reader: the gate opens the FIFO as its container starts; a
+ * workload that boots ahead opens it once its code is loaded, which a cold claim waits for.
+ */
+function gateTimeoutMs(workload: Workload): number {
+  return workload.spec.pool.boot === 'ahead' ? readinessDeadlineMs(workload.spec.healthcheck) : 5_000;
+}
 
 /** Longest wait for a tenant's instance to leave a transitional phase before a claim gives up. */
 const MOVING_WAIT_MS = 120_000;
@@ -291,7 +299,7 @@ export class Claims {
       await deps.files.openGate(
         instance.id,
         { BOILERHOUSE_TENANT: tenant, BOILERHOUSE_INSTANCE: instance.id },
-        5_000,
+        gateTimeoutMs(workload),
       );
       clock.lap('gate');
       crashPoint('claim.opened');

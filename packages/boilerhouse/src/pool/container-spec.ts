@@ -48,10 +48,12 @@ export function containerSpec(
   return {
     name: `boilerhouse-${instance.daemonId}-${instance.id}`,
     image: spec.image,
-    // The gate holds the workload's process back until the tenant's state is in place, then execs it;
-    // given the health test, it also leaves an agent that runs it without a `docker exec`.
+    // The gate holds the workload's process back until the tenant's state is in place, then execs it (a
+    // workload that boots ahead is started at once and waits for the start message itself); given the
+    // health test, it also leaves an agent that runs it without a `docker exec`.
     entrypoint: [
       GATE_BINARY_TARGET,
+      ...(spec.pool.boot === 'ahead' ? ['--ahead'] : []),
       GATE_DIR_TARGET,
       String(health.length),
       ...health,

@@ -120,6 +120,11 @@ const pool = object(
       'run',
       'What a reserved instance does: keep running (hears its channels) or pause (no CPU).',
     ),
+    boot: defaulted(
+      oneOf(['at_claim', 'ahead']),
+      'at_claim',
+      "at_claim: the workload's process starts once a claim has put its tenant's state in place. ahead: it starts with its container, before any claim, and waits for the start message on the FIFO named by $BOILERHOUSE_START before it touches its state (the image must do so).",
+    ),
     file_idle_ttl: optional(
       duration({ bare: 'ms', warnBelowMs: SECOND }),
       "Release a claimed instance after its tenant's files have not changed for this long.",
@@ -375,7 +380,13 @@ export const workloadObject = object(
     healthcheck: optional(healthcheck, 'How Boilerhouse knows an instance is ready and still alive.'),
     pool: defaulted(
       pool,
-      { minIdle: 1, maxSize: 10, affinityTimeout: 30 * MINUTE, reserve: 'run' as const },
+      {
+        minIdle: 1,
+        maxSize: 10,
+        affinityTimeout: 30 * MINUTE,
+        reserve: 'run' as const,
+        boot: 'at_claim' as const,
+      },
       'Pool sizing and reservation.',
     ),
     sync: optional(sync, "How the tenant's state is saved and restored."),

@@ -40,6 +40,7 @@ import type { PoolDeps } from './pool/deps.ts';
 import { Filler, type FillStatus } from './pool/fill.ts';
 import { IdleWatcher } from './pool/idle.ts';
 import { InstanceFiles } from './pool/instance-files.ts';
+import { IntervalSaves } from './pool/interval-saves.ts';
 import { destroyInstance } from './pool/lifecycle.ts';
 import { Liveness } from './pool/liveness.ts';
 import { missingImages } from './pool/missing-images.ts';
@@ -54,6 +55,7 @@ import {
 } from './pool/release.ts';
 import { ReservedWrites } from './pool/reserved-writes.ts';
 import { Resumes } from './pool/resumes.ts';
+import { SyncedTenantState } from './pool/synced-tenant-state.ts';
 import { type UpgradeOptions, type UpgradeReport, Upgrades } from './pool/upgrades.ts';
 import { releaseDataDir, restrictDataDir } from './pool/volume-mount.ts';
 import { Wakes } from './pool/wakes.ts';
@@ -63,11 +65,9 @@ import { DockerRuntime } from './runtime/docker.ts';
 import { EngineClient } from './runtime/engine-client.ts';
 import type { ContainerRuntime } from './runtime/runtime.ts';
 import { loadSecretKey, MemoryDirs, type SecretKey, TenantSecrets } from './secrets/index.ts';
-import { IntervalSaves } from './state/interval-saves.ts';
 import type { SaveSummary } from './state/manifest.ts';
 import type { DamagedSave, SaveResult } from './state/snapshots.ts';
 import { sqliteBackupBeside } from './state/sqlite-backup.ts';
-import { SyncedTenantState } from './state/tenant-state.ts';
 import { parseTenantId } from './tenant.ts';
 
 export interface BoilerhouseOptions {

@@ -1,5 +1,5 @@
 /**
- * Where tenant state plugs into claim and release (implemented by state/tenant-state.ts). A failure of
+ * Where tenant state plugs into claim and release (implemented by pool/synced-tenant-state.ts). A failure of
  * any of these rejects, and the caller then gives up nothing that was not saved.
  */
 import type { Instance } from '../db/instances.ts';

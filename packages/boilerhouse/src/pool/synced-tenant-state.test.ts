@@ -3,8 +3,8 @@ import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { SaveFailedError } from '../errors.ts';
+import { S3RVER_CREDENTIALS, startS3Server } from '../state/sinks/s3-server.ts';
 import { counter, echoWorkload, type Harness, startHarness, waitFor } from '../testing/harness.ts';
-import { S3RVER_CREDENTIALS, startS3Server } from './sinks/s3-server.ts';
 
 let harness: Harness | undefined;
 

@@ -5,8 +5,8 @@
 import type { Database } from '../db/database.ts';
 import { listInstances } from '../db/instances.ts';
 import type { Logger } from '../log.ts';
-import type { WorkloadRegistry } from '../pool/workloads.ts';
-import type { SyncedTenantState } from './tenant-state.ts';
+import type { SyncedTenantState } from './synced-tenant-state.ts';
+import type { WorkloadRegistry } from './workloads.ts';
 
 export class IntervalSaves {
   readonly #db: Database;

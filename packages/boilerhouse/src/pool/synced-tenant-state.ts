@@ -6,17 +6,17 @@
 import type { Environment } from '@boilerhouse/spec';
 import type { Instance } from '../db/instances.ts';
 import { numericOwner } from '../owner.ts';
-import type { Activity } from '../pool/activity.ts';
-import type { InstanceFiles } from '../pool/instance-files.ts';
-import type { TenantState } from '../pool/tenant-state.ts';
-import type { Workload, WorkloadRegistry } from '../pool/workloads.ts';
-import { saveBase } from './keys.ts';
-import { MappingSet } from './mappings.ts';
-import { damagedObject, failureCause } from './save-errors.ts';
-import { openSink } from './sinks/open.ts';
-import type { Sink } from './sinks/sink.ts';
-import { type SaveResult, SnapshotStore } from './snapshots.ts';
-import { DEFAULT_SQLITE_BACKUP } from './sqlite-backup.ts';
+import { saveBase } from '../state/keys.ts';
+import { MappingSet } from '../state/mappings.ts';
+import { damagedObject, failureCause } from '../state/save-errors.ts';
+import { openSink } from '../state/sinks/open.ts';
+import type { Sink } from '../state/sinks/sink.ts';
+import { type SaveResult, SnapshotStore } from '../state/snapshots.ts';
+import { DEFAULT_SQLITE_BACKUP } from '../state/sqlite-backup.ts';
+import type { Activity } from './activity.ts';
+import type { InstanceFiles } from './instance-files.ts';
+import type { TenantState } from './tenant-state.ts';
+import type { Workload, WorkloadRegistry } from './workloads.ts';
 
 export interface SyncedStateOptions {
   dataDir: string;

@@ -3,7 +3,7 @@
  * the group's session resumed, the CLAUDE.md hierarchy loaded and the nanoclaw MCP tools. Each finished
  * turn becomes one output frame.
  */
-import { type Options, query, type SDKMessage, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
+import { type Options, type SDKMessage, type SDKUserMessage, startup } from '@anthropic-ai/claude-agent-sdk';
 import type { AgentInput } from './input.ts';
 import type { RunMcp } from './mcp-servers.ts';
 import { MCP_SERVER_NAME, nanoclawMcpServer } from './mcp-tools.ts';
@@ -124,10 +124,22 @@ async function attempt(
   let sessionId: string | null = resume;
   let answered = false;
   let failed = false;
-  const turns = query({
-    prompt: userTurns(replay.feed(previous, deps.queue), deps.paths.group),
-    options: queryOptions(deps, resume),
-  });
+  // The CLI is started and initialised before the first turn is read: an armed run (no first turn yet)
+  // then answers its first message as quickly as a follow-up. query() would start it only at that turn.
+  const began = performance.now();
+  let warm: Awaited<ReturnType<typeof startup>>;
+  try {
+    warm = await startup({ options: queryOptions(deps, resume) });
+  } catch (error) {
+    const text = (error as Error).message;
+    if (resume && isStaleSessionError(text, resume)) return { kind: 'stale' };
+    await deps.emit({ status: 'error', result: null, error: text, newSessionId: sessionId });
+    return { kind: 'done', outcome: { exitCode: 1, sessionId } };
+  }
+  deps.log(
+    `SDK up in ${Math.round(performance.now() - began)} ms (node up ${Math.round(performance.now())} ms)`,
+  );
+  const turns = warm.query(userTurns(replay.feed(previous, deps.queue), deps.paths.group));
   try {
     for await (const message of turns) {
       if (message.type === 'system' && message.subtype === 'init' && message.session_id !== sessionId) {
@@ -175,13 +187,19 @@ async function attempt(
   return { kind: 'done', outcome: { exitCode: failed ? 1 : 0, sessionId } };
 }
 
-/** Runs every turn of the run; a stale session id is dropped and the same turns go to a fresh session. */
-export async function runAgent(deps: RunDeps, firstTurn: Turn): Promise<RunOutcome> {
+/**
+ * Runs every turn of the run (an armed run has no first turn: its first comes from the queue); a stale
+ * session id is dropped and the same turns go to a fresh session.
+ */
+export async function runAgent(deps: RunDeps, firstTurn: Turn | undefined): Promise<RunOutcome> {
   const first = new ReplayLog<Turn>();
-  const resumed = await attempt(deps, deps.input.sessionId, first, [firstTurn]);
+  const initial = firstTurn === undefined ? [] : [firstTurn];
+  const resumed = await attempt(deps, deps.input.sessionId, first, initial);
   if (resumed.kind === 'done') return resumed.outcome;
   deps.log(`session ${deps.input.sessionId} is not known to the SDK (stale); starting a new session`);
-  const fresh = await attempt(deps, null, new ReplayLog<Turn>(), first.consumed);
+  // Found stale as the SDK started, nothing was read yet: the first turn is still to be given.
+  const replayed = first.consumed.length > 0 ? first.consumed : initial;
+  const fresh = await attempt(deps, null, new ReplayLog<Turn>(), replayed);
   if (fresh.kind === 'stale') throw new Error('a new session was reported stale');
   return fresh.outcome;
 }

@@ -20,6 +20,14 @@ test('a valid input is read as given; a missing sessionId means a new session', 
   expect(parseInput(JSON.stringify(resumed)).sessionId).toBe(resumed.sessionId);
 });
 
+test('a null prompt starts the run armed; a missing one is refused', () => {
+  expect(parseInput(JSON.stringify({ ...valid, prompt: null })).prompt).toBeNull();
+  const { prompt: _, ...withoutPrompt } = valid;
+  expect(() => parseInput(JSON.stringify(withoutPrompt))).toThrow(
+    'input.prompt: expected a non-empty string',
+  );
+});
+
 test('images are paths inside the group folder with one of the four image types', () => {
   const images = [
     { path: 'files/cat.png', mediaType: 'image/png' },

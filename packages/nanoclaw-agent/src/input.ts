@@ -13,7 +13,11 @@ export interface AgentImage {
 }
 
 export interface AgentInput {
-  prompt: string;
+  /**
+   * The first turn's text; null starts the run armed: the SDK starts now, with the group's session, and the
+   * first turn comes as a follow-up, so the first message of a conversation does not wait for the start.
+   */
+  prompt: string | null;
   /** The group's session to resume; null starts a new one. */
   sessionId: string | null;
   /** The group's folder name (its IPC and session directories are its own). */
@@ -102,7 +106,7 @@ export function parseInput(text: string): AgentInput {
   if (sessionId !== null && (typeof sessionId !== 'string' || !SESSION_ID.test(sessionId)))
     throw new InputError(`input.sessionId: expected a session UUID or null, got ${describe(sessionId)}`);
   return {
-    prompt: requireString(fields, 'prompt'),
+    prompt: fields.prompt === null ? null : requireString(fields, 'prompt'),
     sessionId,
     group: requireString(fields, 'group'),
     chatJid: requireString(fields, 'chatJid'),

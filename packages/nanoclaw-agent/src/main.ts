@@ -67,9 +67,12 @@ async function main(): Promise<0 | 1> {
     },
     log,
   });
+  const { prompt } = input;
   log(
-    `run for group ${input.group}: ${input.sessionId ? `resuming session ${input.sessionId}` : 'new session'} (node up ${Math.round(performance.now())} ms)`,
+    `run for group ${input.group}: ${input.sessionId ? `resuming session ${input.sessionId}` : 'new session'}${prompt === null ? ', armed (its first turn comes as a follow-up)' : ''} (node up ${Math.round(performance.now())} ms)`,
   );
+  // Armed: nothing to answer yet, so the idle clock runs from now.
+  if (prompt === null) followUps.idle();
   const outcome = await runAgent(
     {
       input,
@@ -81,7 +84,7 @@ async function main(): Promise<0 | 1> {
       env: cliEnvironment(process.env, bridge.url, input.modelToken),
       mcp,
     },
-    { text: firstPrompt(input), images: input.images ?? [] },
+    prompt === null ? undefined : { text: firstPrompt({ ...input, prompt }), images: input.images ?? [] },
   );
   followUps.stop();
   bridge.close();

@@ -101,6 +101,53 @@ test('a stale session id is detected and the run goes on in a new session; idle,
   expect(run.stderr).toContain('closing: idle for 1000 ms');
 });
 
+test('an armed run starts the SDK on its session before any turn, and takes its first turn as a follow-up', async () => {
+  agent.respond = (request) => [{ type: 'text', text: `turns so far: ${userPrompts(request).join(' | ')}` }];
+  const dirs = await agent.dirsFor('main');
+  const first = startAgentContainer({ input: input(dirs, 'my cat is called Tom'), dirs, env: {} });
+  const [reply] = await first.waitForFrames(1);
+  await first.close();
+  expect(await first.exited).toBe(0);
+
+  const requestsBefore = agent.server.requests.length;
+  const armed = startAgentContainer({
+    input: { ...input(dirs, 'unused', reply?.newSessionId as string), prompt: null },
+    dirs,
+    env: {},
+  });
+  for (let waited = 0; !armed.stderr.includes('SDK up in'); waited += 20) {
+    if (waited > 60_000) throw new Error(`the SDK did not start; stderr:\n${armed.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  expect(armed.stderr).toContain('armed (its first turn comes as a follow-up)');
+  expect(agent.server.requests.length).toBe(requestsBefore);
+  expect(armed.frames).toEqual([]);
+
+  await armed.writeFollowUp("what is my cat's name?");
+  const [answer] = await armed.waitForFrames(1);
+  expect(answer).toEqual({
+    status: 'success',
+    result: "turns so far: my cat is called Tom | what is my cat's name?",
+    newSessionId: reply?.newSessionId,
+  });
+  await armed.close();
+  expect(await armed.exited).toBe(0);
+});
+
+test('an armed run that is given nothing ends by itself when idle, having answered nothing', async () => {
+  const dirs = await agent.dirsFor('main');
+  const requestsBefore = agent.server.requests.length;
+  const armed = startAgentContainer({
+    input: { ...input(dirs, 'unused'), prompt: null },
+    dirs,
+    env: { IDLE_TIMEOUT: '1000' },
+  });
+  expect(await armed.exited).toBe(0);
+  expect(armed.frames).toEqual([]);
+  expect(armed.stderr).toContain('closing: idle for 1000 ms');
+  expect(agent.server.requests.length).toBe(requestsBefore);
+});
+
 test('a follow-up written during a turn gets its own framed reply in the same session; _close ends the run', async () => {
   const firstTurnStarted = gate();
   const firstTurnMayFinish = gate();

@@ -4,7 +4,7 @@ import { firstPrompt, systemPromptAppend } from './system-prompt.ts';
 import { workspacePaths } from './workspace.ts';
 
 const paths = workspacePaths('/workspace');
-const family: AgentInput = {
+const family: AgentInput & { prompt: string } = {
   prompt: 'Water the plants',
   sessionId: null,
   group: 'family',

@@ -26,7 +26,7 @@ export function systemPromptAppend(input: AgentInput, paths: WorkspacePaths): st
 }
 
 /** A scheduled task's prompt, marked so the model knows no person is typing it now. */
-export function firstPrompt(input: AgentInput): string {
+export function firstPrompt(input: AgentInput & { prompt: string }): string {
   return input.isScheduledTask
     ? `[Scheduled task: sent by the scheduler, not typed by a person just now.]\n${input.prompt}`
     : input.prompt;

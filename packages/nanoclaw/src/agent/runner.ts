@@ -303,7 +303,7 @@ function runHeader(spec: ContainerSpec, input: AgentInput, waitedMs: number): st
   return [
     `[host] run ${spec.name} started ${new Date().toISOString()} (container up ${waitedMs} ms before its input)`,
     `[host] group ${input.group} (${input.isMain ? 'main' : 'not main'}), chat ${input.chatJid}, ${input.isScheduledTask ? 'scheduled task' : 'messages'}`,
-    `[host] image ${spec.settings.image}, session ${input.sessionId ?? 'new'}, prompt ${input.prompt.length} characters`,
+    `[host] image ${spec.settings.image}, session ${input.sessionId ?? 'new'}, ${input.prompt === null ? 'armed (no prompt yet)' : `prompt ${input.prompt.length} characters`}`,
     ...spec.mounts.map(
       (mount) => `[host] mount ${mount.source} -> ${mount.target}${mount.readonly ? ' (ro)' : ''}`,
     ),

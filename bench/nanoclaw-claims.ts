@@ -10,10 +10,14 @@
  *   cold   no ready instance: a container created and started, then the same restore
  *   baseline (same run): a message answered by an instance already claimed, no claim at all
  *
- *   npm run bench:nanoclaw-claims -- [--samples 5] [--json]
+ * A warm claim is also split into its steps (the claim's own timings): the restore (and the tenant's
+ * secrets), the start message, the workload's port answering and its health test passing.
+ *
+ *   npm run bench:nanoclaw-claims -- [--samples 10] [--json]
  */
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
@@ -29,7 +33,7 @@ import { nanoclawWorkload, S3_ENV } from '../test/e2e/testing/nanoclaw-workload.
 import { type Distribution, distribution, formatTable } from './stats.ts';
 
 const { values: flags } = parseArgs({
-  options: { samples: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } },
+  options: { samples: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } },
 });
 const samples = Number(flags.samples);
 if (!Number.isInteger(samples) || samples < 1)
@@ -125,6 +129,10 @@ try {
     '  hit: claim': [],
     '  warm: claim (restore included)': [],
     '  cold: claim (restore included)': [],
+    '    warm: restore': [],
+    '    warm: start message': [],
+    '    warm: port answers': [],
+    '    warm: health test': [],
   };
   const paths: Record<string, number> = {};
   for (let round = 0; round < samples; round++) {
@@ -134,6 +142,11 @@ try {
     paths[`warm:${warm.claim.path}`] = (paths[`warm:${warm.claim.path}`] ?? 0) + 1;
     rows['warm: claim -> first reply']?.push(warm.ms);
     rows['  warm: claim (restore included)']?.push(warm.claimMs);
+    const steps = warm.claim.timingsMs;
+    rows['    warm: restore']?.push(steps.restore ?? Number.NaN);
+    rows['    warm: start message']?.push(steps.gate ?? Number.NaN);
+    rows['    warm: port answers']?.push(steps.port ?? Number.NaN);
+    rows['    warm: health test']?.push(steps.health ?? Number.NaN);
     rows['message -> reply, claimed (baseline)']?.push(await messageToReply(chatOf(warm.claim)));
     // hit: the same instance, reserved and claimed back.
     await releaseTenant(true);
@@ -163,7 +176,18 @@ try {
   if (flags.json) {
     console.log(JSON.stringify({ samples, stateBytes: saved?.bytes, results }, null, 2));
   } else {
-    console.log(formatTable(results, results['message -> reply, claimed (baseline)']?.p50 ?? Number.NaN));
+    console.log(
+      formatTable(results, results['message -> reply, claimed (baseline)']?.p50 ?? Number.NaN, [
+        'p50',
+        'p90',
+        'max',
+      ]),
+    );
+    console.log(
+      `load average at the end: ${loadavg()
+        .map((load) => load.toFixed(2))
+        .join(' ')}`,
+    );
   }
 } finally {
   for (const instance of bh.instances()) await bh.destroy(instance.id).catch(() => undefined);

@@ -3,6 +3,7 @@ export interface Distribution {
   n: number;
   min: number;
   p50: number;
+  p90: number;
   p95: number;
   p99: number;
   max: number;
@@ -17,6 +18,7 @@ export function distribution(values: number[]): Distribution {
     n: sorted.length,
     min: sorted[0] ?? Number.NaN,
     p50: at(0.5),
+    p90: at(0.9),
     p95: at(0.95),
     p99: at(0.99),
     max: sorted[sorted.length - 1] ?? Number.NaN,
@@ -24,16 +26,19 @@ export function distribution(values: number[]): Distribution {
   };
 }
 
-/** One row per distribution, in ms, with p50 as a ratio of `baseline`'s p50. */
-export function formatTable(rows: Record<string, Distribution>, baselineP50: number): string {
-  const header = ['', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'p50 / baseline'];
+type Quantile = 'p50' | 'p90' | 'p95' | 'p99' | 'max';
+
+/** One row per distribution, in ms (the `columns` asked for), with p50 as a ratio of `baseline`'s p50. */
+export function formatTable(
+  rows: Record<string, Distribution>,
+  baselineP50: number,
+  columns: Quantile[] = ['p50', 'p95', 'p99', 'max'],
+): string {
+  const header = ['', 'n', ...columns.map((column) => `${column} ms`), 'p50 / baseline'];
   const lines = Object.entries(rows).map(([name, d]) => [
     name,
     String(d.n),
-    d.p50.toFixed(1),
-    d.p95.toFixed(1),
-    d.p99.toFixed(1),
-    d.max.toFixed(1),
+    ...columns.map((column) => d[column].toFixed(1)),
     (d.p50 / baselineP50).toFixed(3),
   ]);
   const widths = header.map((_, column) =>

@@ -66,6 +66,12 @@ export interface Config {
   maxConcurrentContainers: number;
   /** Start each group's next agent container ahead of need (NANOCLAW_PREWARM). */
   prewarm: boolean;
+  /**
+   * At start (under Boilerhouse: a claim or a wake), arm the main group's agent: its container and SDK
+   * started on its session before the first message, kept for follow-ups until IDLE_TIMEOUT
+   * (NANOCLAW_ARM_AT_START).
+   */
+  armAtStart: boolean;
   container: ContainerSettings;
   model: ModelSettings;
   telegram: TelegramSettings;
@@ -164,6 +170,7 @@ export function loadConfig(env: Source = process.env, cwd = process.cwd()): Conf
     logLevel: read.choice('NANOCLAW_LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
     maxConcurrentContainers: read.integer('MAX_CONCURRENT_CONTAINERS', 5, 1, 1000),
     prewarm: read.boolean('NANOCLAW_PREWARM', true),
+    armAtStart: read.boolean('NANOCLAW_ARM_AT_START', false),
     container: {
       image: read.string('CONTAINER_IMAGE', 'nanoclaw-agent:latest'),
       timeoutMs: read.integer('CONTAINER_TIMEOUT', 10 * 60_000, 1000),

@@ -104,12 +104,16 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
 
   const hostId = hostIdAt(layout.hostIdPath);
   const docker = dockerClient(config.container.dockerHost);
-  try {
-    const removed = await removeLeftovers(docker, hostId);
-    if (removed > 0) log.warn({ containers: removed }, 'removed agent containers left by the previous run');
-  } catch (error) {
-    log.error({ error }, 'the Docker engine does not answer; agent runs will fail until it does');
-  }
+  // Not awaited here: a round trip to the engine (through Boilerhouse's filtered socket) kept off the way to
+  // the first health answer. Nothing starts a container before it is done.
+  const leftoversRemoved = removeLeftovers(docker, hostId).then(
+    (removed) => {
+      if (removed > 0) log.warn({ containers: removed }, 'removed agent containers left by the previous run');
+    },
+    (error: unknown) => {
+      log.error({ error }, 'the Docker engine does not answer; agent runs will fail until it does');
+    },
+  );
 
   const channels: Channel[] = [];
   let web: WebChannel | undefined;
@@ -203,6 +207,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
   const warm: WarmAgents | undefined = config.prewarm
     ? new WarmAgents({
         prepare: async (folder) => {
+          await leftoversRemoved;
           const jid = groups.jidOf(folder);
           const group = jid === undefined ? undefined : groups.get(jid);
           if (group === undefined) return undefined;
@@ -221,6 +226,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
     scheduler?.kick();
   };
   const launch = async (request: LaunchRequest) => {
+    await leftoversRemoved;
     const container = await launchAgent(
       {
         config,
@@ -253,7 +259,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
   };
   const queue: GroupQueue = new GroupQueue(
     {
-      runMessages: (folder, attempt, signals) =>
+      runMessages: (folder, attempt, signals, arm) =>
         runGroupMessages(
           {
             config,
@@ -285,6 +291,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
           folder,
           attempt,
           signals,
+          arm,
         ),
       runTask: (folder, taskId, signals) =>
         runScheduledTask(
@@ -409,9 +416,12 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
   snapshots.writeAll();
   watcher.start();
   scheduler.start();
-  // Messages stored before a restart and not answered yet.
-  for (const [, group] of groups.entries()) queue.enqueueMessages(group.folder);
-  if (groups.jidOf(MAIN_FOLDER) !== undefined) warm?.refill(MAIN_FOLDER);
+  // Messages stored before a restart and not answered yet; the main group's run armed if it has none.
+  for (const [, group] of groups.entries()) {
+    if (config.armAtStart && group.folder === MAIN_FOLDER) queue.armMessages(MAIN_FOLDER);
+    else queue.enqueueMessages(group.folder);
+  }
+  if (!config.armAtStart && groups.jidOf(MAIN_FOLDER) !== undefined) warm?.refill(MAIN_FOLDER);
 
   let stopping: Promise<void> | undefined;
   return {

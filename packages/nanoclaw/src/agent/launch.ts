@@ -43,7 +43,8 @@ export interface LaunchDeps {
 export interface LaunchRequest {
   group: RegisteredGroup;
   chatJid: string;
-  prompt: string;
+  /** Null arms the run: its agent starts now and takes its first turn as a follow-up. */
+  prompt: string | null;
   /** Images of the prompt's messages, for the model to see (files/model-images.ts). */
   images?: AgentImage[];
   sessionId: string | null;

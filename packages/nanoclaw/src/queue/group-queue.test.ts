@@ -18,6 +18,7 @@ interface Started {
   folder: string;
   taskId?: string;
   attempt?: number;
+  arm?: boolean;
   signals: RunSignals;
   finish(outcome?: MessagesOutcome): void;
 }
@@ -26,12 +27,13 @@ function harness(options: { maxConcurrent: number; retryBaseMs?: number; maxAtte
   const started: Started[] = [];
   const retried: string[] = [];
   const work: QueueWork = {
-    runMessages: (folder, attempt, signals) =>
+    runMessages: (folder, attempt, signals, arm) =>
       new Promise((resolve) => {
         started.push({
           kind: 'messages',
           folder,
           attempt,
+          arm,
           signals,
           finish: (outcome = 'done') => resolve(outcome),
         });
@@ -62,6 +64,18 @@ async function until<T>(value: () => T | undefined): Promise<T> {
 }
 
 describe('GroupQueue', () => {
+  it('arms a message run once when asked, and not again while the group has a run', async () => {
+    const { queue, started } = harness({ maxConcurrent: 5 });
+    queue.armMessages('main');
+    expect(started.map((run) => [run.folder, run.arm])).toEqual([['main', true]]);
+    queue.armMessages('main');
+    expect(started).toHaveLength(1);
+    started[0]?.finish();
+    await settle();
+    queue.enqueueMessages('main');
+    expect(started.map((run) => run.arm)).toEqual([true, false]);
+  });
+
   it('runs one agent per group and offers new messages to the run in progress', async () => {
     const { queue, started } = harness({ maxConcurrent: 5 });
     queue.enqueueMessages('a');

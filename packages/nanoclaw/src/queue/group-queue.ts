@@ -31,7 +31,8 @@ export interface RunSignals {
 export type MessagesOutcome = 'done' | 'failed' | 'unfinished';
 
 export interface QueueWork {
-  runMessages(folder: string, attempt: number, signals: RunSignals): Promise<MessagesOutcome>;
+  /** `arm`: with no message to answer, start the group's agent anyway, for the messages to come. */
+  runMessages(folder: string, attempt: number, signals: RunSignals, arm: boolean): Promise<MessagesOutcome>;
   runTask(folder: string, taskId: string, signals: RunSignals): Promise<void>;
 }
 
@@ -51,6 +52,8 @@ interface GroupSlot {
   active: ActiveRun | undefined;
   idleSince: number | undefined;
   pendingMessages: boolean;
+  /** The next message run is to start the group's agent even if no message waits (armMessages). */
+  arm: boolean;
   pendingTasks: string[];
   attempt: number;
   retryTimer: NodeJS.Timeout | undefined;
@@ -84,6 +87,18 @@ export class GroupQueue {
     if (slot.retryTimer !== undefined) return; // the retry picks them up
     this.#wait(folder);
     this.#pump();
+  }
+
+  /**
+   * Like enqueueMessages, and a run that then finds no message to answer starts the group's agent anyway,
+   * to wait for the messages to come (armed). Nothing, while the group has a run.
+   */
+  armMessages(folder: string): void {
+    if (this.#stopped) return;
+    const slot = this.#slot(folder);
+    if (slot.running !== undefined) return;
+    slot.arm = true;
+    this.enqueueMessages(folder);
   }
 
   /** A scheduled task of a group is due. Queuing a task already queued or running does nothing. */
@@ -149,6 +164,7 @@ export class GroupQueue {
         active: undefined,
         idleSince: undefined,
         pendingMessages: false,
+        arm: false,
         pendingTasks: [],
         attempt: 0,
         retryTimer: undefined,
@@ -227,8 +243,10 @@ export class GroupQueue {
     } else {
       slot.running = 'messages';
       slot.pendingMessages = false;
+      const arm = slot.arm;
+      slot.arm = false;
       work = this.#work
-        .runMessages(folder, slot.attempt, signals)
+        .runMessages(folder, slot.attempt, signals, arm)
         .then((outcome) => this.#afterMessages(folder, outcome));
     }
     const tracked = work

@@ -6,6 +6,8 @@
  * leaves unanswered messages to the next run and answered ones behind the cursor. A usage limit reached
  * starts no agent (the chat is told once per limit and period). After the last attempt
  * (NANOCLAW_MAX_ATTEMPTS) the messages are given up on: recorded as failed, the cursor moved past them.
+ * An armed run (`arm`, with nothing to answer yet) starts the group's agent before its messages come: they
+ * go to it as follow-ups from the first, and one that never gets a message ends quietly when idle.
  */
 import type { AgentOutput } from '../agent/frames.ts';
 import { writeClose, writeFollowUp } from '../agent/input-dir.ts';
@@ -54,6 +56,7 @@ export async function runGroupMessages(
   folder: string,
   attempt: number,
   signals: RunSignals,
+  arm = false,
 ): Promise<MessagesOutcome> {
   const jid = deps.groups.jidOf(folder);
   const group = jid === undefined ? undefined : deps.groups.get(jid);
@@ -68,7 +71,13 @@ export async function runGroupMessages(
       // Whatever came after the command is looked at in a run of its own.
       return index + 1 < pending.length && deps.groups.get(jid) !== undefined ? 'unfinished' : 'done';
     }
-    if (!isTriggered(texts(pending), group, deps.config.assistantName)) return 'done';
+    if (!isTriggered(texts(pending), group, deps.config.assistantName)) {
+      const armable =
+        arm &&
+        modelConfigured(deps.config.model) &&
+        reachedLimit(deps.usage, deps.config, folder, deps.now()) === undefined;
+      return armable ? new MessageRun(deps, group, jid, attempt, signals).arm() : 'done';
+    }
     const last = pending.at(-1) as StoredMessage;
     if (!modelConfigured(deps.config.model)) {
       await deps.outbound.deliver(jid, noModelReply(deps.config), last.receivedAt);
@@ -143,6 +152,8 @@ class MessageRun implements ActiveRun {
   readonly #log: Logger;
   /** Per turn given to the agent and not yet answered: the received_at of its last message. */
   readonly #turns: number[] = [];
+  /** Turns given to the agent so far: none, for an armed run no message has reached yet. */
+  #given = 0;
   #deliveredUpTo = 0;
   #container: AgentContainer | undefined;
   #closing = false;
@@ -169,16 +180,29 @@ class MessageRun implements ActiveRun {
   }
 
   async run(pending: StoredMessage[]): Promise<MessagesOutcome> {
-    const deps = this.#deps;
     const upTo = (pending.at(-1) as StoredMessage).receivedAt;
     this.#turns.push(upTo);
+    this.#given++;
     this.#deliveredUpTo = upTo;
+    return this.#launch(formatPrompt(pending, this.#deps.config.timezone), modelImages(pending));
+  }
+
+  /** With no prompt: the agent starts now and takes its first turn from the messages offered to it. */
+  arm(): Promise<MessagesOutcome> {
+    this.#deliveredUpTo = this.#deps.state.cursor(this.#jid);
+    this.#log.info({ chat: this.#jid }, 'arming the agent for the messages to come');
+    return this.#launch(null, []);
+  }
+
+  async #launch(prompt: string | null, images: ReturnType<typeof modelImages>): Promise<MessagesOutcome> {
+    const deps = this.#deps;
+    const armed = prompt === null;
     // The launch empties the input dir before its first await; from then on follow-ups may be written.
     const launching = deps.launch({
       group: this.#group,
       chatJid: this.#jid,
-      prompt: formatPrompt(pending, deps.config.timezone),
-      images: modelImages(pending),
+      prompt,
+      images,
       sessionId: deps.state.session(this.#group.folder) ?? null,
       isScheduledTask: false,
       onOutput: (output) => {
@@ -186,13 +210,18 @@ class MessageRun implements ActiveRun {
       },
     });
     this.#signals.register(this);
-    deps.outbound.setTyping(this.#jid, true);
+    if (!armed) deps.outbound.setTyping(this.#jid, true);
     let container: AgentContainer;
     try {
       container = await launching;
       this.#container = container;
     } catch (error) {
       deps.outbound.setTyping(this.#jid, false);
+      if (this.#given === 0) {
+        // Nothing was asked of it: the messages to come start an agent of their own.
+        this.#log.warn({ error }, 'the armed agent did not start');
+        return 'done';
+      }
       if (error instanceof AgentImageMissingError) {
         this.#log.error({ error }, 'agent image missing');
         return this.#giveUp(error.message, true);
@@ -201,11 +230,18 @@ class MessageRun implements ActiveRun {
       return this.#giveUp(`the agent container did not start: ${(error as Error).message}`, false);
     }
     if (this.#closing) writeClose(deps.layout.ipcDir(this.#group.folder));
-    container.armTimeout(this.#turnTimeoutMs);
+    if (this.#given === 0) {
+      container.armTimeout(deps.config.container.idleTimeoutMs + IDLE_GRACE_MS);
+      this.#signals.idle();
+    } else container.armTimeout(this.#turnTimeoutMs);
     const end = await container.done;
     await this.#outputs;
     deps.outbound.setTyping(this.#jid, false);
     if (this.#failure === undefined && this.#turns.length === 0) return 'done';
+    if (this.#given === 0) {
+      this.#log.warn({ error: this.#failure ?? describeEnd(end) }, 'the armed agent ended before a message');
+      return 'done';
+    }
     if (this.#failure === undefined && end.exitCode === 0 && end.stopReason === undefined) {
       // It finished before taking the last follow-up; those messages go to a new run.
       return 'unfinished';
@@ -246,6 +282,7 @@ class MessageRun implements ActiveRun {
     }
     const upTo = (fresh.at(-1) as StoredMessage).receivedAt;
     this.#turns.push(upTo);
+    this.#given++;
     this.#deliveredUpTo = upTo;
     this.#signals.busy();
     deps.outbound.setTyping(this.#jid, true);

@@ -11,12 +11,15 @@
  *   baseline (same run): a message answered by an instance already claimed, no claim at all
  *
  * A warm claim is also split into its steps (the claim's own timings): the restore (and the tenant's
- * secrets), the start message, the workload's port answering and its health test passing.
+ * secrets), the start message, the workload's port answering and its health test passing; and the agent
+ * run that answered its first message, from that run's log: how long its container had been up when the
+ * host handed it its input (started ahead of the claim, or by it), when that was after the claim began,
+ * and the SDK's own start-up (its CLI up and initialised on the session).
  *
  *   npm run bench:nanoclaw-claims -- [--samples 10] [--json]
  */
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -80,11 +83,29 @@ async function messageToReply(chat: ChatClient, began = performance.now()): Prom
   }
 }
 
-async function claimToReply(): Promise<{ claim: ClaimResult; ms: number; claimMs: number }> {
+async function claimToReply(): Promise<{ claim: ClaimResult; ms: number; claimMs: number; at: number }> {
+  const at = Date.now();
   const began = performance.now();
   const claim = await bh.claim(TENANT, 'nanoclaw');
   const claimMs = performance.now() - began;
-  return { claim, claimMs, ms: await messageToReply(chatOf(claim), began) };
+  return { claim, claimMs, at, ms: await messageToReply(chatOf(claim), began) };
+}
+
+/** From the newest agent run log of the instance's main group: what its header and the agent said. */
+async function agentRun(instanceId: string, claimedAt: number) {
+  const dir = join(stateDir(instanceId), 'groups', 'main', 'logs');
+  const newest = (await readdir(dir))
+    .filter((name) => name.startsWith('container-'))
+    .sort()
+    .at(-1);
+  const text = newest === undefined ? '' : await readFile(join(dir, newest), 'utf8');
+  const number = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+  const started = /\] run \S+ started (\S+)/.exec(text)?.[1];
+  return {
+    upBeforeInput: number(/container up (\d+) ms before its input/),
+    inputAfterClaim: started === undefined ? Number.NaN : Date.parse(started) - claimedAt,
+    sdkStart: number(/SDK up in (\d+) ms/),
+  };
 }
 
 /** Releases the tenant and, unless it is to stay reserved, destroys the reservation (saved first). */
@@ -133,6 +154,9 @@ try {
     '    warm: start message': [],
     '    warm: port answers': [],
     '    warm: health test': [],
+    '  warm: agent container up before its input': [],
+    '  warm: claim began -> agent given its input': [],
+    '  warm: agent SDK start-up': [],
   };
   const paths: Record<string, number> = {};
   for (let round = 0; round < samples; round++) {
@@ -147,6 +171,10 @@ try {
     rows['    warm: start message']?.push(steps.gate ?? Number.NaN);
     rows['    warm: port answers']?.push(steps.port ?? Number.NaN);
     rows['    warm: health test']?.push(steps.health ?? Number.NaN);
+    const run = await agentRun(warm.claim.instance.id, warm.at);
+    rows['  warm: agent container up before its input']?.push(run.upBeforeInput);
+    rows['  warm: claim began -> agent given its input']?.push(run.inputAfterClaim);
+    rows['  warm: agent SDK start-up']?.push(run.sdkStart);
     rows['message -> reply, claimed (baseline)']?.push(await messageToReply(chatOf(warm.claim)));
     // hit: the same instance, reserved and claimed back.
     await releaseTenant(true);

@@ -4,13 +4,18 @@
  * loaded while the instance waits in the pool, and the configuration, the store and the channels only once
  * the start message says the tenant's state is in place.
  */
+import { prepareAheadOfStart } from './agent/ahead-of-start.ts';
+import type { PreparedAgent } from './agent/runner.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startNanoclaw } from './nanoclaw.ts';
 import { awaitStart } from './start-signal.ts';
 
 const startFifo = process.env.BOILERHOUSE_START;
+let agentAhead: Promise<PreparedAgent | undefined> | undefined;
 if (startFifo !== undefined) {
+  // While the instance waits: the main group's agent container too (agent/ahead-of-start.ts).
+  agentAhead = prepareAheadOfStart({ ...process.env }, process.cwd(), createLogger({ level: 'info' }));
   try {
     Object.assign(process.env, await awaitStart(startFifo));
   } catch (error) {
@@ -29,7 +34,7 @@ try {
 }
 const log = createLogger({ level: config.logLevel });
 try {
-  const nanoclaw = await startNanoclaw(config, { log });
+  const nanoclaw = await startNanoclaw(config, { log, ...(agentAhead === undefined ? {} : { agentAhead }) });
   log.info(
     { home: config.home, url: nanoclaw.url, assistant: config.assistantName, image: config.container.image },
     `NanoClaw is up${config.webChat ? `: chat at ${nanoclaw.url}/` : ''}`,

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { dockerClient, removeLeftovers } from './agent/docker.ts';
 import { containerSpec, type LaunchRequest, launchAgent } from './agent/launch.ts';
 import { ModelProxy } from './agent/model-proxy.ts';
-import { type AgentContainer, AgentRunner } from './agent/runner.ts';
+import { type AgentContainer, AgentRunner, type PreparedAgent } from './agent/runner.ts';
 import { WarmAgents } from './agent/warm-agents.ts';
 import type { Channel } from './channels/channel.ts';
 import type { TelegramChannel } from './channels/telegram.ts';
@@ -55,6 +55,8 @@ export interface StartOptions {
   log?: Logger;
   /** Replaces Baileys' socket (tests drive the WhatsApp adapter through a stand-in). */
   whatsappSocket?: SocketFactory;
+  /** The main group's agent container, started before this start (agent/ahead-of-start.ts). */
+  agentAhead?: Promise<PreparedAgent | undefined>;
   /** The clock of usage days, limits and schedules (tests move it a day on without waiting one). */
   now?: () => number;
 }
@@ -204,21 +206,22 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
     recordUsage: (folder, used) => usage.add(dayOf(now(), config.timezone), folder, used),
   });
   const live = new Set<AgentContainer>();
-  const warm: WarmAgents | undefined = config.prewarm
-    ? new WarmAgents({
-        prepare: async (folder) => {
-          await leftoversRemoved;
-          const jid = groups.jidOf(folder);
-          const group = jid === undefined ? undefined : groups.get(jid);
-          if (group === undefined) return undefined;
-          prepareGroupDirs(layout, folder);
-          return runner.prepare(containerSpec({ config, layout, hostId, log }, group));
-        },
-        room: () => live.size + (warm?.size ?? 0) < config.maxConcurrentContainers,
-        ttlMs: WARM_TTL_MS,
-        log,
-      })
-    : undefined;
+  // Containers waiting for a group's next run: refilled after each run with NANOCLAW_PREWARM, and the one
+  // started ahead of this start, if any.
+  const warm: WarmAgents = new WarmAgents({
+    prepare: async (folder) => {
+      await leftoversRemoved;
+      const jid = groups.jidOf(folder);
+      const group = jid === undefined ? undefined : groups.get(jid);
+      if (group === undefined) return undefined;
+      prepareGroupDirs(layout, folder);
+      return runner.prepare(containerSpec({ config, layout, hostId, log }, group));
+    },
+    room: () => live.size + warm.size < config.maxConcurrentContainers,
+    ttlMs: WARM_TTL_MS,
+    log,
+  });
+  if (options.agentAhead !== undefined) warm.adopt(MAIN_FOLDER, options.agentAhead);
   let scheduler: Scheduler | undefined;
   let watcher: IpcWatcher | undefined;
   const changed = () => {
@@ -236,7 +239,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
         warm,
         makeRoom: async () => {
           // Runs and containers waiting ahead of need share MAX_CONCURRENT_CONTAINERS (a filtered socket may cap them).
-          while (warm !== undefined && live.size + warm.size >= config.maxConcurrentContainers) {
+          while (live.size + warm.size >= config.maxConcurrentContainers) {
             if (!(await warm.dropOldest())) break;
           }
         },
@@ -253,7 +256,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
     live.add(container);
     container.done.finally(() => {
       live.delete(container);
-      warm?.refill(request.group.folder);
+      if (config.prewarm) warm.refill(request.group.folder);
     });
     return container;
   };
@@ -421,7 +424,8 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
     if (config.armAtStart && group.folder === MAIN_FOLDER) queue.armMessages(MAIN_FOLDER);
     else queue.enqueueMessages(group.folder);
   }
-  if (!config.armAtStart && groups.jidOf(MAIN_FOLDER) !== undefined) warm?.refill(MAIN_FOLDER);
+  if (config.prewarm && !config.armAtStart && groups.jidOf(MAIN_FOLDER) !== undefined)
+    warm.refill(MAIN_FOLDER);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -431,7 +435,7 @@ export async function startNanoclaw(config: Config, options: StartOptions = {}):
       stopping ??= (async () => {
         scheduler?.stop();
         await watcher?.stop();
-        await warm?.stop();
+        await warm.stop();
         for (const container of live) container.kill('stopped');
         await queue.stop();
         await modelProxy.close();

@@ -61,7 +61,20 @@ export class WarmAgents {
   /** Starts a container for the group's next run, unless one is waiting already. */
   refill(folder: string): void {
     if (this.#stopped || this.#slots.has(folder) || !this.#options.room()) return;
-    const ready = this.#options.prepare(folder).then(
+    this.#hold(folder, this.#options.prepare(folder));
+  }
+
+  /** Takes in a container started for the group elsewhere (before the host's start: ahead-of-start.ts). */
+  adopt(folder: string, starting: Promise<PreparedAgent | undefined>): void {
+    if (this.#stopped || this.#slots.has(folder)) {
+      starting.then((prepared) => prepared?.discard()).catch(() => undefined);
+      return;
+    }
+    this.#hold(folder, starting);
+  }
+
+  #hold(folder: string, starting: Promise<PreparedAgent | undefined>): void {
+    const ready = starting.then(
       (prepared) => {
         prepared?.exited.then(() => {
           if (prepared.taken) return;

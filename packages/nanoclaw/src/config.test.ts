@@ -2,7 +2,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentEnvironment, ConfigError, loadConfig, modelConfigured } from './config.ts';
-import { parseEnvFile } from './env-file.ts';
 import { tempHome } from './testing/temp-home.ts';
 
 let home: Awaited<ReturnType<typeof tempHome>>;
@@ -125,20 +124,5 @@ describe('loadConfig', () => {
     expect(message).toContain('NANOCLAW_PORT (environment) must be a whole number from 0 to 65535');
     expect(message).toContain('DOCKER_HOST (environment) must be unix:///path/to/socket or tcp://host:port');
     expect(message).not.toContain('secret-looking-value');
-  });
-});
-
-describe('parseEnvFile', () => {
-  it('names the line of a malformed entry without echoing it', () => {
-    expect(() => parseEnvFile('A=1\nthis is wrong sk-secret\n', '.env')).toThrow(
-      '.env:2: expected KEY=VALUE',
-    );
-    expect(() => parseEnvFile('A="open', '.env')).toThrow('.env:1: the value\'s closing " is missing');
-  });
-
-  it('undoes escapes in double quotes only', () => {
-    const values = parseEnvFile('A="x\\ny"\nB=\'x\\ny\'\n', 'f');
-    expect(values.A?.value).toBe('x\ny');
-    expect(values.B?.value).toBe('x\\ny');
   });
 });

@@ -2,11 +2,13 @@
  * `secrets set|list|delete`: a tenant's secrets for a workload. Values go to the daemon and are never
  * printed: output, errors and `--json` carry key names only.
  */
+
 import { readFile } from 'node:fs/promises';
+import { envFileValues } from '@boilerhouse/kit/env-file';
 import type { SecretsSet } from './api-types.ts';
+import { parseAssignments } from './assignments.ts';
 import { path } from './client.ts';
 import { type Command, type Group, type OptionSpec, UsageError } from './command.ts';
-import { parseAssignments, parseEnvFile } from './env-file.ts';
 import { relativeTime } from './format.ts';
 import { print } from './output.ts';
 import { formatTable } from './table.ts';
@@ -22,7 +24,7 @@ interface SecretNames {
 async function valuesGiven(context: Parameters<Command['run']>[0], assignments: string[]) {
   const file = context.string('from-env-file');
   const values = {
-    ...(file === undefined ? {} : parseEnvFile(await readEnvFile(file), file)),
+    ...(file === undefined ? {} : envFileValues(await readEnvFile(file), file)),
     ...parseAssignments(assignments, context.io.env, 1),
   };
   if (Object.keys(values).length === 0) {

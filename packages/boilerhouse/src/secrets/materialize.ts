@@ -4,12 +4,13 @@
  * by the workload's user when its ids are known; else by anyone who can see the mount (the 0700 memory
  * directories keep other host users out, and a user name cannot be resolved on the host).
  */
+
 import { constants } from 'node:fs';
 import { chmod, lchown, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatEnvFile } from '@boilerhouse/kit/env-file';
 import type { Owner } from '../owner.ts';
 import { isFileTarget } from '../pool/instance-files.ts';
-import { formatDotenv } from './dotenv.ts';
 import { assertMemoryBacked } from './memory-dir.ts';
 import { SECRET_NAME } from './values.ts';
 
@@ -39,7 +40,7 @@ export async function writeSecretsVolume(
   // Decrypted secrets must never reach a disk, whatever directory a caller passes.
   await assertMemoryBacked(hostDir);
   const source = secretsSource(hostDir);
-  if (isFileTarget(target)) await writeDotenv(source, formatDotenv(values), owner);
+  if (isFileTarget(target)) await writeDotenv(source, formatEnvFile(values), owner);
   else await writeNameFiles(source, values, owner);
   return source;
 }

@@ -2,6 +2,8 @@
  * A web chat's live stream (`GET /api/chats/{chat}/stream`, server-sent events) held open like a messaging
  * channel's connection: the messages it pushes are collected until it is closed.
  */
+import { readSse } from '@boilerhouse/kit/sse';
+
 export interface ChatStream {
   /** Message texts pushed so far, in order. */
   texts: string[];
@@ -20,19 +22,9 @@ export async function openChatStream(url: string, chat: string, token?: string):
   const texts: string[] = [];
   let open = true;
   void (async () => {
-    const decoder = new TextDecoder();
-    let buffered = '';
     try {
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true });
-        const events = buffered.split('\n\n');
-        buffered = events.pop() ?? '';
-        for (const event of events) {
-          const lines = event.split('\n');
-          if (!lines.includes('event: message')) continue;
-          const data = lines.find((line) => line.startsWith('data: '))?.slice(6);
-          if (data !== undefined) texts.push((JSON.parse(data) as { text: string }).text);
-        }
+      for await (const message of readSse(response.body as ReadableStream<Uint8Array>)) {
+        if (message.event === 'message') texts.push((JSON.parse(message.data) as { text: string }).text);
       }
     } catch {
       // closed by us

@@ -1,4 +1,5 @@
 /** The live event stream (server-sent events): new events as they happen, and resuming with Last-Event-ID. */
+import { readSse } from '@boilerhouse/kit/sse';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startEchoApi, type TestApi } from '../testing/api.ts';
 import type { Harness } from '../testing/harness.ts';
@@ -21,29 +22,11 @@ interface SseEvent {
 
 /** Reads events from an open stream until `count` have come. */
 async function readEvents(response: Response, count: number): Promise<SseEvent[]> {
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
   const events: SseEvent[] = [];
-  let buffer = '';
-  while (events.length < count) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let end = buffer.indexOf('\n\n');
-    while (end >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const fields = Object.fromEntries(
-        block
-          .split('\n')
-          .filter((line) => !line.startsWith(':'))
-          .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]),
-      );
-      if (fields.data !== undefined) events.push({ id: fields.id ?? '', data: JSON.parse(fields.data) });
-      end = buffer.indexOf('\n\n');
-    }
+  for await (const message of readSse(response.body as ReadableStream<Uint8Array>)) {
+    events.push({ id: message.id ?? '', data: JSON.parse(message.data) });
+    if (events.length >= count) break;
   }
-  await reader.cancel();
   return events;
 }
 

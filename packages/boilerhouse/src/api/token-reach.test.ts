@@ -3,6 +3,7 @@
  * got its endpoint). A real daemon on the real engine: alice and bob hold echo instances; a token limited
  * to alice acts on and sees only alice, one limited to echo only echo.
  */
+import { readSse } from '@boilerhouse/kit/sse';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hashSecret } from '../db/tokens.ts';
 import { silentLogger } from '../log.ts';
@@ -316,21 +317,10 @@ async function readUntil(
   response: Response,
   last: string,
 ): Promise<{ tenant: string | null; message: string }[]> {
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
   const events: { tenant: string | null; message: string }[] = [];
-  let buffer = '';
-  while (events.at(-1)?.message !== last) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    const blocks = buffer.split('\n\n');
-    buffer = blocks.pop() ?? '';
-    for (const block of blocks) {
-      const data = block.split('\n').find((line) => line.startsWith('data:'));
-      if (data !== undefined) events.push(JSON.parse(data.slice('data:'.length)));
-    }
+  for await (const message of readSse(response.body as ReadableStream<Uint8Array>)) {
+    events.push(JSON.parse(message.data));
+    if (events.at(-1)?.message === last) break;
   }
-  await reader.cancel();
   return events;
 }

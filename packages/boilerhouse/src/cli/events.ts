@@ -3,12 +3,13 @@
  * happen from the event stream, and after a dropped connection reconnects with Last-Event-ID, so no event
  * is missed or printed twice.
  */
+
+import { readSse } from '@boilerhouse/kit/sse';
 import type { EventView } from './api-types.ts';
 import { type ApiClient, ApiError, ConnectionError } from './client.ts';
 import type { Command, Context } from './command.ts';
 import { clockTime } from './format.ts';
 import { printJson } from './output.ts';
-import { readSse } from './sse.ts';
 import { formatTable } from './table.ts';
 
 const DEFAULT_LIMIT = 20;

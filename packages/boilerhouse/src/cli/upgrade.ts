@@ -3,12 +3,13 @@
  * moves to the current one; with --now the claimed ones move now, each saved first, with a line on stderr
  * as each move ends (read from the event stream) and the outcome of every tenant on stdout.
  */
+
+import { readSse } from '@boilerhouse/kit/sse';
 import type { EventView, UpgradeView } from './api-types.ts';
 import { type ApiClient, path } from './client.ts';
 import { type Command, type Context, UsageError } from './command.ts';
 import { clockTime } from './format.ts';
 import { print } from './output.ts';
-import { readSse } from './sse.ts';
 import { formatTable } from './table.ts';
 
 /** Outcomes whose move ended now, each told by one event. */

@@ -3,10 +3,12 @@
  * a request written by hand on a socket (for what a client library would refuse to send), a WebSocket echo
  * and an SSE stream read to a number of events; and a gateway in process in front of a test's own server.
  */
+
 import { createHash, randomBytes } from 'node:crypto';
 import { type Agent, request, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { Readable } from 'node:stream';
+import { SseParser } from '@boilerhouse/kit/sse';
 import { silentLogger } from '../log.ts';
 import { GatewayServer } from './server.ts';
 
@@ -132,13 +134,14 @@ export function readEvents(
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent: false, headers }, (res) => {
       if (res.statusCode !== 200) reject(new Error(`SSE answered ${res.statusCode}`));
-      let text = '';
-      res.on('data', (chunk: Buffer) => {
-        text += chunk.toString('utf8');
-        const events = text.split('\n\n').filter((part) => part.startsWith('data: '));
+      const parser = new SseParser();
+      const events: string[] = [];
+      res.setEncoding('utf8');
+      res.on('data', (text: string) => {
+        events.push(...parser.push(text).map((message) => message.data));
         if (events.length >= count) {
           req.destroy();
-          resolve(events.slice(0, count).map((part) => part.slice('data: '.length)));
+          resolve(events.slice(0, count));
         }
       });
     });

@@ -3,9 +3,10 @@
  * from the stream as it happens. A dropped stream reconnects with Last-Event-ID, so nothing is missed or
  * shown twice. Pages read it through useEvents(); each new batch also goes to `onEvents` (cache refresh).
  */
+
+import { SseParser } from '@boilerhouse/kit/sse';
 import { ApiError, api, data, openStream } from '../api/client.ts';
 import type { ActivityEvent } from '../api/types.ts';
-import { SseParser } from './sse.ts';
 
 export type Connection = 'connecting' | 'live' | 'reconnecting';
 

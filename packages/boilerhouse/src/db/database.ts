@@ -2,10 +2,14 @@
  * The daemon's SQLite database: the truth for domain state (which instance serves which tenant, in which
  * phase). Docker stays the truth for existence. WAL, so readers never wait for the writer.
  */
+
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { configureDatabase, inTransaction, migrate as migrateWith } from '@boilerhouse/kit/sqlite';
 import { MIGRATIONS } from './migrations/index.ts';
+
+export { inTransaction };
 
 /** Distinct SQL texts kept prepared; the queries are fixed strings, so this bounds only a runaway caller. */
 const MAX_CACHED_STATEMENTS = 500;
@@ -33,45 +37,14 @@ export class Database extends DatabaseSync {
 export function openDatabase(path: string): Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = NORMAL');
-  db.exec('PRAGMA busy_timeout = 5000');
-  db.exec('PRAGMA foreign_keys = ON');
+  configureDatabase(db);
   migrate(db);
   return db;
 }
 
-/** Applies the migrations newer than the database's `user_version`, each in its own transaction. */
+/** Applies the daemon's migrations newer than the database's `user_version`. */
 export function migrate(db: DatabaseSync): void {
-  const current = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-  if (current > MIGRATIONS.length) {
-    throw new Error(
-      `the database is at schema version ${current}, newer than this Boilerhouse knows (${MIGRATIONS.length}); upgrade Boilerhouse`,
-    );
-  }
-  for (const [index, sql] of MIGRATIONS.entries()) {
-    const version = index + 1;
-    if (version <= current) continue;
-    inTransaction(db, () => {
-      db.exec(sql);
-      db.exec(`PRAGMA user_version = ${version}`);
-    });
-  }
-}
-
-/** Runs `work` in one IMMEDIATE transaction: all of it happens, or none of it. */
-export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const result = work();
-    db.exec('COMMIT');
-    return result;
-  } catch (error) {
-    // A COMMIT that failed on a full disk was rolled back by SQLite already: a ROLLBACK now would throw
-    // "no transaction is active" and hide the real error.
-    if (db.isTransaction) db.exec('ROLLBACK');
-    throw error;
-  }
+  migrateWith(db, { migrations: MIGRATIONS, database: 'the database', program: 'Boilerhouse' });
 }
 
 /**

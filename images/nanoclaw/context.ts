@@ -3,13 +3,22 @@
  * (sources without tests, bin, package.json) and, from this checkout's node_modules, exactly the packages
  * it loads at run time (its dependencies and theirs, found the way Node resolves them). A workspace package
  * among them (npm links it into node_modules) goes to app/workspace/<name>, sources without tests, linked
- * from node_modules the same way: Node strips types only outside node_modules, and follows the link.
+ * from node_modules the same way: Node strips types only outside node_modules, and follows the link. Of
+ * the agent package it stages only the modules the host imports (agent-modules.ts), the same way.
  *
  *   node images/nanoclaw/context.ts <empty dir>   stage the context there
  *   node images/nanoclaw/context.ts --recipe      print what the image is made of (for the rebuild check)
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import {
   runtimeClosure as closureOf,
@@ -20,6 +29,7 @@ import {
   topPackages,
   workspaceSource,
 } from '../package-closure.ts';
+import { AGENT_PACKAGE, agentModules } from './agent-modules.ts';
 
 const packageDir = join(root, 'packages', 'nanoclaw');
 
@@ -27,6 +37,15 @@ const packageDir = join(root, 'packages', 'nanoclaw');
 const runtimeClosure = () => closureOf(packageDir);
 
 const ownFiles = () => sourceFiles(packageDir, [join('bin', 'nanoclaw')]);
+
+/** The agent's modules the host loads, and the manifest that exports just those. */
+function agentPart() {
+  const available = new Set(runtimeClosure().map((dir) => readManifest(dir).name));
+  const agent = agentModules(packageDir, ownFiles(), join(root, 'packages', 'nanoclaw-agent'), available);
+  const { name, version } = readManifest(agent.dir);
+  const manifest = { name, version, private: true, type: 'module', exports: agent.exports };
+  return { ...agent, manifest: `${JSON.stringify(manifest, null, 2)}\n` };
+}
 
 function recipe(): string {
   const hash = createHash('sha256');
@@ -39,6 +58,9 @@ function recipe(): string {
     if (source !== undefined)
       for (const file of sourceFiles(source)) hash.update(file).update(readFileSync(join(source, file)));
   }
+  const agent = agentPart();
+  hash.update(agent.manifest);
+  for (const file of agent.files) hash.update(file).update(readFileSync(join(agent.dir, file)));
   return hash.digest('hex');
 }
 
@@ -71,6 +93,16 @@ function stage(target: string): void {
     mkdirSync(dirname(destination), { recursive: true });
     symlinkSync(relative(dirname(destination), staged), destination);
   }
+  const agent = agentPart();
+  const staged = join(target, 'app', 'workspace', basename(agent.dir));
+  for (const file of agent.files) {
+    mkdirSync(dirname(join(staged, file)), { recursive: true });
+    cpSync(join(agent.dir, file), join(staged, file));
+  }
+  writeFileSync(join(staged, 'package.json'), agent.manifest);
+  const link = join(target, 'app', 'node_modules', AGENT_PACKAGE);
+  mkdirSync(dirname(link), { recursive: true });
+  symlinkSync(relative(dirname(link), staged), link);
   const size = tops.reduce((total, dir) => total + sizeOf(dir), 0);
   process.stdout.write(
     `staged ${closure.length} packages (${(size / 1024 / 1024).toFixed(1)} MiB) in ${target}\n`,

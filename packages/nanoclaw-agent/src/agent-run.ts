@@ -4,12 +4,12 @@
  * turn becomes one output frame.
  */
 import { type Options, type SDKMessage, type SDKUserMessage, startup } from '@anthropic-ai/claude-agent-sdk';
+import type { AgentOutput } from './frames.ts';
 import type { AgentInput } from './input.ts';
 import type { RunMcp } from './mcp-servers.ts';
 import { MCP_SERVER_NAME, nanoclawMcpServer } from './mcp-tools.ts';
 import type { MessageQueue } from './message-queue.ts';
 import { unrecoverableModelError } from './model-errors.ts';
-import type { AgentOutput } from './output.ts';
 import { isStaleSessionError, ReplayLog } from './session.ts';
 import { systemPromptAppend } from './system-prompt.ts';
 import { type Turn, userMessage } from './turn.ts';

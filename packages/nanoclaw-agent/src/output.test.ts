@@ -1,13 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { expect, test } from 'vitest';
-import {
-  type AgentOutput,
-  formatFrame,
-  OUTPUT_END,
-  OUTPUT_START,
-  parseFrames,
-  writeFrame,
-} from './output.ts';
+import { type AgentOutput, formatFrame, OUTPUT_END, OUTPUT_START } from './frames.ts';
+import { parseFrames, writeFrame } from './output.ts';
 
 const success: AgentOutput = { status: 'success', result: 'line one\nline two', newSessionId: 'abc' };
 const failure: AgentOutput = { status: 'error', result: null, error: 'model failed', newSessionId: null };
@@ -28,7 +22,16 @@ test('an unfinished frame is not read yet', () => {
 });
 
 test('a frame whose payload is not JSON is an error naming its line', () => {
-  expect(() => parseFrames(`log\n${OUTPUT_START}\n{oops\n${OUTPUT_END}\n`)).toThrow(/line 3 is not JSON/);
+  expect(() => parseFrames(`log\n${OUTPUT_START}\n{oops\n${OUTPUT_END}\n`)).toThrow(
+    /line 3 is bad: not JSON/,
+  );
+});
+
+test('a frame the host would refuse is an error too', () => {
+  const frame = JSON.stringify({ status: 'done', result: 'hi' });
+  expect(() => parseFrames(`${OUTPUT_START}\n${frame}\n${OUTPUT_END}\n`)).toThrow(
+    /line 2 is bad: status must be "success" or "error"/,
+  );
 });
 
 test('writeFrame resolves once the stream has taken the whole frame', async () => {

@@ -9,8 +9,9 @@ import { chown, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import type { ParsedOutput } from '../frames.ts';
 import { ipcFileName } from '../ipc-files.ts';
-import { type AgentOutput, parseFrames } from '../output.ts';
+import { parseFrames } from '../output.ts';
 
 const exec = promisify(execFile);
 export const AGENT_IMAGE = 'nanoclaw-agent:latest';
@@ -89,11 +90,11 @@ const HOSTED_LIMITS = [
 export interface AgentContainer {
   name: string;
   /** The frames so far, in order. */
-  readonly frames: AgentOutput[];
+  readonly frames: ParsedOutput[];
   readonly stdout: string;
   readonly stderr: string;
   /** Resolves once `count` frames have arrived; rejects when the container exits first or time runs out. */
-  waitForFrames(count: number, timeoutMs?: number): Promise<AgentOutput[]>;
+  waitForFrames(count: number, timeoutMs?: number): Promise<ParsedOutput[]>;
   /** The exit code, once the container has ended. */
   exited: Promise<number>;
   /** Writes a follow-up message file (with the images of its messages, if any) into input/, atomically. */
@@ -202,7 +203,7 @@ export function startAgentContainer(options: AgentContainerOptions): AgentContai
   const child: ChildProcess = spawn('docker', args, { env: { PATH: process.env.PATH, ...options.env } });
   let stdout = '';
   let stderr = '';
-  let frames: AgentOutput[] = [];
+  let frames: ParsedOutput[] = [];
   const listeners = new Set<() => void>();
   child.stdout?.on('data', (chunk: Buffer) => {
     stdout += chunk.toString('utf8');

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import type { ParsedOutput } from '@boilerhouse/nanoclaw-agent/frames';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { Layout, prepareGroupDirs, prepareHome } from '../layout.ts';
@@ -16,7 +17,6 @@ import { createLogger, type Logger } from '../log.ts';
 import { tempHome } from '../testing/temp-home.ts';
 import { dockerClient, LABELS, removeLeftovers } from './docker.ts';
 import { EngineWait } from './engine-wait.ts';
-import type { AgentOutput } from './frames.ts';
 import { groupMounts } from './mounts.ts';
 import { AgentRunner, type ContainerSpec, fingerprint } from './runner.ts';
 import { WarmAgents } from './warm-agents.ts';
@@ -140,7 +140,7 @@ describe('the Docker socket gone for a few seconds (issue 15)', () => {
     const runner = new AgentRunner(dockerClient(`unix://${relay.path}`), log, new EngineWait(log));
     const tried = (code: string) =>
       lines.some((line) => line.message?.toString().includes('trying again') && line.code === code);
-    const outputs: AgentOutput[] = [];
+    const outputs: ParsedOutput[] = [];
     const started = runner.start({
       ...spec(),
       input: input('hello'),
@@ -192,7 +192,7 @@ describe('the Docker socket gone for a few seconds (issue 15)', () => {
       await until(async () => (await runningIds()).some((id) => !waited.includes(id)));
       const prepared = await warm.take('main', fingerprint(spec()));
       expect(prepared?.usable).toBe(true);
-      const outputs: AgentOutput[] = [];
+      const outputs: ParsedOutput[] = [];
       const agent = prepared?.begin(input('after'), join(layout.logsDir('main'), 'warm.log'), (output) =>
         outputs.push(output),
       );

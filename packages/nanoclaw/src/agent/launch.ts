@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { ParsedOutput } from '@boilerhouse/nanoclaw-agent/frames';
 import type { AgentImage } from '@boilerhouse/nanoclaw-agent/input';
 import { agentEnvironment, type Config } from '../config.ts';
 import { clearAnswers } from '../ipc/responses.ts';
@@ -15,7 +16,6 @@ import type { Logger } from '../log.ts';
 import type { RunMcpAccess } from '../mcp/run-servers.ts';
 import type { RegisteredGroup } from '../store/groups.ts';
 import { LABELS } from './docker.ts';
-import type { AgentOutput } from './frames.ts';
 import { clearInput } from './input-dir.ts';
 import type { ModelProxy } from './model-proxy.ts';
 import { checkMounts, loadMountAllowlist } from './mount-allowlist.ts';
@@ -49,7 +49,7 @@ export interface LaunchRequest {
   images?: AgentImage[];
   sessionId: string | null;
   isScheduledTask: boolean;
-  onOutput(output: AgentOutput): void;
+  onOutput(output: ParsedOutput): void;
 }
 
 /** The container a run of this group gets now. */

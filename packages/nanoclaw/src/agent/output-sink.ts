@@ -2,8 +2,7 @@
  * A run's output: counted against the size limit, stdout parsed for result frames, everything else
  * written to the run's log file.
  */
-import type { AgentOutput } from './frames.ts';
-import { FrameParser } from './frames.ts';
+import { FrameParser, type ParsedOutput } from '@boilerhouse/nanoclaw-agent/frames';
 
 export class OutputSink {
   readonly #limit: number;
@@ -18,7 +17,7 @@ export class OutputSink {
   constructor(options: {
     limit: number;
     logFile: NodeJS.WritableStream;
-    onOutput(output: AgentOutput): void;
+    onOutput(output: ParsedOutput): void;
     overLimit(): void;
   }) {
     this.#limit = options.limit;

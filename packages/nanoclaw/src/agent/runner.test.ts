@@ -5,13 +5,13 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ParsedOutput } from '@boilerhouse/nanoclaw-agent/frames';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { Layout, prepareGroupDirs, prepareHome } from '../layout.ts';
 import { silentLogger } from '../log.ts';
 import { tempHome } from '../testing/temp-home.ts';
 import { dockerClient, LABELS, removeLeftovers } from './docker.ts';
-import type { AgentOutput } from './frames.ts';
 import { groupMounts } from './mounts.ts';
 import { AgentImageMissingError, AgentRunner, type RunRequest } from './runner.ts';
 
@@ -53,7 +53,7 @@ process.stdin.on('end', async () => {
 });
 `;
 
-function request(prompt: string, outputs: AgentOutput[], overrides: Partial<RunRequest> = {}): RunRequest {
+function request(prompt: string, outputs: ParsedOutput[], overrides: Partial<RunRequest> = {}): RunRequest {
   const config = loadConfig({ NANOCLAW_HOME: home.path, ANTHROPIC_API_KEY: 'sk-test-not-real' });
   return {
     name: `nanoclaw-${hostId}-main-${Math.random().toString(36).slice(2, 8)}`,
@@ -95,7 +95,7 @@ describe('AgentRunner', () => {
   const runner = () => new AgentRunner(docker, silentLogger);
 
   it('runs as uid 1000 in the group folder with only the given environment, read-only global memory', async () => {
-    const outputs: AgentOutput[] = [];
+    const outputs: ParsedOutput[] = [];
     const agent = await runner().start(request('whoami', outputs));
     const end = await agent.done;
     expect(end.exitCode).toBe(0);
@@ -120,7 +120,7 @@ describe('AgentRunner', () => {
   });
 
   it('hands over each result as its frame completes', async () => {
-    const outputs: AgentOutput[] = [];
+    const outputs: ParsedOutput[] = [];
     const times: number[] = [];
     const agent = await runner().start(
       request('two', outputs, {
@@ -138,7 +138,7 @@ describe('AgentRunner', () => {
   it('waits for the container to exit, however long the agent takes (a wait sent before the start returned at once)', async () => {
     const runs = await Promise.all(
       [1, 2, 3].map(async (index) => {
-        const outputs: AgentOutput[] = [];
+        const outputs: ParsedOutput[] = [];
         const agent = await runner().start(
           request('slow', outputs, { logPath: join(layout.logsDir('other'), `slow-${index}.log`) }),
         );
@@ -153,7 +153,7 @@ describe('AgentRunner', () => {
   });
 
   it('kills a run past its timeout and says so', async () => {
-    const outputs: AgentOutput[] = [];
+    const outputs: ParsedOutput[] = [];
     const agent = await runner().start(request('hang', outputs));
     agent.armTimeout(1500);
     const end = await agent.done;
@@ -162,7 +162,7 @@ describe('AgentRunner', () => {
   });
 
   it('kills a run whose output passes the limit, and keeps the log file within it', async () => {
-    const outputs: AgentOutput[] = [];
+    const outputs: ParsedOutput[] = [];
     const base = request('flood', outputs);
     const agent = await runner().start({ ...base, settings: { ...base.settings, maxOutputBytes: 200_000 } });
     const end = await agent.done;
@@ -173,7 +173,7 @@ describe('AgentRunner', () => {
   });
 
   it('starts a container ahead of its input, which then runs as if just started', async () => {
-    const outputs: AgentOutput[] = [];
+    const outputs: ParsedOutput[] = [];
     const base = request('whoami', outputs, { logPath: join(layout.logsDir('other'), 'prepared.log') });
     const prepared = await runner().prepare(base);
     expect(prepared.usable).toBe(true);

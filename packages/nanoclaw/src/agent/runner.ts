@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import type { Socket } from 'node:net';
+import type { ParsedOutput } from '@boilerhouse/nanoclaw-agent/frames';
 // Type only (erased at run time): the host image does not carry the agent package.
 import type { AgentInput } from '@boilerhouse/nanoclaw-agent/input';
 import type { ContainerSettings } from '../config.ts';
@@ -19,7 +20,6 @@ import { AgentContainer, type RunEnd } from './agent-container.ts';
 import { type ContainerExit, containerExit } from './container-exit.ts';
 import { type CreateBody, demux, type Engine, type EngineContainer } from './engine.ts';
 import { EngineWait } from './engine-wait.ts';
-import type { AgentOutput } from './frames.ts';
 import type { Mount } from './mounts.ts';
 import { OutputSink } from './output-sink.ts';
 
@@ -40,7 +40,7 @@ export interface ContainerSpec {
 export interface RunRequest extends ContainerSpec {
   input: AgentInput;
   logPath: string;
-  onOutput(output: AgentOutput): void;
+  onOutput(output: ParsedOutput): void;
 }
 
 export class AgentImageMissingError extends Error {}
@@ -125,7 +125,7 @@ export class PreparedAgent {
   }
 
   /** Hands the container its input; from now on it is a run. */
-  begin(input: AgentInput, logPath: string, onOutput: (output: AgentOutput) => void): AgentContainer {
+  begin(input: AgentInput, logPath: string, onOutput: (output: ParsedOutput) => void): AgentContainer {
     if (this.#taken) throw new Error(`${this.name} has already been given its input`);
     this.#taken = true;
     const logFile = createWriteStream(logPath, { flags: 'a', mode: 0o640 });

@@ -1,12 +1,12 @@
 /** Containers started ahead of need, on the real engine (a plain Node image standing in for the agent). */
 import { join } from 'node:path';
+import type { ParsedOutput } from '@boilerhouse/nanoclaw-agent/frames';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { Layout, prepareGroupDirs, prepareHome } from '../layout.ts';
 import { createLogger, silentLogger } from '../log.ts';
 import { tempHome } from '../testing/temp-home.ts';
 import { dockerClient, LABELS, removeLeftovers } from './docker.ts';
-import type { AgentOutput } from './frames.ts';
 import { groupMounts } from './mounts.ts';
 import { AgentRunner, type ContainerSpec, fingerprint } from './runner.ts';
 import { WarmAgents } from './warm-agents.ts';
@@ -65,7 +65,7 @@ describe('WarmAgents', () => {
     agents.refill('main');
     const taken = await agents.take('main', fingerprint(spec()));
     expect(taken?.usable).toBe(true);
-    const outputs: AgentOutput[] = [];
+    const outputs: ParsedOutput[] = [];
     const agent = taken?.begin(
       {
         prompt: 'hi',

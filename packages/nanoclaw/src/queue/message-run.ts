@@ -9,7 +9,7 @@
  * An armed run (`arm`, with nothing to answer yet) starts the group's agent before its messages come: they
  * go to it as follow-ups from the first, and one that never gets a message ends quietly when idle.
  */
-import type { AgentOutput } from '../agent/frames.ts';
+import type { ParsedOutput } from '@boilerhouse/nanoclaw-agent/frames';
 import { writeClose, writeFollowUp } from '../agent/input-dir.ts';
 import type { LaunchRequest } from '../agent/launch.ts';
 import { type AgentContainer, AgentImageMissingError, type RunEnd } from '../agent/runner.ts';
@@ -302,7 +302,7 @@ class MessageRun implements ActiveRun {
     }
   }
 
-  async #onOutput(output: AgentOutput): Promise<void> {
+  async #onOutput(output: ParsedOutput): Promise<void> {
     const deps = this.#deps;
     if (output.newSessionId) deps.state.setSession(this.#group.folder, output.newSessionId);
     if (output.status === 'error') {

@@ -6,8 +6,8 @@
  * reason on the task (paused_reason), and runs then.
  */
 
+import type { ParsedOutput } from '@boilerhouse/nanoclaw-agent/frames';
 import { followingRun } from '@boilerhouse/nanoclaw-schedule';
-import type { AgentOutput } from '../agent/frames.ts';
 import { writeClose } from '../agent/input-dir.ts';
 import type { LaunchRequest } from '../agent/launch.ts';
 import type { AgentContainer } from '../agent/runner.ts';
@@ -85,7 +85,7 @@ export async function runScheduledTask(
   let failure: string | null = null;
   let answered = false;
   let outputs: Promise<void> = Promise.resolve();
-  const onOutput = async (output: AgentOutput) => {
+  const onOutput = async (output: ParsedOutput) => {
     if (output.status === 'success' && task.contextMode === 'group' && output.newSessionId) {
       deps.state.setSession(folder, output.newSessionId);
     }

@@ -84,10 +84,25 @@ describe('pretty lines', () => {
   });
 });
 
-test('BOILERHOUSE_LOG_FORMAT wins; otherwise pretty on a terminal, JSON elsewhere', () => {
+test('a *_LOG_FORMAT value wins; otherwise pretty on a terminal, JSON elsewhere', () => {
   expect(formatFromEnv('json', true)).toBe('json');
   expect(formatFromEnv('pretty', false)).toBe('pretty');
   expect(formatFromEnv(undefined, true)).toBe('pretty');
   expect(formatFromEnv(undefined, false)).toBe('json');
   expect(formatFromEnv('yaml', false)).toBe('json');
+});
+
+test("the program's format variable chooses the format", () => {
+  const lines: string[] = [];
+  process.env.KIT_TEST_LOG_FORMAT = 'pretty';
+  try {
+    createLogger({
+      formatVariable: 'KIT_TEST_LOG_FORMAT',
+      colour: false,
+      write: (line) => lines.push(line),
+    }).info({}, 'hello');
+  } finally {
+    delete process.env.KIT_TEST_LOG_FORMAT;
+  }
+  expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}hello\n$/);
 });

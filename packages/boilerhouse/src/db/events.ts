@@ -1,40 +1,44 @@
 /** The activity log: typed events with the tenant, workload and instance they concern. */
 import { type Database, returnedRow } from './database.ts';
 
-export type EventType =
-  | 'instance.created'
-  | 'instance.ready'
-  /** A tenant was handed an instance; `data.path` says how, as the claim's answer does: hit, warm or cold. */
-  | 'instance.claimed'
-  | 'instance.released'
-  | 'instance.reserved'
-  /** A reserved instance that wrote to its state claimed itself back for its tenant: no tenant's claim. */
-  | 'instance.reclaimed'
-  | 'instance.destroyed'
-  | 'instance.unhealthy'
-  | 'instance.failed'
-  | 'tenant.resumed'
-  | 'tenant.resume_failed'
-  | 'tenant.upgraded'
-  | 'tenant.upgrade_failed'
-  | 'tenant.woken'
-  | 'tenant.wake_failed'
-  | 'tenant.wake_refused'
-  | 'hook.succeeded'
-  | 'hook.failed'
-  | 'state.restored'
-  | 'state.saved'
-  | 'state.failed'
-  | 'pool.created'
-  | 'pool.updated'
-  | 'pool.removed'
-  /** For an operator to know; a workload file's problem says which in `data.file` and `data.problem`. */
-  | 'pool.warning'
-  /** A workload file's problem is gone: fixed, or its file deleted. */
-  | 'pool.fixed'
-  | 'daemon.started'
-  | 'daemon.recovered'
-  | 'daemon.stopped';
+/** Every event type: the EventType union and the API's schema of an event are both made from this list. */
+export const EVENT_TYPES = [
+  'instance.created',
+  'instance.ready',
+  // A tenant was handed an instance; `data.path` says how, as the claim's answer does: hit, warm or cold.
+  'instance.claimed',
+  'instance.released',
+  'instance.reserved',
+  // A reserved instance that wrote to its state claimed itself back for its tenant: no tenant's claim.
+  'instance.reclaimed',
+  'instance.destroyed',
+  'instance.unhealthy',
+  'instance.failed',
+  'tenant.resumed',
+  'tenant.resume_failed',
+  'tenant.upgraded',
+  'tenant.upgrade_failed',
+  'tenant.woken',
+  'tenant.wake_failed',
+  'tenant.wake_refused',
+  'hook.succeeded',
+  'hook.failed',
+  'state.restored',
+  'state.saved',
+  'state.failed',
+  'pool.created',
+  'pool.updated',
+  'pool.removed',
+  // For an operator to know; a workload file's problem says which in `data.file` and `data.problem`.
+  'pool.warning',
+  // A workload file's problem is gone: fixed, or its file deleted.
+  'pool.fixed',
+  'daemon.started',
+  'daemon.recovered',
+  'daemon.stopped',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface ActivityEvent {
   id: number;

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { GoogleEndpoints } from '../config.ts';
 import type { GmailMessage } from '../mime.ts';
+import { parseRaw, type SentMail, threadFor } from './sent-mail.ts';
 
 export interface StandInMail {
   id: string;
@@ -27,6 +28,8 @@ export interface StandInCall {
   url: string;
   /** The form or JSON body, parsed. */
   body: Record<string, unknown>;
+  /** The status it was answered with (set once the answer is out). */
+  status?: number;
 }
 
 export interface GmailStandIn {
@@ -39,12 +42,14 @@ export interface GmailStandIn {
   calls: StandInCall[];
   /** The Gmail API calls only (users/me/...), as `METHOD path?query`. */
   apiCalls(): string[];
-  /** Each sent message: its thread and its decoded RFC 5322 text. */
-  sent: Array<{ threadId: string | undefined; mime: string }>;
+  /** Each message sent: the thread asked for and the one it was filed in, its text and headers. */
+  sent: SentMail[];
   /** A refresh token the stand-in honours without a consent (a test that starts connected). */
   issueRefreshToken(): string;
   /** Access tokens and refresh tokens it ever issued (to hunt for them where they must not be). */
   issued: string[];
+  /** Every access token issued so far stops working, as when one expires early: the next call is a 401. */
+  expireAccessTokens(): void;
   close(): Promise<void>;
 }
 
@@ -123,6 +128,8 @@ export async function startGmailStandIn(mailbox: StandInMail[]): Promise<GmailSt
   const issued: string[] = [];
   const refreshTokens = new Set<string>();
   const accessTokens = new Set<string>();
+  /** access token -> the refresh token it was made from (revoking that one ends it too). */
+  const madeFrom = new Map<string, string>();
   /** code -> what the token request must match. */
   const codes = new Map<string, { challenge: string; redirectUri: string }>();
   const mint = (prefix: string, into: Set<string>) => {
@@ -160,9 +167,12 @@ export async function startGmailStandIn(mailbox: StandInMail[]): Promise<GmailSt
           pending.redirectUri !== body.redirect_uri
         )
           return json(response, 400, { error: 'invalid_grant' });
+        const refreshToken = mint('1//', refreshTokens);
+        const accessToken = mint('ya29.', accessTokens);
+        madeFrom.set(accessToken, refreshToken);
         return json(response, 200, {
-          access_token: mint('ya29.', accessTokens),
-          refresh_token: mint('1//', refreshTokens),
+          access_token: accessToken,
+          refresh_token: refreshToken,
           expires_in: 3599,
           scope: 'https://www.googleapis.com/auth/gmail.readonly https://www.googleapis.com/auth/gmail.send',
           token_type: 'Bearer',
@@ -171,8 +181,10 @@ export async function startGmailStandIn(mailbox: StandInMail[]): Promise<GmailSt
       if (body.grant_type === 'refresh_token') {
         if (!refreshTokens.has(String(body.refresh_token)))
           return json(response, 400, { error: 'invalid_grant' });
+        const accessToken = mint('ya29.', accessTokens);
+        madeFrom.set(accessToken, String(body.refresh_token));
         return json(response, 200, {
-          access_token: mint('ya29.', accessTokens),
+          access_token: accessToken,
           expires_in: 3599,
           token_type: 'Bearer',
         });
@@ -180,7 +192,11 @@ export async function startGmailStandIn(mailbox: StandInMail[]): Promise<GmailSt
       return json(response, 400, { error: 'unsupported_grant_type' });
     }
     if (url.pathname === '/revoke') {
-      refreshTokens.delete(String(body.token));
+      // Revoking a refresh token ends every access token made from it (and an access token, itself).
+      const token = String(body.token);
+      refreshTokens.delete(token);
+      accessTokens.delete(token);
+      for (const [access, from] of madeFrom) if (from === token) accessTokens.delete(access);
       return json(response, 200, {});
     }
     json(response, 404, { error: 'not_found' });
@@ -220,9 +236,28 @@ export async function startGmailStandIn(mailbox: StandInMail[]): Promise<GmailSt
     }
     if (request.method === 'POST' && path === '/messages/send') {
       const threadId = typeof body.threadId === 'string' ? body.threadId : undefined;
-      sent.push({ threadId, mime: Buffer.from(String(body.raw), 'base64url').toString('utf8') });
-      const id = `sent-${sent.length}`;
-      return json(response, 200, { id, threadId: threadId ?? id, labelIds: ['SENT'] });
+      let parsed: ReturnType<typeof parseRaw>;
+      try {
+        parsed = parseRaw(String(body.raw ?? ''));
+      } catch (error) {
+        return json(response, 400, {
+          error: { code: 400, message: `Invalid value for 'raw': ${(error as Error).message}` },
+        });
+      }
+      const id = `sent-${sent.length + 1}`;
+      const members = [
+        ...mailbox,
+        ...sent.map((mail, index) => ({
+          threadId: mail.filedIn,
+          subject: mail.headers.subject ?? '',
+          messageId: `<sent-${index + 1}@stand-in>`,
+        })),
+      ];
+      const filedIn = threadFor(threadId, parsed.headers, members, id);
+      if (filedIn === undefined)
+        return json(response, 404, { error: { code: 404, message: 'Requested entity was not found.' } });
+      sent.push({ threadId, filedIn, ...parsed });
+      return json(response, 200, { id, threadId: filedIn, labelIds: ['SENT'] });
     }
     json(response, 404, { error: { code: 404, message: `the stand-in has no ${request.method} ${path}` } });
   };
@@ -231,7 +266,11 @@ export async function startGmailStandIn(mailbox: StandInMail[]): Promise<GmailSt
     const url = new URL(request.url ?? '/', 'http://stand-in');
     readBody(request).then(
       (body) => {
-        calls.push({ method: request.method ?? 'GET', url: request.url ?? '/', body });
+        const call: StandInCall = { method: request.method ?? 'GET', url: request.url ?? '/', body };
+        calls.push(call);
+        response.on('finish', () => {
+          call.status = response.statusCode;
+        });
         if (url.pathname.startsWith(GMAIL_PREFIX)) return gmail(request, url, body, response);
         oauth(url, body, response);
       },
@@ -258,6 +297,7 @@ export async function startGmailStandIn(mailbox: StandInMail[]): Promise<GmailSt
     sent,
     issueRefreshToken: () => mint('1//', refreshTokens),
     issued,
+    expireAccessTokens: () => accessTokens.clear(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

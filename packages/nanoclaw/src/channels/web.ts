@@ -104,13 +104,14 @@ export class WebChannel implements Channel {
     this.#handlers.push(handler);
   }
 
-  async sendMessage(): Promise<void> {
-    // Delivery is the stored reply, which the stream pushes to open pages (see the file comment).
-  }
+  // No-ops: a reply takes the same path for every channel (Outbound sends it, then stores it and keeps its
+  // file), and for the web chat the store is the delivery. Why not send from here: the page is a view of
+  // the chat as stored: its stream carries every stored message (those typed in other tabs too, which no
+  // sendMessage sees) under the id GET .../messages lists it by, and the page shows each id once, across
+  // reloads and reconnects. A push from here would be a second copy, under no id, before the file is kept.
+  async sendMessage(): Promise<void> {}
 
-  async sendFile(): Promise<void> {
-    // The same: Outbound keeps the file in the group's folder and stores the reply that carries it.
-  }
+  async sendFile(): Promise<void> {}
 
   async setTyping(jid: string, typing: boolean): Promise<void> {
     this.#push(jid, 'typing', { typing });

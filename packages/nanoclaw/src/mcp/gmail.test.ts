@@ -324,6 +324,9 @@ it('connects Gmail from the main chat, and the agent searches, reads, replies an
     for (const container of inspected) expect(JSON.stringify(container)).not.toContain(secret);
   }
   for (const line of logLines) for (const secret of secrets()) expect(line).not.toContain(secret);
+  // The consent goes to the chat alone: neither its link (by its state) nor the code pasted back is logged.
+  const consent = [new URL(link).searchParams.get('state'), new URL(landed).searchParams.get('code')];
+  for (const line of logLines) for (const value of consent) expect(line).not.toContain(value);
 
   // The gateway takes a live run token of its group, and no other; the run's token dies with the run.
   const socket = join(home.path, 'data', 'model', 'main', 'mcp.sock');

@@ -7,6 +7,7 @@ import { isAbsolute, relative } from 'node:path';
 import { tool } from '@anthropic-ai/claude-agent-sdk';
 import { z } from 'zod';
 import { askHost } from './host-request.ts';
+import type { RequestFile } from './ipc-requests.ts';
 import { refused, type ToolContext } from './tool-context.ts';
 
 /** The path relative to the group's folder, or why the file cannot be sent from where it is. */
@@ -38,9 +39,9 @@ export function sendFileTool(context: ToolContext) {
       const path = pathInGroup(args.path, context.groupDir);
       if (typeof path !== 'string') return refused(path.problem);
       const chatJid = args.chat_jid ?? context.chatJid;
-      const data: Record<string, unknown> = { type: 'file', chatJid, path };
-      if (args.caption) data.caption = args.caption;
-      return askHost(context, 'messages', data, () =>
+      const request: RequestFile = { type: 'file', chatJid, path };
+      if (args.caption) request.caption = args.caption;
+      return askHost(context, request, () =>
         chatJid === context.chatJid ? `Sent ${path}.` : `Sent ${path} to ${chatJid}.`,
       );
     },

@@ -7,20 +7,18 @@
 import { constants } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import {
+  answerFileName,
+  type HostAnswer,
+  MAX_ANSWER_BYTES,
+  parseAnswer,
+  RESPONSES_DIR,
+} from './ipc-answers.ts';
 
-/** What the host said; `retrying` is not final (it could not carry the request out yet and will try again). */
-export type HostReply =
-  | { status: 'accepted'; taskId?: string }
-  | { status: 'refused' | 'failed' | 'retrying'; reason: string }
-  | { status: 'unanswered' };
+/** What the host said (ipc-answers.ts), or that it said nothing in time. */
+export type HostReply = HostAnswer | { status: 'unanswered' };
 
-/** An answer is a few hundred bytes; anything larger is not one. */
-const MAX_REPLY_BYTES = 16 * 1024;
 const POLL_MS = 50;
-
-export function responsesDir(ipcDir: string): string {
-  return join(ipcDir, 'responses');
-}
 
 /** The host's answer to request `requestFile`, waiting up to `timeoutMs`; a final answer is removed once read. */
 export async function awaitHostReply(
@@ -28,7 +26,7 @@ export async function awaitHostReply(
   requestFile: string,
   timeoutMs: number,
 ): Promise<HostReply> {
-  const path = join(responsesDir(ipcDir), `${requestFile.replace(/\.json$/, '')}.result.json`);
+  const path = join(ipcDir, RESPONSES_DIR, answerFileName(requestFile));
   const deadline = Date.now() + timeoutMs;
   let last: HostReply = { status: 'unanswered' };
   for (;;) {
@@ -54,7 +52,7 @@ async function readReply(path: string): Promise<HostReply | undefined> {
     const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     try {
       const stats = await file.stat();
-      if (!stats.isFile() || stats.size > MAX_REPLY_BYTES) return undefined;
+      if (!stats.isFile() || stats.size > MAX_ANSWER_BYTES) return undefined;
       text = await file.readFile('utf8');
     } finally {
       await file.close();
@@ -63,20 +61,5 @@ async function readReply(path: string): Promise<HostReply | undefined> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return parseReply(text);
-}
-
-export function parseReply(text: string): HostReply | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { status, reason, taskId } = value as Record<string, unknown>;
-  if (status === 'accepted') return typeof taskId === 'string' ? { status, taskId } : { status };
-  if ((status === 'refused' || status === 'failed' || status === 'retrying') && typeof reason === 'string')
-    return { status, reason };
-  return undefined;
+  return parseAnswer(text);
 }

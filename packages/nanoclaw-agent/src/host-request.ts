@@ -7,15 +7,15 @@ import { join } from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { awaitHostReply } from './host-replies.ts';
 import { writeIpcFile } from './ipc-files.ts';
+import { kindOf, type RequestFile } from './ipc-requests.ts';
 import { done, refused, type ToolContext } from './tool-context.ts';
 
 export async function askHost(
   context: ToolContext,
-  kind: 'messages' | 'tasks',
-  data: Record<string, unknown>,
+  request: RequestFile,
   accepted: (taskId: string | undefined) => string,
 ): Promise<CallToolResult> {
-  const name = await writeIpcFile(join(context.ipcDir, kind), data);
+  const name = await writeIpcFile(join(context.ipcDir, kindOf(request.type)), request);
   const reply = await awaitHostReply(context.ipcDir, name, context.replyTimeoutMs);
   switch (reply.status) {
     case 'accepted':

@@ -9,12 +9,11 @@ import { createSdkMcpServer, tool } from '@anthropic-ai/claude-agent-sdk';
 import { z } from 'zod';
 import { sendFileTool } from './file-tools.ts';
 import { askHost } from './host-request.ts';
+import { FOLDER_PATTERN, MAIN_FOLDER, type RequestFile } from './ipc-requests.ts';
 import { taskTools } from './task-tools.ts';
 import { refused, type ToolContext } from './tool-context.ts';
 
 export const MCP_SERVER_NAME = 'nanoclaw';
-/** The pattern the host accepts for a group folder (AGENT-PROTOCOL.md). */
-const GROUP_FOLDER = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 function sendMessageTool(context: ToolContext) {
   return tool(
@@ -28,7 +27,7 @@ function sendMessageTool(context: ToolContext) {
     },
     async (args) => {
       const chatJid = args.chat_jid ?? context.chatJid;
-      return askHost(context, 'messages', { type: 'message', chatJid, text: args.text }, () =>
+      return askHost(context, { type: 'message', chatJid, text: args.text }, () =>
         chatJid === context.chatJid ? 'Message sent.' : `Message sent to ${chatJid}.`,
       );
     },
@@ -52,20 +51,20 @@ function registerGroupTool(context: ToolContext) {
         .describe('The trigger word, e.g. "@Andy"; the default trigger when left out'),
     },
     async (args) => {
-      if (!GROUP_FOLDER.test(args.folder))
+      if (!FOLDER_PATTERN.test(args.folder))
         return refused(
           `folder "${args.folder}": use 1-64 lowercase letters, digits, "-" or "_", starting with a letter or digit.`,
         );
-      if (args.folder === 'main')
-        return refused('folder "main" is the main group\'s own; choose another name.');
-      const data: Record<string, unknown> = {
+      if (args.folder === MAIN_FOLDER)
+        return refused(`folder "${MAIN_FOLDER}" is the main group's own; choose another name.`);
+      const request: RequestFile = {
         type: 'register_group',
         jid: args.jid,
         name: args.name,
         folder: args.folder,
       };
-      if (args.trigger) data.trigger = args.trigger;
-      return askHost(context, 'tasks', data, () => `Registered "${args.name}" as ${args.folder}.`);
+      if (args.trigger) request.trigger = args.trigger;
+      return askHost(context, request, () => `Registered "${args.name}" as ${args.folder}.`);
     },
   );
 }

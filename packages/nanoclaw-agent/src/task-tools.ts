@@ -7,6 +7,7 @@ import { tool } from '@anthropic-ai/claude-agent-sdk';
 import { type ScheduleType, scheduleProblem } from '@boilerhouse/nanoclaw-schedule';
 import { z } from 'zod';
 import { askHost } from './host-request.ts';
+import type { RequestFile } from './ipc-requests.ts';
 import { formatTaskDetails, formatTaskList, readVisibleTasks } from './task-list.ts';
 import { done, refused, type ToolContext } from './tool-context.ts';
 
@@ -30,9 +31,9 @@ const TASK_ID = z.string().min(1).describe('The task id, as list_tasks shows it'
 
 export function taskTools(context: ToolContext) {
   const tasksFile = join(context.ipcDir, 'current_tasks.json');
-  const request = (data: Record<string, unknown>, accepted: (taskId: string | undefined) => string) =>
-    askHost(context, 'tasks', data, accepted);
-  const simple = (type: string, done: string, description: string) =>
+  const request = (data: RequestFile, accepted: (taskId: string | undefined) => string) =>
+    askHost(context, data, accepted);
+  const simple = (type: 'pause_task' | 'resume_task' | 'cancel_task', done: string, description: string) =>
     tool(type, description, { task_id: TASK_ID }, (args) =>
       request({ type, taskId: args.task_id }, () => `Task ${args.task_id} ${done}.`),
     );
@@ -59,7 +60,7 @@ export function taskTools(context: ToolContext) {
       async (args) => {
         const invalid = scheduleError(args.schedule_type, args.schedule_value);
         if (invalid) return refused(invalid);
-        const data: Record<string, unknown> = {
+        const data: RequestFile = {
           type: 'schedule_task',
           prompt: args.prompt,
           schedule_type: args.schedule_type,
@@ -105,7 +106,7 @@ export function taskTools(context: ToolContext) {
           return refused('Give schedule_type and schedule_value together, or neither.');
         if (args.prompt === undefined && args.schedule_type === undefined)
           return refused('Nothing to change: give a prompt, or schedule_type with schedule_value.');
-        const data: Record<string, unknown> = { type: 'update_task', taskId: args.task_id };
+        const data: RequestFile = { type: 'update_task', taskId: args.task_id };
         if (args.prompt !== undefined) data.prompt = args.prompt;
         if (args.schedule_type !== undefined && args.schedule_value !== undefined) {
           const invalid = scheduleError(args.schedule_type, args.schedule_value);

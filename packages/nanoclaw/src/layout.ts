@@ -14,13 +14,13 @@
  */
 import { chownSync, existsSync, lchownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FOLDER_PATTERN, MAIN_FOLDER } from '@boilerhouse/nanoclaw-agent/ipc-requests';
 
 /** The uid agent containers run as; the dirs they write must be theirs. */
 export const AGENT_UID = 1000;
 
-/** A group folder name: also a path segment and part of container names. */
-export const FOLDER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-export const MAIN_FOLDER = 'main';
+/** A group folder name, and the main group's: defined with the requests, as register_group checks them. */
+export { FOLDER_PATTERN, MAIN_FOLDER };
 
 export class Layout {
   readonly home: string;

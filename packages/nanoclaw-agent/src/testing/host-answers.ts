@@ -5,26 +5,27 @@
  */
 import { chown, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HostReply } from '../host-replies.ts';
+import { answerFileName, type HostAnswer, RESPONSES_DIR } from '../ipc-answers.ts';
+import { IPC_KINDS } from '../ipc-requests.ts';
 
-export type Answerer = (request: Record<string, unknown>) => HostReply | undefined;
+export type Answerer = (request: Record<string, unknown>) => HostAnswer | undefined;
 
 /** Answers until the returned function is called. */
 export function answerRequests(ipcDir: string, answer: () => Answerer | undefined): () => Promise<void> {
   const answered = new Set<string>();
-  const responses = join(ipcDir, 'responses');
+  const responses = join(ipcDir, RESPONSES_DIR);
   const once = async () => {
     await mkdir(responses, { recursive: true });
     // The agent, uid 1000, removes the answers it read.
     if (process.getuid?.() === 0) await chown(responses, 1000, 1000);
-    for (const kind of ['messages', 'tasks']) {
+    for (const kind of IPC_KINDS) {
       const names = await readdir(join(ipcDir, kind)).catch(() => [] as string[]);
       for (const name of names.filter((entry) => entry.endsWith('.json') && !answered.has(entry))) {
         const request = JSON.parse(await readFile(join(ipcDir, kind, name), 'utf8'));
         const reply = answer()?.(request);
         if (reply === undefined) continue;
         answered.add(name);
-        const target = join(responses, name.replace(/\.json$/, '.result.json'));
+        const target = join(responses, answerFileName(name));
         await writeFile(`${target}.tmp`, JSON.stringify(reply));
         await rename(`${target}.tmp`, target);
       }

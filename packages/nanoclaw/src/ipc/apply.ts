@@ -1,5 +1,6 @@
 /** Carries out a request that authorize() allowed. */
 import { randomBytes } from 'node:crypto';
+import type { IpcRequest } from '@boilerhouse/nanoclaw-agent/ipc-requests';
 import { firstRun } from '@boilerhouse/nanoclaw-schedule';
 import type { OutgoingFile } from '../files/attachment.ts';
 import { FileRefusedError, type GroupFiles } from '../files/group-files.ts';
@@ -10,7 +11,6 @@ import { NoChannelError } from '../router/outbound.ts';
 import type { GroupRegistry } from '../store/groups.ts';
 import type { TaskStore } from '../store/tasks.ts';
 import type { Requester } from './authorize.ts';
-import type { IpcRequest } from './requests.ts';
 
 export interface ApplyDeps {
   layout: Layout;

@@ -3,7 +3,7 @@
  * file can change that. Main may do anything; another group may message only its own chat and touch only
  * its own tasks, and may not register groups.
  */
-import type { IpcRequest } from './requests.ts';
+import type { IpcRequest } from '@boilerhouse/nanoclaw-agent/ipc-requests';
 
 export interface Requester {
   folder: string;

@@ -3,13 +3,14 @@
  * not allowed or impossible as it stands is refused with a reason; an error while carrying it out (a
  * channel that is down) is thrown, for the watcher to retry.
  */
+
+import { parseRequest } from '@boilerhouse/nanoclaw-agent/ipc-requests';
 import { MAIN_FOLDER } from '../layout.ts';
 import type { Logger } from '../log.ts';
 import type { GroupRegistry } from '../store/groups.ts';
 import type { TaskStore } from '../store/tasks.ts';
 import { type ApplyDeps, applyRequest, RequestRefusedError } from './apply.ts';
 import { authorize } from './authorize.ts';
-import { parseRequest } from './requests.ts';
 import type { FileHandler } from './watcher.ts';
 
 export interface HandleDeps extends ApplyDeps {

@@ -1,33 +1,26 @@
 /**
- * The host's answer to each request (AGENT-PROTOCOL.md, "Answers"): `responses/{id}.result.json` in the
- * group's IPC dir, `{id}` being the request file's name without `.json`. The agent's tool waits for it;
- * `retrying` is rewritten as attempts go on and replaced by the final answer.
+ * The host's side of the answers to requests (`@boilerhouse/nanoclaw-agent/ipc-answers`): each written in the
+ * group's `responses/` after an attempt, the agent's tool waiting for it. `retrying` is rewritten as attempts
+ * go on and replaced by the final answer.
  */
+import {
+  ANSWER_SUFFIX,
+  answerFileName,
+  type HostAnswer,
+  RESPONSES_DIR,
+} from '@boilerhouse/nanoclaw-agent/ipc-answers';
 import type { Layout } from '../layout.ts';
 import { BeneathDir } from './beneath.ts';
 
-export type RequestAnswer =
-  | { status: 'accepted'; taskId?: string }
-  | { status: 'refused' | 'failed' | 'retrying'; reason: string };
-
-/** The agent reads answers up to 16 KiB; reasons are cut well short of that. */
+/** Reasons are cut well short of the agent's MAX_ANSWER_BYTES (16 KiB): 2000 characters are at most 12 KB as JSON (`\\u` escapes). */
 const MAX_REASON = 2000;
 
-export function answerFileName(requestFile: string): string {
-  return `${requestFile.replace(/\.json$/, '')}.result.json`;
-}
-
 /** Writes the answer; throws when the agent made responses/ something other than a directory. */
-export function writeAnswer(
-  layout: Layout,
-  folder: string,
-  requestFile: string,
-  answer: RequestAnswer,
-): void {
+export function writeAnswer(layout: Layout, folder: string, requestFile: string, answer: HostAnswer): void {
   const group = BeneathDir.open(layout.ipcDir(folder));
   if (group === undefined) return;
   try {
-    const responses = group.sub('responses');
+    const responses = group.sub(RESPONSES_DIR);
     if (responses === undefined) return;
     try {
       const body = 'reason' in answer ? { ...answer, reason: answer.reason.slice(0, MAX_REASON) } : answer;
@@ -45,11 +38,11 @@ export function clearAnswers(layout: Layout, folder: string): void {
   const group = BeneathDir.open(layout.ipcDir(folder));
   if (group === undefined) return;
   try {
-    const responses = group.sub('responses');
+    const responses = group.sub(RESPONSES_DIR);
     if (responses === undefined) return;
     try {
       for (const name of responses.list()) {
-        if (name.endsWith('.result.json') || name.endsWith('.tmp')) responses.remove(name);
+        if (name.endsWith(ANSWER_SUFFIX) || name.endsWith('.tmp')) responses.remove(name);
       }
     } finally {
       responses.close();

@@ -6,9 +6,9 @@
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { IpcKind } from '@boilerhouse/nanoclaw-agent/ipc-requests';
 import type { Layout } from '../layout.ts';
 import type { Logger } from '../log.ts';
-import type { IpcKind } from './requests.ts';
 
 /** Requests kept per group. */
 export const MAX_SET_ASIDE = 1000;

@@ -10,11 +10,12 @@
  */
 import { type FSWatcher, readdirSync, watch } from 'node:fs';
 import { join } from 'node:path';
+import type { HostAnswer } from '@boilerhouse/nanoclaw-agent/ipc-answers';
+import { IPC_KINDS, type IpcKind } from '@boilerhouse/nanoclaw-agent/ipc-requests';
 import { FOLDER_PATTERN, type Layout } from '../layout.ts';
 import type { Logger } from '../log.ts';
 import { BeneathDir, NotARegularFileError, TooLargeError } from './beneath.ts';
-import type { IpcKind } from './requests.ts';
-import { type RequestAnswer, writeAnswer } from './responses.ts';
+import { writeAnswer } from './responses.ts';
 import { DEFAULT_RETRY, type RetryPolicy, retryDelay } from './retry-policy.ts';
 import { setAside } from './set-aside.ts';
 
@@ -28,9 +29,8 @@ export type FileHandler = (
   text: string,
 ) => Promise<HandleOutcome>;
 
-const KINDS: IpcKind[] = ['messages', 'tasks'];
 const RESCAN_MS = 10_000;
-/** Field texts are capped at 64 KiB characters (requests.ts); JSON escapes may make their bytes a few times that. */
+/** Field texts are capped at MAX_FIELD_CHARS (ipc-requests.ts); JSON escapes may make their bytes a few times that. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export interface WatcherOptions {
@@ -77,7 +77,7 @@ export class IpcWatcher {
   /** Watches one group's request dirs (they must exist) and handles what is already there. */
   watchGroup(folder: string): void {
     if (this.#stopped) return;
-    for (const kind of KINDS) {
+    for (const kind of IPC_KINDS) {
       const dir = join(this.#layout.ipcDir(folder), kind);
       if (this.#watchers.has(dir)) continue;
       try {
@@ -142,7 +142,7 @@ export class IpcWatcher {
     const group = BeneathDir.open(this.#layout.ipcDir(folder));
     if (group === undefined) return;
     try {
-      for (const kind of KINDS) {
+      for (const kind of IPC_KINDS) {
         if (this.#stopped) return;
         let dir: BeneathDir | undefined;
         try {
@@ -269,7 +269,7 @@ export class IpcWatcher {
     this.#pending.delete(`${folder}/${kind}/${name}`);
   }
 
-  #answer(folder: string, name: string, answer: RequestAnswer): void {
+  #answer(folder: string, name: string, answer: HostAnswer): void {
     try {
       writeAnswer(this.#layout, folder, name, answer);
     } catch (error) {

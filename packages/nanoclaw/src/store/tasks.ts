@@ -1,9 +1,9 @@
 /** Scheduled tasks: what to run, for which group, when next. Their runs are in task-runs.ts. */
+import type { ContextMode } from '@boilerhouse/nanoclaw-agent/ipc-requests';
 import type { ScheduleType } from '@boilerhouse/nanoclaw-schedule';
 import type { Database } from './database.ts';
 
 export type { ScheduleType };
-export type ContextMode = 'isolated' | 'group';
 export type TaskStatus = 'active' | 'paused' | 'completed';
 
 export interface Task {

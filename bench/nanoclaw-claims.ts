@@ -16,7 +16,10 @@
  * host handed it its input (started ahead of the claim, or by it), when that was after the claim began,
  * and the SDK's own start-up (its CLI up and initialised on the session).
  *
- *   npm run bench:nanoclaw-claims -- [--samples 10] [--json]
+ * The tenant's state is in s3rver on loopback (the workload's S3 sink), or with `--sink local` in the data
+ * directory's local sink (the demo's), which shows what a restore costs without an object store's own.
+ *
+ *   npm run bench:nanoclaw-claims -- [--samples 10] [--sink s3|local] [--json]
  */
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -24,6 +27,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
+import { parseDocument } from 'yaml';
 import type { Boilerhouse } from '../packages/boilerhouse/src/boilerhouse.ts';
 import type { ClaimResult } from '../packages/boilerhouse/src/pool/claims.ts';
 import { CHILD_LABEL } from '../packages/boilerhouse/src/proxy/children.ts';
@@ -36,8 +40,14 @@ import { nanoclawWorkload, S3_ENV } from '../test/e2e/testing/nanoclaw-workload.
 import { type Distribution, distribution, formatTable } from './stats.ts';
 
 const { values: flags } = parseArgs({
-  options: { samples: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } },
+  options: {
+    samples: { type: 'string', default: '10' },
+    sink: { type: 'string', default: 's3' },
+    json: { type: 'boolean', default: false },
+  },
 });
+if (flags.sink !== 's3' && flags.sink !== 'local')
+  throw new Error(`--sink must be s3 or local, got ${flags.sink}`);
 const samples = Number(flags.samples);
 if (!Number.isInteger(samples) || samples < 1)
   throw new Error(`--samples must be a positive integer, got ${flags.samples}`);
@@ -52,19 +62,22 @@ const DB_ROWS = 5_000;
 
 const model = await startModelServer(() => [{ type: 'text', text: 'pong' }]);
 const s3 = await startS3Server('nanoclaw-claims-bench');
+const workload = parseDocument(
+  await nanoclawWorkload({
+    endpoint: s3.endpoint,
+    bucket: s3.bucket,
+    minIdle: 1,
+    maxSize: 3,
+    // No idle release or interval save in the middle of a sample.
+    fileIdleTtlMs: 3_600_000,
+    affinityTimeoutMs: 3_600_000,
+    intervalSaveMs: 3_600_000,
+  }),
+);
+if (flags.sink === 'local')
+  workload.setIn(['sync', 'sink'], workload.createNode({ type: 'local', path: 'sinks/bench' }));
 const harness = await startHarness(
-  {
-    'nanoclaw.yaml': await nanoclawWorkload({
-      endpoint: s3.endpoint,
-      bucket: s3.bucket,
-      minIdle: 1,
-      maxSize: 3,
-      // No idle release or interval save in the middle of a sample.
-      fileIdleTtlMs: 3_600_000,
-      affinityTimeoutMs: 3_600_000,
-      intervalSaveMs: 3_600_000,
-    }),
-  },
+  { 'nanoclaw.yaml': workload.toString() },
   // The scripted model server runs on this host, which instances reach only through a named port.
   { env: S3_ENV, hostPorts: [Number(new URL(model.url).port)] },
 );

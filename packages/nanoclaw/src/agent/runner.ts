@@ -1,12 +1,13 @@
 /**
- * Agent containers through the Docker API: uid 1000, no capabilities, memory / CPU / pids caps, the
- * group's mounts, only the model's environment. `prepare` creates and starts one, attached, which waits
- * for its input on stdin (so a container can be started ahead of the message that needs it); `begin`
- * hands it the input and closes stdin. Results come back framed on stdout and are handed over as each
- * frame completes; every other line goes to the run's log file. Output beyond the size limit, or a turn
- * beyond the time limit (armed by the caller), kills the container. It is removed when it ends. Calls
- * that find the engine's socket gone (Boilerhouse restarting its filtered socket) wait for it to answer
- * again, within a bound (engine-wait.ts), before they fail.
+ * Agent containers through the Docker API: uid 1000, no capabilities, memory / CPU / pids caps, a
+ * read-only root with a small /tmp, the group's mounts, only the model's environment. `prepare` creates
+ * and starts one, attached, which waits for its input on stdin (so a container can be started ahead of
+ * the message that needs it); `begin` hands it the input and closes stdin. Results come back framed on
+ * stdout and are handed over as each frame completes; every other line goes to the run's log file.
+ * Output beyond the size limit, or a turn beyond the time limit (armed by the caller), kills the
+ * container. It is removed when it ends. Calls that find the engine's socket gone (Boilerhouse
+ * restarting its filtered socket) wait for it to answer again, within a bound (engine-wait.ts), before
+ * they fail.
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -266,6 +267,13 @@ export class AgentRunner {
   }
 }
 
+/**
+ * The agent's only scratch space outside its mounts: Chromium's shared memory and profile, the CLI's
+ * temp files. The same as a Boilerhouse-hosted NanoClaw's filtered socket forces (a read-only root and
+ * this /tmp), so an agent runs inside the same walls hosted or not.
+ */
+const TMP_TMPFS = 'rw,nosuid,nodev,size=64m';
+
 function createBody(spec: ContainerSpec): CreateBody {
   const { settings } = spec;
   return {
@@ -289,10 +297,14 @@ function createBody(spec: ContainerSpec): CreateBody {
         ReadOnly: mount.readonly,
       })),
       Memory: settings.memoryBytes,
+      // Equal to Memory: no swap, so that the memory cap is a real one.
+      MemorySwap: settings.memoryBytes,
       NanoCpus: Math.round(settings.cpus * 1e9),
       PidsLimit: settings.pidsLimit,
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': TMP_TMPFS },
       Init: true,
     },
   };

@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { CLOSE_FILE, type FollowUpWatcher, parseFollowUp, watchFollowUps } from './follow-ups.ts';
+import { type FollowUpWatcher, watchFollowUps } from './follow-ups.ts';
 import { ipcFileName } from './ipc-files.ts';
+import { CLOSE_FILE, formatFollowUp, parseFollowUp } from './ipc-input.ts';
 
 let inputDir: string;
 let watcher: FollowUpWatcher | undefined;
@@ -126,4 +127,11 @@ test('parseFollowUp names what is wrong with a file', () => {
   expect(parseFollowUp('{"type":"message","text":""}')).toEqual({
     error: 'expected "text" to be a non-empty string',
   });
+});
+
+test('what the host writes with formatFollowUp, parseFollowUp reads back', () => {
+  const images = [{ path: 'files/cat.png', mediaType: 'image/png' as const }];
+  expect(parseFollowUp(formatFollowUp('see'))).toEqual({ text: 'see', images: [] });
+  expect(parseFollowUp(formatFollowUp('see', images))).toEqual({ text: 'see', images });
+  expect(JSON.parse(formatFollowUp('see'))).toEqual({ type: 'message', text: 'see' });
 });

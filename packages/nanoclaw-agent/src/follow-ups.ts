@@ -1,15 +1,13 @@
 /**
- * Host -> running agent (AGENT-PROTOCOL.md, "Follow-ups and closing"): `input/{time}-{rand}.json` files
- * are follow-up messages, `input/_close` ends the run after the current turn, and a run idle for
- * IDLE_TIMEOUT ends by itself. Files are read in name order and deleted once read.
+ * The agent's side of `input/` (ipc-input.ts): follow-up messages delivered as turns, `_close` ending the
+ * run after the current turn, and a run idle for IDLE_TIMEOUT ending by itself. Files are read in name
+ * order and deleted once read.
  */
 import { watch } from 'node:fs';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError, parseImages } from './input.ts';
+import { CLOSE_FILE, parseFollowUp } from './ipc-input.ts';
 import type { Turn } from './turn.ts';
-
-export const CLOSE_FILE = '_close';
 
 export interface FollowUpOptions {
   inputDir: string;
@@ -27,26 +25,6 @@ export interface FollowUpWatcher {
   /** The agent has answered everything it was given: the idle clock starts. */
   idle(): void;
   stop(): void;
-}
-
-/** The turn of one follow-up file (its text and images), or why it cannot be one. */
-export function parseFollowUp(text: string): Turn | { error: string } {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    return { error: `not JSON (${(error as Error).message})` };
-  }
-  const message = body as { type?: unknown; text?: unknown; images?: unknown } | null;
-  if (message?.type !== 'message') return { error: 'expected "type": "message"' };
-  if (typeof message.text !== 'string' || message.text.trim() === '')
-    return { error: 'expected "text" to be a non-empty string' };
-  try {
-    return { text: message.text, images: parseImages(message.images, 'images') };
-  } catch (error) {
-    if (error instanceof InputError) return { error: error.message };
-    throw error;
-  }
 }
 
 export async function watchFollowUps(options: FollowUpOptions): Promise<FollowUpWatcher> {

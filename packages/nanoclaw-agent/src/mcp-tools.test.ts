@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCHEDULE_CASES } from '@boilerhouse/nanoclaw-schedule/testing/cases';
 import { afterEach, beforeEach, expect, test } from 'vitest';
+import type { TaskSnapshot } from './ipc-snapshots.ts';
 import { nanoclawTools } from './mcp-tools.ts';
-import type { VisibleTask } from './task-list.ts';
 import { type Answerer, answerRequests } from './testing/host-answers.ts';
 import type { ToolContext } from './tool-context.ts';
 
@@ -51,7 +51,7 @@ async function requests(kind: 'messages' | 'tasks'): Promise<unknown[]> {
   return Promise.all(names.map(async (name) => JSON.parse(await readFile(join(dir, name), 'utf8'))));
 }
 
-const task: VisibleTask = {
+const task: TaskSnapshot = {
   id: 'task-7',
   groupFolder: 'main',
   chatJid: 'web:main',
@@ -64,7 +64,13 @@ const task: VisibleTask = {
   last_run: '2026-11-21T09:00:00.000Z',
   last_result: 'Reminded.',
   recent_runs: [
-    { run_at: '2026-11-21T09:00:00.000Z', duration_ms: 1834, status: 'success', result: 'Reminded.' },
+    {
+      run_at: '2026-11-21T09:00:00.000Z',
+      duration_ms: 1834,
+      status: 'success',
+      result: 'Reminded.',
+      error: null,
+    },
   ],
 };
 

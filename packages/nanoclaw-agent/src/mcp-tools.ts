@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { sendFileTool } from './file-tools.ts';
 import { askHost } from './host-request.ts';
 import { FOLDER_PATTERN, MAIN_FOLDER, type RequestFile } from './ipc-requests.ts';
+import { AVAILABLE_GROUPS_FILE } from './ipc-snapshots.ts';
 import { taskTools } from './task-tools.ts';
 import { refused, type ToolContext } from './tool-context.ts';
 
@@ -37,12 +38,9 @@ function sendMessageTool(context: ToolContext) {
 function registerGroupTool(context: ToolContext) {
   return tool(
     'register_group',
-    `Register a chat so that the assistant answers there, with its own folder and memory. Find the chat's jid in ${join(
-      context.ipcDir,
-      'available_groups.json',
-    )}.`,
+    `Register a chat so that the assistant answers there, with its own folder and memory. Find the chat's jid in ${join(context.ipcDir, AVAILABLE_GROUPS_FILE)}.`,
     {
-      jid: z.string().min(1).describe('The chat id, as available_groups.json lists it'),
+      jid: z.string().min(1).describe(`The chat id, as ${AVAILABLE_GROUPS_FILE} lists it`),
       name: z.string().min(1).describe('A display name for the group'),
       folder: z.string().describe('Folder name: lowercase letters, digits, "-" and "_", e.g. "family-chat"'),
       trigger: z

@@ -4,6 +4,7 @@
  * records a session's system prompt at its first turn, so only what holds for the whole session goes here.
  */
 import type { AgentInput } from './input.ts';
+import { AVAILABLE_GROUPS_FILE } from './ipc-snapshots.ts';
 import type { WorkspacePaths } from './workspace.ts';
 
 export function systemPromptAppend(input: AgentInput, paths: WorkspacePaths): string {
@@ -20,7 +21,7 @@ export function systemPromptAppend(input: AgentInput, paths: WorkspacePaths): st
   ];
   if (input.isMain)
     lines.push(
-      `This is the main group: you may register other chats (mcp__nanoclaw__register_group; ${paths.ipc}/available_groups.json lists the chats seen), message them, and manage tasks for any group.`,
+      `This is the main group: you may register other chats (mcp__nanoclaw__register_group; ${paths.ipc}/${AVAILABLE_GROUPS_FILE} lists the chats seen), message them, and manage tasks for any group.`,
     );
   return lines.join('\n');
 }

@@ -1,38 +1,13 @@
-/**
- * The tasks the host lets this group see, from `/workspace/ipc/current_tasks.json` (AGENT-PROTOCOL.md,
- * "Reads"), formatted for the model.
- */
+/** The tasks the host lets this group see, from `current_tasks.json` (ipc-snapshots.ts), formatted for the model. */
 import { readJsonFile } from './ipc-files.ts';
-
-export interface TaskRun {
-  run_at: string;
-  duration_ms: number;
-  status: string;
-  result?: string | null;
-  error?: string | null;
-}
-
-export interface VisibleTask {
-  id: string;
-  groupFolder: string;
-  chatJid: string;
-  prompt: string;
-  schedule_type: string;
-  schedule_value: string;
-  context_mode?: string;
-  status: string;
-  next_run: string | null;
-  last_run: string | null;
-  last_result: string | null;
-  recent_runs?: TaskRun[];
-}
+import type { TaskSnapshot } from './ipc-snapshots.ts';
 
 /** The visible tasks; none when the host has not written the file yet. */
-export async function readVisibleTasks(path: string): Promise<VisibleTask[]> {
+export async function readVisibleTasks(path: string): Promise<TaskSnapshot[]> {
   const tasks = await readJsonFile(path);
   if (tasks === undefined) return [];
   if (!Array.isArray(tasks)) throw new Error(`${path}: expected a JSON array of tasks`);
-  return tasks as VisibleTask[];
+  return tasks as TaskSnapshot[];
 }
 
 function shorten(text: string, length: number): string {
@@ -41,7 +16,7 @@ function shorten(text: string, length: number): string {
 }
 
 /** One line per task; the group is named too when the list spans groups (main sees every group's). */
-export function formatTaskList(tasks: VisibleTask[]): string {
+export function formatTaskList(tasks: TaskSnapshot[]): string {
   if (tasks.length === 0) return 'No scheduled tasks.';
   const groups = new Set(tasks.map((task) => task.groupFolder));
   const lines = tasks.map((task) => {
@@ -51,7 +26,7 @@ export function formatTaskList(tasks: VisibleTask[]): string {
   return `Scheduled tasks:\n${lines.join('\n')}`;
 }
 
-export function formatTaskDetails(task: VisibleTask): string {
+export function formatTaskDetails(task: TaskSnapshot): string {
   const lines = [
     `Task ${task.id}`,
     `status: ${task.status}`,

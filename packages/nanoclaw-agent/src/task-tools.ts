@@ -8,6 +8,7 @@ import { type ScheduleType, scheduleProblem } from '@boilerhouse/nanoclaw-schedu
 import { z } from 'zod';
 import { askHost } from './host-request.ts';
 import type { RequestFile } from './ipc-requests.ts';
+import { CURRENT_TASKS_FILE } from './ipc-snapshots.ts';
 import { formatTaskDetails, formatTaskList, readVisibleTasks } from './task-list.ts';
 import { done, refused, type ToolContext } from './tool-context.ts';
 
@@ -30,7 +31,7 @@ const SCHEDULE_VALUE = z
 const TASK_ID = z.string().min(1).describe('The task id, as list_tasks shows it');
 
 export function taskTools(context: ToolContext) {
-  const tasksFile = join(context.ipcDir, 'current_tasks.json');
+  const tasksFile = join(context.ipcDir, CURRENT_TASKS_FILE);
   const request = (data: RequestFile, accepted: (taskId: string | undefined) => string) =>
     askHost(context, data, accepted);
   const simple = (type: 'pause_task' | 'resume_task' | 'cancel_task', done: string, description: string) =>

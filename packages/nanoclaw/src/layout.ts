@@ -14,7 +14,9 @@
  */
 import { chownSync, existsSync, lchownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FOLDER_PATTERN, MAIN_FOLDER } from '@boilerhouse/nanoclaw-agent/ipc-requests';
+import { RESPONSES_DIR } from '@boilerhouse/nanoclaw-agent/ipc-answers';
+import { INPUT_DIR } from '@boilerhouse/nanoclaw-agent/ipc-input';
+import { FOLDER_PATTERN, IPC_KINDS, MAIN_FOLDER } from '@boilerhouse/nanoclaw-agent/ipc-requests';
 
 /** The uid agent containers run as; the dirs they write must be theirs. */
 export const AGENT_UID = 1000;
@@ -101,7 +103,7 @@ export function prepareGroupDirs(layout: Layout, folder: string): void {
   makeAgentDir(layout.groupDir(folder));
   makeAgentDir(layout.logsDir(folder));
   makeAgentDir(layout.sessionDir(folder));
-  for (const sub of ['', 'messages', 'tasks', 'input', 'responses'])
+  for (const sub of ['', ...IPC_KINDS, INPUT_DIR, RESPONSES_DIR])
     makeAgentDir(join(layout.ipcDir(folder), sub));
   // The host's, not the agent's: only the model proxy's socket lives here.
   mkdirSync(layout.modelDir(folder), { recursive: true, mode: 0o755 });

@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { ParsedOutput } from '../frames.ts';
 import { ipcFileName } from '../ipc-files.ts';
+import { CLOSE_FILE, INPUT_DIR } from '../ipc-input.ts';
 import { parseFrames } from '../output.ts';
 
 const exec = promisify(execFile);
@@ -226,7 +227,7 @@ export function startAgentContainer(options: AgentContainerOptions): AgentContai
   });
   child.stdin?.end(typeof options.input === 'string' ? options.input : JSON.stringify(options.input));
 
-  const inputDir = join(dirs.ipc, 'input');
+  const inputDir = join(dirs.ipc, INPUT_DIR);
   const writeInput = async (fileName: string, content: string) => {
     await mkdir(inputDir, { recursive: true });
     await writeFile(join(inputDir, `${fileName}.tmp`), content);
@@ -277,7 +278,7 @@ export function startAgentContainer(options: AgentContainerOptions): AgentContai
       }),
     writeFollowUp: (text, images) =>
       writeInput(ipcFileName(), JSON.stringify({ type: 'message', text, ...(images ? { images } : {}) })),
-    close: () => writeInput('_close', ''),
+    close: () => writeInput(CLOSE_FILE, ''),
     stop: async (graceSeconds) => {
       await exec('docker', ['stop', '--time', String(graceSeconds), name]);
     },

@@ -1,5 +1,5 @@
 /**
- * The host's side of `/workspace/ipc/input/` (AGENT-PROTOCOL.md, "Follow-ups and closing"): follow-up
+ * The host's side of `/workspace/ipc/input/` (`@boilerhouse/nanoclaw-agent/ipc-input`): follow-up
  * messages for a running agent and the `_close` marker, each written atomically (temp file, rename). The
  * folder is the agent's, so it is used through ipc/beneath.ts: a link swapped in for `input/` or for a
  * file in it is never followed (the name `_close.tmp` is one an agent could guess).
@@ -8,11 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentImage } from '@boilerhouse/nanoclaw-agent/input';
+import { CLOSE_FILE, formatFollowUp, INPUT_DIR } from '@boilerhouse/nanoclaw-agent/ipc-input';
 import { BeneathDir } from '../ipc/beneath.ts';
 import { AGENT_UID } from '../layout.ts';
 
 export function inputDir(ipcDir: string): string {
-  return join(ipcDir, 'input');
+  return join(ipcDir, INPUT_DIR);
 }
 
 /** Runs `use` on the group's input dir; throws when the agent made it something other than a directory. */
@@ -20,7 +21,7 @@ function withInput(ipcDir: string, use: (dir: BeneathDir) => void): void {
   const group = BeneathDir.open(ipcDir);
   if (group === undefined) throw new Error(`${ipcDir} does not exist`);
   try {
-    const input = group.sub('input');
+    const input = group.sub(INPUT_DIR);
     if (input === undefined) throw new Error(`${inputDir(ipcDir)} does not exist`);
     try {
       use(input);
@@ -45,12 +46,11 @@ export function clearInput(ipcDir: string): void {
 
 export function writeFollowUp(ipcDir: string, text: string, images: AgentImage[] = []): void {
   const name = `${Date.now()}-${randomBytes(4).toString('hex')}.json`;
-  const message = images.length === 0 ? { type: 'message', text } : { type: 'message', text, images };
-  writeAtomic(ipcDir, name, `${JSON.stringify(message)}\n`);
+  writeAtomic(ipcDir, name, formatFollowUp(text, images));
 }
 
 export function writeClose(ipcDir: string): void {
-  writeAtomic(ipcDir, '_close', '');
+  writeAtomic(ipcDir, CLOSE_FILE, '');
 }
 
 function writeAtomic(ipcDir: string, name: string, content: string): void {

@@ -1,10 +1,16 @@
 /**
- * What an agent may read about the host (AGENT-PROTOCOL.md, "Reads"): `current_tasks.json` (its group's
- * tasks; every task for main) and, for main, `available_groups.json` (every chat seen). Rewritten
- * atomically before each run and after each change.
+ * What an agent may read about the host (`@boilerhouse/nanoclaw-agent/ipc-snapshots`): `current_tasks.json`
+ * (its group's tasks; every task for main) and, for main, `available_groups.json` (every chat seen).
+ * Rewritten atomically before each run and after each change.
  */
 import { existsSync, lchownSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  AVAILABLE_GROUPS_FILE,
+  CURRENT_TASKS_FILE,
+  type GroupSnapshot,
+  type TaskSnapshot,
+} from '@boilerhouse/nanoclaw-agent/ipc-snapshots';
 import { AGENT_UID, type Layout, MAIN_FOLDER } from '../layout.ts';
 import type { ChatStore } from '../store/chats.ts';
 import type { GroupRegistry } from '../store/groups.ts';
@@ -35,10 +41,10 @@ export class Snapshots {
     const isMain = folder === MAIN_FOLDER;
     const tasks = this.#deps.tasks.list(isMain ? undefined : folder);
     writeReadable(
-      join(dir, 'current_tasks.json'),
+      join(dir, CURRENT_TASKS_FILE),
       tasks.map((task) => this.#taskView(task)),
     );
-    if (isMain) writeReadable(join(dir, 'available_groups.json'), this.#groupsView());
+    if (isMain) writeReadable(join(dir, AVAILABLE_GROUPS_FILE), this.#groupsView());
   }
 
   /** Rewrites the files of every registered group. */
@@ -46,7 +52,7 @@ export class Snapshots {
     for (const [, group] of this.#deps.groups.entries()) this.write(group.folder);
   }
 
-  #taskView(task: Task) {
+  #taskView(task: Task): TaskSnapshot {
     return {
       id: task.id,
       groupFolder: task.groupFolder,
@@ -71,7 +77,7 @@ export class Snapshots {
   }
 
   /** Every chat seen, and registered ones that have not spoken yet. */
-  #groupsView() {
+  #groupsView(): GroupSnapshot[] {
     const chats = this.#deps.chats.list();
     const seen = new Set(chats.map((chat) => chat.jid));
     const silent = this.#deps.groups

@@ -34,15 +34,19 @@ export const MAIN_FOLDER = 'main';
 /** The longest a request's text field may be, in characters. */
 export const MAX_FIELD_CHARS = 64 * 1024;
 
-/** A request file as the agent writes it (snake_case where the reference NanoClaw has it). */
+/**
+ * A request file as the agent writes it (snake_case where the reference NanoClaw has it). Every string is
+ * non-empty and at most MAX_FIELD_CHARS; a field left out takes the default said here.
+ */
 export type RequestFile =
   | { type: 'message'; chatJid: string; text: string }
+  /** `path` is relative to the group's folder (`/workspace/group`), where the host reads the file. */
   | { type: 'file'; chatJid: string; path: string; caption?: string }
   | {
       type: 'schedule_task';
       prompt: string;
       schedule_type: ScheduleType;
-      /** Milliseconds may come as a number. */
+      /** As `@boilerhouse/nanoclaw-schedule` takes it for `schedule_type`; milliseconds may be a number. */
       schedule_value: string | number;
       context_mode?: ContextMode;
       /** The chat the task belongs to and posts into; the group's own chat when left out. */
@@ -57,6 +61,7 @@ export type RequestFile =
       schedule_value?: string | number;
     }
   | { type: 'pause_task' | 'resume_task' | 'cancel_task'; taskId: string }
+  /** `folder` matches FOLDER_PATTERN, is not MAIN_FOLDER nor taken; `trigger` is e.g. `@Andy`. */
   | { type: 'register_group'; jid: string; name: string; folder: string; trigger?: string };
 
 /** A request as parseRequest reads it: every field checked, the defaults filled in. */

@@ -4,7 +4,12 @@
  */
 import { join } from 'node:path';
 import { tool } from '@anthropic-ai/claude-agent-sdk';
-import { type ScheduleType, scheduleProblem } from '@boilerhouse/nanoclaw-schedule';
+import {
+  MIN_INTERVAL_MS,
+  SCHEDULE_TYPES,
+  type ScheduleType,
+  scheduleProblem,
+} from '@boilerhouse/nanoclaw-schedule';
 import { z } from 'zod';
 import { askHost } from './host-request.ts';
 import type { RequestFile } from './ipc-requests.ts';
@@ -21,12 +26,12 @@ function scheduleError(type: ScheduleType, value: string): string | null {
 }
 
 const SCHEDULE_TYPE = z
-  .enum(['cron', 'interval', 'once'])
+  .enum(SCHEDULE_TYPES)
   .describe('cron: recurring at set times; interval: every N milliseconds; once: a single run at a set time');
 const SCHEDULE_VALUE = z
   .string()
   .describe(
-    'cron: an expression in the local time zone, e.g. "0 9 * * 1" (Mondays 9:00); interval: milliseconds, at least 1000, e.g. "3600000"; once: a local ISO time, e.g. "2026-02-01T15:30:00"',
+    `cron: an expression in the local time zone, e.g. "0 9 * * 1" (Mondays 9:00); interval: milliseconds, at least ${MIN_INTERVAL_MS}, e.g. "3600000"; once: a local ISO time, e.g. "2026-02-01T15:30:00"`,
   );
 const TASK_ID = z.string().min(1).describe('The task id, as list_tasks shows it');
 

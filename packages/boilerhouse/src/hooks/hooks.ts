@@ -7,6 +7,7 @@
  * happened; the caller records them and decides (`ok: false` means the claim or release must fail).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Backoff, backoffDelay } from '@boilerhouse/kit/backoff';
 import type { HookSpec } from '@boilerhouse/spec';
 import { BoilerhouseError } from '../errors.ts';
 import { GATE_BINARY_TARGET } from '../pool/instance-files.ts';
@@ -55,8 +56,8 @@ export class HookFailedError extends BoilerhouseError {
 export const HOOK_OUTPUT_BYTES = 2048;
 /** Attempts after the first with `on_error: retry` when the workload does not say. */
 export const DEFAULT_RETRIES = 3;
-const FIRST_BACKOFF_MS = 200;
-const MAX_BACKOFF_MS = 5_000;
+/** Between attempts of a hook with `on_error: retry`; their count is `retries`. */
+const HOOK_BACKOFF: Backoff = { firstMs: 200, longestMs: 5_000, jitter: 0.2 };
 /**
  * How long past a hook's timeout the exec may take: the gate's SIGTERM-to-SIGKILL second, its wait for the
  * group to go (at most another second), and the exec's own round trips.
@@ -99,7 +100,6 @@ async function runHook(
 ): Promise<HookResult> {
   const maxAttempts = hook.onError === 'retry' ? 1 + (hook.retries ?? DEFAULT_RETRIES) : 1;
   const started = performance.now();
-  let backoffMs = FIRST_BACKOFF_MS;
   for (let attempt = 1; ; attempt++) {
     const outcome = await runOnce(runtime, containerId, hook, env);
     const ok = outcome.exitCode === 0;
@@ -115,8 +115,7 @@ async function runHook(
         durationMs,
       };
     }
-    await sleep(backoffMs);
-    backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+    await sleep(backoffDelay(HOOK_BACKOFF, attempt));
   }
 }
 

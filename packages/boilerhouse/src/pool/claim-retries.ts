@@ -4,8 +4,9 @@
  * back-off, and given up after `maxAttempts`. The jobs themselves are rows of a table their owner reads
  * at every tick; only the back-off is kept here, so after a restart everything is due at once.
  */
+
+import { RetrySchedule } from '@boilerhouse/kit/retry-schedule';
 import type { ClaimResult, Claims } from './claims.ts';
-import { RetrySchedule } from './retry-schedule.ts';
 import type { Workload } from './workloads.ts';
 
 /** Claims made at once: enough to bring many tenants back quickly, few enough not to starve callers. */

@@ -12,13 +12,13 @@
  * (pool/unrecorded-claims.ts).
  */
 
+import { RetrySchedule } from '@boilerhouse/kit/retry-schedule';
 import { crashPoint } from '../crash-points.ts';
 import { inTransaction } from '../db/database.ts';
 import { getInstance, type Instance, listInstances, transition, updateInPhase } from '../db/instances.ts';
 import { addResume } from '../db/resumes.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance, failInstance, finishDestroy } from './lifecycle.ts';
-import { RetrySchedule } from './retry-schedule.ts';
 import type { TenantState } from './tenant-state.ts';
 
 /** A destroy still unfinished after this long failed half-way (a removal the engine refused). */

@@ -4,6 +4,7 @@
  * version saved and ended (pool/upgrades.ts). A failure backs off exponentially and shows on the pool's
  * status instead of spinning.
  */
+import { type Backoff, backoffDelay } from '@boilerhouse/kit/backoff';
 import { formatDuration } from '@boilerhouse/spec';
 import { countByPhase, listInstances, transition } from '../db/instances.ts';
 import type { PoolDeps } from './deps.ts';
@@ -11,8 +12,8 @@ import { destroyInstance, reserveSlot, startContainer } from './lifecycle.ts';
 import { isOldVersion, type Upgrades } from './upgrades.ts';
 import type { Workload } from './workloads.ts';
 
-const FIRST_BACKOFF_MS = 1_000;
-const LONGEST_BACKOFF_MS = 60_000;
+/** Between failed creates of one pool; the pool keeps trying for as long as it is short (its status says so). */
+const FILL_BACKOFF: Backoff = { firstMs: 1_000, longestMs: 60_000, jitter: 0.2 };
 /** Instances one pool creates at once: container starts are CPU-bound in the engine. */
 const PARALLEL_CREATES = 2;
 
@@ -145,7 +146,7 @@ export class Filler {
       return true;
     } catch (error) {
       const failures = this.status(workload.id).consecutiveFailures + 1;
-      const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** (failures - 1), LONGEST_BACKOFF_MS);
+      const backoff = backoffDelay(FILL_BACKOFF, failures);
       const message = (error as Error).message;
       this.#status.set(workload.id, {
         consecutiveFailures: failures,

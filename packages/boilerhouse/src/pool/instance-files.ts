@@ -7,6 +7,7 @@ import { constants } from 'node:fs';
 import { chmod, lchown, mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
+import { type Backoff, backoffDelay } from '@boilerhouse/kit/backoff';
 import type { WorkloadSpec } from '@boilerhouse/spec';
 import { numericOwner, type Owner } from '../owner.ts';
 import type { Mount } from '../runtime/runtime.ts';
@@ -17,6 +18,8 @@ import { HEALTH_REQUEST_FIFO, HEALTH_RESPONSE_FIFO } from './health-agent.ts';
 import { copySeed } from './seed-copy.ts';
 
 const exec = promisify(execFile);
+/** Opening the gate FIFO again while the gate has not opened its end (bounded by the claim's timeout). */
+const GATE_POLL: Backoff = { firstMs: 1, longestMs: 20, jitter: 0 };
 
 /** Where the gate binary and its FIFO appear inside every container. */
 export const GATE_BINARY_TARGET = '/.boilerhouse/gate';
@@ -129,7 +132,7 @@ export class InstanceFiles {
       .join('')}`;
     if (Buffer.byteLength(message) > 60_000) throw new Error('the claim-time environment is over 60 KB');
     const deadline = Date.now() + timeoutMs;
-    for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+    for (let tries = 1; ; tries++) {
       try {
         const handle = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
         try {
@@ -141,7 +144,7 @@ export class InstanceFiles {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENXIO' || Date.now() > deadline) throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(GATE_POLL, tries)));
     }
   }
 

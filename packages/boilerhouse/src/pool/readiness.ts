@@ -4,14 +4,19 @@
  * with a short back-off, within `start_period + timeout x retries`.
  */
 import { connect } from 'node:net';
+import { type Backoff, backoffDelay, sleep } from '@boilerhouse/kit/backoff';
 import { formatDuration, type HealthcheckSpec, type HealthTest } from '@boilerhouse/spec';
 import type { ContainerRuntime, ExecResult } from '../runtime/runtime.ts';
 import { AgentUnavailableError, runViaAgent } from './health-agent.ts';
 
 /** How long to wait for a port when the workload has no health check. */
 const PORT_ONLY_DEADLINE_MS = 30_000;
-const FIRST_RETRY_MS = 5;
-const LONGEST_RETRY_MS = 250;
+/**
+ * Between runs of the health test, and between probes of the port (bounded by the readiness deadline).
+ * No jitter: each polls its own container, and a claim waits on every millisecond of it.
+ */
+const HEALTH_POLL: Backoff = { firstMs: 5, longestMs: 250, jitter: 0 };
+const PORT_POLL: Backoff = { firstMs: 1, longestMs: 20, jitter: 0 };
 
 export class NotReadyError extends Error {}
 
@@ -75,7 +80,7 @@ export async function waitUntilReady(
   if (healthcheck === undefined) return timings();
   const argv = healthArgv(healthcheck.test);
   let lastOutput = '';
-  for (let wait = FIRST_RETRY_MS; ; wait = Math.min(wait * 2, LONGEST_RETRY_MS, healthcheck.startInterval)) {
+  for (let tries = 1; ; tries++) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     try {
@@ -91,7 +96,7 @@ export async function waitUntilReady(
       }
       lastOutput = (error as Error).message;
     }
-    await sleep(wait);
+    await sleep(Math.min(backoffDelay(HEALTH_POLL, tries), healthcheck.startInterval));
   }
   throw new NotReadyError(
     `the health check did not pass in ${formatDuration(readinessDeadlineMs(healthcheck))}: ${lastOutput}`,
@@ -112,10 +117,10 @@ export async function checkHealth(
 }
 
 async function waitForPort(address: string, port: number, deadline: number): Promise<void> {
-  for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
+  for (let tries = 1; ; tries++) {
     if (await canConnect(address, port, Math.max(1, deadline - Date.now()))) return;
     if (Date.now() >= deadline) throw new NotReadyError(`nothing listened on port ${port} in time`);
-    await sleep(wait);
+    await sleep(backoffDelay(PORT_POLL, tries));
   }
 }
 
@@ -130,8 +135,4 @@ function canConnect(address: string, port: number, timeoutMs: number): Promise<b
     socket.once('error', () => done(false));
     socket.once('timeout', () => done(false));
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -6,6 +6,7 @@
  * When a reservation ends it is saved again if needed and destroyed; the pool refills.
  */
 
+import { RetrySchedule } from '@boilerhouse/kit/retry-schedule';
 import { formatDuration } from '@boilerhouse/spec';
 import { crashPoint } from '../crash-points.ts';
 import {
@@ -23,7 +24,6 @@ import type { DeadInstances } from './dead-instances.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance } from './lifecycle.ts';
 import { runLifecycleHooks } from './lifecycle-hooks.ts';
-import { RetrySchedule } from './retry-schedule.ts';
 import type { TenantState } from './tenant-state.ts';
 import { isOldVersion } from './upgrades.ts';
 import type { Workload } from './workloads.ts';

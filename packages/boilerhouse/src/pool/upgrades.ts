@@ -14,6 +14,8 @@
  * A move that fails before its save is done leaves the tenant on its instance, running, data intact, and
  * says why. `plan` says who moves when, and moves nobody.
  */
+
+import { RetrySchedule } from '@boilerhouse/kit/retry-schedule';
 import { crashPoint } from '../crash-points.ts';
 import { inTransaction } from '../db/database.ts';
 import {
@@ -31,7 +33,6 @@ import type { Claims } from './claims.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance, finishDestroy } from './lifecycle.ts';
 import { runLifecycleHooks } from './lifecycle-hooks.ts';
-import { RetrySchedule } from './retry-schedule.ts';
 import type { TenantState } from './tenant-state.ts';
 import type { Workload } from './workloads.ts';
 

@@ -9,6 +9,7 @@
  * within the grace): a container waiting ahead of need that ended so says nothing about whether such
  * containers can wait (warm-agents.ts); one whose wait answered exited on its own.
  */
+import { type Backoff, backoffDelay, sleep } from '@boilerhouse/kit/backoff';
 import type { Logger } from '../log.ts';
 import type { EngineContainer } from './engine.ts';
 
@@ -20,8 +21,8 @@ export interface ContainerExit {
 
 /** How long a wait may lag behind the end of the output before the container is asked directly. */
 const WAIT_GRACE_MS = 2_000;
-/** Asking again after a refused or failed question, from 250 ms up to this. */
-const MAX_RETRY_MS = 5_000;
+/** Asking again after a refused or failed question. */
+const ASK_BACKOFF: Backoff = { firstMs: 250, longestMs: 5_000, jitter: 0.2 };
 /** Beyond this the engine is taken to be gone for good; the exit code is unknown. */
 const GIVE_UP_MS = 10 * 60_000;
 
@@ -44,7 +45,7 @@ export function containerExit(
 /** Only ever asked when the wait's connection failed or went silent: the answer says the connection was lost. */
 async function askUntilExited(container: EngineContainer, log: Logger, name: string): Promise<ContainerExit> {
   const began = Date.now();
-  for (let attempt = 0; Date.now() - began < GIVE_UP_MS; attempt++) {
+  for (let attempt = 1; Date.now() - began < GIVE_UP_MS; attempt++) {
     try {
       const info = await container.inspect();
       if (!info.State.Running) return { code: info.State.ExitCode ?? null, connectionLost: true };
@@ -53,7 +54,7 @@ async function askUntilExited(container: EngineContainer, log: Logger, name: str
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return { code: null, connectionLost: true };
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_MS, 250 * 2 ** attempt)).unref());
+    await sleep(backoffDelay(ASK_BACKOFF, attempt));
   }
   log.error({ container: name }, 'the engine did not answer about the agent container; giving up on it');
   return { code: null, connectionLost: true };

@@ -6,6 +6,7 @@
  * failure; only then does its error stand. An answer of the engine (any HTTP status) is never retried
  * here. Each outage is counted and logged when it starts and when the engine answers again.
  */
+import { type Backoff, backoffDelay } from '@boilerhouse/kit/backoff';
 import type { Logger } from '../log.ts';
 
 const UNREACHABLE = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTCONN', 'ETIMEDOUT']);
@@ -17,13 +18,16 @@ export function isEngineUnreachable(error: unknown): boolean {
   return statusCode === undefined && typeof code === 'string' && UNREACHABLE.has(code);
 }
 
-export interface EngineWaitOptions {
+export interface EngineWaitOptions extends Backoff {
   budgetMs: number;
-  baseMs: number;
-  maxMs: number;
 }
 
-export const DEFAULT_ENGINE_WAIT: EngineWaitOptions = { budgetMs: 60_000, baseMs: 250, maxMs: 5_000 };
+export const DEFAULT_ENGINE_WAIT: EngineWaitOptions = {
+  budgetMs: 60_000,
+  firstMs: 250,
+  longestMs: 5_000,
+  jitter: 0.2,
+};
 
 export class EngineWait {
   readonly #options: EngineWaitOptions;
@@ -62,7 +66,7 @@ export class EngineWait {
         }
         began ??= Date.now();
         this.#unreachable(what, error);
-        const delay = this.#delay(failures);
+        const delay = backoffDelay(this.#options, failures + 1);
         if (Date.now() - began + delay > this.#options.budgetMs) {
           this.#log.error(
             {
@@ -82,11 +86,6 @@ export class EngineWait {
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
-  }
-
-  #delay(failures: number): number {
-    const delay = Math.min(this.#options.maxMs, this.#options.baseMs * 2 ** failures);
-    return Math.round(delay * (0.8 + 0.4 * Math.random()));
   }
 
   #unreachable(what: string, error: unknown): void {

@@ -144,6 +144,35 @@ describe('WhatsApp channel', () => {
     }, 'connected again');
   });
 
+  it('gives up after its reconnects in a row fail, and says so', async () => {
+    const factory = standInFactory();
+    const channel = new WhatsAppChannel({
+      authDir: join(home.path, 'auth'),
+      assistantName: 'Andy',
+      pairingPhoneNumber: undefined,
+      log: silentLogger,
+      makeSocket: factory.make,
+      reconnectBackoff: { firstMs: 1, longestMs: 4, jitter: 0.2 },
+      maxReconnects: 3,
+    });
+    const connecting = channel.connect();
+    await until(() => factory.sockets.length === 1, 'the socket');
+    factory.sockets[0]?.emit('connection.update', closedWith(428));
+    await connecting;
+    for (let reconnect = 1; reconnect <= 3; reconnect++) {
+      await until(() => factory.sockets.length === reconnect + 1, `reconnect ${reconnect}`);
+      factory.sockets[reconnect]?.emit('connection.update', closedWith(428));
+    }
+    await until(() => channel.status().detail?.includes('gave up') === true, 'giving up');
+    expect(channel.status()).toEqual({
+      state: 'disconnected',
+      detail: 'connection closed (428); gave up after 3 reconnects in a row: restart NanoClaw to try again',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(factory.sockets).toHaveLength(4);
+    await channel.disconnect();
+  });
+
   it('moves logged-out credentials aside and pairs again with a fresh QR code', async () => {
     const { factory, socket, starting } = await start();
     socket.emit('creds.update', {});

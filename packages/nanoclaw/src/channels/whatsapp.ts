@@ -8,8 +8,11 @@
  * pairing code to type on the phone. Credentials are kept in store/auth_info_baileys/ and reused on every
  * reconnect. When WhatsApp logs the device out, those credentials are useless: they are moved aside
  * (auth_info_baileys.logged-out-<time>) and pairing starts again, so the page shows a fresh QR code.
+ * A dropped connection is reopened after a back-off (1 s doubling to a minute, ±20%), at most 25 times in a
+ * row without staying connected; then the status says it gave up.
  */
 import { existsSync, renameSync } from 'node:fs';
+import { type Backoff, backoffDelay } from '@boilerhouse/kit/backoff';
 import type {
   AuthenticationState,
   ConnectionState,
@@ -50,9 +53,15 @@ export interface WhatsAppOptions {
   makeSocket?: SocketFactory;
   /** Where the terminal QR code goes; stderr by default. */
   printQr?: (text: string) => void;
-  /** First reconnect delay; doubles up to a minute. */
-  reconnectBaseMs?: number;
+  /** Between reconnects after a dropped connection; RECONNECT_BACKOFF by default. */
+  reconnectBackoff?: Backoff;
+  /** Reconnects in a row that fail before the channel gives up; MAX_RECONNECTS by default. */
+  maxReconnects?: number;
 }
+
+const RECONNECT_BACKOFF: Backoff = { firstMs: 1_000, longestMs: 60_000, jitter: 0.2 };
+/** About 20 minutes of trying at the longest delay: an outage longer than that needs a person. */
+const MAX_RECONNECTS = 25;
 
 /** Baileys' status codes that matter here (DisconnectReason). */
 const LOGGED_OUT = 401;
@@ -223,11 +232,23 @@ export class WhatsAppChannel implements Channel {
       this.#scheduleReconnect(0);
       return;
     }
+    const maxReconnects = this.#options.maxReconnects ?? MAX_RECONNECTS;
+    if (this.#reconnects >= maxReconnects) {
+      this.#options.log.error(
+        { channel: 'whatsapp', code, reconnects: this.#reconnects },
+        'WhatsApp did not stay connected; no more reconnects until NanoClaw restarts',
+      );
+      this.#setStatus({
+        state: 'disconnected',
+        detail: `connection closed (${code ?? 'no status'}); gave up after ${this.#reconnects} reconnects in a row: restart NanoClaw to try again`,
+      });
+      return;
+    }
+    this.#reconnects++;
     const delay =
       code === RESTART_REQUIRED
         ? 0
-        : Math.min(60_000, (this.#options.reconnectBaseMs ?? 1000) * 2 ** this.#reconnects);
-    this.#reconnects++;
+        : backoffDelay(this.#options.reconnectBackoff ?? RECONNECT_BACKOFF, this.#reconnects);
     this.#setStatus({
       state: 'disconnected',
       detail: `connection closed (${code ?? 'no status'}); reconnecting`,

@@ -3,6 +3,8 @@
  * set aside: a bounded number of attempts, each delay twice the last up to a cap, with ±20% jitter so
  * that requests stalled by one outage do not all come back in the same instant.
  */
+import { backoffDelay } from '@boilerhouse/kit/backoff';
+
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
   attempts: number;
@@ -15,6 +17,9 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseMs: 1000, maxMs: 12
 
 /** The wait after failed attempt number `failures` (1 for the first). */
 export function retryDelay(policy: RetryPolicy, failures: number, random = Math.random()): number {
-  const delay = Math.min(policy.maxMs, policy.baseMs * 2 ** (failures - 1));
-  return Math.round(delay * (0.8 + 0.4 * random));
+  return backoffDelay(
+    { firstMs: policy.baseMs, longestMs: policy.maxMs, jitter: 0.2 },
+    failures,
+    () => random,
+  );
 }

@@ -4,17 +4,18 @@
  * container mounts. A server starts when a run first needs it and keeps running; its config (secrets
  * included) goes on its stdin, never its environment or command line, and stdin stays open, so a server
  * ends when this process does, however it ends. One that exits is started again when next needed, after a
- * pause that doubles with each failure in a row (1 s up to a minute), so a broken one is not hammered.
+ * pause that doubles with each failure in a row (1 s up to a minute, ±20%), so a broken one is not hammered.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { type Backoff, backoffDelay } from '@boilerhouse/kit/backoff';
 import type { Logger } from '../log.ts';
 
 const READY_TIMEOUT_MS = 15_000;
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_MAX_MS = 60_000;
+/** Before a server that failed to start is tried again (it is tried only when next needed). */
+const START_BACKOFF: Backoff = { firstMs: 1_000, longestMs: 60_000, jitter: 0.2 };
 const STOP_GRACE_MS = 5000;
 
 export interface HostServerDefinition {
@@ -141,7 +142,7 @@ export class HostMcpServers {
 
   #failed(name: string, error: Error): void {
     const count = (this.#failures.get(name)?.count ?? 0) + 1;
-    const delay = Math.min(BACKOFF_BASE_MS * 2 ** (count - 1), BACKOFF_MAX_MS);
+    const delay = backoffDelay(START_BACKOFF, count);
     this.#failures.set(name, { count, retryAt: Date.now() + delay });
     this.#log.error(
       { server: name, failures: count, retryInMs: delay, error: error.message },

@@ -6,6 +6,7 @@
  * `maxAttempts` runs in a row, each retry counted (`retried`). A run that only waits for follow-ups (idle)
  * is asked to close when other work needs its slot.
  */
+import { backoffDelay } from '@boilerhouse/kit/backoff';
 import type { Logger } from '../log.ts';
 
 export type RunKind = 'messages' | 'task';
@@ -318,6 +319,5 @@ export const MAX_RETRY_DELAY_MS = 10 * 60_000;
  * down) do not all retry in the same instant.
  */
 export function retryDelayMs(baseMs: number, attempt: number, random = Math.random): number {
-  const backedOff = Math.min(baseMs * 2 ** Math.min(attempt, 52), MAX_RETRY_DELAY_MS);
-  return Math.round(backedOff * (0.9 + 0.2 * random()));
+  return backoffDelay({ firstMs: baseMs, longestMs: MAX_RETRY_DELAY_MS, jitter: 0.1 }, attempt + 1, random);
 }

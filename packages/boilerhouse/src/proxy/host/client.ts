@@ -5,6 +5,7 @@
  * attempts and a count of restarts. A host of another protocol version is asked to shut down and replaced;
  * the connections it served are cut then (the one outage an upgrade can cause, documented in docs/).
  */
+import { type Backoff, backoffDelay } from '@boilerhouse/kit/backoff';
 import type { TrafficReport, WakeAsk } from '../../gateway/wire.ts';
 import type { Logger } from '../../log.ts';
 import { HostConnection, HostLostError } from './connection.ts';
@@ -23,7 +24,8 @@ export interface HostClientOptions extends SpawnOptions {
 
 /** Restarts in a row that fail before the client stops trying by itself (the next request tries again). */
 const MAX_ATTEMPTS = 6;
-const BACKOFF_MS = [0, 250, 500, 1_000, 2_000, 5_000];
+/** The first restart is at once (the host just died); the ones after it back off. */
+const RESTART_BACKOFF: Backoff = { firstMs: 250, longestMs: 5_000, jitter: 0.2 };
 
 export class HostClient {
   readonly #options: HostClientOptions;
@@ -117,18 +119,21 @@ export class HostClient {
 
   #restart(attempt: number): void {
     if (this.#closing) return;
-    this.#retry = setTimeout(() => {
-      this.connection().then(
-        () => this.#options.log.info({ restarts: this.restarts }, 'socket host: serving again'),
-        (error: Error) => {
-          if (attempt + 1 < MAX_ATTEMPTS) return this.#restart(attempt + 1);
-          this.#options.log.error(
-            { error: error.message, attempts: MAX_ATTEMPTS },
-            'socket host: could not start another; the next request to the sockets tries again',
-          );
-        },
-      );
-    }, BACKOFF_MS[attempt] ?? 5_000);
+    this.#retry = setTimeout(
+      () => {
+        this.connection().then(
+          () => this.#options.log.info({ restarts: this.restarts }, 'socket host: serving again'),
+          (error: Error) => {
+            if (attempt + 1 < MAX_ATTEMPTS) return this.#restart(attempt + 1);
+            this.#options.log.error(
+              { error: error.message, attempts: MAX_ATTEMPTS },
+              'socket host: could not start another; the next request to the sockets tries again',
+            );
+          },
+        );
+      },
+      attempt === 0 ? 0 : backoffDelay(RESTART_BACKOFF, attempt),
+    );
     this.#retry.unref();
   }
 }

@@ -1,14 +1,11 @@
 /**
- * When to try again, per key (an instance, a tenant): exponential back-off from `firstMs`, capped at
- * `longestMs`, each delay jittered by ±`jitter` so that many retries started by one fault (an engine
- * restart, a sink outage) do not all fire in the same second. Runtime-only: after a restart everything
- * is due at once, which is what recovery wants.
+ * When to try again, per key (an instance, a tenant), for loops that retry many things on one tick: each
+ * key's delays are backoff.ts's. Runtime-only: after a restart everything is due at once, which is what
+ * recovery wants.
  */
-export interface RetryScheduleOptions {
-  firstMs: number;
-  longestMs: number;
-  /** Fraction of each delay added or taken away at random (0.2: ±20%). */
-  jitter: number;
+import { type Backoff, backoffDelay } from './backoff.ts';
+
+export interface RetryScheduleOptions extends Backoff {
   now: () => number;
 }
 
@@ -33,11 +30,9 @@ export class RetrySchedule {
 
   /** Records an attempt at `key` now (one that failed, or may) and returns how many there have been. */
   attempted(key: string): number {
-    const { firstMs, longestMs, jitter, now } = this.#options;
     const entry = this.#entries.get(key) ?? { attempts: 0, nextAt: 0 };
     entry.attempts++;
-    const delay = Math.min(firstMs * 2 ** (entry.attempts - 1), longestMs);
-    entry.nextAt = now() + Math.round(delay * (1 + jitter * (2 * Math.random() - 1)));
+    entry.nextAt = this.#options.now() + backoffDelay(this.#options, entry.attempts);
     this.#entries.set(key, entry);
     return entry.attempts;
   }

@@ -22,8 +22,16 @@ import { BoilerhouseError, InstanceFailedError, PoolExhaustedError } from '../er
 import { markClaimed } from './claim-mark.ts';
 import type { DeadInstances } from './dead-instances.ts';
 import type { PoolDeps } from './deps.ts';
-import { destroyInstance, finishDestroy, reserveSlot, startContainer } from './lifecycle.ts';
-import { runLifecycleHooks } from './lifecycle-hooks.ts';
+import {
+  type DestroyDeps,
+  destroyInstance,
+  finishDestroy,
+  reserveSlot,
+  type SlotDeps,
+  type StartDeps,
+  startContainer,
+} from './lifecycle.ts';
+import { type HookDeps, runLifecycleHooks } from './lifecycle-hooks.ts';
 import { agentRunner, readinessDeadlineMs, waitUntilReady } from './readiness.ts';
 import type { TenantState } from './tenant-state.ts';
 import type { Workload } from './workloads.ts';
@@ -63,7 +71,7 @@ function gateTimeoutMs(workload: Workload): number {
 /** Longest wait for a tenant's instance to leave a transitional phase before a claim gives up. */
 const MOVING_WAIT_MS = 120_000;
 
-async function waitWhileMoving(deps: PoolDeps, instance: Instance): Promise<void> {
+async function waitWhileMoving(deps: Pick<PoolDeps, 'db'>, instance: Instance): Promise<void> {
   const deadline = Date.now() + MOVING_WAIT_MS;
   while (
     findTenantInstance(deps.db, instance.workload, instance.tenant as string)?.phase === instance.phase
@@ -110,14 +118,24 @@ function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
+/** What a claim uses itself, and what the steps it takes (a new slot, a start, a destroy, hooks) use. */
+type ClaimDeps = Pick<
+  PoolDeps,
+  'db' | 'now' | 'runtime' | 'files' | 'activity' | 'publishHost' | 'kickFill' | 'writeSecrets' | 'track'
+> &
+  SlotDeps &
+  StartDeps &
+  DestroyDeps &
+  HookDeps;
+
 export class Claims {
-  readonly #deps: PoolDeps;
+  readonly #deps: ClaimDeps;
   readonly #state: TenantState;
   readonly #dead: DeadInstances;
   /** Claims under way, by workload and tenant, so that concurrent claims share one result. */
   readonly #inflight = new Map<string, Promise<ClaimResult>>();
 
-  constructor(deps: PoolDeps, state: TenantState, dead: DeadInstances) {
+  constructor(deps: ClaimDeps, state: TenantState, dead: DeadInstances) {
     this.#deps = deps;
     this.#state = state;
     this.#dead = dead;

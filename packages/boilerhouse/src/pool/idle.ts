@@ -18,7 +18,7 @@ import { type ScanLimits, WriteScan } from './write-scan.ts';
 export const ENTRIES_PER_TICK = 2_000;
 
 /** The paths whose writes count for an instance: those its mappings cover, or all without mappings. */
-export function countedPaths(deps: PoolDeps, instance: Instance): Counts {
+export function countedPaths(deps: Pick<PoolDeps, 'workloads'>, instance: Instance): Counts {
   const mappings = deps.workloads.get(instance.workload)?.spec.sync?.mappings;
   if (mappings === undefined || mappings.length === 0) return () => true;
   const set = new MappingSet(mappings);
@@ -32,15 +32,17 @@ interface Watched {
   scan: WriteScan | undefined;
 }
 
+type IdleDeps = Pick<PoolDeps, 'db' | 'now' | 'workloads' | 'files' | 'activity' | 'log'>;
+
 export class IdleWatcher {
-  readonly #deps: PoolDeps;
+  readonly #deps: IdleDeps;
   readonly #release: (instance: Instance, why: string) => Promise<unknown>;
   readonly #limits: ScanLimits | undefined;
   /** Runtime-only: the newest write seen and the pass under way, per claimed instance. */
   readonly #watched = new Map<string, Watched>();
 
   constructor(
-    deps: PoolDeps,
+    deps: IdleDeps,
     release: (instance: Instance, why: string) => Promise<unknown>,
     limits?: ScanLimits,
   ) {

@@ -4,9 +4,12 @@ import type { Instance } from '../db/instances.ts';
 import { HookFailedError, type HookPhase, runHooks } from '../hooks/hooks.ts';
 import type { PoolDeps } from './deps.ts';
 
+/** What running hooks uses: the engine to exec in the instance, the activity log to record each. */
+export type HookDeps = Pick<PoolDeps, 'runtime' | 'activity'>;
+
 /** Resolves when the hooks passed (or failed with `on_error: continue`); rejects with HookFailedError. */
 export async function runLifecycleHooks(
-  deps: PoolDeps,
+  deps: HookDeps,
   instance: Instance,
   hooks: readonly HookSpec[],
   phase: HookPhase,

@@ -23,6 +23,19 @@ import type { Workload } from './workloads.ts';
 
 export class ImageMissingError extends Error {}
 
+/** What inserting an instance's row uses. */
+export type SlotDeps = Pick<PoolDeps, 'db' | 'now'>;
+/** What starting an instance's container uses, and undoing a start that failed. */
+export type StartDeps = Pick<
+  PoolDeps,
+  'db' | 'runtime' | 'files' | 'proxies' | 'activity' | 'daemonId' | 'publishHost'
+>;
+/** What destroying an instance uses: its socket, container, network, directories and row, then the fill. */
+export type DestroyDeps = Pick<
+  PoolDeps,
+  'db' | 'now' | 'runtime' | 'files' | 'proxies' | 'activity' | 'workloads' | 'daemonId' | 'kickFill'
+>;
+
 export function newInstanceId(workload: string): string {
   return `${workload}-${randomBytes(5).toString('hex')}`;
 }
@@ -32,7 +45,7 @@ export function newInstanceId(workload: string): string {
  * undefined when the pool is at `max_size`. Synchronous, so no other claim or fill can interleave.
  */
 export function reserveSlot(
-  deps: PoolDeps,
+  deps: SlotDeps,
   workload: Workload,
   fields: { phase: Extract<Phase, 'creating' | 'claiming'>; tenant?: string; replacing?: string },
 ): Instance | undefined {
@@ -62,7 +75,7 @@ export function reserveSlot(
  * made so far is removed, the instance is marked failed, and the error is rethrown.
  */
 export async function startContainer(
-  deps: PoolDeps,
+  deps: StartDeps,
   workload: Workload,
   instance: Instance,
 ): Promise<Instance> {
@@ -145,7 +158,7 @@ export async function startContainer(
  * before any restore). A step that fails does not stop the others; what it left is named, for the event.
  */
 async function undoStart(
-  deps: PoolDeps,
+  deps: StartDeps,
   id: string,
   spec: Workload['spec'],
   containerId: string | undefined,
@@ -178,7 +191,7 @@ async function undoStart(
  * directories, and deletes its row. False when it was not in one of `from` (someone else has it).
  */
 export async function destroyInstance(
-  deps: PoolDeps,
+  deps: DestroyDeps,
   instance: Instance,
   from: Phase | readonly Phase[],
   reason: string,
@@ -194,7 +207,7 @@ export async function destroyInstance(
  * `containerId` names the container actually found, when it differs from the row's.
  */
 export async function failInstance(
-  deps: PoolDeps,
+  deps: DestroyDeps,
   instance: Instance,
   reason: string,
   containerId: string | null = instance.containerId,
@@ -219,7 +232,7 @@ export async function failInstance(
 }
 
 /** Completes the destruction of an instance already marked destroying (also used by recovery). */
-export async function finishDestroy(deps: PoolDeps, instance: Instance): Promise<void> {
+export async function finishDestroy(deps: DestroyDeps, instance: Instance): Promise<void> {
   crashPoint('destroy.destroying');
   // Its socket first, so that it starts nothing while its containers are removed.
   await deps.proxies.close(instance.id, deps.workloads.get(instance.workload)?.spec);
@@ -241,6 +254,9 @@ export async function finishDestroy(deps: PoolDeps, instance: Instance): Promise
 }
 
 /** Removes an instance's network, if it has one. */
-export function removeNetwork(deps: PoolDeps, instanceId: string): Promise<void> {
+export function removeNetwork(
+  deps: Pick<PoolDeps, 'runtime' | 'daemonId'>,
+  instanceId: string,
+): Promise<void> {
   return deps.runtime.removeNetwork(instanceNetworkName(deps.daemonId, instanceId));
 }

@@ -8,7 +8,7 @@ import { type Instance, listInstances } from '../db/instances.ts';
 import { LABEL } from './container-spec.ts';
 import type { DeadInstances } from './dead-instances.ts';
 import type { PoolDeps } from './deps.ts';
-import { destroyInstance } from './lifecycle.ts';
+import { type DestroyDeps, destroyInstance } from './lifecycle.ts';
 import { agentRunner, checkHealth } from './readiness.ts';
 import type { TenantState } from './tenant-state.ts';
 
@@ -26,14 +26,21 @@ interface HealthRecord {
   reported: boolean;
 }
 
+/** What the checks use themselves, and what destroying an unhealthy reservation uses. */
+type LivenessDeps = Pick<
+  PoolDeps,
+  'db' | 'now' | 'runtime' | 'daemonId' | 'workloads' | 'files' | 'activity'
+> &
+  DestroyDeps;
+
 export class Liveness {
-  readonly #deps: PoolDeps;
+  readonly #deps: LivenessDeps;
   readonly #state: TenantState;
   readonly #dead: DeadInstances;
   /** Runtime-only bookkeeping of health checks, by instance id. */
   readonly #health = new Map<string, HealthRecord>();
 
-  constructor(deps: PoolDeps, state: TenantState, dead: DeadInstances) {
+  constructor(deps: LivenessDeps, state: TenantState, dead: DeadInstances) {
     this.#deps = deps;
     this.#state = state;
     this.#dead = dead;

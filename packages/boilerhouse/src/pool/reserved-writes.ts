@@ -10,18 +10,21 @@ import { countedPaths, ENTRIES_PER_TICK } from './idle.ts';
 import { lastWriteAt } from './state-writes.ts';
 import { WriteScan } from './write-scan.ts';
 
+/** What a scan of a reservation's state uses: where the state is, which paths count, the clock, the log. */
+type ScanDeps = Pick<PoolDeps, 'files' | 'workloads' | 'now' | 'log'>;
+
 export class ReservedWrites {
   readonly #baselines = new Map<string, number>();
   /** The pass under way per reservation: each tick looks at a bounded share of a large volume. */
   readonly #scans = new Map<string, WriteScan>();
 
   /** Records the state's newest write as the instance is being reserved. */
-  async mark(deps: PoolDeps, instance: Instance): Promise<void> {
+  async mark(deps: ScanDeps, instance: Instance): Promise<void> {
     this.#baselines.set(instance.id, await this.#scan(deps, instance));
   }
 
   /** True when the instance wrote to its counted state since `mark` (or since it was first looked at). */
-  async wrote(deps: PoolDeps, instance: Instance): Promise<boolean> {
+  async wrote(deps: ScanDeps, instance: Instance): Promise<boolean> {
     const scan =
       this.#scans.get(instance.id) ??
       new WriteScan(deps.files.stateDir(instance.id), countedPaths(deps, instance), deps.now);
@@ -53,7 +56,7 @@ export class ReservedWrites {
     }
   }
 
-  #scan(deps: PoolDeps, instance: Instance): Promise<number> {
+  #scan(deps: ScanDeps, instance: Instance): Promise<number> {
     return lastWriteAt(deps.files.stateDir(instance.id), countedPaths(deps, instance));
   }
 }

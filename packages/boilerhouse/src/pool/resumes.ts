@@ -16,11 +16,13 @@ const MAX_ATTEMPTS = 10;
 
 type ResumeJob = ClaimJob & { resume: Resume };
 
+type ResumeDeps = Pick<PoolDeps, 'db' | 'now' | 'workloads' | 'activity'>;
+
 export class Resumes {
-  readonly #deps: PoolDeps;
+  readonly #deps: ResumeDeps;
   readonly #retries: ClaimRetries;
 
-  constructor(deps: PoolDeps, claims: Claims) {
+  constructor(deps: ResumeDeps, claims: Claims) {
     this.#deps = deps;
     this.#retries = new ClaimRetries(claims, { maxAttempts: MAX_ATTEMPTS, now: deps.now });
   }

@@ -44,7 +44,7 @@ export interface UnrecordedClaims {
  * hands each to its tenant as failed. `destroy` finishes the destroy of a superseded row.
  */
 export async function takeUnrecordedClaims(
-  deps: PoolDeps,
+  deps: Pick<PoolDeps, 'db' | 'now' | 'files' | 'activity'>,
   containers: readonly ContainerSummary[],
   destroy: (instance: Instance, reason: string) => Promise<void>,
 ): Promise<UnrecordedClaims> {
@@ -107,7 +107,7 @@ export async function takeUnrecordedClaims(
 
 /** The instance, failed and held by the mark's tenant; undefined when another actor moved its row first. */
 function take(
-  deps: PoolDeps,
+  deps: Pick<PoolDeps, 'db' | 'now'>,
   id: string,
   row: Instance | undefined,
   mark: ClaimMark,

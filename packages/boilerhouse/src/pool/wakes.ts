@@ -27,12 +27,14 @@ const MAX_ATTEMPTS = 10;
 
 type WakeJob = ClaimJob & { wake: Wake };
 
+type WakeDeps = Pick<PoolDeps, 'db' | 'now' | 'workloads' | 'files' | 'activity' | 'log'>;
+
 export class Wakes {
-  readonly #deps: PoolDeps;
+  readonly #deps: WakeDeps;
   readonly #claims: Claims;
   readonly #retries: ClaimRetries;
 
-  constructor(deps: PoolDeps, claims: Claims) {
+  constructor(deps: WakeDeps, claims: Claims) {
     this.#deps = deps;
     this.#claims = claims;
     this.#retries = new ClaimRetries(claims, { maxAttempts: MAX_ATTEMPTS, now: deps.now });

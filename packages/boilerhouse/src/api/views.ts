@@ -1,7 +1,8 @@
 /** The API's JSON shapes (snake_case), built from the daemon's own types; their schemas: view-schemas.ts. */
 import { basename } from 'node:path';
 import type { Problem } from '@boilerhouse/spec';
-import type { Boilerhouse, PoolStatus } from '../boilerhouse.ts';
+import type { PoolStatus } from '../admin/pools.ts';
+import type { Boilerhouse } from '../boilerhouse.ts';
 import type { ActivityEvent } from '../db/events.ts';
 import type { GatewayLinkRecord } from '../db/gateway-links.ts';
 import type { Instance } from '../db/instances.ts';

@@ -1,7 +1,7 @@
 /** Metrics of a real Boilerhouse on the real Docker engine, read back from the exposition text. */
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, test } from 'vitest';
-import type { PoolStatus } from '../boilerhouse.ts';
+import type { PoolStatus } from '../admin/pools.ts';
 import { PoolExhaustedError } from '../errors.ts';
 import { counter, echoWorkload, type Harness, startHarness, waitFor } from '../testing/harness.ts';
 import { Metrics } from './metrics.ts';

@@ -3,7 +3,7 @@
  * instances per phase, those on an old version, min_idle, max_size and fill failures in a row, per workload.
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { PoolStatus } from '../boilerhouse.ts';
+import type { PoolStatus } from '../admin/pools.ts';
 
 /** `scrape()` numbers the scrape under way: the pools are read once per scrape, so the gauges agree. */
 export function poolGauges(registry: Registry, pools: () => PoolStatus[], scrape: () => number): void {

@@ -1,10 +1,19 @@
 /**
- * Records activity: one row in the events table, one log line, and one notification for live listeners.
- * `signals` carries what is only worth counting (see signals.ts).
+ * Records activity: one row in the events table, one log line, and one notification for live listeners;
+ * and reads the recorded events back. `signals` carries what is only worth counting (see signals.ts).
  */
 import { EventEmitter } from 'node:events';
 import type { Database } from '../db/database.ts';
-import { type ActivityEvent, insertEvent, type NewEvent, pruneEvents } from '../db/events.ts';
+import {
+  type ActivityEvent,
+  insertEvent,
+  lastEventId,
+  listEvents,
+  listEventsAfter,
+  type NewEvent,
+  pruneEvents,
+} from '../db/events.ts';
+import { BadRequestError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { Signals } from './signals.ts';
 
@@ -40,5 +49,23 @@ export class Activity {
   subscribe(listener: (event: ActivityEvent) => void): () => void {
     this.#emitter.on('event', listener);
     return () => this.#emitter.off('event', listener);
+  }
+
+  /** The newest event's id (0 when there is none). */
+  lastId(): number {
+    return lastEventId(this.#db);
+  }
+
+  /** Events after `id`, oldest first, at most `limit`: for resuming a stream. */
+  after(id: number, limit: number): ActivityEvent[] {
+    return listEventsAfter(this.#db, id, limit);
+  }
+
+  /** The newest `limit` events (1 to 1000, from the API), newest first. */
+  latest(limit: number): ActivityEvent[] {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new BadRequestError(`limit must be an integer from 1 to 1000, got ${limit}`);
+    }
+    return listEvents(this.#db, limit);
   }
 }

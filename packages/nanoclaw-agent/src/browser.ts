@@ -2,7 +2,8 @@
  * The browser every group's agent gets, `mcp__browser__*`: Playwright's MCP server (@playwright/mcp) in
  * the container, driving Debian's Chromium from the image, headless. It opens pages, reads them (an
  * accessibility snapshot), clicks, types, fills forms and takes screenshots; a screenshot given a
- * `filename` is saved under the group's folder, so it can be sent to the chat and stays with the group.
+ * `filename` is saved under the group's folder, so it can be sent to the chat and stays with the group;
+ * one without is saved in /tmp, and send_file copies it into the group's folder to send it.
  *
  * Inside the container's limits: Chromium's own sandbox needs namespaces the container does not grant
  * (no capabilities, no new privileges), so it runs without it, the container being the boundary; shared
@@ -13,6 +14,7 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { McpHttpServerConfig } from '@anthropic-ai/claude-agent-sdk';
+import { BROWSER_OUTPUT_DIR } from './browser-output.ts';
 import { startLazyServer } from './lazy-mcp.ts';
 
 export const BROWSER_SERVER_NAME = 'browser';
@@ -44,8 +46,9 @@ export const BROWSER_CONFIG = {
     launchOptions: { executablePath: CHROMIUM, headless: true, chromiumSandbox: false, args: CHROMIUM_ARGS },
     contextOptions: { viewport: { width: 1280, height: 800 } },
   },
-  // Snapshots and screenshots saved without a name; named ones go to the working directory (the group's).
-  outputDir: join(SCRATCH, 'output'),
+  // Snapshots, downloads and screenshots saved without a name (send_file copies one it is given into the
+  // group's folder: browser-output.ts); named ones go to the working directory (the group's).
+  outputDir: BROWSER_OUTPUT_DIR,
   imageResponses: 'allow',
 };
 
@@ -89,5 +92,5 @@ export async function browserServer(
 
 /** What the model is told about the browser, once the server is there. */
 export function browserPrompt(groupDir: string): string {
-  return `A headless browser is yours (mcp__browser__* tools): open pages, read them with browser_snapshot, click, type and fill forms by the refs a snapshot gives. Save a screenshot with browser_take_screenshot and a filename such as screenshots/page.png: it lands in ${groupDir}, where you can send it to the chat.`;
+  return `A headless browser is yours (mcp__browser__* tools): open pages, read them with browser_snapshot, click, type and fill forms by the refs a snapshot gives. Save a screenshot with browser_take_screenshot and a filename such as screenshots/page.png: it lands in ${groupDir}, where you can send it to the chat with send_file; one saved without a filename can be sent by the path the tool gave.`;
 }

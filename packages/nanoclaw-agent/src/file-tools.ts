@@ -6,6 +6,7 @@
 import { isAbsolute, relative } from 'node:path';
 import { tool } from '@anthropic-ai/claude-agent-sdk';
 import { z } from 'zod';
+import { keepBrowserOutput } from './browser-output.ts';
 import { askHost } from './host-request.ts';
 import type { RequestFile } from './ipc-requests.ts';
 import { refused, type ToolContext } from './tool-context.ts';
@@ -21,10 +22,21 @@ export function pathInGroup(path: string, groupDir: string): string | { problem:
   return inside;
 }
 
+/** A file the browser saved in its own directory is copied into the group's first (browser-output.ts). */
+async function keptOrInGroup(path: string, groupDir: string): Promise<string | { problem: string }> {
+  try {
+    return (await keepBrowserOutput(path, groupDir)) ?? pathInGroup(path, groupDir);
+  } catch (error) {
+    return {
+      problem: `${path} could not be copied into ${groupDir} to be sent: ${(error as Error).message}`,
+    };
+  }
+}
+
 export function sendFileTool(context: ToolContext) {
   return tool(
     'send_file',
-    `Send a file to the chat: an image (PNG, JPEG, GIF, WebP) is shown as one, any other file as a download. The file must be in ${context.groupDir} (up to 10 MB); files people sent are in ${context.groupDir}/files/.${
+    `Send a file to the chat: an image (PNG, JPEG, GIF, WebP) is shown as one, any other file as a download. The file must be in ${context.groupDir} (up to 10 MB), or be one the browser saved without a filename (it is copied into ${context.groupDir}/browser/ first); files people sent are in ${context.groupDir}/files/.${
       context.isMain ? ' As the main group you may send to another registered chat with chat_jid.' : ''
     }`,
     {
@@ -36,7 +48,7 @@ export function sendFileTool(context: ToolContext) {
       chat_jid: z.string().optional().describe("The chat to send to; this group's own chat when left out"),
     },
     async (args) => {
-      const path = pathInGroup(args.path, context.groupDir);
+      const path = await keptOrInGroup(args.path, context.groupDir);
       if (typeof path !== 'string') return refused(path.problem);
       const chatJid = args.chat_jid ?? context.chatJid;
       const request: RequestFile = { type: 'file', chatJid, path };

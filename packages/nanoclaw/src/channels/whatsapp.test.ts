@@ -51,6 +51,21 @@ const until = async (check: () => boolean | Promise<boolean>, what: string) => {
   throw new Error(`timed out waiting for ${what}`);
 };
 
+/** An adapter on the stand-in socket factory, as the host makes it; `options` adds or overrides. */
+function whatsAppChannel(
+  factory: ReturnType<typeof standInFactory>,
+  options: Partial<ConstructorParameters<typeof WhatsAppChannel>[0]> = {},
+): WhatsAppChannel {
+  return new WhatsAppChannel({
+    authDir: join(home.path, 'auth'),
+    assistantName: 'Andy',
+    pairingPhoneNumber: undefined,
+    log: silentLogger,
+    makeSocket: factory.make,
+    ...options,
+  });
+}
+
 async function start(env: Record<string, string> = {}) {
   const factory = standInFactory();
   const starting = startNanoclaw(
@@ -146,12 +161,7 @@ describe('WhatsApp channel', () => {
 
   it('gives up after its reconnects in a row fail, and says so', async () => {
     const factory = standInFactory();
-    const channel = new WhatsAppChannel({
-      authDir: join(home.path, 'auth'),
-      assistantName: 'Andy',
-      pairingPhoneNumber: undefined,
-      log: silentLogger,
-      makeSocket: factory.make,
+    const channel = whatsAppChannel(factory, {
       reconnectBackoff: { firstMs: 1, longestMs: 4, jitter: 0.2 },
       maxReconnects: 3,
     });
@@ -204,12 +214,8 @@ describe('WhatsApp adapter on its own', () => {
   it('asks for a pairing code for the configured number instead of only a QR code', async () => {
     const factory = standInFactory();
     const printed: string[] = [];
-    const channel = new WhatsAppChannel({
-      authDir: join(home.path, 'auth'),
-      assistantName: 'Andy',
+    const channel = whatsAppChannel(factory, {
       pairingPhoneNumber: '4915100000000',
-      log: silentLogger,
-      makeSocket: factory.make,
       printQr: (text) => printed.push(text),
     });
     const connecting = channel.connect();
@@ -237,13 +243,7 @@ describe('WhatsApp adapter on its own', () => {
 
   it('maps messages in: text, captions, sender and time; history being synced is not taken as new', async () => {
     const factory = standInFactory();
-    const channel = new WhatsAppChannel({
-      authDir: join(home.path, 'auth'),
-      assistantName: 'Andy',
-      pairingPhoneNumber: undefined,
-      log: silentLogger,
-      makeSocket: factory.make,
-    });
+    const channel = whatsAppChannel(factory);
     const received: Array<{
       id: string;
       text: string;
@@ -304,12 +304,7 @@ describe('WhatsApp adapter on its own', () => {
   it('prints the QR code for the terminal', async () => {
     const factory = standInFactory();
     const printed: string[] = [];
-    const channel = new WhatsAppChannel({
-      authDir: join(home.path, 'auth'),
-      assistantName: 'Andy',
-      pairingPhoneNumber: undefined,
-      log: silentLogger,
-      makeSocket: factory.make,
+    const channel = whatsAppChannel(factory, {
       printQr: (text) => printed.push(text),
     });
     const connecting = channel.connect();

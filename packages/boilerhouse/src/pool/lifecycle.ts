@@ -19,6 +19,7 @@ import { exactImages } from '../proxy/images.ts';
 import { containerSpec } from './container-spec.ts';
 import type { PoolDeps } from './deps.ts';
 import { instanceNetworkMode, instanceNetworkName, instanceNetworkSpec } from './instance-network.ts';
+import { imageNotOnHost } from './missing-images.ts';
 import type { Workload } from './workloads.ts';
 
 export class ImageMissingError extends Error {}
@@ -88,17 +89,11 @@ export async function startContainer(
   networkMade.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   try {
     const image = await deps.runtime.inspectImage(spec.image);
-    if (image === undefined) {
-      throw new ImageMissingError(
-        `image ${spec.image} is not on this host (there is no registry: build it first)`,
-      );
-    }
+    if (image === undefined) throw new ImageMissingError(imageNotOnHost(spec.image, 'image'));
     // The images its own containers need: missing, the tenant's first agent run would wait for them.
     for (const name of exactImages(spec.docker?.images ?? [])) {
       if ((await deps.runtime.inspectImage(name)) === undefined) {
-        throw new ImageMissingError(
-          `image ${name}, which its containers use (docker.images), is not on this host: build it first`,
-        );
+        throw new ImageMissingError(imageNotOnHost(name, 'docker.images'));
       }
     }
     const mounts = await deps.files.prepare(instance.id, spec);

@@ -28,11 +28,11 @@ import {
 } from '../db/instances.ts';
 import { addResume, listResumes, removeResume } from '../db/resumes.ts';
 import { ConflictError } from '../errors.ts';
-import { exactImages } from '../proxy/images.ts';
 import type { Claims } from './claims.ts';
 import type { PoolDeps } from './deps.ts';
 import { destroyInstance, finishDestroy } from './lifecycle.ts';
 import { runLifecycleHooks } from './lifecycle-hooks.ts';
+import { imageNotOnHost, missingImages } from './missing-images.ts';
 import type { TenantState } from './tenant-state.ts';
 import type { Workload } from './workloads.ts';
 
@@ -347,13 +347,11 @@ export class Upgrades {
 
   /** Refused (409) before anyone moves: a tenant moved now must land on an instance that can start. */
   async #refuseUnstartable(workload: Workload): Promise<void> {
-    const images = [workload.spec.image, ...exactImages(workload.spec.docker?.images ?? [])];
-    for (const image of images) {
-      if ((await this.#deps.runtime.inspectImage(image)) === undefined) {
-        throw new ConflictError(
-          `image ${image} of version ${workload.hash} is not on this host (there is no registry: build it first); nobody was moved`,
-        );
-      }
+    const [missing] = await missingImages(this.#deps.runtime, workload.spec);
+    if (missing !== undefined) {
+      throw new ConflictError(
+        `${imageNotOnHost(missing.image, missing.field, workload.hash)}; nobody was moved`,
+      );
     }
     const problem = this.#fillProblem(workload.id);
     if (problem !== undefined) {

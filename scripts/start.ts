@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { isMap, isScalar, parseDocument, Scalar } from 'yaml';
 import { configFromEnv } from '../packages/boilerhouse/src/config.ts';
 import { startDaemon } from '../packages/boilerhouse/src/daemon.ts';
 import { createLogger } from '../packages/boilerhouse/src/log.ts';
@@ -22,21 +23,33 @@ const MODEL_KEYS = ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'ANTHROPIC_AUTH_T
 // The repository's NanoClaw workload, with state kept in a local directory instead of an S3 bucket (in the
 // data directory's sinks folder: the only place a workload's local sink may be), and released after 2 quiet
 // minutes instead of 10, so an operator sees the demo tenant idle out on the dashboard and its next message
-// (or task) wake it through the gateway.
-const workload = await readFile(join(root, 'workloads', 'nanoclaw.yaml'), 'utf8');
-const sink = /\n {2}sink:\n {4}type: s3\n(?: {4}.*\n)*/;
-const idleTtl = /\n {2}file_idle_ttl_ms: 600000 .*\n/;
-if (!sink.test(workload) || !idleTtl.test(workload))
+// (or task) wake it through the gateway. Edited as a YAML document, so the file's comments stay.
+const workload = parseDocument(await readFile(join(root, 'workloads', 'nanoclaw.yaml'), 'utf8'));
+if (workload.errors.length > 0)
+  throw new Error(`workloads/nanoclaw.yaml: ${workload.errors.map((error) => error.message).join('; ')}`);
+const pool = workload.get('pool');
+const idleTtl = isMap(pool)
+  ? pool.items.find((pair) => isScalar(pair.key) && pair.key.value === 'file_idle_ttl_ms')
+  : undefined;
+if (
+  workload.getIn(['sync', 'sink', 'type']) !== 's3' ||
+  idleTtl === undefined ||
+  !isScalar(idleTtl.value) ||
+  idleTtl.value.value !== 600_000
+)
   throw new Error(
     'workloads/nanoclaw.yaml has no s3 sink block or 10-minute idle TTL for the demo to replace',
   );
+workload.setIn(['sync', 'sink'], workload.createNode({ type: 'local', path: 'sinks/demo' }));
+idleTtl.key = new Scalar('file_idle_ttl');
+idleTtl.value = Object.assign(new Scalar('2m'), {
+  comment: ' the demo: idles out soon after the last message',
+});
 await rm(demoWorkloads, { recursive: true, force: true });
 await mkdir(demoWorkloads, { recursive: true });
 await writeFile(
   join(demoWorkloads, 'nanoclaw.yaml'),
-  workload
-    .replace(sink, '\n  sink:\n    type: local\n    path: sinks/demo\n')
-    .replace(idleTtl, '\n  file_idle_ttl: 2m  # the demo: idles out soon after the last message\n'),
+  workload.toString({ lineWidth: 0, flowCollectionPadding: false }),
 );
 
 // The demo's admin key lives in a file only this user can read, so the CLI can use it too; an operator's

@@ -2,8 +2,8 @@
  * `npm start -- --down` (README.md, "Taking everything down"): the demo's instances outlive a Ctrl-C, and
  * --down takes them away, saving the demo tenant first, so that nothing of the demo is left: no container,
  * network, mount or socket host. scripts/start.ts keeps its files in the checkout's .data; the test runs a
- * copy of scripts/ in a scratch directory that links to this checkout's packages and workloads, so a
- * developer's own demo is never touched.
+ * copy of scripts/ in a scratch directory that links to this checkout's packages, workloads and
+ * node_modules, so a developer's own demo is never touched.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -67,7 +67,8 @@ beforeAll(async () => {
   await mkdir(join(scratch, 'scripts'));
   for (const file of ['start.ts', 'take-down.ts'])
     await cp(join(REPO, 'scripts', file), join(scratch, 'scripts', file));
-  for (const dir of ['packages', 'workloads']) await symlink(join(REPO, dir), join(scratch, dir));
+  for (const dir of ['packages', 'workloads', 'node_modules'])
+    await symlink(join(REPO, dir), join(scratch, dir));
   const port = await freePort();
   api = `http://127.0.0.1:${port}`;
   env = {

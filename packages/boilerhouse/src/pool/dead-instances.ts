@@ -18,20 +18,26 @@ import { inTransaction } from '../db/database.ts';
 import { getInstance, type Instance, listInstances, transition, updateInPhase } from '../db/instances.ts';
 import { addResume } from '../db/resumes.ts';
 import type { PoolDeps } from './deps.ts';
-import { destroyInstance, failInstance, finishDestroy } from './lifecycle.ts';
+import { type DestroyDeps, destroyInstance, failInstance, finishDestroy } from './lifecycle.ts';
 import type { TenantState } from './tenant-state.ts';
 
 /** A destroy still unfinished after this long failed half-way (a removal the engine refused). */
 const STUCK_DESTROY_MS = 10_000;
 
+type DeadInstanceDeps = Pick<
+  PoolDeps,
+  'db' | 'now' | 'workloads' | 'proxies' | 'activity' | 'log' | 'track'
+> &
+  DestroyDeps;
+
 export class DeadInstances {
-  readonly #deps: PoolDeps;
+  readonly #deps: DeadInstanceDeps;
   readonly #state: TenantState;
   readonly #retries: RetrySchedule;
   /** Salvages under way, by instance, so that a claim and the retry loop share one. */
   readonly #salvaging = new Map<string, Promise<boolean>>();
 
-  constructor(deps: PoolDeps, state: TenantState) {
+  constructor(deps: DeadInstanceDeps, state: TenantState) {
     this.#deps = deps;
     this.#state = state;
     this.#retries = new RetrySchedule({ firstMs: 2_000, longestMs: 5 * 60_000, jitter: 0.2, now: deps.now });

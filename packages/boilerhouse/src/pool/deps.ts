@@ -1,4 +1,8 @@
-/** What the pool modules share, passed down as one typed object rather than imported singletons. */
+/**
+ * What the pool modules share, passed down as one typed object rather than imported singletons. Only the
+ * assembly (boilerhouse.ts) holds all of it: each piece takes a Pick of the members it uses, named beside
+ * it (lifecycle.ts's SlotDeps, StartDeps and DestroyDeps, HookDeps, ScanDeps, SaveDeps, ...).
+ */
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log.ts';
 import type { DockerProxies } from '../proxy/proxies.ts';

@@ -8,7 +8,14 @@ import { type Backoff, backoffDelay } from '@boilerhouse/kit/backoff';
 import { formatDuration } from '@boilerhouse/spec';
 import { countByPhase, listInstances, transition } from '../db/instances.ts';
 import type { PoolDeps } from './deps.ts';
-import { destroyInstance, reserveSlot, startContainer } from './lifecycle.ts';
+import {
+  type DestroyDeps,
+  destroyInstance,
+  reserveSlot,
+  type SlotDeps,
+  type StartDeps,
+  startContainer,
+} from './lifecycle.ts';
 import { isOldVersion, type Upgrades } from './upgrades.ts';
 import type { Workload } from './workloads.ts';
 
@@ -24,15 +31,21 @@ export interface FillStatus {
   backoffUntil: number | null;
 }
 
+/** What the fill uses itself, and what making (a slot, a start) and destroying instances use. */
+type FillDeps = Pick<PoolDeps, 'db' | 'now' | 'workloads' | 'activity' | 'log' | 'track'> &
+  SlotDeps &
+  StartDeps &
+  DestroyDeps;
+
 export class Filler {
-  readonly #deps: PoolDeps;
+  readonly #deps: FillDeps;
   readonly #upgrades: Pick<Upgrades, 'replaceReservations'>;
   /** Runtime-only: how filling has gone lately, per workload. Not domain state, so not in the DB. */
   readonly #status = new Map<string, FillStatus>();
   /** Replacements of old reservations under way, per workload: their saves never hold up filling. */
   readonly #replacing = new Map<string, Promise<void>>();
 
-  constructor(deps: PoolDeps, upgrades: Pick<Upgrades, 'replaceReservations'>) {
+  constructor(deps: FillDeps, upgrades: Pick<Upgrades, 'replaceReservations'>) {
     this.#deps = deps;
     this.#upgrades = upgrades;
   }

@@ -19,9 +19,9 @@ import { LABEL } from './container-spec.ts';
 import type { DeadInstances } from './dead-instances.ts';
 import type { PoolDeps } from './deps.ts';
 import { instanceNetworkMode } from './instance-network.ts';
-import { destroyInstance, finishDestroy } from './lifecycle.ts';
+import { type DestroyDeps, destroyInstance, finishDestroy } from './lifecycle.ts';
 import { deathOf } from './liveness.ts';
-import { saveThenReserve } from './release.ts';
+import { type SaveDeps, saveThenReserve } from './release.ts';
 import type { TenantState } from './tenant-state.ts';
 import { takeUnrecordedClaims } from './unrecorded-claims.ts';
 
@@ -41,7 +41,9 @@ export interface RecoveryReport {
 }
 
 export async function recover(
-  deps: PoolDeps,
+  deps: Pick<PoolDeps, 'db' | 'runtime' | 'daemonId' | 'workloads' | 'files' | 'proxies' | 'activity'> &
+    DestroyDeps &
+    SaveDeps,
   state: TenantState,
   dead: DeadInstances,
 ): Promise<RecoveryReport> {
@@ -166,7 +168,9 @@ export async function recover(
  * Serves the filtered Docker socket of every instance left whose workload has one, in the directory its
  * container already mounts, and removes the containers of instances that are gone (or lost the block).
  */
-async function serveDockerSockets(deps: PoolDeps): Promise<void> {
+async function serveDockerSockets(
+  deps: Pick<PoolDeps, 'db' | 'daemonId' | 'workloads' | 'proxies'>,
+): Promise<void> {
   const served = new Set<string>();
   for (const instance of listInstances(deps.db)) {
     const spec = deps.workloads.get(instance.workload)?.spec;
@@ -178,7 +182,7 @@ async function serveDockerSockets(deps: PoolDeps): Promise<void> {
 }
 
 /** Whether the instance's host directory is there (only ENOENT says it is not). */
-async function hasDirectory(deps: PoolDeps, id: string): Promise<boolean> {
+async function hasDirectory(deps: Pick<PoolDeps, 'files'>, id: string): Promise<boolean> {
   try {
     await lstat(deps.files.dir(id));
     return true;
@@ -190,7 +194,7 @@ async function hasDirectory(deps: PoolDeps, id: string): Promise<boolean> {
 
 /** Marks destroying (whatever the phase) and removes the container recovery actually found. */
 async function destroyAt(
-  deps: PoolDeps,
+  deps: DestroyDeps,
   instance: Instance,
   container: ContainerSummary | undefined,
   reason: string,

@@ -22,8 +22,9 @@ import { NotFoundError, SaveFailedError } from '../errors.ts';
 import type { Claims } from './claims.ts';
 import type { DeadInstances } from './dead-instances.ts';
 import type { PoolDeps } from './deps.ts';
-import { destroyInstance } from './lifecycle.ts';
-import { runLifecycleHooks } from './lifecycle-hooks.ts';
+import { type DestroyDeps, destroyInstance } from './lifecycle.ts';
+import { type HookDeps, runLifecycleHooks } from './lifecycle-hooks.ts';
+import type { ScanDeps } from './reserved-writes.ts';
 import type { TenantState } from './tenant-state.ts';
 import { isOldVersion } from './upgrades.ts';
 import type { Workload } from './workloads.ts';
@@ -40,8 +41,15 @@ export interface ReleaseResult {
   timingsMs: { total: number };
 }
 
+/** What reserving a saved instance uses: its reservation (or its destroy) and the scan of its writes. */
+type ReserveDeps = Pick<PoolDeps, 'db' | 'now' | 'runtime' | 'activity' | 'reservedWrites'> &
+  DestroyDeps &
+  ScanDeps;
+/** What saving a releasing instance uses (its children removed first), then reserving it. */
+export type SaveDeps = Pick<PoolDeps, 'db' | 'now' | 'activity' | 'proxies'> & ReserveDeps;
+
 export async function release(
-  deps: PoolDeps,
+  deps: Pick<PoolDeps, 'db' | 'now' | 'activity' | 'releaseAnswerMs' | 'track'> & HookDeps & SaveDeps,
   claims: Claims,
   state: TenantState,
   dead: DeadInstances,
@@ -140,7 +148,7 @@ export async function release(
  * data stay, in phase release_failed, and the save is retried with back-off (ReleaseRetries).
  */
 export async function saveThenReserve(
-  deps: PoolDeps,
+  deps: SaveDeps,
   state: TenantState,
   workload: Workload,
   releasing: Instance,
@@ -173,12 +181,14 @@ export async function saveThenReserve(
 }
 
 /** Retries the saves of releases that failed, with jittered exponential back-off, until they succeed. */
+type RetryDeps = Pick<PoolDeps, 'db' | 'now' | 'workloads' | 'activity' | 'track'> & SaveDeps;
+
 export class ReleaseRetries {
-  readonly #deps: PoolDeps;
+  readonly #deps: RetryDeps;
   readonly #state: TenantState;
   readonly #retries: RetrySchedule;
 
-  constructor(deps: PoolDeps, state: TenantState) {
+  constructor(deps: RetryDeps, state: TenantState) {
     this.#deps = deps;
     this.#state = state;
     this.#retries = new RetrySchedule({ firstMs: 2_000, longestMs: 5 * 60_000, jitter: 0.2, now: deps.now });
@@ -207,7 +217,7 @@ export class ReleaseRetries {
  * older version of it). Its state is saved before this is called.
  */
 export async function reserve(
-  deps: PoolDeps,
+  deps: ReserveDeps,
   workload: Workload,
   instance: Instance,
 ): Promise<Instance | undefined> {
@@ -260,7 +270,9 @@ export async function reserve(
  * A reserved instance that kept running and wrote to its state since it was reserved is claimed back for
  * its tenant (reserved -> claimed), so what it wrote is saved with its next release.
  */
-export async function reclaimWriters(deps: PoolDeps): Promise<void> {
+export async function reclaimWriters(
+  deps: Pick<PoolDeps, 'db' | 'now' | 'workloads' | 'activity' | 'reservedWrites'> & ScanDeps,
+): Promise<void> {
   const reserved = listInstances(deps.db, { phase: 'reserved' });
   await deps.reservedWrites.keepOnly(new Set(reserved.map((instance) => instance.id)));
   for (const instance of reserved) {
@@ -283,7 +295,7 @@ export async function reclaimWriters(deps: PoolDeps): Promise<void> {
 }
 
 /** Ends every reservation whose time is up: saved if it changed, then destroyed. */
-export async function expireReservations(deps: PoolDeps, state: TenantState): Promise<void> {
+export async function expireReservations(deps: DestroyDeps, state: TenantState): Promise<void> {
   for (const instance of expiredReservations(deps.db, deps.now())) {
     // A failed save keeps the reservation; the next tick tries again.
     const saved = await state.beforeDestroy(instance).then(

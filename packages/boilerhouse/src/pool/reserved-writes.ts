@@ -11,7 +11,7 @@ import { lastWriteAt } from './state-writes.ts';
 import { WriteScan } from './write-scan.ts';
 
 /** What a scan of a reservation's state uses: where the state is, which paths count, the clock, the log. */
-type ScanDeps = Pick<PoolDeps, 'files' | 'workloads' | 'now' | 'log'>;
+export type ScanDeps = Pick<PoolDeps, 'files' | 'workloads' | 'now' | 'log'>;
 
 export class ReservedWrites {
   readonly #baselines = new Map<string, number>();

@@ -30,8 +30,8 @@ import { addResume, listResumes, removeResume } from '../db/resumes.ts';
 import { ConflictError } from '../errors.ts';
 import type { Claims } from './claims.ts';
 import type { PoolDeps } from './deps.ts';
-import { destroyInstance, finishDestroy } from './lifecycle.ts';
-import { runLifecycleHooks } from './lifecycle-hooks.ts';
+import { type DestroyDeps, destroyInstance, finishDestroy } from './lifecycle.ts';
+import { type HookDeps, runLifecycleHooks } from './lifecycle-hooks.ts';
 import { imageNotOnHost, missingImages } from './missing-images.ts';
 import type { TenantState } from './tenant-state.ts';
 import type { Workload } from './workloads.ts';
@@ -93,8 +93,15 @@ export function isOldVersion(workload: Workload, instance: Instance): boolean {
   return !workload.removed && instance.specHash !== workload.hash;
 }
 
+type UpgradeDeps = Pick<
+  PoolDeps,
+  'db' | 'now' | 'runtime' | 'workloads' | 'proxies' | 'activity' | 'log' | 'track'
+> &
+  DestroyDeps &
+  HookDeps;
+
 export class Upgrades {
-  readonly #deps: PoolDeps;
+  readonly #deps: UpgradeDeps;
   readonly #claims: Claims;
   readonly #state: TenantState;
   /** Why the pool cannot create instances now, if it cannot (the fill loop's back-off). */
@@ -103,7 +110,7 @@ export class Upgrades {
   readonly #retries: RetrySchedule;
 
   constructor(
-    deps: PoolDeps,
+    deps: UpgradeDeps,
     claims: Claims,
     state: TenantState,
     fillProblem: (workload: string) => string | undefined,

@@ -8,7 +8,7 @@
  * lacks: only relative files, `node:` builtins and packages of the host's closure.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, normalize, relative } from 'node:path';
+import { dirname, join, normalize } from 'node:path';
 import ts from 'typescript';
 import { readManifest } from '../package-closure.ts';
 
@@ -75,7 +75,7 @@ export function agentModules(
       if (specifier.startsWith('.')) visit(normalize(join(dirname(file), specifier)));
       else if (!specifier.startsWith('node:') && !available.has(packageName(specifier)))
         throw new Error(
-          `${relative(agentDir, join(agentDir, file))} imports ${specifier}, which the host image does not have: a module the host shares with the agent may import only what the host has`,
+          `${file} imports ${specifier}, which the host image does not have: a module the host shares with the agent may import only what the host has`,
         );
     }
   };

@@ -5,6 +5,9 @@ export type { AgentMcpServer } from './mcp-config.ts';
 
 export const IMAGE_MEDIA_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
 
+/** The largest file of a chat, in bytes (10 MB): the host takes none larger, the agent reads images up to it. */
+export const MAX_FILE_BYTES = 10_000_000;
+
 /** An image of a turn, in the group's folder, handed to the model as an image. */
 export interface AgentImage {
   /** Relative to the group's folder (the working directory), e.g. `files/photo.png`. */

@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { MAX_IMAGE_BYTES, userMessage } from './turn.ts';
+import { MAX_FILE_BYTES } from './input.ts';
+import { userMessage } from './turn.ts';
 
 let groupDir: string;
 beforeEach(async () => {
@@ -35,7 +36,7 @@ test("each image is named, then given as a base64 image block, before the turn's
 
 test('an image that is gone, a link or too large is left out with a note, and the turn goes on', async () => {
   await symlink('/etc/hostname', join(groupDir, 'files', 'link.png'));
-  await writeFile(join(groupDir, 'files', 'big.png'), Buffer.alloc(MAX_IMAGE_BYTES + 1));
+  await writeFile(join(groupDir, 'files', 'big.png'), Buffer.alloc(MAX_FILE_BYTES + 1));
   await mkdir(join(groupDir, 'files', 'dir.png'));
   const message = await userMessage(
     {
@@ -52,7 +53,7 @@ test('an image that is gone, a link or too large is left out with a note, and th
     { type: 'text', text: '[image files/link.png could not be read: it is a link]' },
     {
       type: 'text',
-      text: `[image files/big.png could not be read: it is larger than ${MAX_IMAGE_BYTES} bytes]`,
+      text: `[image files/big.png could not be read: it is larger than ${MAX_FILE_BYTES} bytes]`,
     },
     { type: 'text', text: '[image files/dir.png could not be read: it is not a regular file]' },
     { type: 'text', text: 'the text' },

@@ -8,19 +8,18 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
-import type { AgentImage } from './input.ts';
+import { type AgentImage, MAX_FILE_BYTES } from './input.ts';
 
 export interface Turn {
   text: string;
   images: AgentImage[];
 }
 
-/**
- * The host's limit for a file (10 MB). Beyond the Messages API's limits (2000 px a side, 5 MiB base64)
- * the `claude` CLI scales an image down and recompresses it itself: a 5.9 MB PNG of noise reached the
- * model as a 0.5 MB JPEG, a 3000 px wide one at 2000 px.
+/*
+ * An image is read up to the limit of a file, MAX_FILE_BYTES. Beyond the Messages API's limits (2000 px a
+ * side, 5 MiB base64) the `claude` CLI scales an image down and recompresses it itself: a 5.9 MB PNG of
+ * noise reached the model as a 0.5 MB JPEG, a 3000 px wide one at 2000 px.
  */
-export const MAX_IMAGE_BYTES = 10_000_000;
 
 type Block =
   | { type: 'text'; text: string }
@@ -59,7 +58,7 @@ async function readImage(path: string): Promise<Buffer> {
   try {
     const stats = await file.stat();
     if (!stats.isFile()) throw new Error('it is not a regular file');
-    if (stats.size > MAX_IMAGE_BYTES) throw new Error(`it is larger than ${MAX_IMAGE_BYTES} bytes`);
+    if (stats.size > MAX_FILE_BYTES) throw new Error(`it is larger than ${MAX_FILE_BYTES} bytes`);
     return await file.readFile();
   } finally {
     await file.close();

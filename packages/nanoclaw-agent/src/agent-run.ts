@@ -6,8 +6,9 @@
 import { type Options, type SDKMessage, type SDKUserMessage, startup } from '@anthropic-ai/claude-agent-sdk';
 import type { AgentOutput } from './frames.ts';
 import type { AgentInput } from './input.ts';
+import { NANOCLAW_SERVER_NAME } from './mcp-config.ts';
 import type { RunMcp } from './mcp-servers.ts';
-import { MCP_SERVER_NAME, nanoclawMcpServer } from './mcp-tools.ts';
+import { nanoclawMcpServer } from './mcp-tools.ts';
 import type { MessageQueue } from './message-queue.ts';
 import { unrecoverableModelError } from './model-errors.ts';
 import { isStaleSessionError, ReplayLog } from './session.ts';
@@ -80,7 +81,7 @@ function queryOptions(deps: RunDeps, resume: string | null): Options {
       append: [systemPromptAppend(input, paths), ...deps.mcp.prompt].join('\n'),
     },
     mcpServers: {
-      [MCP_SERVER_NAME]: nanoclawMcpServer({
+      [NANOCLAW_SERVER_NAME]: nanoclawMcpServer({
         ipcDir: paths.ipc,
         chatJid: input.chatJid,
         isMain: input.isMain,

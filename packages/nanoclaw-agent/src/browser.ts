@@ -17,7 +17,6 @@ import type { McpHttpServerConfig } from '@anthropic-ai/claude-agent-sdk';
 import { BROWSER_OUTPUT_DIR } from './browser-output.ts';
 import { startLazyServer } from './lazy-mcp.ts';
 
-export const BROWSER_SERVER_NAME = 'browser';
 /** Debian's package; an image built without it (`BROWSER=none`) offers no browser. */
 export const CHROMIUM = '/usr/bin/chromium';
 /** Written at image build (browser-build.ts): Playwright MCP's config, and the answers lazy-mcp.ts gives for it. */

@@ -14,6 +14,12 @@ export const MCP_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 /** An npm package name, scoped or not. */
 export const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
 
+/** The agent's own servers, which every run has: its IPC tools (mcp-tools.ts) and the browser (browser.ts). */
+export const NANOCLAW_SERVER_NAME = 'nanoclaw';
+export const BROWSER_SERVER_NAME = 'browser';
+/** Names no configured server may take (the host refuses them). */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set([NANOCLAW_SERVER_NAME, BROWSER_SERVER_NAME]);
+
 export class McpConfigError extends Error {
   override name = 'McpConfigError';
 }

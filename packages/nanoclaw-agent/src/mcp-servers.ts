@@ -10,9 +10,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { McpServerConfig } from '@anthropic-ai/claude-agent-sdk';
-import { BROWSER_SERVER_NAME, browserPrompt, browserServer } from './browser.ts';
+import { browserPrompt, browserServer } from './browser.ts';
 import type { AgentInput } from './input.ts';
-import type { AgentMcpServer } from './mcp-config.ts';
+import { type AgentMcpServer, BROWSER_SERVER_NAME } from './mcp-config.ts';
 import { type SocketBridge, startSocketBridge } from './socket-bridge.ts';
 import type { WorkspacePaths } from './workspace.ts';
 

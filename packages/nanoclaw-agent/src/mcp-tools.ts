@@ -11,10 +11,9 @@ import { sendFileTool } from './file-tools.ts';
 import { askHost } from './host-request.ts';
 import { FOLDER_PATTERN, MAIN_FOLDER, type RequestFile } from './ipc-requests.ts';
 import { AVAILABLE_GROUPS_FILE } from './ipc-snapshots.ts';
+import { NANOCLAW_SERVER_NAME } from './mcp-config.ts';
 import { taskTools } from './task-tools.ts';
 import { refused, type ToolContext } from './tool-context.ts';
-
-export const MCP_SERVER_NAME = 'nanoclaw';
 
 function sendMessageTool(context: ToolContext) {
   return tool(
@@ -80,7 +79,7 @@ export function nanoclawTools(context: ToolContext) {
 export function nanoclawMcpServer(context: ToolContext) {
   // alwaysLoad: in the tools list from the first request, never deferred behind tool search.
   return createSdkMcpServer({
-    name: MCP_SERVER_NAME,
+    name: NANOCLAW_SERVER_NAME,
     version: '1.0.0',
     tools: nanoclawTools(context),
     alwaysLoad: true,

@@ -17,11 +17,13 @@ import {
 } from 'node:http';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream';
+import { MCP_NAME } from '@boilerhouse/nanoclaw-agent/mcp-config';
 import { endToEnd } from '../agent/proxy-headers.ts';
 import { type RunToken, RunTokens } from '../agent/run-tokens.ts';
 import type { Logger } from '../log.ts';
 
-const ROUTE = /^\/([a-z][a-z0-9_-]{0,31})\/mcp$/;
+/** `/<name>/mcp`, the name an MCP server's (MCP_NAME). */
+const ROUTE = /^\/([^/]+)\/mcp$/;
 
 export interface GatewayDeps {
   /** Whether `group` is configured with host server `name` now. */
@@ -102,7 +104,7 @@ export class McpGateway {
     }
     const url = new URL(request.url ?? '/', 'http://gateway');
     const name = ROUTE.exec(url.pathname)?.[1];
-    if (name === undefined || !this.#deps.allowed(group, name)) {
+    if (name === undefined || !MCP_NAME.test(name) || !this.#deps.allowed(group, name)) {
       request.resume();
       this.#log.warn({ group, path: url.pathname }, 'MCP request refused: the group has no such server');
       return refuse(response, 404, `group ${group} has no MCP server at ${url.pathname}`);

@@ -4,26 +4,22 @@
  * (packages/nanoclaw-agent/src/mcp-config.ts, AGENT-PROTOCOL.md "MCP servers").
  */
 import type { AgentMcpServer } from '@boilerhouse/nanoclaw-agent/input';
+import { MCP_NAME, PACKAGE_NAME, RESERVED_NAMES } from '@boilerhouse/nanoclaw-agent/mcp-config';
 
 export type McpServerSpec = AgentMcpServer;
 
-/** Its tools' names are `mcp__<name>__<tool>`. */
-const NAME = /^[a-z][a-z0-9_-]{0,31}$/;
-const PACKAGE = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
 const MAX_ARGS = 32;
 const MAX_ARG_CHARS = 1000;
 const MAX_URL_CHARS = 2000;
-/** The agent's own: its IPC tools, and the browser every agent has. */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set(['nanoclaw', 'browser']);
 
 /** Why `spec` cannot be a group's server, or undefined when it can; `hostServers` are those this host runs. */
 export function specProblem(spec: McpServerSpec, hostServers: ReadonlySet<string>): string | undefined {
-  if (!NAME.test(spec.name))
+  if (!MCP_NAME.test(spec.name))
     return 'a name is 1-32 lowercase letters, digits, _ or -, starting with a letter';
   if (RESERVED_NAMES.has(spec.name)) return `"${spec.name}" is the agent's own; choose another name`;
   switch (spec.type) {
     case 'stdio':
-      if (!PACKAGE.test(spec.package)) return `"${spec.package}" is not an npm package name`;
+      if (!PACKAGE_NAME.test(spec.package)) return `"${spec.package}" is not an npm package name`;
       if (spec.args.length > MAX_ARGS) return `at most ${MAX_ARGS} arguments`;
       if (spec.args.some((arg) => arg.length > MAX_ARG_CHARS || arg.includes('\0')))
         return `each argument is at most ${MAX_ARG_CHARS} characters`;

@@ -1,8 +1,9 @@
 /**
- * Where the host's mounts appear in the container (AGENT-PROTOCOL.md, "Mounts"). NANOCLAW_WORKSPACE moves
- * them all under another root, for running the agent outside a container.
+ * Where the host's mounts appear in the container (mount-points.ts). NANOCLAW_WORKSPACE moves them all
+ * under another root, for running the agent outside a container.
  */
 import { join } from 'node:path';
+import { MCP_SOCKET, MODEL_SOCKET, mountPoint, WORKSPACE_ROOT } from './mount-points.ts';
 
 export interface WorkspacePaths {
   /** The group's folder: the working directory and its memory (CLAUDE.md). */
@@ -17,12 +18,12 @@ export interface WorkspacePaths {
   mcpSocket: string;
 }
 
-export function workspacePaths(root = process.env.NANOCLAW_WORKSPACE || '/workspace'): WorkspacePaths {
+export function workspacePaths(root = process.env.NANOCLAW_WORKSPACE || WORKSPACE_ROOT): WorkspacePaths {
   return {
-    group: join(root, 'group'),
-    global: join(root, 'global'),
-    ipc: join(root, 'ipc'),
-    modelSocket: join(root, 'model', 'model.sock'),
-    mcpSocket: join(root, 'model', 'mcp.sock'),
+    group: mountPoint('group', root),
+    global: mountPoint('global', root),
+    ipc: mountPoint('ipc', root),
+    modelSocket: join(mountPoint('model', root), MODEL_SOCKET),
+    mcpSocket: join(mountPoint('model', root), MCP_SOCKET),
   };
 }

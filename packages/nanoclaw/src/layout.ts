@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { RESPONSES_DIR } from '@boilerhouse/nanoclaw-agent/ipc-answers';
 import { INPUT_DIR } from '@boilerhouse/nanoclaw-agent/ipc-input';
 import { FOLDER_PATTERN, IPC_KINDS, MAIN_FOLDER } from '@boilerhouse/nanoclaw-agent/ipc-requests';
+import { MODEL_SOCKET } from '@boilerhouse/nanoclaw-agent/mount-points';
 
 /** The uid agent containers run as; the dirs they write must be theirs. */
 export const AGENT_UID = 1000;
@@ -73,7 +74,7 @@ export class Layout {
     return join(this.dataDir, 'model', checkedFolder(folder));
   }
   modelSocketPath(folder: string) {
-    return join(this.modelDir(folder), 'model.sock');
+    return join(this.modelDir(folder), MODEL_SOCKET);
   }
   groupDir(folder: string) {
     return join(this.groupsDir, checkedFolder(folder));

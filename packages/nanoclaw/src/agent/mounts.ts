@@ -4,6 +4,7 @@
  * ~/.claude, its IPC dir, the model proxy's socket dir (read-only: the agent cannot replace the socket),
  * and extra mounts the allowlist let through. Never `.env` or anything else holding the host's secrets.
  */
+import { mountPoint, SESSION_DIR } from '@boilerhouse/nanoclaw-agent/mount-points';
 import type { Layout } from '../layout.ts';
 
 export interface Mount {
@@ -14,13 +15,13 @@ export interface Mount {
 
 export function groupMounts(layout: Layout, folder: string, isMain: boolean, extra: Mount[]): Mount[] {
   return [
-    { source: layout.groupDir(folder), target: '/workspace/group', readonly: false },
+    { source: layout.groupDir(folder), target: mountPoint('group'), readonly: false },
     isMain
-      ? { source: layout.groupsDir, target: '/workspace/global', readonly: false }
-      : { source: layout.globalMemoryPath, target: '/workspace/global/CLAUDE.md', readonly: true },
-    { source: layout.sessionDir(folder), target: '/home/node/.claude', readonly: false },
-    { source: layout.ipcDir(folder), target: '/workspace/ipc', readonly: false },
-    { source: layout.modelDir(folder), target: '/workspace/model', readonly: true },
+      ? { source: layout.groupsDir, target: mountPoint('global'), readonly: false }
+      : { source: layout.globalMemoryPath, target: `${mountPoint('global')}/CLAUDE.md`, readonly: true },
+    { source: layout.sessionDir(folder), target: SESSION_DIR, readonly: false },
+    { source: layout.ipcDir(folder), target: mountPoint('ipc'), readonly: false },
+    { source: layout.modelDir(folder), target: mountPoint('model'), readonly: true },
     ...extra,
   ];
 }

@@ -4,6 +4,7 @@
  * group's MCP gateway socket, and a token for it good for this run and group alone.
  */
 import { join } from 'node:path';
+import { MCP_SOCKET } from '@boilerhouse/nanoclaw-agent/mount-points';
 import type { RunToken } from '../agent/run-tokens.ts';
 import type { Layout } from '../layout.ts';
 import type { Logger } from '../log.ts';
@@ -28,7 +29,7 @@ export interface RunMcpDeps {
 
 /** The gateway's socket for a group's agents, beside the model proxy's in their mounted model dir. */
 export function mcpSocketPath(layout: Layout, folder: string): string {
-  return join(layout.modelDir(folder), 'mcp.sock');
+  return join(layout.modelDir(folder), MCP_SOCKET);
 }
 
 export async function mcpForRun(deps: RunMcpDeps, folder: string): Promise<RunMcpAccess> {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import { Layout, prepareGroupDirs, prepareHome } from '../layout.ts';
 import { createLogger, silentLogger } from '../log.ts';
+import { until } from '../testing/e2e-host.ts';
 import { tempHome } from '../testing/temp-home.ts';
 import { dockerClient, LABELS, removeLeftovers } from './docker.ts';
 import { groupMounts } from './mounts.ts';
@@ -34,6 +35,9 @@ function spec(env: Record<string, string> = {}): ContainerSpec {
 }
 
 const running = async () => (await docker.listContainers([`${LABELS.host}=${hostId}`], false)).length;
+/** Waits (polling, not a fixed sleep: the engine is slow under load) until `count` of them run. */
+const untilRunning = (count: number) =>
+  until(async () => ((await running()) === count ? true : undefined), `${count} running container(s)`);
 
 beforeAll(async () => {
   home = await tempHome();
@@ -90,14 +94,13 @@ describe('WarmAgents', () => {
     env = { ANTHROPIC_MODEL: 'old' };
     const agents = warm(1);
     agents.refill('main');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await untilRunning(1);
     expect(await agents.take('main', fingerprint(spec({ ANTHROPIC_MODEL: 'new' })))).toBeUndefined();
     expect(await running()).toBe(0);
     agents.refill('main');
     agents.refill('family');
     expect(agents.size).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(await running()).toBe(1);
+    await untilRunning(1);
     expect(await agents.dropOldest()).toBe(true);
     expect(await agents.dropOldest()).toBe(false);
     expect(await running()).toBe(0);
@@ -108,8 +111,8 @@ describe('WarmAgents', () => {
     env = {};
     const agents = warm(2, 800);
     agents.refill('main');
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    expect(await running()).toBe(0);
+    await until(() => (agents.size === 0 ? true : undefined), 'the waiting container dropped after its time');
+    await untilRunning(0);
     expect(await agents.take('main', fingerprint(spec()))).toBeUndefined();
     await agents.stop();
   });
@@ -128,10 +131,12 @@ describe('WarmAgents', () => {
       log: createLogger({ write: (line) => lines.push(line), format: 'json' }),
     });
     agents.refill('main');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(agents.size).toBe(0);
+    await until(() => (agents.size === 0 ? true : undefined), 'the first early exit noticed');
     agents.refill('main');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await until(
+      () => (lines.some((line) => line.includes('starting them on demand')) ? true : undefined),
+      'the second early exit noticed',
+    );
     agents.refill('main');
     expect(prepared).toBe(2);
     expect(lines.some((line) => line.includes('starting them on demand from now on'))).toBe(true);

@@ -16,6 +16,9 @@
  * host handed it its input (started ahead of the claim, or by it), when that was after the claim began,
  * and the SDK's own start-up (its CLI up and initialised on the session).
  *
+ * Each warm claim takes a ready instance once it has settled (the agent container it starts ahead of its
+ * claim running for 3 s), as one that waited in the pool would have.
+ *
  * The tenant's state is in s3rver on loopback (the workload's S3 sink), or with `--sink local` in the data
  * directory's local sink (the demo's), which shows what a restore costs without an object store's own.
  *
@@ -35,7 +38,7 @@ import { startS3Server } from '../packages/boilerhouse/src/state/sinks/s3-server
 import { startHarness, waitFor } from '../packages/boilerhouse/src/testing/harness.ts';
 import { ChatClient } from '../packages/nanoclaw/src/testing/e2e-host.ts';
 import { startModelServer } from '../packages/nanoclaw-agent/src/testing/model-server.ts';
-import { containersLabelled, removeContainers } from '../test/e2e/testing/engine.ts';
+import { containersLabelled, inspect, removeContainers } from '../test/e2e/testing/engine.ts';
 import { nanoclawWorkload, S3_ENV } from '../test/e2e/testing/nanoclaw-workload.ts';
 import { type Distribution, distribution, formatTable } from './stats.ts';
 
@@ -59,6 +62,8 @@ const TENANT = 'bench-tenant';
 const WEB_TOKEN = 'bench-web-token-for-the-chat';
 const STATE_FILE_BYTES = 20 * 1024 * 1024;
 const DB_ROWS = 5_000;
+/** How long a warm claim's instance has had its agent container running: a few seconds in the pool. */
+const SETTLED_MS = 3_000;
 
 const model = await startModelServer(() => [{ type: 'text', text: 'pong' }]);
 const s3 = await startS3Server('nanoclaw-claims-bench');
@@ -121,6 +126,25 @@ async function agentRun(instanceId: string, claimedAt: number) {
   };
 }
 
+/**
+ * Waits for a ready instance that has settled as one that waited in the pool would have: the agent
+ * container it starts ahead of its claim running for SETTLED_MS (waiting at most 30 s for it). A pool's
+ * instances wait minutes between claims; claiming one the moment it turns ready would measure a boot.
+ */
+async function settledReadyInstance(): Promise<void> {
+  await waitFor(() => bh.pool('nanoclaw').instances.ready > 0, 120_000, 'a warm instance');
+  const ready = bh.instances().find((instance) => instance.phase === 'ready');
+  if (ready === undefined) throw new Error('the ready instance was claimed by someone else');
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const [child] = await containersLabelled({ [CHILD_LABEL.parent]: ready.id });
+    const state = child === undefined ? undefined : (await inspect(child)).State;
+    // Running is not booted: the agent's Node loads its modules for ~1-2 s after the engine says so.
+    if (state?.Running && Date.now() - Date.parse(state.StartedAt) >= SETTLED_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Releases the tenant and, unless it is to stay reserved, destroys the reservation (saved first). */
 async function releaseTenant(keepReservation: boolean): Promise<void> {
   const result = await bh.release(TENANT, 'nanoclaw');
@@ -174,7 +198,7 @@ try {
   const paths: Record<string, number> = {};
   for (let round = 0; round < samples; round++) {
     // warm: the pool's ready instance, state restored.
-    await waitFor(() => bh.pool('nanoclaw').instances.ready > 0, 120_000, 'a warm instance');
+    await settledReadyInstance();
     const warm = await claimToReply();
     paths[`warm:${warm.claim.path}`] = (paths[`warm:${warm.claim.path}`] ?? 0) + 1;
     rows['warm: claim -> first reply']?.push(warm.ms);

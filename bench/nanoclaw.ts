@@ -19,8 +19,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ParsedOutput } from '@boilerhouse/nanoclaw-agent/frames';
 import { dockerClient, removeLeftovers } from '../packages/nanoclaw/src/agent/docker.ts';
-import type { AgentOutput } from '../packages/nanoclaw/src/agent/frames.ts';
 import { writeClose, writeFollowUp } from '../packages/nanoclaw/src/agent/input-dir.ts';
 import { ModelProxy } from '../packages/nanoclaw/src/agent/model-proxy.ts';
 import { groupMounts } from '../packages/nanoclaw/src/agent/mounts.ts';
@@ -203,7 +203,7 @@ async function directAgent(): Promise<{ run: number[]; followUp: number[] }> {
     log: silentLogger,
   });
   await proxy.serveGroup('main', layout.modelSocketPath('main'));
-  const start = async (marker: string, onOutput: (output: AgentOutput) => void) =>
+  const start = async (marker: string, onOutput: (output: ParsedOutput) => void) =>
     runner.start({
       name: `nanoclaw-${hostId}-main-${marker}`,
       labels: { 'nanoclaw.host': hostId },

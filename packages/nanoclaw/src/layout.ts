@@ -99,8 +99,8 @@ export function makeAgentDir(path: string): void {
   if (process.getuid?.() === 0) lchownSync(path, AGENT_UID, AGENT_UID);
 }
 
-/** The directories one group's runs need, with default memory when there is none yet. */
-export function prepareGroupDirs(layout: Layout, folder: string): void {
+/** The (empty) directories one group's agent container mounts. */
+export function makeGroupMountDirs(layout: Layout, folder: string): void {
   makeAgentDir(layout.groupDir(folder));
   makeAgentDir(layout.logsDir(folder));
   makeAgentDir(layout.sessionDir(folder));
@@ -108,6 +108,11 @@ export function prepareGroupDirs(layout: Layout, folder: string): void {
     makeAgentDir(join(layout.ipcDir(folder), sub));
   // The host's, not the agent's: only the model proxy's socket lives here.
   mkdirSync(layout.modelDir(folder), { recursive: true, mode: 0o755 });
+}
+
+/** The directories one group's runs need, with default memory when there is none yet. */
+export function prepareGroupDirs(layout: Layout, folder: string): void {
+  makeGroupMountDirs(layout, folder);
   const memory = join(layout.groupDir(folder), 'CLAUDE.md');
   if (!existsSync(memory)) {
     writeFileSync(

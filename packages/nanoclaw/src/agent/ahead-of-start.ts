@@ -11,9 +11,8 @@
  * settings, or whose main group has extra mounts, gets a container of its own as before.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { loadConfig } from '../config.ts';
-import { Layout, MAIN_FOLDER, makeAgentDir } from '../layout.ts';
+import { Layout, MAIN_FOLDER, makeAgentDir, makeGroupMountDirs } from '../layout.ts';
 import type { Logger } from '../log.ts';
 import { dockerClient } from './docker.ts';
 import { containerSpec } from './launch.ts';
@@ -30,12 +29,7 @@ export async function prepareAheadOfStart(
     if (!config.armAtStart) return undefined;
     const layout = new Layout(config.home);
     makeAgentDir(layout.groupsDir);
-    makeAgentDir(layout.groupDir(MAIN_FOLDER));
-    makeAgentDir(layout.logsDir(MAIN_FOLDER));
-    makeAgentDir(layout.sessionDir(MAIN_FOLDER));
-    for (const sub of ['messages', 'tasks', 'input', 'responses'])
-      makeAgentDir(`${layout.ipcDir(MAIN_FOLDER)}/${sub}`);
-    mkdirSync(layout.modelDir(MAIN_FOLDER), { recursive: true, mode: 0o755 });
+    makeGroupMountDirs(layout, MAIN_FOLDER);
     // The host's id is the tenant's (in its restored state); this container is known by a name of its own.
     const hostId = `ahead-${randomBytes(4).toString('hex')}`;
     const group = { name: 'Main', folder: MAIN_FOLDER, addedAt: new Date().toISOString() };

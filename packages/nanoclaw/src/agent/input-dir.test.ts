@@ -60,3 +60,11 @@ it('refuses an input folder swapped for a link, emptying nothing it points to', 
   expect(() => writeClose(ipc)).toThrow();
   expect(readdirSync(hostFiles)).toEqual(['messages.db']);
 });
+
+it('names follow-ups written in the same millisecond in the order they were written', () => {
+  const texts = Array.from({ length: 50 }, (_, i) => `message ${i}`);
+  for (const text of texts) writeFollowUp(ipc, text);
+  const names = readdirSync(join(ipc, 'input')).sort();
+  const read = names.map((name) => JSON.parse(readFileSync(join(ipc, 'input', name), 'utf8')).text);
+  expect(read).toEqual(texts);
+});

@@ -44,8 +44,15 @@ export function clearInput(ipcDir: string): void {
   });
 }
 
+/**
+ * The agent reads follow-ups in name order, so a name's stamp only ever grows: two written in the same
+ * millisecond (or across a clock step back) keep the order they were written in.
+ */
+let lastStamp = 0;
+
 export function writeFollowUp(ipcDir: string, text: string, images: AgentImage[] = []): void {
-  const name = `${Date.now()}-${randomBytes(4).toString('hex')}.json`;
+  lastStamp = Math.max(Date.now(), lastStamp + 1);
+  const name = `${lastStamp}-${randomBytes(4).toString('hex')}.json`;
   writeAtomic(ipcDir, name, formatFollowUp(text, images));
 }
 

@@ -5,7 +5,8 @@
  * every 10 ms). The scripted model answers at once, so the figures are Boilerhouse + NanoClaw + the agent
  * container, not the model.
  *
- *   hit    the tenant's reserved instance (same process, nothing restored)
+ *   hit    the tenant's reserved instance (same process, nothing restored, and the agent container of its
+ *          last conversation kept through the reservation: the workload's docker.on_release keep)
  *   warm   a ready instance of the pool, the 20 MB restored into it before NanoClaw starts
  *   cold   no ready instance: a container created and started, then the same restore
  *   baseline (same run): a message answered by an instance already claimed, no claim at all

@@ -5,6 +5,7 @@
  *
  *   armed    just claimed: the host, and the main agent armed at the claim (its SDK up, waiting)
  *   active   each tenant sent one message and got its reply: the conversation's agent still there
+ *   reserved each tenant released: reserved running, its agent kept for its return (docker.on_release keep)
  *   idle     IDLE_TIMEOUT later: the agents have ended, each tenant is its host process alone
  *
  * Each figure is (MemAvailable before any instance - MemAvailable then) / N, from the median of several
@@ -169,6 +170,10 @@ try {
     await until(async () => (await chat.replies('main')).length > before, 120_000, 'the reply');
   }
   rows.push(await stage('active', base));
+
+  for (const tenant of names) await bh.release(tenant, 'nanoclaw');
+  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  rows.push(await stage('reserved', base));
 
   await until(async () => (await agents()).length === 0, idleTimeoutMs + 300_000, 'the agents to end');
   await new Promise((resolve) => setTimeout(resolve, 5_000));

@@ -161,16 +161,18 @@ test('1. claim -> web chat message -> reply -> idle TTL -> save -> release into 
   expect(signals.some((signal) => signal.type === 'idle.expired' && signal.workload === 'nanoclaw')).toBe(
     true,
   );
-  const releaseSave = events('state.saved', 'alice').find((event) => event.data?.why === 'release');
-  expect(releaseSave).toBeDefined();
+  // The release saves what changed since the interval save; with the conversation's agent kept (nothing
+  // of it ended at the release) that may be nothing, and an unchanged save makes no new one. The newest
+  // save is the head either way.
+  const seqs = events('state.saved', 'alice').map((event) => Number(event.data?.seq));
   const { head, saves } = await bh.snapshots('alice', 'nanoclaw');
-  expect(head).toBe(releaseSave?.data?.seq);
+  expect(head).toBe(Math.max(...seqs));
   expect(saves[0]?.instance).toBe(aliceInstance);
-  // The agent containers went with the release; the reserved host process keeps running (and may start
-  // its next agent container ahead of need, NANOCLAW_PREWARM, after the release).
-  const afterRelease = await childrenOf(aliceInstance);
-  expect(afterRelease.filter((id) => startedWhileClaimed.has(id))).toEqual([]);
-  expect(afterRelease.length).toBeLessThanOrEqual(1);
+  // The conversation's agent container stays through the reservation (docker.on_release: keep), for
+  // alice's return (test 2); the reserved host process keeps running.
+  const kept = (await childrenOf(aliceInstance)).filter((id) => startedWhileClaimed.has(id));
+  expect(kept).toHaveLength(1);
+  expect((await inspect(kept[0] as string)).State.Running).toBe(true);
   expect((await inspect(reserved.containerId as string)).State.Running).toBe(true);
   // The tenant's model key never reached the activity log.
   expect(JSON.stringify(bh.events(1000))).not.toContain(API_KEY);
@@ -189,6 +191,7 @@ test('2. affinity: release -> reclaim -> same instance, no restore, the conversa
     model.on('second-colour', () => [{ type: 'text', text: 'Noted: blue' }]);
     await chat.post('main', 'second-colour: my colour is blue');
     await chat.reply('main', (text) => text === 'Noted: blue');
+    const conversation = await childrenOf(aliceInstance);
     await bh.release('alice', 'nanoclaw');
     expect(instanceOf('alice')?.phase).toBe('reserved');
     const restoresBefore = events('state.restored', 'alice').length;
@@ -207,6 +210,8 @@ test('2. affinity: release -> reclaim -> same instance, no restore, the conversa
     });
     await chat.post('main', 'third-recall: who am I?');
     await chat.reply('main', (text) => text === 'You are Alice, and you like blue');
+    // Answered in the agent container kept through the reservation: no new one was started.
+    expect(await childrenOf(aliceInstance)).toEqual(conversation);
     // The reply came over the connection opened before the release.
     await waitFor(() => stream.texts.includes('You are Alice, and you like blue'), 10_000, 'the stream');
     expect(stream.open()).toBe(true);

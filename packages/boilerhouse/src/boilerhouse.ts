@@ -201,6 +201,8 @@ export class Boilerhouse {
       activity: this.activity,
       sqliteBackup: sqliteBackupBeside(options.gateBinary),
       afterSave: (instance, workload) => wakes.afterSave(instance, workload),
+      removeChildren: (instance) =>
+        this.#deps.proxies.removeChildren(instance.id, this.workloads.get(instance.workload)?.spec),
     });
     const deps = this.#deps;
     const state = this.#state;

@@ -200,6 +200,7 @@ describe('a file using every field', () => {
         limits: { cpus: 1.5, memory: 1024 * MIB, pids: 100 },
         exec: false,
         readOnly: true,
+        onRelease: 'remove',
         capabilities: [],
       },
     } satisfies WorkloadSpec);
@@ -275,12 +276,26 @@ describe('the docker block', () => {
       limits: { cpus: 1, memory: 1024 * MIB, pids: 256 },
       exec: false,
       readOnly: true,
+      onRelease: 'remove',
       capabilities: [],
     });
     const open = spec('id: d\nimage: i\ndocker: {images: ["a"], exec: true, read_only: false}\n').docker;
     expect(open).toMatchObject({ exec: true, readOnly: false });
     expect(warnings('id: d\nimage: i\ndocker: {images: ["a"], exec: yes-please}\n')).toEqual([
       expect.stringContaining('docker.exec'),
+    ]);
+  });
+
+  test('keeps its containers through a running reservation only', () => {
+    expect(spec('id: d\nimage: i\ndocker: {images: ["a"], on_release: keep}\n').docker?.onRelease).toBe(
+      'keep',
+    );
+    expect(
+      warnings(
+        'id: d\nimage: i\nuser: 1000\npool: {reserve: pause}\ndocker: {images: ["a"], on_release: keep}\n',
+      ),
+    ).toEqual([
+      'w.yaml:5:37 docker.on_release: on_release keep leaves containers running through a reservation, but reserve: pause freezes the instance, not them; use reserve: run or on_release remove',
     ]);
   });
 

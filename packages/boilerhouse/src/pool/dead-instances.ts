@@ -137,8 +137,7 @@ export class DeadInstances {
       deps.activity.signals.emit({ type: 'save.retried', workload: failed.workload, of: 'dead_instance' });
     }
     try {
-      // Its children may still run and write to its volumes: they go before the save, as on release.
-      await deps.proxies.removeChildren(failed.id, deps.workloads.get(failed.workload)?.spec);
+      // Its children may still run and write to its volumes: beforeDestroy removes them before the save.
       if (failed.tenant !== null) await this.#state.beforeDestroy(failed);
     } catch (error) {
       updateInPhase(deps.db, failed.id, 'failed', {

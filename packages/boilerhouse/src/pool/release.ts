@@ -154,8 +154,9 @@ export async function saveThenReserve(
   releasing: Instance,
 ): Promise<Instance | undefined> {
   try {
-    // The tenant's containers end with its tenancy, before the save, so that none writes after it.
-    await deps.proxies.removeChildren(releasing.id, workload.spec);
+    // The tenant's containers end with its tenancy, before the save, so that none writes after it; or,
+    // where the workload keeps them, with its reservation (beforeDestroy removes them before that save).
+    if (!keepsChildren(workload, releasing)) await deps.proxies.removeChildren(releasing.id, workload.spec);
     // An old version's instance is destroyed next, not kept: saved whatever sync.policy.on_release says,
     // as an ending reservation is.
     if (isOldVersion(workload, releasing)) await state.beforeDestroy(releasing);
@@ -178,6 +179,23 @@ export async function saveThenReserve(
     data: { why: releasing.reason },
   });
   return reserve(deps, workload, releasing);
+}
+
+/**
+ * Whether a release leaves the instance's containers running through its reservation (docker.on_release
+ * keep): only when it will be reserved running, so a tenant back in time finds them as they were (an
+ * assistant's agent still holding its conversation). Whatever they write meanwhile is the reservation's,
+ * caught like its own process's writes (reclaimWriters) and saved before it ends.
+ */
+function keepsChildren(workload: Workload, instance: Instance): boolean {
+  const { pool, docker } = workload.spec;
+  return (
+    docker?.onRelease === 'keep' &&
+    pool.reserve === 'run' &&
+    pool.affinityTimeout > 0 &&
+    !workload.removed &&
+    !isOldVersion(workload, instance)
+  );
 }
 
 /** Retries the saves of releases that failed, with jittered exponential back-off, until they succeed. */

@@ -28,6 +28,11 @@ export interface SyncedStateOptions {
   sqliteBackup?: string;
   /** Hears every save that succeeded, changed or not (the tenant's next wakes are read then). */
   afterSave?: (instance: Instance, workload: Workload) => Promise<void>;
+  /**
+   * Removes the containers the instance started through its filtered Docker socket, which may still
+   * write to its volumes: called before its last save, so that none writes after it.
+   */
+  removeChildren?: (instance: Instance) => Promise<unknown>;
 }
 
 export class SyncedTenantState implements TenantState {
@@ -101,6 +106,7 @@ export class SyncedTenantState implements TenantState {
   }
 
   async beforeDestroy(instance: Instance): Promise<void> {
+    await this.#options.removeChildren?.(instance);
     const workload = this.#options.workloads.get(instance.workload);
     if (workload !== undefined) await this.saveNow(instance, workload, 'destroy');
   }

@@ -10,6 +10,9 @@ export interface TenantState {
   restore(instance: Instance, workload: Workload, tenant: string): Promise<void>;
   /** Saves the instance's state for its tenant; called on release, before the instance is reserved. */
   save(instance: Instance, workload: Workload): Promise<void>;
-  /** Called before a reserved instance is destroyed, so nothing changed since its last save is lost. */
+  /**
+   * Called before an instance of a tenant is destroyed, so nothing changed since its last save is lost;
+   * its children are removed first, so none writes after this save.
+   */
   beforeDestroy(instance: Instance): Promise<void>;
 }

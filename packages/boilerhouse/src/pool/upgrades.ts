@@ -224,7 +224,7 @@ export class Upgrades {
     try {
       await runLifecycleHooks(deps, releasing, workload.spec.hooks.preRelease, 'pre_release');
       stage = 'save';
-      await this.#saveFrozen(workload, releasing);
+      await this.#saveFrozen(releasing);
     } catch (error) {
       const message = (error as Error).message;
       inTransaction(deps.db, () => {
@@ -301,7 +301,7 @@ export class Upgrades {
     if (releasing === undefined)
       return skipped(workload, instance, 'not replaced: it was no longer reserved');
     try {
-      await this.#saveFrozen(workload, releasing);
+      await this.#saveFrozen(releasing);
     } catch (error) {
       const message = (error as Error).message;
       this.#retries.attempted(instance.id);
@@ -321,10 +321,10 @@ export class Upgrades {
 
   /**
    * Pauses the instance's container (unless it is paused already), so that nothing of it writes after the
-   * save; ends its children; saves its state whatever the sync policy says. On failure a container this
-   * paused runs again, and the error (with the unpause's, if that failed too) is thrown.
+   * save; saves its state (its children ended first) whatever the sync policy says. On failure a container
+   * this paused runs again, and the error (with the unpause's, if that failed too) is thrown.
    */
-  async #saveFrozen(workload: Workload, instance: Instance): Promise<void> {
+  async #saveFrozen(instance: Instance): Promise<void> {
     const { runtime } = this.#deps;
     const container = instance.containerId;
     const running = container !== null && (await runtime.inspect(container))?.status === 'running';
@@ -336,7 +336,6 @@ export class Upgrades {
         () => false,
       ));
     try {
-      await this.#deps.proxies.removeChildren(instance.id, workload.spec);
       await this.#state.beforeDestroy(instance);
     } catch (error) {
       const thawed = froze

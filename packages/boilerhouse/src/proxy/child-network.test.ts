@@ -13,6 +13,7 @@ const ACCESS = {
   limits: { cpus: 0.5, memory: 64 * 1024 * 1024, pids: 64 },
   exec: false,
   readOnly: true,
+  onRelease: 'remove',
   capabilities: [],
 } as DockerAccessSpec;
 const OWN = 'boilerhouse-d1-nanoclaw-0a1b2c3d4e';

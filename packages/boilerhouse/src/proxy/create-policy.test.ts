@@ -15,6 +15,7 @@ const ACCESS: DockerAccessSpec = {
   limits: { cpus: 0.5, memory: 256 * MIB, pids: 100 },
   exec: false,
   readOnly: true,
+  onRelease: 'remove',
   capabilities: [],
 };
 const POLICY: ChildPolicy = { access: ACCESS, networkMode: 'bridge', runAs: { uid: 1000, gid: 1000 } };

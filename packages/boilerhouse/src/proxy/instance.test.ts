@@ -78,12 +78,13 @@ async function prepareTools(): Promise<string> {
   return dir;
 }
 
-const workload = async () =>
+/** The echo workload with a docker block; `docker` adds lines to that block. */
+const workload = async (docker = '') =>
   (await echoWorkload({
     'min_idle: 2': 'min_idle: 0',
     '  state:\n    target: /data\n': `  state:\n    target: /data\n  custom:\n    - name: tools\n      target: /tools\n      read_only: true\n      seed: tools\n`,
   })) +
-  `\ndocker:\n  images: ["${CHILD_IMAGE.split(':')[0]}:*"]\n  max_containers: 2\n  limits: { cpus: 0.5, memory: 64M, pids: 64 }\n`;
+  `\ndocker:\n  images: ["${CHILD_IMAGE.split(':')[0]}:*"]\n  max_containers: 2\n  limits: { cpus: 0.5, memory: 64M, pids: 64 }\n${docker}`;
 
 beforeAll(async () => {
   tools = await prepareTools();
@@ -117,8 +118,8 @@ async function childrenOf(labels: Record<string, string>): Promise<string[]> {
 const socketOf = (h: Harness, instance: string) =>
   join(h.dataDir, 'instances', instance, 'docker', 'docker.sock');
 
-async function claimWithDocker(): Promise<{ h: Harness; instance: string; containerId: string }> {
-  harness = await startHarness({ 'echo.yaml': await workload() }, { start: false });
+async function claimWithDocker(docker = ''): Promise<{ h: Harness; instance: string; containerId: string }> {
+  harness = await startHarness({ 'echo.yaml': await workload(docker) }, { start: false });
   // A seed is copied from the workloads directory only.
   await cp(tools, join(harness.workloadsDir, 'tools'), { recursive: true });
   await harness.boilerhouse.start();
@@ -176,6 +177,39 @@ test("release removes the instance's containers; the reserved instance keeps its
   const mounts = await readFile('/proc/self/mountinfo', 'utf8');
   expect(mounts).not.toContain(join(h.dataDir, 'instances', instance, 'docker-pins'));
   expect((await callProxy(socket, 'GET', '/_ping')).status).toBe(200);
+});
+
+test('with on_release keep, its containers run through the reservation, the hit finds them, and they go before its last save', async () => {
+  const { h, instance } = await claimWithDocker('  on_release: keep\n');
+  const socket = socketOf(h, instance);
+  const created = await callProxy(socket, 'POST', '/containers/create?name=conversation', {
+    Image: CHILD_IMAGE,
+    Cmd: ['sleep', '300'],
+    HostConfig: { Binds: ['/data/groups/main:/w'] },
+  });
+  expect(created.status).toBe(201);
+  expect((await callProxy(socket, 'POST', '/containers/conversation/start')).status).toBe(204);
+  const [child] = await childrenOf({ [CHILD_LABEL.parent]: instance });
+  const running = async () => (await h.runtime.inspect(child as string))?.status;
+
+  expect((await h.boilerhouse.release('alice', 'echo')).outcome).toBe('reserved');
+  expect(await running()).toBe('running');
+  expect((await h.boilerhouse.claim('alice', 'echo')).path).toBe('hit');
+  expect(await childrenOf({ [CHILD_LABEL.parent]: instance })).toEqual([child]);
+  expect(await running()).toBe('running');
+
+  // What the kept container writes while its tenant is away is saved when the reservation ends.
+  expect((await h.boilerhouse.release('alice', 'echo')).outcome).toBe('reserved');
+  const wrote = await h.runtime.exec(child as string, ['sh', '-c', 'echo while reserved > /w/late.txt'], {
+    timeoutMs: 10_000,
+  });
+  expect(wrote.exitCode).toBe(0);
+  await h.boilerhouse.destroy(instance);
+  expect(await childrenOf({ [CHILD_LABEL.parent]: instance })).toEqual([]);
+  const back = await h.boilerhouse.claim('alice', 'echo');
+  expect(back.path).not.toBe('hit');
+  const stateDir = join(h.dataDir, 'instances', back.instance.id, 'volumes', 'state');
+  expect(await readFile(join(stateDir, 'groups', 'main', 'late.txt'), 'utf8')).toBe('while reserved\n');
 });
 
 test('destroying the instance removes its containers and its socket', async () => {

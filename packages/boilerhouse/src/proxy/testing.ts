@@ -70,6 +70,7 @@ export async function startTestProxy(
       limits: { cpus: 0.5, memory: 64 * MIB, pids: 64 },
       exec: false,
       readOnly: true,
+      onRelease: 'remove',
       capabilities: [],
       ...access,
     },

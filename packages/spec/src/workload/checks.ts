@@ -55,6 +55,13 @@ export function checkWorkload(spec: WorkloadSpec, where: Where): boolean {
     );
   }
 
+  if (spec.docker?.onRelease === 'keep' && spec.pool.reserve === 'pause') {
+    error(
+      ['docker', 'on_release'],
+      'on_release keep leaves containers running through a reservation, but reserve: pause freezes the instance, not them; use reserve: run or on_release remove',
+    );
+  }
+
   if (spec.docker !== undefined) {
     const userPath = hasKey(where.node, 'user', where.context) ? ['user'] : ['security', 'user'];
     checkDockerBlock(spec.docker, spec.security.user, userPath, error, warn);

@@ -317,6 +317,11 @@ const docker = object({
   max_containers: defaulted(integer({ min: 1 }), 5, 'Most containers it may run at once.'),
   limits: defaulted(limits(CHILD_LIMITS), CHILD_LIMITS, 'Resource caps of each container it starts.'),
   exec: defaulted(boolean(), false, 'Allow `docker exec` in the containers it started.'),
+  on_release: defaulted(
+    oneOf(['remove', 'keep']),
+    'remove',
+    "What a release does with the containers it started. remove: they go before its state is saved. keep: they keep running through the instance's reservation (`reserve: run` only), so a tenant back in time finds them as they were; they go before the reservation's last save.",
+  ),
   read_only: defaulted(
     boolean(),
     true,

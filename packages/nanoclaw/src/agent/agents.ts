@@ -70,7 +70,6 @@ export function startAgents(deps: AgentsDeps): Agents {
   });
   if (deps.agentAhead !== undefined) warm.adopt(MAIN_FOLDER, deps.agentAhead);
   const launch = async (request: LaunchRequest) => {
-    await leftoversRemoved;
     const container = await launchAgent(
       {
         config,
@@ -86,6 +85,7 @@ export function startAgents(deps: AgentsDeps): Agents {
         },
         hostId,
         log,
+        engineReady: leftoversRemoved,
         beforeRun: deps.beforeRun,
         mcp: (folder) => deps.mcp.forRun(folder),
       },

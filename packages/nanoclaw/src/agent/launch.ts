@@ -34,6 +34,8 @@ export interface LaunchDeps {
   makeRoom(): Promise<void>;
   hostId: string;
   log: Logger;
+  /** Settles once containers may be made (the last run's leftovers removed); awaited after the input is emptied. */
+  engineReady?: Promise<void>;
   /** Before the run: refresh the group's snapshots and make sure its IPC dirs are watched. */
   beforeRun(folder: string): void;
   /** The group's MCP servers, and its gateway's socket served when one runs beside the host (mcp/run-servers.ts). */
@@ -89,12 +91,17 @@ export function containerSpec(
   };
 }
 
+/**
+ * Starts the run's agent. Its input dir is emptied at the call, before anything is awaited: the caller
+ * hands follow-ups to the run from then on (message-run.ts), and a later emptying would lose them.
+ */
 export async function launchAgent(deps: LaunchDeps, request: LaunchRequest): Promise<AgentContainer> {
   const { config, layout } = deps;
   const folder = request.group.folder;
   prepareGroupDirs(layout, folder);
   clearInput(layout.ipcDir(folder));
   clearAnswers(layout, folder);
+  await deps.engineReady;
   await deps.modelProxy.serveGroup(folder, layout.modelSocketPath(folder));
   const mcp = await deps.mcp(folder);
   deps.beforeRun(folder);

@@ -161,16 +161,21 @@ test('from inside the instance, dockerode on DOCKER_HOST runs a container on its
   metrics.close();
 });
 
-test("release removes the instance's containers; the reserved instance keeps its socket", async () => {
-  const { h, instance } = await claimWithDocker();
-  const socket = socketOf(h, instance);
-  const created = await callProxy(socket, 'POST', '/containers/create?name=long-run', {
+/** Starts a container through the socket that sleeps with the tenant's main group mounted at /w. */
+async function startSleeper(socket: string, name: string): Promise<void> {
+  const created = await callProxy(socket, 'POST', `/containers/create?name=${name}`, {
     Image: CHILD_IMAGE,
     Cmd: ['sleep', '300'],
     HostConfig: { Binds: ['/data/groups/main:/w'] },
   });
   expect(created.status).toBe(201);
-  expect((await callProxy(socket, 'POST', '/containers/long-run/start')).status).toBe(204);
+  expect((await callProxy(socket, 'POST', `/containers/${name}/start`)).status).toBe(204);
+}
+
+test("release removes the instance's containers; the reserved instance keeps its socket", async () => {
+  const { h, instance } = await claimWithDocker();
+  const socket = socketOf(h, instance);
+  await startSleeper(socket, 'long-run');
   expect(await childrenOf({ [CHILD_LABEL.parent]: instance })).toHaveLength(1);
   expect((await h.boilerhouse.release('alice', 'echo')).outcome).toBe('reserved');
   expect(await childrenOf({ [CHILD_LABEL.parent]: instance })).toEqual([]);
@@ -182,13 +187,7 @@ test("release removes the instance's containers; the reserved instance keeps its
 test('with on_release keep, its containers run through the reservation, the hit finds them, and they go before its last save', async () => {
   const { h, instance } = await claimWithDocker('  on_release: keep\n');
   const socket = socketOf(h, instance);
-  const created = await callProxy(socket, 'POST', '/containers/create?name=conversation', {
-    Image: CHILD_IMAGE,
-    Cmd: ['sleep', '300'],
-    HostConfig: { Binds: ['/data/groups/main:/w'] },
-  });
-  expect(created.status).toBe(201);
-  expect((await callProxy(socket, 'POST', '/containers/conversation/start')).status).toBe(204);
+  await startSleeper(socket, 'conversation');
   const [child] = await childrenOf({ [CHILD_LABEL.parent]: instance });
   const running = async () => (await h.runtime.inspect(child as string))?.status;
 

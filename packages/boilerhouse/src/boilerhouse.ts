@@ -8,7 +8,7 @@ import { type Environment, workloadEnvironment } from '@boilerhouse/spec';
 import { InstanceAdmin } from './admin/instances.ts';
 import { PoolAdmin } from './admin/pools.ts';
 import { SecretsAdmin } from './admin/secrets.ts';
-import { TenantStateAdmin } from './admin/tenant-state.ts';
+import { TenantSavesAdmin } from './admin/tenant-saves.ts';
 import { TenantAdmin } from './admin/tenants.ts';
 import { WorkloadAdmin } from './admin/workloads.ts';
 import { type Backup, takeBackup } from './db/backup.ts';
@@ -110,7 +110,7 @@ export class Boilerhouse {
   readonly #pools: PoolAdmin;
   readonly #instances: InstanceAdmin;
   readonly #workloadFiles: WorkloadAdmin;
-  readonly #saves: TenantStateAdmin;
+  readonly #saves: TenantSavesAdmin;
   readonly #tenants: TenantAdmin;
   readonly #stopping = new AbortController();
   readonly #fillLoop: Loop;
@@ -250,7 +250,7 @@ export class Boilerhouse {
 
     this.#pools = new PoolAdmin(deps, filler);
     this.#instances = new InstanceAdmin(deps, state);
-    this.#saves = new TenantStateAdmin(deps, state);
+    this.#saves = new TenantSavesAdmin(deps, state);
     this.#workloadFiles = new WorkloadAdmin({
       pool: deps,
       env: workloadEnv,
@@ -366,10 +366,10 @@ export class Boilerhouse {
   readonly tenant: TenantAdmin['status'] = (...args) => this.#tenants.status(...args);
   readonly tenants: TenantAdmin['list'] = () => this.#tenants.list();
   readonly wakes: TenantAdmin['wakes'] = () => this.#tenants.wakes();
-  readonly snapshots: TenantStateAdmin['snapshots'] = (...args) => this.#saves.snapshots(...args);
-  readonly restoreSnapshot: TenantStateAdmin['restoreSnapshot'] = (...args) =>
+  readonly snapshots: TenantSavesAdmin['snapshots'] = (...args) => this.#saves.snapshots(...args);
+  readonly restoreSnapshot: TenantSavesAdmin['restoreSnapshot'] = (...args) =>
     this.#saves.restoreSnapshot(...args);
-  readonly sync: TenantStateAdmin['sync'] = (...args) => this.#saves.sync(...args);
+  readonly sync: TenantSavesAdmin['sync'] = (...args) => this.#saves.sync(...args);
   readonly putSecrets: SecretsAdmin['put'] = (...args) => this.#secrets.put(...args);
   readonly updateSecrets: SecretsAdmin['update'] = (...args) => this.#secrets.update(...args);
   readonly secretNames: SecretsAdmin['names'] = (...args) => this.#secrets.names(...args);

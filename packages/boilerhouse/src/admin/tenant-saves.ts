@@ -11,13 +11,13 @@ import type { DamagedSave, SaveResult } from '../state/snapshots.ts';
 import { parseTenantId } from '../tenant.ts';
 
 /** A restore destroys the tenant's reserved instance first; shutdown waits for it. */
-type TenantStateAdminDeps = Pick<PoolDeps, 'db' | 'workloads' | 'track'> & DestroyDeps;
+type TenantSavesAdminDeps = Pick<PoolDeps, 'db' | 'workloads' | 'track'> & DestroyDeps;
 
-export class TenantStateAdmin {
-  readonly #deps: TenantStateAdminDeps;
+export class TenantSavesAdmin {
+  readonly #deps: TenantSavesAdminDeps;
   readonly #state: SyncedTenantState;
 
-  constructor(deps: TenantStateAdminDeps, state: SyncedTenantState) {
+  constructor(deps: TenantSavesAdminDeps, state: SyncedTenantState) {
     this.#deps = deps;
     this.#state = state;
   }

@@ -19,6 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readSse } from '@boilerhouse/kit/sse';
 import type { ParsedOutput } from '@boilerhouse/nanoclaw-agent/frames';
 import { dockerClient, removeLeftovers } from '../packages/nanoclaw/src/agent/docker.ts';
 import { writeClose, writeFollowUp } from '../packages/nanoclaw/src/agent/input-dir.ts';
@@ -80,30 +81,20 @@ function configFor(home: string, idleTimeoutMs: number, prewarm = true) {
 /** Follows the web chat's live stream; resolves reply waiters as replies arrive. */
 async function followReplies(url: string) {
   const waiters = new Map<string, (at: number) => void>();
-  const response = await fetch(`${url}/api/chats/main/stream`);
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
+  const stream = new AbortController();
+  const response = await fetch(`${url}/api/chats/main/stream`, { signal: stream.signal });
   (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
+    for await (const event of readSse(response.body as ReadableStream<Uint8Array>)) {
       const at = performance.now();
-      buffer += decoder.decode(value, { stream: true });
-      const events = buffer.split('\n\n');
-      buffer = events.pop() ?? '';
-      for (const event of events) {
-        const data = /^data: (.*)$/m.exec(event)?.[1];
-        if (!event.startsWith('event: message') || data === undefined) continue;
-        const message = JSON.parse(data) as { text: string; from_assistant: boolean };
-        const marker = /bench-[a-z]+-\d+/.exec(message.text)?.[0];
-        if (message.from_assistant && marker !== undefined) waiters.get(marker)?.(at);
-      }
+      if (event.event !== 'message') continue;
+      const message = JSON.parse(event.data) as { text: string; from_assistant: boolean };
+      const marker = /bench-[a-z]+-\d+/.exec(message.text)?.[0];
+      if (message.from_assistant && marker !== undefined) waiters.get(marker)?.(at);
     }
   })().catch(() => undefined);
   return {
     reply: (marker: string) => new Promise<number>((resolve) => waiters.set(marker, resolve)),
-    close: () => reader.cancel(),
+    close: () => stream.abort(),
   };
 }
 

@@ -3,7 +3,9 @@
  * stream is parsed line by line (only `message_start` and `message_delta` events carry usage; the rest is
  * looked at for its type and let go), a JSON answer is kept only up to a bound for its `usage` at the end.
  * `message_start` gives the input and cache counts; each `message_delta` restates the counts it carries
- * (output_tokens is cumulative), so the last value of each field is the request's.
+ * (output_tokens is cumulative), so the last value of each field is the request's. Not kit/sse's parser:
+ * that keeps each message whole, and a text delta can be megabytes; here a line past MAX_LINE_CHARS is let
+ * go as it streams, and most lines after a substring test.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { NO_USAGE, type UsageTotals } from '../store/usage.ts';

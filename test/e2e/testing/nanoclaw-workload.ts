@@ -39,12 +39,16 @@ export async function nanoclawWorkload(options: NanoclawWorkloadOptions): Promis
     text = text.replace(from, to);
   };
   if (options.id !== undefined) replace(/^id: nanoclaw$/m, `id: ${options.id}`);
-  replace(
-    '  CONTAINER_IMAGE: nanoclaw-agent:latest\n',
-    `  CONTAINER_IMAGE: nanoclaw-agent:latest\n${Object.entries(options.environment ?? {})
-      .map(([key, value]) => `  ${key}: "${value}"\n`)
-      .join('')}`,
-  );
+  // A variable the file sets gets the test's value in its place; any other is added.
+  for (const [key, value] of Object.entries(options.environment ?? {})) {
+    const line = new RegExp(`^ {2}${key}: .*$`, 'm');
+    if (line.test(text)) replace(line, `  ${key}: "${value}"`);
+    else
+      replace(
+        '  CONTAINER_IMAGE: nanoclaw-agent:latest\n',
+        `  CONTAINER_IMAGE: nanoclaw-agent:latest\n  ${key}: "${value}"\n`,
+      );
+  }
   // The health test every second from the start: a claim waits for it.
   replace(
     / {2}interval: 30\n {2}timeout: 5\n {2}retries: 3\n {2}start_period: 30\n/,

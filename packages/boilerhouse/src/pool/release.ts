@@ -192,10 +192,16 @@ function keepsChildren(workload: Workload, instance: Instance): boolean {
   return (
     docker?.onRelease === 'keep' &&
     pool.reserve === 'run' &&
-    pool.affinityTimeout > 0 &&
-    !workload.removed &&
-    !isOldVersion(workload, instance)
+    notReservedBecause(workload, instance) === undefined
   );
+}
+
+/** Why a released instance is destroyed instead of reserved, or undefined when it is reserved. */
+function notReservedBecause(workload: Workload, instance: Instance): string | undefined {
+  if (isOldVersion(workload, instance)) return `replaced by version ${workload.hash} at release`;
+  if (workload.removed) return 'its workload was removed';
+  if (workload.spec.pool.affinityTimeout === 0) return 'released with affinity off';
+  return undefined;
 }
 
 /** Retries the saves of releases that failed, with jittered exponential back-off, until they succeed. */
@@ -240,19 +246,17 @@ export async function reserve(
   instance: Instance,
 ): Promise<Instance | undefined> {
   const { affinityTimeout, reserve: mode } = workload.spec.pool;
-  if (isOldVersion(workload, instance)) {
-    await destroyInstance(deps, instance, 'releasing', `replaced by version ${workload.hash} at release`);
-    deps.activity.signals.emit({
-      type: 'upgrade.moved',
-      workload: workload.id,
-      at: 'release',
-      outcome: 'moved',
-    });
-    return undefined;
-  }
-  if (affinityTimeout === 0 || workload.removed) {
-    const reason = workload.removed ? 'its workload was removed' : 'released with affinity off';
-    await destroyInstance(deps, instance, 'releasing', reason);
+  const notReserved = notReservedBecause(workload, instance);
+  if (notReserved !== undefined) {
+    await destroyInstance(deps, instance, 'releasing', notReserved);
+    if (isOldVersion(workload, instance)) {
+      deps.activity.signals.emit({
+        type: 'upgrade.moved',
+        workload: workload.id,
+        at: 'release',
+        outcome: 'moved',
+      });
+    }
     return undefined;
   }
   if (mode === 'pause' && instance.containerId !== null) {

@@ -144,9 +144,11 @@ build_image() {
 # The NanoClaw agent image, from a staged context: the agent's code without tests, and only the
 # node_modules it loads at run time. The recipe hashes the module versions, not the 360 MB binary, and the
 # sources of the workspace package it shares with the host (schedules: packages/nanoclaw-schedule).
-# @playwright/mcp is the browser tool (it loads `playwright`; each carries its own playwright-core).
+# @playwright/mcp is the browser tool (it loads `playwright`; each carries its own playwright-core). The
+# staged TypeScript is compiled to JavaScript (images/compile-typescript.ts says what that saves).
 build_agent_image() {
   local tag=nanoclaw-agent:latest dir=images/nanoclaw-agent package=packages/nanoclaw-agent
+  local node=node_modules/.bin/node compiler=images/compile-typescript.ts
   local modules=(@anthropic-ai/claude-agent-sdk @anthropic-ai/claude-agent-sdk-linux-x64 zod cron-parser luxon
     @playwright/mcp playwright)
   local shared=packages/nanoclaw-schedule
@@ -154,7 +156,7 @@ build_agent_image() {
   parent=$(sed -n 's/^ARG [A-Z_]*=\(.*\)$/\1/p' "$dir/Dockerfile" | head -n 1)
   recipe=$(
     (
-      find "$dir" "$package/package.json" "$package/src" "$shared" -type f ! -name '*.test.ts' ! -path '*/testing/*' -print0 |
+      find "$dir" "$compiler" "$package/package.json" "$package/src" "$shared" -type f ! -name '*.test.ts' ! -path '*/testing/*' -print0 |
         sort -z | xargs -0 cat
       for module in "${modules[@]}"; do cat "node_modules/$module/package.json"; done
       docker image inspect --format '{{.Id}}' "$parent"
@@ -173,11 +175,12 @@ build_agent_image() {
     mkdir -p "$(dirname "$context/app/node_modules/$module")"
     cp -r "node_modules/$module" "$context/app/node_modules/$module"
   done
-  # The shared workspace package, linked from node_modules as npm links it here: Node strips types only
-  # outside node_modules, and it resolves the link to its target.
+  # The shared workspace package, linked from node_modules as npm links it here: outside node_modules,
+  # where the compile pass looks for our own sources, and Node resolves the link to its target.
   cp "$shared/package.json" "$context/app/workspace/nanoclaw-schedule/"
   (cd "$shared" && find src -type f -name '*.ts' ! -name '*.test.ts' ! -path 'src/testing/*' -exec cp --parents {} "$context/app/workspace/nanoclaw-schedule/" \;)
   ln -s ../../workspace/nanoclaw-schedule "$context/app/node_modules/@boilerhouse/nanoclaw-schedule"
+  "$node" "$compiler" "$context/app" >/dev/null
   docker build --quiet --label "boilerhouse.recipe=$recipe" --tag "$tag" "$context"
   rm -rf "$context"
   echo "$tag built"

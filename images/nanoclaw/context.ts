@@ -3,8 +3,10 @@
  * (sources without tests, bin, package.json) and, from this checkout's node_modules, exactly the packages
  * it loads at run time (its dependencies and theirs, found the way Node resolves them). A workspace package
  * among them (npm links it into node_modules) goes to app/workspace/<name>, sources without tests, linked
- * from node_modules the same way: Node strips types only outside node_modules, and follows the link. Of
- * the agent package it stages only the modules the host imports (agent-modules.ts), the same way.
+ * from node_modules the same way (outside node_modules, where the compile pass looks for our own
+ * sources; Node follows the link). Of the agent package it stages only the modules the host imports
+ * (agent-modules.ts), the same way. The staged TypeScript is then compiled to JavaScript
+ * (../compile-typescript.ts).
  *
  *   node images/nanoclaw/context.ts <empty dir>   stage the context there
  *   node images/nanoclaw/context.ts --recipe      print what the image is made of (for the rebuild check)
@@ -20,6 +22,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
+import { compileStagedTypeScript } from '../compile-typescript.ts';
 import {
   runtimeClosure as closureOf,
   readManifest,
@@ -50,6 +53,7 @@ function agentPart() {
 function recipe(): string {
   const hash = createHash('sha256');
   hash.update(readFileSync(join(import.meta.dirname, 'Dockerfile')));
+  hash.update(readFileSync(join(import.meta.dirname, '..', 'compile-typescript.ts')));
   for (const file of ownFiles()) hash.update(file).update(readFileSync(join(packageDir, file)));
   for (const dir of runtimeClosure()) {
     const manifest = readManifest(dir);
@@ -103,9 +107,10 @@ function stage(target: string): void {
   const link = join(target, 'app', 'node_modules', AGENT_PACKAGE);
   mkdirSync(dirname(link), { recursive: true });
   symlinkSync(relative(dirname(link), staged), link);
+  const compiled = compileStagedTypeScript(join(target, 'app'));
   const size = tops.reduce((total, dir) => total + sizeOf(dir), 0);
   process.stdout.write(
-    `staged ${closure.length} packages (${(size / 1024 / 1024).toFixed(1)} MiB) in ${target}\n`,
+    `staged ${closure.length} packages (${(size / 1024 / 1024).toFixed(1)} MiB) in ${target}, ${compiled} TypeScript files compiled\n`,
   );
 }
 

@@ -9,6 +9,7 @@ import { chown, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { compileModule } from '../../../../images/compile-typescript.ts';
 import type { ParsedOutput } from '../frames.ts';
 import { ipcFileName } from '../ipc-files.ts';
 import { CLOSE_FILE, INPUT_DIR } from '../ipc-input.ts';
@@ -123,8 +124,9 @@ async function imageSources(dir: string): Promise<string[]> {
 
 /**
  * Fails unless the image exists and holds exactly the agent sources in the tree, and those of the
- * schedule package it shares with the host (compared by content, so a fresh checkout of the same code
- * passes), so that tests never pass or fail on code that is not the code in the tree.
+ * schedule package it shares with the host, as the image's build compiles them to JavaScript (compared by
+ * content, so a fresh checkout of the same code passes), so that tests never pass or fail on code that is
+ * not the code in the tree.
  */
 export async function assertAgentImageCurrent(image = AGENT_IMAGE): Promise<void> {
   let listing: string;
@@ -138,7 +140,7 @@ export async function assertAgentImageCurrent(image = AGENT_IMAGE): Promise<void
       'sh',
       image,
       '-c',
-      'cd /app && find src workspace -type f -name "*.ts" -exec sha256sum {} +',
+      'cd /app && find src workspace -type f -name "*.js" -exec sha256sum {} +',
     ]);
     listing = stdout;
   } catch {
@@ -161,9 +163,10 @@ export async function assertAgentImageCurrent(image = AGENT_IMAGE): Promise<void
       inImage: join('workspace', 'nanoclaw-schedule', relative(SHARED_PACKAGE, path)),
     })),
   ];
-  for (const { path, inImage: pathInImage } of expected) {
+  for (const { path, inImage: source } of expected) {
+    const pathInImage = `${source.slice(0, -'.ts'.length)}.js`;
     const hash = createHash('sha256')
-      .update(await readFile(path))
+      .update(compileModule(source, await readFile(path, 'utf8')))
       .digest('hex');
     if (inImage.get(pathInImage) !== hash)
       throw new Error(

@@ -60,7 +60,6 @@ async function buildNoBrowserImage(): Promise<void> {
   const container = (await exec('docker', ['create', AGENT_IMAGE])).stdout.trim();
   try {
     await exec('docker', ['cp', `${container}:/app`, join(context, 'app')]);
-    await rm(join(context, 'app', '.node-compile-cache'), { recursive: true, force: true });
     await cp(new URL('../images/nanoclaw-agent/Dockerfile', import.meta.url), join(context, 'Dockerfile'));
     await exec(
       'docker',

@@ -22,8 +22,11 @@
  *
  * The tenant's state is in s3rver on loopback (the workload's S3 sink), or with `--sink local` in the data
  * directory's local sink (the demo's), which shows what a restore costs without an object store's own.
+ * With S3, the chunks and packs the tenant's save put in the bucket are also in this host's cache of them
+ * (BOILERHOUSE_STATE_CACHE_MIB), so a restore reads HEAD and the manifest from s3rver and the rest from
+ * disk; `--state-cache off` reads everything from s3rver.
  *
- *   npm run bench:nanoclaw-claims -- [--samples 10] [--sink s3|local] [--json]
+ *   npm run bench:nanoclaw-claims -- [--samples 10] [--sink s3|local] [--state-cache on|off] [--json]
  */
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -47,11 +50,14 @@ const { values: flags } = parseArgs({
   options: {
     samples: { type: 'string', default: '10' },
     sink: { type: 'string', default: 's3' },
+    'state-cache': { type: 'string', default: 'on' },
     json: { type: 'boolean', default: false },
   },
 });
 if (flags.sink !== 's3' && flags.sink !== 'local')
   throw new Error(`--sink must be s3 or local, got ${flags.sink}`);
+if (flags['state-cache'] !== 'on' && flags['state-cache'] !== 'off')
+  throw new Error(`--state-cache must be on or off, got ${flags['state-cache']}`);
 const samples = Number(flags.samples);
 if (!Number.isInteger(samples) || samples < 1)
   throw new Error(`--samples must be a positive integer, got ${flags.samples}`);
@@ -85,7 +91,11 @@ if (flags.sink === 'local')
 const harness = await startHarness(
   { 'nanoclaw.yaml': workload.toString() },
   // The scripted model server runs on this host, which instances reach only through a named port.
-  { env: S3_ENV, hostPorts: [Number(new URL(model.url).port)] },
+  {
+    env: S3_ENV,
+    hostPorts: [Number(new URL(model.url).port)],
+    ...(flags['state-cache'] === 'off' ? { stateCacheBytes: 0 } : {}),
+  },
 );
 const bh: Boilerhouse = harness.boilerhouse;
 const stateDir = (instanceId: string) => join(harness.dataDir, 'instances', instanceId, 'volumes', 'state');
@@ -108,6 +118,14 @@ async function claimToReply(): Promise<{ claim: ClaimResult; ms: number; claimMs
   const claim = await bh.claim(TENANT, 'nanoclaw');
   const claimMs = performance.now() - began;
   return { claim, claimMs, at, ms: await messageToReply(chatOf(claim), began) };
+}
+
+/** How long the instance's restore of the tenant's state took, by its event (the claim's step adds secrets). */
+function restoredMs(instanceId: string): number {
+  const event = bh
+    .events(50)
+    .find((candidate) => candidate.type === 'state.restored' && candidate.instance === instanceId);
+  return typeof event?.data?.durationMs === 'number' ? event.data.durationMs : Number.NaN;
 }
 
 /** From the newest agent run log of the instance's main group: what its header and the agent said. */
@@ -189,6 +207,7 @@ try {
     '  warm: claim (restore included)': [],
     '  cold: claim (restore included)': [],
     '    warm: restore': [],
+    '      warm: the state alone': [],
     '    warm: start message': [],
     '    warm: port answers': [],
     '    warm: health test': [],
@@ -206,6 +225,7 @@ try {
     rows['  warm: claim (restore included)']?.push(warm.claimMs);
     const steps = warm.claim.timingsMs;
     rows['    warm: restore']?.push(steps.restore ?? Number.NaN);
+    rows['      warm: the state alone']?.push(restoredMs(warm.claim.instance.id));
     rows['    warm: start message']?.push(steps.gate ?? Number.NaN);
     rows['    warm: port answers']?.push(steps.port ?? Number.NaN);
     rows['    warm: health test']?.push(steps.health ?? Number.NaN);
@@ -249,6 +269,13 @@ try {
         'max',
       ]),
     );
+    const cache = bh.objectCache?.stats();
+    if (flags.sink === 's3')
+      console.log(
+        cache === undefined
+          ? "this host's cache of the bucket's objects: off"
+          : `this host's cache of the bucket's objects: ${cache.hits} read from it (${(cache.hitBytes / 1024 / 1024).toFixed(0)} MiB), ${cache.misses} from the bucket`,
+      );
     console.log(
       `load average at the end: ${loadavg()
         .map((load) => load.toFixed(2))

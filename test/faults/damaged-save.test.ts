@@ -56,7 +56,9 @@ async function daemonWith(kind: 'local' | 's3'): Promise<{ harness: Harness; sin
   }
   server = await startS3Server('faults-damaged');
   const text = await echoOnS3(server.endpoint, server.bucket, REPLACEMENTS);
-  harness = await startHarness({ 'echo.yaml': text }, { env: S3_ENV });
+  // Without this host's cache of the bucket's objects, which would restore the damaged pack's recorded
+  // content from disk: the damage in the bucket is what is tested.
+  harness = await startHarness({ 'echo.yaml': text }, { env: S3_ENV, stateCacheBytes: 0 });
   const sink = new S3Sink({
     bucket: server.bucket,
     region: 'us-east-1',

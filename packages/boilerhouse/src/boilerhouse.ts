@@ -4,6 +4,7 @@
  * previous run left behind; `stop()` ends the loops and waits for every transition in flight. What an
  * operator does beyond claim and release (pools, instances, workload files, saves, secrets) is in admin/.
  */
+import { join } from 'node:path';
 import { type Environment, workloadEnvironment } from '@boilerhouse/spec';
 import { InstanceAdmin } from './admin/instances.ts';
 import { PoolAdmin } from './admin/pools.ts';
@@ -51,6 +52,7 @@ import { DockerRuntime } from './runtime/docker.ts';
 import { EngineClient } from './runtime/engine-client.ts';
 import type { ContainerRuntime } from './runtime/runtime.ts';
 import { MemoryDirs } from './secrets/index.ts';
+import { DEFAULT_STATE_CACHE_BYTES, ObjectCache } from './state/sinks/object-cache.ts';
 import { sqliteBackupBeside } from './state/sqlite-backup.ts';
 import { parseTenantId } from './tenant.ts';
 
@@ -68,6 +70,11 @@ export interface BoilerhouseOptions {
   intervals?: Partial<LoopIntervals>;
   /** Where the gateway listens (served by the socket host once a workload has a `gateway:` block). */
   gateway?: GatewayListen;
+  /**
+   * The most this host's cache of S3 saves' objects (`<dataDir>/cache/state-objects`) may hold; 0: no
+   * cache. DEFAULT_STATE_CACHE_BYTES when not given.
+   */
+  stateCacheBytes?: number;
 }
 
 interface LoopIntervals {
@@ -101,6 +108,8 @@ export class Boilerhouse {
   /** Settled once start-up recovery is done: a claim asked before (a wake through the gateway) waits. */
   readonly #recovered = Promise.withResolvers<void>();
   readonly #state: SyncedTenantState;
+  /** Undefined when the operator turned it off. */
+  readonly objectCache: ObjectCache | undefined;
   readonly #idle: IdleWatcher;
   readonly #intervals: LoopIntervals;
   readonly #inflight = new Set<Promise<unknown>>();
@@ -193,7 +202,17 @@ export class Boilerhouse {
       }),
       track,
     };
+    const cacheBytes = options.stateCacheBytes ?? DEFAULT_STATE_CACHE_BYTES;
+    this.objectCache =
+      cacheBytes > 0
+        ? new ObjectCache({
+            dir: join(options.dataDir, 'cache', 'state-objects'),
+            maxBytes: cacheBytes,
+            warn: (message, error) => options.log.warn({ error }, message),
+          })
+        : undefined;
     this.#state = new SyncedTenantState({
+      objectCache: this.objectCache,
       dataDir: options.dataDir,
       env: workloadEnv.values(),
       files: this.#deps.files,

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { MAX_HOST_PORTS } from './runtime/network-isolation.ts';
 import { DEFAULT_NETWORK_POOL, parseNetworkPool } from './runtime/networks.ts';
+import { DEFAULT_STATE_CACHE_BYTES } from './state/sinks/object-cache.ts';
 
 export interface Config {
   /** Database, instance directories and local sinks live here. */
@@ -22,6 +23,8 @@ export interface Config {
   gatewayPort: number;
   /** Host-form addresses are `<label>.<gatewayDomain>`; null: the path form only. */
   gatewayDomain: string | null;
+  /** The most this host's cache of S3 saves' objects may hold; 0: none. */
+  stateCacheBytes: number;
 }
 
 const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
@@ -59,6 +62,7 @@ export function configFromEnv(
     networkPool: checkedNetworkPool(env.BOILERHOUSE_NETWORK_POOL ?? DEFAULT_NETWORK_POOL),
     hostPorts: parseHostPorts(env.BOILERHOUSE_HOST_PORTS, port),
     gateBinary: env.BOILERHOUSE_GATE ?? resolve(PACKAGE_ROOT, 'native/build/boilerhouse-gate'),
+    stateCacheBytes: parseStateCacheMib(env.BOILERHOUSE_STATE_CACHE_MIB),
   };
 }
 
@@ -72,6 +76,17 @@ export function parseGatewayDomain(text: string | undefined): string | null {
       `BOILERHOUSE_GATEWAY_DOMAIN must be a DNS name like tenants.example.org, got ${JSON.stringify(text)}`,
     );
   return domain;
+}
+
+/** `BOILERHOUSE_STATE_CACHE_MIB=512`: the cache's bound in MiB; 0 turns it off. */
+export function parseStateCacheMib(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return DEFAULT_STATE_CACHE_BYTES;
+  const mib = /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(mib))
+    throw new Error(
+      `BOILERHOUSE_STATE_CACHE_MIB must be a whole number of MiB (0 turns the cache off), got ${JSON.stringify(text)}`,
+    );
+  return mib * 1024 * 1024;
 }
 
 /** Settled at start: a bad pool would otherwise fail only at the first instance. */

@@ -41,6 +41,7 @@ export async function startDaemon(
     dataDir: config.dataDir,
     workloadsDir: config.workloadsDir,
     gateBinary: config.gateBinary,
+    stateCacheBytes: config.stateCacheBytes,
     publishHost: config.publishHost,
     env,
     gateway: { host: config.host, port: config.gatewayPort, domain: config.gatewayDomain },

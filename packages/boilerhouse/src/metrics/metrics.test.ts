@@ -3,8 +3,10 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { PoolStatus } from '../admin/pools.ts';
 import { PoolExhaustedError } from '../errors.ts';
+import type { ObjectCacheStats } from '../state/sinks/object-cache.ts';
 import { counter, echoWorkload, type Harness, startHarness, waitFor } from '../testing/harness.ts';
 import { Metrics } from './metrics.ts';
+import { objectCacheMetrics } from './object-cache.ts';
 import { poolGauges } from './pools.ts';
 
 interface Sample {
@@ -307,6 +309,34 @@ test('pool gauges read the pools once per scrape, and again at the next', async 
   scrape++;
   await registry.metrics();
   expect(reads).toBe(2);
+});
+
+test("the state object cache's figures are read at each scrape, and zero with no cache", async () => {
+  const registry = new Registry();
+  let stats: ObjectCacheStats | undefined = {
+    hits: 3,
+    hitBytes: 3_000,
+    misses: 1,
+    errors: 0,
+    skipped: 2,
+    entries: 4,
+    bytes: 4_000,
+  };
+  objectCacheMetrics(registry, () => stats);
+  const first = parseExposition(await registry.metrics());
+  expect(sampleValue(first, 'boilerhouse_state_cache_hits_total')).toBe(3);
+  expect(sampleValue(first, 'boilerhouse_state_cache_hit_bytes_total')).toBe(3_000);
+  expect(sampleValue(first, 'boilerhouse_state_cache_misses_total')).toBe(1);
+  expect(sampleValue(first, 'boilerhouse_state_cache_skipped_total')).toBe(2);
+  expect(sampleValue(first, 'boilerhouse_state_cache_bytes')).toBe(4_000);
+  stats = { ...stats, hits: 5 };
+  expect(sampleValue(parseExposition(await registry.metrics()), 'boilerhouse_state_cache_hits_total')).toBe(
+    5,
+  );
+  stats = undefined;
+  const off = parseExposition(await registry.metrics());
+  expect(sampleValue(off, 'boilerhouse_state_cache_hits_total')).toBe(0);
+  expect(sampleValue(off, 'boilerhouse_state_cache_bytes')).toBe(0);
 });
 
 test('render writes what the registry would, one metric at a time', async () => {

@@ -18,6 +18,7 @@ import { dockerProxyMetrics } from './docker-proxy.ts';
 import { gatewayMetrics } from './gateway.ts';
 import { HttpMetrics } from './http.ts';
 import { instanceMetrics } from './instances.ts';
+import { objectCacheMetrics } from './object-cache.ts';
 import { poolGauges } from './pools.ts';
 import { recoveryGauge } from './recovery.ts';
 import { stateMetrics } from './state.ts';
@@ -42,7 +43,10 @@ export class Metrics {
   readonly #unsubscribe: (() => void)[];
   #scrapes = 0;
 
-  constructor(boilerhouse: Pick<Boilerhouse, 'pools' | 'activity' | 'lastRecovery'>, log?: Logger) {
+  constructor(
+    boilerhouse: Pick<Boilerhouse, 'pools' | 'activity' | 'lastRecovery' | 'objectCache'>,
+    log?: Logger,
+  ) {
     const registry = this.#registry;
     // Node's process metrics keep their usual names (process_*, nodejs_*) so stock dashboards work.
     collectDefaultMetrics({ register: registry });
@@ -55,6 +59,7 @@ export class Metrics {
       () => this.#scrapes,
     );
     recoveryGauge(registry, () => boilerhouse.lastRecovery);
+    objectCacheMetrics(registry, () => boilerhouse.objectCache?.stats());
     this.#http = new HttpMetrics(registry);
     const feeds = [
       claimMetrics(registry),

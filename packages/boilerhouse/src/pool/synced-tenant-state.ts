@@ -9,6 +9,8 @@ import { numericOwner } from '../owner.ts';
 import { saveBase } from '../state/keys.ts';
 import { MappingSet } from '../state/mappings.ts';
 import { damagedObject, failureCause } from '../state/save-errors.ts';
+import { CachedSink } from '../state/sinks/cached-sink.ts';
+import type { ObjectCache } from '../state/sinks/object-cache.ts';
 import { openSink } from '../state/sinks/open.ts';
 import type { Sink } from '../state/sinks/sink.ts';
 import { type SaveResult, SnapshotStore } from '../state/snapshots.ts';
@@ -33,6 +35,8 @@ export interface SyncedStateOptions {
    * write to its volumes: called before its last save, so that none writes after it.
    */
   removeChildren?: (instance: Instance) => Promise<unknown>;
+  /** This host's cache of S3 saves' objects; none: every restore reads the bucket. */
+  objectCache?: ObjectCache;
 }
 
 export class SyncedTenantState implements TenantState {
@@ -53,6 +57,9 @@ export class SyncedTenantState implements TenantState {
     let sink = this.#sinks.get(workload.hash);
     if (sink === undefined) {
       sink = openSink(sync.sink, { dataDir: this.#options.dataDir, env: this.#options.env });
+      // A local sink is on this host's disk already.
+      const cache = this.#options.objectCache;
+      if (cache !== undefined && sync.sink.type === 's3') sink = new CachedSink(sink, cache);
       this.#sinks.set(workload.hash, sink);
     }
     const prefix = sync.sink.type === 's3' ? sync.sink.prefix : undefined;

@@ -48,3 +48,13 @@ export function blobKey(base: string, sha256: string): string {
 export function packKey(base: string, sha256: string): string {
   return `${base}packs/${sha256}`;
 }
+
+const CONTENT_KEY = /(?:^|\/)(?:blobs\/([0-9a-f]{2})|packs)\/([0-9a-f]{64})$/;
+
+/** The SHA-256 a blob or pack key names its content by; undefined for HEAD, a manifest or any other key. */
+export function contentHashOf(key: string): string | undefined {
+  const match = CONTENT_KEY.exec(key);
+  if (match === null) return undefined;
+  const [, folder, sha256] = match as unknown as [string, string | undefined, string];
+  return folder === undefined || sha256.startsWith(folder) ? sha256 : undefined;
+}

@@ -51,7 +51,7 @@ export interface Harness {
 
 export async function startHarness(
   workloads: Record<string, string>,
-  options: Partial<Pick<BoilerhouseOptions, 'intervals' | 'env' | 'gateway'>> & {
+  options: Partial<Pick<BoilerhouseOptions, 'intervals' | 'env' | 'gateway' | 'stateCacheBytes'>> & {
     start?: boolean;
     /** Host TCP ports instances may reach (BOILERHOUSE_HOST_PORTS), e.g. a scripted model server's. */
     hostPorts?: number[];
@@ -75,6 +75,7 @@ export async function startHarness(
       publishHost: '127.0.0.1',
       env: options.env ?? {},
       ...(options.gateway === undefined ? {} : { gateway: options.gateway }),
+      ...(options.stateCacheBytes === undefined ? {} : { stateCacheBytes: options.stateCacheBytes }),
       intervals: { fillMs: 100, reservationsMs: 100, existenceMs: 200, healthMs: 100, ...options.intervals },
     });
   let boilerhouse = make();

@@ -1,0 +1,72 @@
+/**
+ * A remote sink with this host's object cache in front (object-cache.ts). Only the objects a save names by
+ * their SHA-256 (blobs and packs) are cached: they never change, and each read is checked against that
+ * hash. HEAD and the manifests are read from the sink every time (a save rewrites HEAD, and a manifest
+ * key may be written again after a save that never published), and so is every listing.
+ */
+import { createHash } from 'node:crypto';
+import { contentHashOf } from '../keys.ts';
+import type { ObjectCache } from './object-cache.ts';
+import type { Sink } from './sink.ts';
+
+export class CachedSink implements Sink {
+  readonly #sink: Sink;
+  readonly #cache: ObjectCache;
+
+  constructor(sink: Sink, cache: ObjectCache) {
+    this.#sink = sink;
+    this.#cache = cache;
+  }
+
+  get description(): string {
+    return this.#sink.description;
+  }
+
+  async put(key: string, body: Buffer): Promise<void> {
+    await this.#sink.put(key, body);
+    const sha256 = contentHashOf(key);
+    if (sha256 !== undefined) await this.#cache.write(this.#entry(key), sha256, body);
+  }
+
+  async get(key: string): Promise<Buffer> {
+    const sha256 = contentHashOf(key);
+    if (sha256 === undefined) return this.#sink.get(key);
+    const cached = await this.#cache.read(this.#entry(key), sha256);
+    if (cached !== undefined) return cached;
+    const body = await this.#sink.get(key);
+    await this.#cache.write(this.#entry(key), sha256, body);
+    return body;
+  }
+
+  async *stream(key: string): AsyncIterable<Buffer> {
+    const sha256 = contentHashOf(key);
+    if (sha256 === undefined) return yield* this.#sink.stream(key);
+    const cached = await this.#cache.read(this.#entry(key), sha256);
+    if (cached !== undefined) return yield cached;
+    const fill = this.#cache.fill(this.#entry(key), sha256);
+    try {
+      for await (const piece of this.#sink.stream(key)) {
+        fill.add(piece);
+        yield piece;
+      }
+      await fill.commit();
+    } finally {
+      fill.abandon();
+    }
+  }
+
+  list(prefix: string): Promise<string[]> {
+    return this.#sink.list(prefix);
+  }
+
+  /** Out of the cache first: an object gone from the sink must not go on being restored from here. */
+  async delete(keys: string[]): Promise<void> {
+    await this.#cache.remove(keys.map((key) => this.#entry(key)));
+    await this.#sink.delete(keys);
+  }
+
+  /** Two sinks (two buckets, two prefixes) never share an entry. */
+  #entry(key: string): string {
+    return createHash('sha256').update(`${this.#sink.description}\n${key}`).digest('hex');
+  }
+}

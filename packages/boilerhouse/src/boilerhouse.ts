@@ -230,7 +230,7 @@ export class Boilerhouse {
     const resumes = new Resumes(deps, this.#claims);
     const wakes = new Wakes(deps, this.#claims);
     this.#upgrades = new Upgrades(deps, this.#claims, state, (id) => filler.problem(id));
-    const filler = new Filler(deps, this.#upgrades);
+    const filler = new Filler(deps, this.#upgrades, () => this.#claims.activating);
     const liveness = new Liveness(deps, state, this.#dead);
     const releaseRetries = new ReleaseRetries(deps, state);
     this.#idle = new IdleWatcher(deps, (instance, why) =>

@@ -97,6 +97,54 @@ describe('claim paths', () => {
   });
 });
 
+describe('claims first, then the refill', () => {
+  /** Echo with one ready instance and a post_claim hook that keeps each claim busy for `seconds`. */
+  const slowClaims = (seconds: number) =>
+    echoWorkload({
+      'min_idle: 2': 'min_idle: 1',
+      'healthcheck:': ['hooks:', '  post_claim:', `    - command: sleep ${seconds}`, 'healthcheck:'].join(
+        '\n',
+      ),
+    });
+
+  /** Claims alice; returns when, after the claim began, the pool first had a new instance under way. */
+  async function refillDuringClaim(bh: Harness['boilerhouse']): Promise<number | undefined> {
+    await waitFor(() => bh.pool('echo').instances.ready === 1, 20_000, 'a ready instance');
+    const began = Date.now();
+    let done = false;
+    const claim = bh.claim('alice', 'echo').finally(() => {
+      done = true;
+    });
+    let refillAfter: number | undefined;
+    let taken = false;
+    while (!done && refillAfter === undefined) {
+      const { creating, ready } = bh.pool('echo').instances;
+      // From when the claim has taken the ready instance.
+      if (creating + ready === 0) taken = true;
+      else if (taken) refillAfter = Date.now() - began;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(taken).toBe(true);
+    expect((await claim).path).toBe('warm');
+    return refillAfter;
+  }
+
+  test('the pool is refilled once the claim that emptied it is done, not during it', async () => {
+    harness = await startHarness({ 'echo.yaml': await slowClaims(0.6) });
+    const bh = harness.boilerhouse;
+    // The fill loop passes every 100 ms here: without holding back it would have started during the hook.
+    expect(await refillDuringClaim(bh)).toBeUndefined();
+    await waitFor(() => bh.pool('echo').instances.ready === 1, 20_000, 'the refill after the claim');
+  });
+
+  test('a claim that takes longer holds the refill back for a second at most', async () => {
+    harness = await startHarness({ 'echo.yaml': await slowClaims(4) });
+    const refillAfter = await refillDuringClaim(harness.boilerhouse);
+    expect(refillAfter).toBeGreaterThanOrEqual(1_000);
+    expect(refillAfter).toBeLessThan(4_000);
+  });
+});
+
 describe('release and reservations', () => {
   test('affinity_timeout 0 destroys the instance at release', async () => {
     const text = await echoWorkload({

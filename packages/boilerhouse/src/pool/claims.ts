@@ -134,6 +134,7 @@ export class Claims {
   readonly #dead: DeadInstances;
   /** Claims under way, by workload and tenant, so that concurrent claims share one result. */
   readonly #inflight = new Map<string, Promise<ClaimResult>>();
+  #activating = 0;
 
   constructor(deps: ClaimDeps, state: TenantState, dead: DeadInstances) {
     this.#deps = deps;
@@ -204,10 +205,7 @@ export class Claims {
 
       const ready = takeReadyInstance(deps.db, workload.id, workload.hash, tenant, deps.now());
       clock.lap('pick');
-      if (ready !== undefined) {
-        // Refill once this claim is done: a container start meanwhile would compete with its workload's boot.
-        return this.#activate(workload, ready, 'warm', clock).finally(() => deps.kickFill());
-      }
+      if (ready !== undefined) return this.#activate(workload, ready, 'warm', clock);
       const fresh = reserveSlot(deps, workload, { phase: 'claiming', tenant });
       if (fresh !== undefined) return this.#cold(workload, fresh, clock);
       const victim = oldestReservation(deps.db, workload.id, tenant);
@@ -294,11 +292,32 @@ export class Claims {
     return false;
   }
 
+  /** Instances being handed to their tenants now: the fill loop starts no container meanwhile (fill.ts). */
+  get activating(): number {
+    return this.#activating;
+  }
+
+  async #activate(
+    workload: Workload,
+    instance: Instance,
+    path: ClaimPath,
+    clock: Stopwatch,
+  ): Promise<ClaimResult> {
+    this.#activating += 1;
+    try {
+      return await this.#bringUp(workload, instance, path, clock);
+    } finally {
+      this.#activating -= 1;
+      // The refill the fill loop held back: a container start meanwhile would have competed with the claim.
+      this.#deps.kickFill();
+    }
+  }
+
   /**
    * Warm and cold: restore the tenant's state into the instance, open its gate so the workload's process
    * starts, wait until it is ready, and hand it over. A failure destroys the instance.
    */
-  async #activate(
+  async #bringUp(
     workload: Workload,
     instance: Instance,
     path: ClaimPath,

@@ -43,6 +43,11 @@ export const DAEMON_SETTINGS: readonly Setting[] = [
     fallback: 'none',
     summary: 'host TCP ports instances may reach (a model gateway)',
   },
+  {
+    name: 'BOILERHOUSE_STATE_CACHE_MIB',
+    fallback: '2048',
+    summary: "this host's cache of S3 saves' chunks and packs; 0: none",
+  },
   { name: 'DOCKER_HOST', fallback: 'unix:///var/run/docker.sock', summary: 'the engine' },
   {
     name: 'BOILERHOUSE_SECRET_KEY',

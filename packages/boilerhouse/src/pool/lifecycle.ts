@@ -29,7 +29,7 @@ export type SlotDeps = Pick<PoolDeps, 'db' | 'now'>;
 /** What starting an instance's container uses, and undoing a start that failed. */
 export type StartDeps = Pick<
   PoolDeps,
-  'db' | 'runtime' | 'files' | 'proxies' | 'activity' | 'daemonId' | 'publishHost'
+  'db' | 'now' | 'runtime' | 'files' | 'proxies' | 'activity' | 'daemonId' | 'publishHost'
 >;
 /** What destroying an instance uses: its socket, container, network, directories and row, then the fill. */
 export type DestroyDeps = Pick<
@@ -73,7 +73,8 @@ export function reserveSlot(
 
 /**
  * Creates and starts the container of a freshly inserted instance, behind its gate. On failure everything
- * made so far is removed, the instance is marked failed, and the error is rethrown.
+ * made so far is removed (what the engine refuses to remove, later), the failure is reported, and the
+ * error is rethrown.
  */
 export async function startContainer(
   deps: StartDeps,
@@ -131,9 +132,12 @@ export async function startContainer(
     const reason = `${(error as Error).message}${
       leftovers.length === 0
         ? ''
-        : `; undoing it failed too (${leftovers.join('; ')}): recovery removes what is left at the next start`
+        : `; undoing it failed too (${leftovers.join('; ')}): what is left is removed once the engine lets it`
     }`;
-    deleteInstance(deps.db, instance.id);
+    if (leftovers.length === 0) deleteInstance(deps.db, instance.id);
+    // The row stays, destroying, until what is left is gone (an engine going down refused its removal):
+    // dead-instances.ts finishes it as any destroy stopped half-way. It holds no tenant's data yet.
+    else transition(deps.db, instance.id, instance.phase, 'destroying', deps.now(), { reason, tenant: null });
     deps.activity.record(
       {
         type: 'instance.failed',

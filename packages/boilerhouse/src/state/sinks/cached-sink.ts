@@ -1,8 +1,8 @@
 /**
  * A remote sink with this host's object cache in front (object-cache.ts). Only the objects a save names by
  * their SHA-256 (blobs and packs) are cached: they never change, and each read is checked against that
- * hash. HEAD and the manifests are read from the sink every time (a save rewrites HEAD, and a manifest
- * key may be written again after a save that never published), and so is every listing.
+ * hash. HEAD and the manifests are read from the sink every time (a save rewrites HEAD, and neither is
+ * named by its content, so a cached copy could not be checked), and so is every listing.
  */
 import { createHash } from 'node:crypto';
 import { contentHashOf } from '../keys.ts';

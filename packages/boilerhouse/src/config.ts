@@ -80,8 +80,9 @@ export function parseGatewayDomain(text: string | undefined): string | null {
 
 /** `BOILERHOUSE_STATE_CACHE_MIB=512`: the cache's bound in MiB; 0 turns it off. */
 export function parseStateCacheMib(text: string | undefined): number {
-  if (text === undefined || text.trim() === '') return DEFAULT_STATE_CACHE_BYTES;
-  const mib = /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  const given = text?.trim() ?? '';
+  if (given === '') return DEFAULT_STATE_CACHE_BYTES;
+  const mib = /^\d{1,9}$/.test(given) ? Number(given) : Number.NaN;
   if (!Number.isSafeInteger(mib))
     throw new Error(
       `BOILERHOUSE_STATE_CACHE_MIB must be a whole number of MiB (0 turns the cache off), got ${JSON.stringify(text)}`,

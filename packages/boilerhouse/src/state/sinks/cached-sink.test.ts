@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { whenMissing } from '../../testing/missing.ts';
 import { blobKey, contentHashOf, headKey, packKey, saveKey } from '../keys.ts';
 import { CachedSink } from './cached-sink.ts';
 import { LocalSink } from './local.ts';
@@ -40,13 +41,7 @@ describe('CachedSink', () => {
     const openCache = (maxBytes = 64 * 1024 ** 2) =>
       new ObjectCache({ dir: cacheDir(), maxBytes, warn: (message) => warnings.push(message) });
     /** The cache's files; it makes its folder only when first used. */
-    const entries = async () =>
-      (
-        await readdir(cacheDir()).catch((error: NodeJS.ErrnoException) => {
-          if (error.code === 'ENOENT') return [];
-          throw error;
-        })
-      ).sort();
+    const entries = async () => (await readdir(cacheDir()).catch(whenMissing([]))).sort();
     /** Puts `body` in the sink under its blob key, behind the cache's back. */
     const putBehind = async (body: Buffer) => {
       const key = blobKey(BASE, sha(body));

@@ -12,6 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, statfs, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isNotFound } from '../beneath.ts';
 
 /** What the cache may hold unless the operator says otherwise (BOILERHOUSE_STATE_CACHE_MIB). */
 export const DEFAULT_STATE_CACHE_BYTES = 2 * 1024 ** 3;
@@ -73,7 +74,7 @@ export class ObjectCache {
       body = await readFile(path);
     } catch (error) {
       // Evicted between the check and the read is a miss like any other.
-      if (!isMissing(error)) this.#failed(`could not read the cached object ${name}`, error);
+      if (!isNotFound(error)) this.#failed(`could not read the cached object ${name}`, error);
       this.#forget(name);
       return this.#missed();
     }
@@ -87,7 +88,7 @@ export class ObjectCache {
     // The order survives a restart through the files' times.
     const now = new Date();
     await utimes(path, now, now).catch((error) => {
-      if (!isMissing(error)) this.#failed(`could not mark the cached object ${name} as used`, error);
+      if (!isNotFound(error)) this.#failed(`could not mark the cached object ${name} as used`, error);
     });
     this.#counts.hits += 1;
     this.#counts.hitBytes += body.length;
@@ -170,7 +171,7 @@ export class ObjectCache {
 
   async #discard(part: string): Promise<void> {
     await unlink(part).catch((error) => {
-      if (!isMissing(error)) this.#failed(`could not remove the partly cached object ${part}`, error);
+      if (!isNotFound(error)) this.#failed(`could not remove the partly cached object ${part}`, error);
     });
   }
 
@@ -194,7 +195,7 @@ export class ObjectCache {
       await unlink(join(this.#dir, name));
     } catch (error) {
       // Kept in the index when it cannot go, so that the bound still counts its bytes.
-      if (!isMissing(error)) return this.#failed(`could not evict the cached object ${name}`, error);
+      if (!isNotFound(error)) return this.#failed(`could not evict the cached object ${name}`, error);
     }
     this.#forget(name);
   }
@@ -239,8 +240,4 @@ export interface ObjectFill {
   add(piece: Buffer): void;
   commit(): Promise<void>;
   abandon(): void;
-}
-
-function isMissing(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
 }

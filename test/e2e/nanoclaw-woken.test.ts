@@ -137,6 +137,8 @@ test('a Telegram update posted to the gateway wakes the released tenant and is a
     TELEGRAM_WEBHOOK_URL: webhookUrl,
     TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
   });
+  // The claim is ready once a channel (the web chat) answers; Telegram may still be connecting.
+  await waitFor(() => bot.calls.some((call) => call.method === 'setWebhook'), 10_000, 'the webhook set');
   expect(bot.calls.filter((call) => call.method === 'setWebhook').map((call) => call.body)).toEqual([
     { url: webhookUrl, secret_token: WEBHOOK_SECRET },
   ]);

@@ -9,7 +9,9 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { whenMissing } from '../testing/missing.ts';
 import { headKey, saveBase, saveKey } from './keys.ts';
 import { MappingSet } from './mappings.ts';
+import { CachedSink } from './sinks/cached-sink.ts';
 import { LocalSink } from './sinks/local.ts';
+import { ObjectCache } from './sinks/object-cache.ts';
 import type { Sink } from './sinks/sink.ts';
 import { SnapshotStore } from './snapshots.ts';
 
@@ -202,6 +204,30 @@ describe('large files, in chunks', () => {
     const target = join(root, 'restored');
     await mkdir(target);
     await expect(store().restore(target, mappings)).rejects.toThrow('big.bin: the saved content is damaged');
+  });
+
+  test("through the host's cache, which vouches for chunks, a damaged one still fails the restore", async () => {
+    const cached = (cacheDir: string) =>
+      new CachedSink(
+        sink,
+        new ObjectCache({ dir: join(root, cacheDir), maxBytes: 16 * MIB, warn: () => {} }),
+      );
+    const state = join(root, 'state');
+    await mkdir(state);
+    const content = randomBytes(MIB);
+    await writeFile(join(state, 'big.bin'), content);
+    await store(cached('cache')).save(state, mappings, 'i-1');
+    const [chunk] = (await store().manifest(1)).files[0]?.chunks ?? [];
+    await sink.put(`${base}blobs/${chunk?.slice(0, 2)}/${chunk}`, randomBytes(MIB));
+    // Cached by the save: restored from the host's disk, intact.
+    await mkdir(join(root, 'from-cache'));
+    await store(cached('cache')).restore(join(root, 'from-cache'), mappings);
+    expect((await readFile(join(root, 'from-cache', 'big.bin'))).equals(content)).toBe(true);
+    // Not cached: read from the damaged bucket, refused.
+    await mkdir(join(root, 'from-sink'));
+    await expect(store(cached('empty-cache')).restore(join(root, 'from-sink'), mappings)).rejects.toThrow(
+      'big.bin: the saved content is damaged',
+    );
   });
 
   test('a chunk longer than recorded fails the restore, and a missing one names its key', async () => {

@@ -9,7 +9,7 @@ import { CachedSink } from './cached-sink.ts';
 import { LocalSink } from './local.ts';
 import { ObjectCache } from './object-cache.ts';
 import { runSinkContract } from './sink.contract.ts';
-import { SinkNotFoundError } from './sink.ts';
+import { SinkContentError, SinkNotFoundError } from './sink.ts';
 
 const BASE = 'alice/echo/';
 const sha = (body: Buffer) => createHash('sha256').update(body).digest('hex');
@@ -123,6 +123,39 @@ describe('CachedSink', () => {
       expect((await sink.get(key)).toString()).toBe('something else');
       expect((await streamed(sink, key)).toString()).toBe('something else');
       expect(await entries()).toEqual([]);
+    });
+
+    it('vouches for content by its hash: from the cache, or from the sink and into the cache', async () => {
+      const cache = openCache();
+      const sink = new CachedSink(inner, cache);
+      const body = randomBytes(2 * 1024 * 1024);
+      const key = await putBehind(body);
+      const verified = async () => {
+        const pieces: Buffer[] = [];
+        for await (const piece of sink.streamVerified(key, sha(body))) pieces.push(piece);
+        return Buffer.concat(pieces);
+      };
+      expect((await verified()).equals(body)).toBe(true);
+      expect(cache.stats()).toMatchObject({ hits: 0, misses: 1, entries: 1 });
+      await takeAway(key);
+      expect((await verified()).equals(body)).toBe(true);
+      expect(cache.stats().hits).toBe(1);
+    });
+
+    it('refuses, once it is read, content that is not what its hash names, and caches none of it', async () => {
+      const sink = new CachedSink(inner, openCache());
+      const recorded = sha(Buffer.from('what the save recorded'));
+      const key = blobKey(BASE, recorded);
+      await inner.put(key, Buffer.from('something else'));
+      const read = async (name: string, sha256: string) => {
+        for await (const _ of sink.streamVerified(name, sha256));
+      };
+      await expect(read(key, recorded)).rejects.toBeInstanceOf(SinkContentError);
+      expect(await entries()).toEqual([]);
+      // A key that is not the name of that content is the caller's mistake, refused before any read.
+      await expect(read(headKey(BASE), recorded)).rejects.toThrow(
+        `${headKey(BASE)} is not the name of content`,
+      );
     });
 
     it('drops a damaged entry and reads the sink instead', async () => {

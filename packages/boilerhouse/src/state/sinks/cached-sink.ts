@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { contentHashOf } from '../keys.ts';
 import type { ObjectCache } from './object-cache.ts';
-import type { Sink } from './sink.ts';
+import { type Sink, SinkContentError, SinkError } from './sink.ts';
 
 export class CachedSink implements Sink {
   readonly #sink: Sink;
@@ -41,15 +41,32 @@ export class CachedSink implements Sink {
   async *stream(key: string): AsyncIterable<Buffer> {
     const sha256 = contentHashOf(key);
     if (sha256 === undefined) return yield* this.#sink.stream(key);
+    yield* this.#streamContent(key, sha256);
+  }
+
+  /**
+   * The cache checks whatever it serves or fills against the object's hash anyway, so it vouches for the
+   * content here and the snapshot store does not hash the same bytes again.
+   */
+  async *streamVerified(key: string, sha256: string): AsyncIterable<Buffer> {
+    if (contentHashOf(key) !== sha256) throw new SinkError(`${key} is not the name of content ${sha256}`);
+    if (!(yield* this.#streamContent(key, sha256))) throw new SinkContentError(key);
+  }
+
+  /** From the cache, or from the sink and into the cache: whether the content was what `sha256` names. */
+  async *#streamContent(key: string, sha256: string): AsyncGenerator<Buffer, boolean> {
     const cached = await this.#cache.read(this.#entry(key), sha256);
-    if (cached !== undefined) return yield cached;
+    if (cached !== undefined) {
+      yield cached;
+      return true;
+    }
     const fill = this.#cache.fill(this.#entry(key), sha256);
     try {
       for await (const piece of this.#sink.stream(key)) {
         fill.add(piece);
         yield piece;
       }
-      await fill.commit();
+      return await fill.commit();
     } finally {
       fill.abandon();
     }

@@ -104,7 +104,8 @@ export class ObjectCache {
 
   /**
    * Caches an object as it arrives in pieces: the entry exists once `commit` finds that the pieces hash
-   * to `sha256` and has written them. `abandon` lets go of an object that was not read to its end.
+   * to `sha256` (which it answers) and has written them. `abandon` lets go of an object that was not read
+   * to its end.
    */
   fill(name: string, sha256: string): ObjectFill {
     const hash = createHash('sha256');
@@ -120,7 +121,9 @@ export class ObjectCache {
       commit: async () => {
         const held = pieces;
         pieces = [];
-        if (hash.digest('hex') === sha256) await this.#store(name, held, size);
+        const intact = hash.digest('hex') === sha256;
+        if (intact) await this.#store(name, held, size);
+        return intact;
       },
       abandon: () => {
         pieces = [];
@@ -238,6 +241,7 @@ export class ObjectCache {
 /** One object being cached as it arrives (ObjectCache.fill). */
 export interface ObjectFill {
   add(piece: Buffer): void;
-  commit(): Promise<void>;
+  /** Whether the pieces were what the SHA-256 names; stored if so (when there is room). */
+  commit(): Promise<boolean>;
   abandon(): void;
 }

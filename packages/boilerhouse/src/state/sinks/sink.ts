@@ -23,6 +23,13 @@ export interface Sink {
    * that stops early (returns from the iteration) lets go of the object's connection or file.
    */
   stream(key: string): AsyncIterable<Buffer>;
+  /**
+   * Only on a sink that checks content itself (the host's cache checks every object it serves):
+   * `stream` of an object named by the SHA-256 of its content, every byte checked against `sha256` by
+   * the sink, so that the caller need not hash it a second time. Rejects with SinkContentError once the
+   * content is known not to be what `sha256` names.
+   */
+  streamVerified?(key: string, sha256: string): AsyncIterable<Buffer>;
   /** Every key that starts with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Deletes the objects; keys that do not exist are not an error. */
@@ -35,6 +42,16 @@ export class SinkNotFoundError extends Error {
   constructor(key: string) {
     super(`no object ${key} in the sink`);
     this.name = 'SinkNotFoundError';
+    this.key = key;
+  }
+}
+
+/** An object whose content is not what the SHA-256 it was read by names (streamVerified). */
+export class SinkContentError extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super(`the object ${key} in the sink does not hold the content its name records`);
+    this.name = 'SinkContentError';
     this.key = key;
   }
 }

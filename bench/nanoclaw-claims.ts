@@ -22,9 +22,9 @@
  *
  * The tenant's state is in s3rver on loopback (the workload's S3 sink), or with `--sink local` in the data
  * directory's local sink (the demo's), which shows what a restore costs without an object store's own.
- * With S3, the chunks and packs the tenant's save put in the bucket are also in this host's cache of them
- * (BOILERHOUSE_STATE_CACHE_MIB), so a restore reads HEAD and the manifest from s3rver and the rest from
- * disk; `--state-cache off` reads everything from s3rver.
+ * With S3, the chunks, packs and manifest the tenant's save put in the bucket are also in this host's cache
+ * of them (BOILERHOUSE_STATE_CACHE_MIB), so a restore reads HEAD from s3rver and the rest from disk;
+ * `--state-cache off` reads everything from s3rver.
  *
  *   npm run bench:nanoclaw-claims -- [--samples 10] [--sink s3|local] [--state-cache on|off] [--json]
  */

@@ -46,7 +46,7 @@ export const DAEMON_SETTINGS: readonly Setting[] = [
   {
     name: 'BOILERHOUSE_STATE_CACHE_MIB',
     fallback: '2048',
-    summary: "this host's cache of S3 saves' chunks and packs; 0: none",
+    summary: "this host's cache of S3 saves' chunks, packs and manifests; 0: none",
   },
   { name: 'DOCKER_HOST', fallback: 'unix:///var/run/docker.sock', summary: 'the engine' },
   {

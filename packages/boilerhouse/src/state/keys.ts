@@ -1,7 +1,7 @@
 /**
  * The layout of a tenant's saves in a sink, built and parsed only here.
  *
- *   <base>HEAD                      {"seq": N}: the newest complete save, written last
+ *   <base>HEAD                      {"seq": N, "manifestSha256": ...}: the newest complete save, written last
  *   <base>saves/000000000042.json   the manifest of save 42 (numbers sort as text)
  *   <base>blobs/ab/abcdef...        the content of one large file, by SHA-256
  *   <base>packs/abcdef...           many small files back to back, by the SHA-256 of the pack
@@ -39,6 +39,13 @@ export function saveKey(base: string, seq: number): string {
 export function parseSaveKey(base: string, key: string): number | undefined {
   const match = new RegExp(`^saves/(\\d{${SEQ_DIGITS}})\\.json$`).exec(key.slice(base.length));
   return key.startsWith(base) && match ? Number(match[1]) : undefined;
+}
+
+const MANIFEST_KEY = new RegExp(`(?:^|/)saves/\\d{${SEQ_DIGITS}}\\.json$`);
+
+/** Whether the key is a save's manifest, under whatever base. */
+export function isManifestKey(key: string): boolean {
+  return MANIFEST_KEY.test(key);
 }
 
 export function blobKey(base: string, sha256: string): string {

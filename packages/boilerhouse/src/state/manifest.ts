@@ -87,7 +87,8 @@ export function parseManifest(text: string, key: string): Manifest {
   return manifest;
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
+/** A SHA-256 as saves write it: 64 lowercase hex digits. */
+export const SHA256 = /^[0-9a-f]{64}$/;
 
 /** A file is in a pack, or in whole chunks that add up to its size. */
 function holdsContent(file: ManifestFile): boolean {

@@ -206,6 +206,42 @@ describe('large files, in chunks', () => {
     await expect(store().restore(target, mappings)).rejects.toThrow('big.bin: the saved content is damaged');
   });
 
+  test("HEAD records its manifest's hash, so that a restore through the host's cache reads the manifest from it; an older HEAD without one still restores", async () => {
+    const state = await tree(join(root, 'state'), { 'groups/main/CLAUDE.md': 'remember' });
+    const reads: string[] = [];
+    const counted: Sink = {
+      description: sink.description,
+      put: (key, body) => sink.put(key, body),
+      get: (key) => {
+        reads.push(key);
+        return sink.get(key);
+      },
+      stream: (key) => sink.stream(key),
+      list: (prefix) => sink.list(prefix),
+      delete: (keys) => sink.delete(keys),
+    };
+    const cached = new CachedSink(
+      counted,
+      new ObjectCache({ dir: join(root, 'cache'), maxBytes: 16 * MIB, warn: () => {} }),
+    );
+    await store(cached).save(state, mappings, 'i-1');
+    const head = JSON.parse((await sink.get(headKey(base))).toString());
+    const manifest = await sink.get(saveKey(base, 1));
+    expect(head).toEqual({ seq: 1, manifestSha256: createHash('sha256').update(manifest).digest('hex') });
+    reads.length = 0;
+    await mkdir(join(root, 'restored'));
+    await store(cached).restore(join(root, 'restored'), mappings);
+    expect(await read(join(root, 'restored'), 'groups/main/CLAUDE.md')).toBe('remember');
+    expect(reads).toEqual([headKey(base)]);
+    // A HEAD written before it held the hash: the manifest is read from the sink by its name.
+    await sink.put(headKey(base), Buffer.from('{"seq":1}'));
+    reads.length = 0;
+    await mkdir(join(root, 'older'));
+    await store(cached).restore(join(root, 'older'), mappings);
+    expect(await read(join(root, 'older'), 'groups/main/CLAUDE.md')).toBe('remember');
+    expect(reads).toEqual([headKey(base), saveKey(base, 1)]);
+  });
+
   test("through the host's cache, which vouches for chunks, a damaged one still fails the restore", async () => {
     const cached = (cacheDir: string) =>
       new CachedSink(

@@ -21,6 +21,7 @@ import {
   type ManifestFile,
   parseManifest,
   type SaveSummary,
+  SHA256,
   summarize,
 } from './manifest.ts';
 import type { MappingSet } from './mappings.ts';
@@ -81,6 +82,11 @@ export class SnapshotStore {
 
   /** The newest complete save, if any. A HEAD that is not one is a DamagedSaveError naming it. */
   async head(): Promise<number | undefined> {
+    return (await this.#head())?.seq;
+  }
+
+  /** HEAD: the newest save, and the SHA-256 of its manifest where HEAD records it. */
+  async #head(): Promise<HeadPointer | undefined> {
     const key = headKey(this.#base);
     let text: string;
     try {
@@ -89,21 +95,29 @@ export class SnapshotStore {
       if (error instanceof SinkNotFoundError) return undefined;
       throw error;
     }
-    const seq = parseHead(text);
-    if (seq === undefined) {
+    const head = parseHead(text);
+    if (head === undefined) {
       throw new DamagedSaveError(key, `${key} in ${this.#sink.description} is damaged: not a HEAD pointer`);
     }
-    return seq;
+    return head;
   }
 
-  /** Save `seq`'s manifest; a damaged or missing one is a DamagedSaveError naming its key. */
-  async manifest(seq: number): Promise<Manifest> {
+  /**
+   * Save `seq`'s manifest; a damaged or missing one is a DamagedSaveError naming its key. With the hash
+   * HEAD records for it, a sink that keeps objects by their content (the host's cache) may answer without
+   * a request; what it answers is checked as any manifest is.
+   */
+  async manifest(seq: number, sha256?: string): Promise<Manifest> {
     const cached = this.#manifests.get(seq);
     if (cached !== undefined) return cached;
     const key = saveKey(this.#base, seq);
     let manifest: Manifest;
     try {
-      manifest = parseManifest((await this.#sink.get(key)).toString('utf8'), key);
+      const body =
+        sha256 !== undefined && this.#sink.getByContent !== undefined
+          ? await this.#sink.getByContent(key, sha256)
+          : await this.#sink.get(key);
+      manifest = parseManifest(body.toString('utf8'), key);
     } catch (error) {
       if (error instanceof SinkNotFoundError) {
         throw new DamagedSaveError(
@@ -209,8 +223,11 @@ export class SnapshotStore {
     damaged?: DamagedSaveError;
   }> {
     try {
-      const headSeq = await this.head();
-      return { headSeq, previous: headSeq === undefined ? undefined : await this.manifest(headSeq) };
+      const head = await this.#head();
+      return {
+        headSeq: head?.seq,
+        previous: head === undefined ? undefined : await this.manifest(head.seq, head.manifestSha256),
+      };
     } catch (error) {
       if (error instanceof DamagedSaveError)
         return { headSeq: undefined, previous: undefined, damaged: error };
@@ -324,14 +341,15 @@ export class SnapshotStore {
    * whose current mapping downloads them come back.
    */
   async restore(stateDir: string, mappings: MappingSet, options: { seq?: number; owner?: Owner } = {}) {
-    const seq = options.seq ?? (await this.head());
+    const head = options.seq === undefined ? await this.#head() : undefined;
+    const seq = options.seq ?? head?.seq;
     if (seq === undefined) {
       // No HEAD is a new tenant, unless there are saves.
       const lost = this.#lostHead(await this.#seqs());
       if (lost !== undefined) throw lost;
       return { seq, files: 0, bytes: 0 } satisfies RestoreResult;
     }
-    const manifest = await this.manifest(seq);
+    const manifest = await this.manifest(seq, head?.manifestSha256);
     const volume = await Beneath.open(stateDir);
     try {
       return await this.#restore(volume, manifest, mappings, options.owner);
@@ -514,9 +532,14 @@ export class SnapshotStore {
 
   /** The manifest, then HEAD: until HEAD moves, readers see the previous save. */
   async #publish(manifest: Manifest): Promise<void> {
-    await this.#sink.put(saveKey(this.#base, manifest.seq), Buffer.from(JSON.stringify(manifest)));
+    const body = Buffer.from(JSON.stringify(manifest));
+    await this.#sink.put(saveKey(this.#base, manifest.seq), body);
     this.#manifests.set(manifest.seq, manifest);
-    await this.#sink.put(headKey(this.#base), Buffer.from(JSON.stringify({ seq: manifest.seq })));
+    const head: HeadPointer = {
+      seq: manifest.seq,
+      manifestSha256: createHash('sha256').update(body).digest('hex'),
+    };
+    await this.#sink.put(headKey(this.#base), Buffer.from(JSON.stringify(head)));
   }
 
   /**
@@ -655,12 +678,26 @@ async function readAt(handle: FileHandle, position: number, length: number): Pro
   return buffer.subarray(0, filled);
 }
 
-/** The save a HEAD object names, or undefined when it is not a HEAD pointer (torn or foreign). */
-function parseHead(text: string): number | undefined {
+/**
+ * What HEAD holds: the newest save, and the SHA-256 of that save's manifest, so that a restore can find
+ * the manifest by its content (HEADs written before it was recorded have none).
+ */
+interface HeadPointer {
+  seq: number;
+  manifestSha256?: string;
+}
+
+/** What a HEAD object says, or undefined when it is not a HEAD pointer (torn or foreign). */
+function parseHead(text: string): HeadPointer | undefined {
+  let parsed: { seq?: unknown; manifestSha256?: unknown };
   try {
-    const { seq } = JSON.parse(text) as { seq?: unknown };
-    return Number.isSafeInteger(seq) && (seq as number) > 0 ? (seq as number) : undefined;
+    parsed = JSON.parse(text);
   } catch {
     return undefined;
   }
+  const { seq, manifestSha256 } = parsed ?? {};
+  if (!Number.isSafeInteger(seq) || (seq as number) <= 0) return undefined;
+  // A hash that is not one is only a hint lost: the manifest is then read by its name.
+  const hash = typeof manifestSha256 === 'string' && SHA256.test(manifestSha256) ? manifestSha256 : undefined;
+  return { seq: seq as number, ...(hash === undefined ? {} : { manifestSha256: hash }) };
 }

@@ -85,14 +85,36 @@ describe('CachedSink', () => {
       expect(cache.stats().bytes).toBe(chunk.length + pack.length);
     });
 
-    it('reads HEAD and manifests from the sink every time', async () => {
-      const sink = new CachedSink(inner, openCache());
+    it('reads HEAD from the sink every time, and a manifest unless asked for it by its hash', async () => {
+      const cache = openCache();
+      const sink = new CachedSink(inner, cache);
       await sink.put(headKey(BASE), Buffer.from('{"seq":1}'));
       await inner.put(headKey(BASE), Buffer.from('{"seq":2}'));
       expect((await sink.get(headKey(BASE))).toString()).toBe('{"seq":2}');
-      await sink.put(saveKey(BASE, 1), Buffer.from('first'));
-      await inner.put(saveKey(BASE, 1), Buffer.from('again'));
-      expect((await streamed(sink, saveKey(BASE, 1))).toString()).toBe('again');
+      expect(await entries()).toEqual([]);
+      // A save's manifest is cached as it is put, and read from the cache by the hash HEAD records.
+      const manifest = Buffer.from('{"seq":1}');
+      await sink.put(saveKey(BASE, 1), manifest);
+      await inner.put(saveKey(BASE, 1), Buffer.from('what the sink holds now'));
+      expect((await sink.get(saveKey(BASE, 1))).toString()).toBe('what the sink holds now');
+      expect((await sink.getByContent(saveKey(BASE, 1), sha(manifest))).equals(manifest)).toBe(true);
+      expect(cache.stats().hits).toBe(1);
+    });
+
+    it('reads a manifest the cache does not hold from the sink, and keeps it only when it matches its hash', async () => {
+      const cache = openCache();
+      const sink = new CachedSink(inner, cache);
+      const manifest = Buffer.from('{"seq":3}');
+      await inner.put(saveKey(BASE, 3), manifest);
+      await inner.put(saveKey(BASE, 4), Buffer.from('torn'));
+      expect((await sink.getByContent(saveKey(BASE, 3), sha(manifest))).equals(manifest)).toBe(true);
+      // Content that is not what HEAD recorded is the snapshot store's to judge; it is not kept.
+      expect((await sink.getByContent(saveKey(BASE, 4), sha(manifest))).toString()).toBe('torn');
+      expect(await entries()).toHaveLength(1);
+      await takeAway(saveKey(BASE, 3));
+      expect((await sink.getByContent(saveKey(BASE, 3), sha(manifest))).equals(manifest)).toBe(true);
+      // Deleted from the sink (a save pruned), it is gone from the cache too.
+      await sink.delete([saveKey(BASE, 3)]);
       expect(await entries()).toEqual([]);
     });
 

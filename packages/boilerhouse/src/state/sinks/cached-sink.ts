@@ -1,11 +1,11 @@
 /**
- * A remote sink with this host's object cache in front (object-cache.ts). Only the objects a save names by
- * their SHA-256 (blobs and packs) are cached: they never change, and each read is checked against that
- * hash. HEAD and the manifests are read from the sink every time (a save rewrites HEAD, and neither is
- * named by its content, so a cached copy could not be checked), and so is every listing.
+ * A remote sink with this host's object cache in front (object-cache.ts). Only objects that never change
+ * are cached, and each read from the cache is checked against the object's SHA-256: the blobs and packs a
+ * save names by it, and the manifests, by the hash HEAD records (getByContent). HEAD is read from the sink
+ * every time (a save rewrites it), and so is every listing.
  */
 import { createHash } from 'node:crypto';
-import { contentHashOf } from '../keys.ts';
+import { contentHashOf, isManifestKey } from '../keys.ts';
 import type { ObjectCache } from './object-cache.ts';
 import { type Sink, SinkContentError, SinkError } from './sink.ts';
 
@@ -24,7 +24,7 @@ export class CachedSink implements Sink {
 
   async put(key: string, body: Buffer): Promise<void> {
     await this.#sink.put(key, body);
-    const sha256 = contentHashOf(key);
+    const sha256 = isManifestKey(key) ? createHash('sha256').update(body).digest('hex') : contentHashOf(key);
     if (sha256 !== undefined) await this.#cache.write(this.#entry(key), sha256, body);
   }
 
@@ -42,6 +42,19 @@ export class CachedSink implements Sink {
     const sha256 = contentHashOf(key);
     if (sha256 === undefined) return yield* this.#sink.stream(key);
     yield* this.#streamContent(key, sha256);
+  }
+
+  /**
+   * A manifest is never written twice under one key (every save takes a number after all the sink's), so
+   * its entry, like a blob's, is known by the key, checked against the hash, and goes with a delete.
+   */
+  async getByContent(key: string, sha256: string): Promise<Buffer> {
+    const entry = this.#entry(key);
+    const cached = await this.#cache.read(entry, sha256);
+    if (cached !== undefined) return cached;
+    const body = await this.#sink.get(key);
+    await this.#cache.write(entry, sha256, body);
+    return body;
   }
 
   /**

@@ -30,6 +30,13 @@ export interface Sink {
    * content is known not to be what `sha256` names.
    */
   streamVerified?(key: string, sha256: string): AsyncIterable<Buffer>;
+  /**
+   * Only on a sink that keeps objects by their content (the host's cache): `get` of an object the caller
+   * knows the SHA-256 of though its key does not name it (a manifest, by the hash HEAD records), answered
+   * without a request when that content is at hand. Content that does not match is returned as read and
+   * is the caller's to judge.
+   */
+  getByContent?(key: string, sha256: string): Promise<Buffer>;
   /** Every key that starts with `prefix`, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Deletes the objects; keys that do not exist are not an error. */

@@ -229,23 +229,15 @@ export class Claims {
     throw new PoolExhaustedError(workload.id, workload.spec.pool.maxSize, RETRY_AFTER_SECONDS);
   }
 
-  /**
-   * Cold: the container of a freshly reserved row is created and started, then activated. The tenant's
-   * state is restored into the instance's folders while the engine makes the container: behind its gate,
-   * no process reads them before the claim opens it, as on a warm claim.
-   */
+  /** Cold: the container of a freshly reserved row is created and started, then activated. */
   async #cold(workload: Workload, fresh: Instance, clock: Stopwatch): Promise<ClaimResult> {
-    let restored: Promise<void> | undefined;
-    const started = await startContainer(this.#deps, workload, fresh, () => {
-      restored = this.#state.restore(fresh, workload, fresh.tenant as string);
-      return restored;
-    }).catch((error: Error) => {
+    const started = await startContainer(this.#deps, workload, fresh).catch((error: Error) => {
       throw new InstanceFailedError(`could not start an instance of ${workload.id}: ${error.message}`, {
         cause: error,
       });
     });
     clock.lap('create');
-    return this.#activate(workload, started, 'cold', clock, restored);
+    return this.#activate(workload, started, 'cold', clock);
   }
 
   /** A hit: the tenant's reserved instance, still running (or paused), is theirs again. */
@@ -310,11 +302,10 @@ export class Claims {
     instance: Instance,
     path: ClaimPath,
     clock: Stopwatch,
-    restored?: Promise<void>,
   ): Promise<ClaimResult> {
     this.#activating += 1;
     try {
-      return await this.#bringUp(workload, instance, path, clock, restored);
+      return await this.#bringUp(workload, instance, path, clock);
     } finally {
       this.#activating -= 1;
       // The refill the fill loop held back: a container start meanwhile would have competed with the claim.
@@ -323,22 +314,20 @@ export class Claims {
   }
 
   /**
-   * Warm and cold: restore the tenant's state into the instance (a cold claim's is under way already),
-   * open its gate so the workload's process starts, wait until it is ready, and hand it over. A failure
-   * destroys the instance.
+   * Warm and cold: restore the tenant's state into the instance, open its gate so the workload's process
+   * starts, wait until it is ready, and hand it over. A failure destroys the instance.
    */
   async #bringUp(
     workload: Workload,
     instance: Instance,
     path: ClaimPath,
     clock: Stopwatch,
-    restored?: Promise<void>,
   ): Promise<ClaimResult> {
     const deps = this.#deps;
     const tenant = instance.tenant as string;
     try {
       crashPoint('claim.taken');
-      await (restored ?? this.#state.restore(instance, workload, tenant));
+      await this.#state.restore(instance, workload, tenant);
       await deps.writeSecrets(instance.id, workload, tenant);
       clock.lap('restore');
       crashPoint('claim.restored');

@@ -74,19 +74,15 @@ export function reserveSlot(
 /**
  * Creates and starts the container of a freshly inserted instance, behind its gate. On failure everything
  * made so far is removed (what the engine refuses to remove, later), the failure is reported, and the
- * error is rethrown. `whilePrepared` is started once the instance's folders exist and runs beside the
- * engine's work (a cold claim's restore); its outcome is the caller's, except that a failed start waits
- * for it before removing those folders.
+ * error is rethrown.
  */
 export async function startContainer(
   deps: StartDeps,
   workload: Workload,
   instance: Instance,
-  whilePrepared?: () => Promise<unknown>,
 ): Promise<Instance> {
   const { spec } = workload;
   let containerId: string | undefined;
-  let beside: Promise<unknown> | undefined;
   // Its own network, before anything can join it. The engine takes ~100 ms to make a bridge: made while
   // the images are checked and the directories prepared, awaited before the container is created.
   const network = instanceNetworkSpec(spec, deps.daemonId, instance.id);
@@ -102,7 +98,6 @@ export async function startContainer(
       }
     }
     const mounts = await deps.files.prepare(instance.id, spec);
-    beside = whilePrepared?.().catch(() => undefined);
     await networkMade;
     const networkMode = instanceNetworkMode(spec, deps.daemonId, instance.id);
     const dockerSocket = await deps.proxies.open(instance.id, spec, networkMode);
@@ -133,7 +128,6 @@ export async function startContainer(
     });
     return getInstance(deps.db, instance.id) as Instance;
   } catch (error) {
-    await beside;
     const leftovers = await undoStart(deps, instance.id, spec, containerId, networkMade, error);
     const reason = `${(error as Error).message}${
       leftovers.length === 0
@@ -142,7 +136,7 @@ export async function startContainer(
     }`;
     if (leftovers.length === 0) deleteInstance(deps.db, instance.id);
     // The row stays, destroying, until what is left is gone (an engine going down refused its removal):
-    // dead-instances.ts finishes it as any destroy stopped half-way. It holds no tenant's data yet (see undoStart).
+    // dead-instances.ts finishes it as any destroy stopped half-way. It holds no tenant's data yet.
     else transition(deps.db, instance.id, instance.phase, 'destroying', deps.now(), { reason, tenant: null });
     deps.activity.record(
       {
@@ -159,9 +153,8 @@ export async function startContainer(
 }
 
 /**
- * Undoes a start that failed, step by step, for an instance that holds no tenant data yet: at most a
- * restore of a save, which the sink still holds, and which no process has seen (the gate was never
- * opened). A step that fails does not stop the others; what it left is named, for the event.
+ * Undoes a start that failed, step by step, for an instance that holds no tenant data yet (it is started
+ * before any restore). A step that fails does not stop the others; what it left is named, for the event.
  */
 async function undoStart(
   deps: StartDeps,

@@ -1,11 +1,10 @@
 /** Tenant state across claims, on the real Docker engine with the echo workload and a local sink. */
-import { chmod, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { SaveFailedError } from '../errors.ts';
 import { S3RVER_CREDENTIALS, startS3Server } from '../state/sinks/s3-server.ts';
 import { counter, echoWorkload, type Harness, startHarness, waitFor } from '../testing/harness.ts';
-import { whenMissing } from '../testing/missing.ts';
 
 let harness: Harness | undefined;
 
@@ -133,36 +132,4 @@ test("with an S3 sink, a tenant's state goes to the bucket and comes back on a n
     harness = undefined;
     await server.stop();
   }
-});
-
-test('a cold claim restores the state while the engine makes its container; a start that fails then removes that restore, and the save stays', async () => {
-  const settings = { 'min_idle: 2': 'min_idle: 0', 'affinity_timeout: 10m': 'affinity_timeout: 0' };
-  harness = await startHarness({ 'echo.yaml': await echoWorkload(settings) });
-  const bh = harness.boilerhouse;
-  const first = await bh.claim('ana', 'echo');
-  expect([
-    await counter(first.endpoints[0]?.url as string),
-    await counter(first.endpoints[0]?.url as string),
-  ]).toEqual([1, 2]);
-  expect((await bh.release('ana', 'echo')).outcome).toBe('destroyed');
-  const cold = await bh.claim('ana', 'echo');
-  expect(cold.path).toBe('cold');
-  expect(await counter(cold.endpoints[0]?.url as string)).toBe(3);
-  expect((await bh.release('ana', 'echo')).outcome).toBe('destroyed');
-
-  // Below the engine's 6 MB minimum: the container is refused at its create, after the folders are made.
-  const version = bh.pool('echo').version;
-  await harness.writeWorkload('echo.yaml', await echoWorkload({ ...settings, 'memory: 128M': 'memory: 1M' }));
-  await waitFor(() => bh.pool('echo').version !== version, 20_000, 'the new version');
-  await expect(bh.claim('ana', 'echo')).rejects.toThrow('could not start an instance of echo');
-  const failed = bh.events(50).find((event) => event.type === 'instance.failed');
-  const restoredInto = bh
-    .events(50)
-    .filter((event) => event.type === 'state.restored')
-    .map((event) => event.instance);
-  // The restore had begun beside the engine's work, and it was done before the failed start was undone.
-  expect(restoredInto).toContain(failed?.instance);
-  expect(bh.instances()).toEqual([]);
-  expect(await readdir(join(harness.dataDir, 'instances')).catch(whenMissing([]))).toEqual([]);
-  expect((await bh.snapshots('ana', 'echo')).saves.map((save) => save.seq)).toEqual([2, 1]);
 });

@@ -119,8 +119,8 @@ test("with an S3 sink, a tenant's state goes to the bucket and comes back on a n
     await bh.release('+4915112345678', 'echo');
     const second = await bh.claim('+4915112345678', 'echo');
     expect(await counter(second.endpoints[0]?.url as string)).toBe(2);
-    // The save's pack came back from this host's cache, not the bucket.
-    expect(bh.objectCache?.stats()).toMatchObject({ hits: 1, misses: 0 });
+    // The save's manifest and pack came back from this host's cache, not the bucket.
+    expect(bh.objectCache?.stats()).toMatchObject({ hits: 2, misses: 0 });
     const { head, saves } = await bh.snapshots('+4915112345678', 'echo');
     expect(head).toBe(1);
     expect(saves).toHaveLength(1);

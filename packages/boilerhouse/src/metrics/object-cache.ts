@@ -29,17 +29,17 @@ export function objectCacheMetrics(registry: Registry, stats: () => ObjectCacheS
     });
   counter(
     'boilerhouse_state_cache_hits_total',
-    "Objects of S3 saves (chunks, packs) a restore read from this host's cache.",
+    "Objects of S3 saves (chunks, packs, manifests) a restore or save read from this host's cache.",
     (now) => now.hits,
   );
   counter(
     'boilerhouse_state_cache_hit_bytes_total',
-    "Bytes a restore read from this host's cache instead of the bucket.",
+    "Bytes a restore or save read from this host's cache instead of the bucket.",
     (now) => now.hitBytes,
   );
   counter(
     'boilerhouse_state_cache_misses_total',
-    'Objects of S3 saves a restore had to read from the bucket (then cached).',
+    'Objects of S3 saves a restore or save had to read from the bucket (then cached).',
     (now) => now.misses,
   );
   counter(

@@ -28,14 +28,9 @@ export class CachedSink implements Sink {
     if (sha256 !== undefined) await this.#cache.write(this.#entry(key), sha256, body);
   }
 
-  async get(key: string): Promise<Buffer> {
+  get(key: string): Promise<Buffer> {
     const sha256 = contentHashOf(key);
-    if (sha256 === undefined) return this.#sink.get(key);
-    const cached = await this.#cache.read(this.#entry(key), sha256);
-    if (cached !== undefined) return cached;
-    const body = await this.#sink.get(key);
-    await this.#cache.write(this.#entry(key), sha256, body);
-    return body;
+    return sha256 === undefined ? this.#sink.get(key) : this.getByContent(key, sha256);
   }
 
   async *stream(key: string): AsyncIterable<Buffer> {
@@ -45,8 +40,9 @@ export class CachedSink implements Sink {
   }
 
   /**
-   * A manifest is never written twice under one key (every save takes a number after all the sink's), so
-   * its entry, like a blob's, is known by the key, checked against the hash, and goes with a delete.
+   * A blob or pack by the hash its key names, or a manifest by the hash HEAD records. A manifest is never
+   * written twice under one key (every save takes a number after all the sink's), so its entry, like a
+   * blob's, is known by the key, checked against the hash, and goes with a delete.
    */
   async getByContent(key: string, sha256: string): Promise<Buffer> {
     const entry = this.#entry(key);
